@@ -1,0 +1,99 @@
+"""OpenCV backend: numpy images and CPU tensors through OpenCV's SIMD filters.
+
+OpenCV filters 2-D planes or channel-last ``(H, W, C)`` images (C <= 4 here), so a
+``(B, C, H, W)`` tensor is processed plane by plane, writing straight into the output
+tensor's memory (no copies). uint8, float32 and float64 run natively; float16 and bfloat16
+are filtered in float32 and cast back.
+
+Border ``circular`` is not supported by OpenCV filters (``BORDER_WRAP``); the dispatcher
+never sends it here, nor kernels wider than the image (OpenCV and scipy disagree there).
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import cv2
+import numpy as np
+import torch
+
+from ..borders import cv2_border
+
+NATIVE = (torch.uint8, torch.float32, torch.float64)
+
+
+def _planes_apply(x: torch.Tensor, per_sample_fn) -> torch.Tensor:
+    """Run ``per_sample_fn(b, src, dst)`` on numpy views of each plane / HWC sample."""
+    work = x if x.dtype in NATIVE else x.float()
+    out = torch.empty_like(work, memory_format=torch.contiguous_format)
+    B, C, H, W = work.shape
+    src_np = work.detach().numpy() if work.is_contiguous() else None
+    hwc = None
+    if src_np is None and C <= 4 and work.permute(0, 2, 3, 1).is_contiguous():
+        hwc = work.detach().permute(0, 2, 3, 1).numpy()            # channels-last: filter HWC
+        out = torch.empty_like(work, memory_format=torch.channels_last)
+    if hwc is not None:
+        out_hwc = out.permute(0, 2, 3, 1).numpy()
+        for b in range(B):
+            per_sample_fn(b, hwc[b], out_hwc[b])
+    else:
+        if src_np is None:
+            src_np = work.detach().contiguous().numpy()
+        out_np = out.numpy()
+        for b in range(B):
+            for c in range(C):
+                per_sample_fn(b, src_np[b, c], out_np[b, c])
+    return out if out.dtype == x.dtype else out.to(x.dtype)
+
+
+def gaussian(x: torch.Tensor, sigmas: Sequence[tuple[float, float]], radii: Sequence[tuple[int, int]],
+             border: str) -> torch.Tensor:
+    """Gaussian blur; ``sigmas[b] = (sy, sx)``, ``radii[b] = (ry, rx)`` (one entry for all or per sample)."""
+    bt = cv2_border(border)
+
+    def run(b, src, dst):
+        (sy, sx), (ry, rx) = sigmas[b if len(sigmas) > 1 else 0], radii[b if len(radii) > 1 else 0]
+        cv2.GaussianBlur(src, (2 * rx + 1, 2 * ry + 1), sx, dst=dst, sigmaY=sy, borderType=bt)
+
+    return _planes_apply(x, run)
+
+
+def separable(x: torch.Tensor, kys: Sequence[np.ndarray], kxs: Sequence[np.ndarray],
+              border: str) -> torch.Tensor:
+    """Separable correlation with float64 kernels (one pair for all, or per sample)."""
+    bt = cv2_border(border)
+
+    def run(b, src, dst):
+        ky = kys[b if len(kys) > 1 else 0]
+        kx = kxs[b if len(kxs) > 1 else 0]
+        cv2.sepFilter2D(src, -1, kx, ky, dst=dst, borderType=bt)
+
+    return _planes_apply(x, run)
+
+
+def filter2d(x: torch.Tensor, kernels: Sequence[np.ndarray], border: str) -> torch.Tensor:
+    """2-D correlation (``cv2.filter2D``; it switches to a DFT itself for large kernels)."""
+    bt = cv2_border(border)
+
+    def run(b, src, dst):
+        k = kernels[b if len(kernels) > 1 else 0]
+        cv2.filter2D(src, -1, k, dst=dst, borderType=bt)
+
+    return _planes_apply(x, run)
+
+
+def gaussian_hwc(img: np.ndarray, sy: float, sx: float, ry: int, rx: int, border: str) -> np.ndarray:
+    """``cv2.GaussianBlur`` on a numpy ``(H, W[, C])`` image, new array out."""
+    return cv2.GaussianBlur(img, (2 * rx + 1, 2 * ry + 1), sx, sigmaY=sy, borderType=cv2_border(border))
+
+
+def warp_affine(x: torch.Tensor, mats: Sequence[np.ndarray], border: str) -> torch.Tensor:
+    """Bilinear affine warp; ``mats[b]`` maps *output* pixel (x, y, 1) to source (x, y)."""
+    bt = cv2_border(border)
+
+    def run(b, src, dst):
+        m = mats[b if len(mats) > 1 else 0]
+        h, w = src.shape[:2]
+        cv2.warpAffine(src, m, (w, h), dst=dst, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                       borderMode=bt, borderValue=0)
+
+    return _planes_apply(x, run)

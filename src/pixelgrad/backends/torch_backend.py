@@ -1,0 +1,144 @@
+"""Reference torch implementations of linear filtering on ``(B, C, H, W)`` tensors.
+
+All functions take a tensor already in its compute dtype (float32/float64) and kernels of
+the same dtype and device. Kernels are either shared (``(K,)`` / ``(Kh, Kw)``) or per sample
+(``(B, K)`` / ``(B, Kh, Kw)``). Filtering is *correlation*:
+``y[i] = sum_t k[t] x[border(i + t - r)]`` (identical to convolution for symmetric kernels).
+
+Three exact algorithms, all differentiable:
+
+* direct: border-extend by the radius, then (grouped) ``conv2d``; cost ~ kernel size.
+* matrix: ``y = M x`` with the border folded into a banded matrix (see
+  :mod:`pixelgrad.kernels.banded`); cost ~ image side, independent of the kernel.
+* fft: border-extend by the radius, then a circular convolution by FFT on a length
+  ``>= n + 2r`` (no wrap-around reaches the kept samples, so it is exact for every border
+  mode); cost ~ log(image side).
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from ..borders import pad_dim, pad2d
+from ..kernels.banded import banded_matrix
+
+
+def _next_fast_len(n: int) -> int:
+    """Smallest 2^a 3^b 5^c 7^d >= n (sizes pocketfft / cuFFT handle fastest)."""
+    best = 1 << (n - 1).bit_length()
+    p7 = 1
+    while p7 < best:
+        p5 = p7
+        while p5 < best:
+            p3 = p5
+            while p3 < best:
+                m = p3
+                while m < n:
+                    m *= 2
+                best = min(best, m)
+                p3 *= 3
+            p5 *= 5
+        p7 *= 7
+    return best
+
+
+# ----------------------------------------------------------------------------- 1-D passes
+def _pass_direct(x: torch.Tensor, k: torch.Tensor, dim: int, border: str) -> torch.Tensor:
+    """Correlate along ``dim`` (-1 = W, -2 = H) by padded conv2d."""
+    B, C, H, W = x.shape
+    K = k.shape[-1]
+    r = K // 2
+    xp = pad_dim(x, dim, r, r, border)
+    wshape = (1, K) if dim == -1 else (K, 1)
+    if k.ndim == 1:
+        w = k.reshape(1, 1, *wshape)
+        y = F.conv2d(xp.reshape(B * C, 1, *xp.shape[-2:]), w)
+        return y.reshape(B, C, H, W)
+    w = k.repeat_interleave(C, dim=0).reshape(B * C, 1, *wshape)
+    y = F.conv2d(xp.reshape(1, B * C, *xp.shape[-2:]), w, groups=B * C)
+    return y.reshape(B, C, H, W)
+
+
+def _pass_matrix(x: torch.Tensor, k: torch.Tensor, dim: int, border: str) -> torch.Tensor:
+    n = x.shape[dim]
+    m = banded_matrix(k, n, border)                     # (n, n) or (B, n, n)
+    if dim == -1:
+        mt = m.transpose(-1, -2)
+        return torch.matmul(x, mt if k.ndim == 1 else mt[:, None])
+    return torch.matmul(m if k.ndim == 1 else m[:, None], x)
+
+
+def _pass_fft(x: torch.Tensor, k: torch.Tensor, dim: int, border: str) -> torch.Tensor:
+    n = x.shape[dim]
+    K = k.shape[-1]
+    r = K // 2
+    xp = pad_dim(x, dim, r, r, border)
+    nfft = _next_fast_len(n + 2 * r)
+    kf = torch.fft.rfft(k.flip(-1), n=nfft)             # correlation = conv with flipped kernel
+    xf = torch.fft.rfft(xp, n=nfft, dim=dim)
+    if k.ndim == 2:                                      # (B, F) -> broadcast over C and the other axis
+        kf = kf[:, None, None, :] if dim == -1 else kf[:, None, :, None]
+    elif dim == -2:
+        kf = kf[:, None]
+    y = torch.fft.irfft(xf * kf, n=nfft, dim=dim)
+    return y.narrow(dim, 2 * r, n)
+
+
+_PASSES = {"direct": _pass_direct, "matrix": _pass_matrix, "fft": _pass_fft}
+
+
+def separable(x: torch.Tensor, ky: torch.Tensor, kx: torch.Tensor, border: str,
+              method: str) -> torch.Tensor:
+    """Correlate with ``ky`` along H then ``kx`` along W using ``method``."""
+    fn = _PASSES[method]
+    return fn(fn(x, ky, -2, border), kx, -1, border)
+
+
+# ----------------------------------------------------------------------------- 2-D kernels
+def correlate2d(x: torch.Tensor, k: torch.Tensor, border: str, method: str) -> torch.Tensor:
+    """Correlate with a full 2-D kernel ``(Kh, Kw)`` or per sample ``(B, Kh, Kw)``."""
+    B, C, H, W = x.shape
+    Kh, Kw = k.shape[-2:]
+    ry, rx = Kh // 2, Kw // 2
+    if method == "fft":
+        xp = pad2d(x, ry, ry, rx, rx, border)
+        sh, sw = _next_fast_len(H + 2 * ry), _next_fast_len(W + 2 * rx)
+        kf = torch.fft.rfft2(k.flip(-1, -2), s=(sh, sw))
+        if k.ndim == 3:
+            kf = kf[:, None]
+        y = torch.fft.irfft2(torch.fft.rfft2(xp, s=(sh, sw)) * kf, s=(sh, sw))
+        return y[..., 2 * ry:2 * ry + H, 2 * rx:2 * rx + W]
+    xp = pad2d(x, ry, ry, rx, rx, border)
+    if k.ndim == 2:
+        y = F.conv2d(xp.reshape(B * C, 1, *xp.shape[-2:]), k[None, None])
+        return y.reshape(B, C, H, W)
+    w = k.repeat_interleave(C, dim=0)[:, None]
+    y = F.conv2d(xp.reshape(1, B * C, *xp.shape[-2:]), w, groups=B * C)
+    return y.reshape(B, C, H, W)
+
+
+# ----------------------------------------------------------------------------- sampling
+def bilinear_sample(x: torch.Tensor, sy: torch.Tensor, sx: torch.Tensor, border: str) -> torch.Tensor:
+    """Sample ``x`` (B, C, H, W) at float source coordinates ``sy, sx`` (B, H', W') with
+    bilinear weights; out-of-image neighbours follow ``border`` (constant: 0)."""
+    from ..borders import map_index
+
+    B, C, H, W = x.shape
+    y0 = torch.floor(sy)
+    x0 = torch.floor(sx)
+    wy = (sy - y0).to(x.dtype)
+    wx = (sx - x0).to(x.dtype)
+    y0 = y0.long()
+    x0 = x0.long()
+    flat = x.reshape(B, C, H * W)
+    out = 0
+    for dy, fy in ((0, 1 - wy), (1, wy)):
+        iy = map_index(y0 + dy, H, border)
+        for dx, fx in ((0, 1 - wx), (1, wx)):
+            ix = map_index(x0 + dx, W, border)
+            valid = (iy >= 0) & (ix >= 0)
+            idx = (iy.clamp(min=0) * W + ix.clamp(min=0)).reshape(B, 1, -1).expand(B, C, -1)
+            v = torch.gather(flat, 2, idx).reshape(B, C, *sy.shape[1:])
+            wgt = (fy * fx * valid.to(x.dtype))[:, None]
+            out = out + v * wgt
+    return out

@@ -1,0 +1,6 @@
+"""Stateless image operations. One function per op; each validates its inputs and picks a
+backend through the dispatch table in :mod:`pixelgrad.functional._dispatch`."""
+from .blur import box_blur, gaussian_blur, motion_blur
+from .geometry import shear
+
+__all__ = ["gaussian_blur", "box_blur", "motion_blur", "shear"]

@@ -1,0 +1,74 @@
+"""Parsing of scalar / pair / per-sample parameters into float64 CPU tensors."""
+from __future__ import annotations
+
+import math
+from numbers import Real
+from typing import Any
+
+import numpy as np
+import torch
+
+from .._errors import bad_type, bad_value
+
+
+def per_sample(value: Any, B: int, fn: str, arg: str, *, pair: bool = False,
+               low: float | None = None, low_open: bool = False,
+               high: float | None = None) -> torch.Tensor:
+    """Return ``value`` as a float64 CPU tensor ``(B,)`` (or ``(B, 2)`` when ``pair``).
+
+    Accepted: a number; for ``pair`` also a 2-sequence ``(y, x)``; a tensor / array of shape
+    ``()``, ``(B,)``, ``(1,)`` or, for pairs, ``(2,)`` (when B != 2), ``(B, 2)``.
+    ``low``/``high`` are inclusive bounds (``low_open``: strictly greater than ``low``).
+    """
+    if isinstance(value, bool):
+        bad_type(fn, arg, "a number or a tensor", value)
+    if isinstance(value, Real):
+        t = torch.tensor(float(value), dtype=torch.float64)
+    elif isinstance(value, (tuple, list)) and pair and len(value) == 2 and all(
+            isinstance(v, Real) and not isinstance(v, bool) for v in value):
+        t = torch.tensor([float(v) for v in value], dtype=torch.float64)
+    elif isinstance(value, (torch.Tensor, np.ndarray)):
+        t = torch.as_tensor(value).detach().to("cpu", torch.float64)
+    else:
+        bad_type(fn, arg, "a number, a (y, x) pair or a tensor" if pair else
+                 "a number or a tensor", value)
+    if pair:
+        if t.ndim == 0:
+            t = t.expand(B, 2)
+        elif t.ndim == 1 and t.shape[0] == 2 and not (isinstance(value, torch.Tensor) and B == 2):
+            t = t[None].expand(B, 2)
+        elif t.ndim == 1 and t.shape[0] in (1, B):
+            t = t[:, None].expand(B, 2)
+        elif t.ndim == 2 and t.shape[1] == 2 and t.shape[0] in (1, B):
+            t = t.expand(B, 2)
+        else:
+            bad_value(fn, arg, f"a number, a pair, or a tensor of shape ({B},) or ({B}, 2) "
+                      f"for a batch of {B}", value)
+    else:
+        if t.ndim == 0:
+            t = t.expand(B)
+        elif t.ndim == 1 and t.shape[0] in (1, B):
+            t = t.expand(B)
+        else:
+            bad_value(fn, arg, f"a number or a tensor of shape ({B},) for a batch of {B}", value)
+    if not bool(torch.isfinite(t).all()):
+        bad_value(fn, arg, "finite (no NaN or inf)", value)
+    if low is not None:
+        if low_open and not bool((t > low).all()):
+            bad_value(fn, arg, f"> {low}", value)
+        if not low_open and not bool((t >= low).all()):
+            bad_value(fn, arg, f">= {low}", value)
+    if high is not None and not bool((t <= high).all()):
+        bad_value(fn, arg, f"<= {high}", value)
+    return t.contiguous()
+
+
+def positive_number(value: Any, fn: str, arg: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value) or value <= 0:
+        bad_value(fn, arg, "a finite number > 0", value)
+    return float(value)
+
+
+def is_uniform(t: torch.Tensor) -> bool:
+    """True when every sample has the same parameters."""
+    return bool((t == t[:1]).all())

@@ -1,0 +1,43 @@
+"""Geometric ops: shear (the "blur + shear" motion recipe of the seed thread)."""
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from .. import borders as _borders
+from .._dtypes import compute_dtype, from_compute
+from .._errors import bad_value
+from .._interop import ImageLike, to_batch
+from ..backends.torch_backend import bilinear_sample
+from ._params import per_sample
+
+
+def shear(x: ImageLike, sx: Any = 0.0, sy: Any = 0.0, *, border: str = "constant") -> ImageLike:
+    """Shear about the image centre with bilinear interpolation.
+
+    The output pixel ``(u, v)`` (column, row; ``c`` the centre ``((W-1)/2, (H-1)/2)``) takes
+    the input at ``A^-1 ((u, v) - c) + c`` with ``A = [[1, sx], [sy, 1]]``, i.e. the image is
+    mapped by ``u' = u + sx (v - cv)``, ``v' = v + sy (u - cu)``. ``sx``/``sy`` are numbers
+    or per-sample ``(B,)`` tensors; ``sx * sy != 1``. Outside pixels follow ``border``
+    (default ``constant`` = 0, as torchvision's affine).
+    """
+    fn = "shear"
+    batch = to_batch(x, fn)
+    border = _borders.check_border(border, fn)
+    B, C, H, W = batch.data.shape
+    a = per_sample(sx, B, fn, "sx")
+    b = per_sample(sy, B, fn, "sy")
+    det = 1 - a * b
+    if not bool((det.abs() > 1e-6).all()):
+        bad_value(fn, "sx, sy", "a shear with sx * sy != 1 (an invertible map)", (sx, sy))
+    dev = batch.data.device
+    cdt = compute_dtype(batch.data.dtype)
+    cu, cv = (W - 1) / 2.0, (H - 1) / 2.0
+    v = torch.arange(H, dtype=torch.float64)[:, None] - cv
+    u = torch.arange(W, dtype=torch.float64)[None, :] - cu
+    a_, b_, det_ = a[:, None, None], b[:, None, None], det[:, None, None]
+    src_u = (u - a_ * v) / det_ + cu                     # A^-1 = [[1, -sx], [-sy, 1]] / det
+    src_v = (v - b_ * u) / det_ + cv
+    y = bilinear_sample(batch.data.to(cdt), src_v.to(dev), src_u.to(dev), border)
+    return batch.restore(from_compute(y, batch.data.dtype))
