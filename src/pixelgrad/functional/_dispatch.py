@@ -56,3 +56,27 @@ def opencv_allowed(x: torch.Tensor, border: str, backend: str) -> bool:
         return False
     return (x.device.type == "cpu" and border != "circular"
             and not (x.requires_grad and torch.is_grad_enabled()))
+
+
+def try_triton(op: str, x: torch.Tensor, backend: str, **params):
+    """Run op ``op`` on the ``(B, C, H, W)`` tensor ``x`` with the Triton backend when it is
+    selected (``backend='triton'``, or ``'auto'`` on a CUDA tensor) and installed.
+
+    Returns the output tensor (same dtype as ``x``), or ``None`` to let the caller fall back
+    to torch/OpenCV. ``params`` are the op's validated parameters (per-sample float64 CPU
+    tensors, strings). The Triton module decides what it covers through
+    ``pixelgrad.backends.triton.dispatch(op, x, forced=..., **params)``; with ``forced`` it
+    raises on an uncovered case instead of returning None.
+    """
+    if backend in ("torch", "opencv"):
+        return None
+    if backend == "auto" and x.device.type != "cuda":
+        return None
+    try:
+        from ..backends import triton as _tr  # optional dependency
+    except ImportError as exc:
+        if backend == "triton":
+            raise RuntimeError(f"{op}: backend='triton' needs the `triton` package "
+                               f"(pip install 'pixelgrad[triton]'): {exc}") from None
+        return None
+    return _tr.dispatch(op, x, forced=(backend == "triton"), **params)

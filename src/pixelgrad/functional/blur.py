@@ -34,22 +34,6 @@ def _check_choice(value: Any, choices: tuple, fn: str, arg: str) -> str:
     return value
 
 
-def _triton_or_none(fn_name: str, batch: Batch, backend: str, **kw):
-    """Run the Triton kernel for ``fn_name`` when selected and available, else None."""
-    if backend == "torch" or backend == "opencv":
-        return None
-    if backend == "auto" and batch.data.device.type != "cuda":
-        return None
-    try:
-        from ..backends import triton as _tr  # optional
-    except ImportError:
-        if backend == "triton":
-            raise RuntimeError(f"{fn_name}: backend='triton' needs the `triton` package "
-                               "(pip install pixelgrad[triton])") from None
-        return None
-    return _tr.dispatch(fn_name, batch.data, forced=(backend == "triton"), **kw)
-
-
 # ------------------------------------------------------------------------- shared executor
 def _run_separable(fn: str, batch: Batch, kys: list[torch.Tensor], kxs: list[torch.Tensor],
                    border: str, method: str, backend: str, cv_gauss=None) -> torch.Tensor:
@@ -189,7 +173,7 @@ def gaussian_blur(x: ImageLike, sigma: Any, *, truncate: float = 4.0, border: st
         if bool((aligned | iso).all()):
             sig = torch.where(odd[:, None] & ~iso[:, None], sig.flip(1), sig)
             ang = None
-    out = _triton_or_none(fn, batch, backend, sigma=sig, angle=ang, truncate=truncate,
+    out = _dispatch.try_triton(fn, batch.data, backend, sigma=sig, angle=ang, truncate=truncate,
                           border=border, method=method)
     if out is not None:
         return batch.restore(out)
@@ -242,7 +226,7 @@ def box_blur(x: ImageLike, size: Any, *, border: str = "reflect", method: str = 
     size_t = per_sample(size, B, fn, "size", pair=True, low=1.0)
     if not bool(((size_t.remainder(2) == 1)).all()):
         bad_value(fn, "size", "odd integers >= 1", size)
-    out = _triton_or_none(fn, batch, backend, size=size_t, border=border, method=method)
+    out = _dispatch.try_triton(fn, batch.data, backend, size=size_t, border=border, method=method)
     if out is not None:
         return batch.restore(out)
     rows = [0] if is_uniform(size_t) else range(B)
@@ -277,7 +261,7 @@ def motion_blur(x: ImageLike, length: Any, angle: Any, *, direction: Any = 0.0,
     L = per_sample(length, B, fn, "length", low=1.0)
     a = per_sample(angle, B, fn, "angle")
     d = per_sample(direction, B, fn, "direction", low=-1.0, high=1.0)
-    out = _triton_or_none(fn, batch, backend, length=L, angle=a, direction=d, border=border,
+    out = _dispatch.try_triton(fn, batch.data, backend, length=L, angle=a, direction=d, border=border,
                           method=method)
     if out is not None:
         return batch.restore(out)

@@ -1,0 +1,50 @@
+# pixelgrad — all set-up happens here. `make demo` and `make test` work on a fresh machine.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+TV_VENV ?= .venv-tv
+TV_PY  := $(TV_VENV)/bin/python
+# torch must come first and exactly as this pin: any other spec pulls a multi-GB CUDA build here.
+TORCH_PIN    ?= torch==2.13.0
+TV_PINS      ?= torch==2.14.1 torchvision==0.29.1
+PYTEST_ARGS  ?=
+
+.PHONY: demo test test-main test-interop bench clean
+
+$(VENV)/.base:
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q $(TORCH_PIN)
+	touch $@
+
+$(VENV)/.runtime: $(VENV)/.base pyproject.toml
+	$(VENV)/bin/pip install -q -e .
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime pyproject.toml
+	$(VENV)/bin/pip install -q -e '.[dev]'
+	touch $@
+
+# Second venv for the optional torchvision / fastai adapters (built once, then reused).
+$(TV_VENV)/.ready: pyproject.toml
+	$(PYTHON) -m venv $(TV_VENV)
+	$(TV_VENV)/bin/pip install -q $(TV_PINS)
+	$(TV_VENV)/bin/pip install -q fastai pytest hypothesis scipy
+	$(TV_VENV)/bin/pip install -q -e .
+	touch $@
+
+demo: $(VENV)/.runtime
+	$(VENV)/bin/pixelgrad demo
+
+test: test-main test-interop
+
+test-main: $(VENV)/.dev
+	$(PY) -m pytest -q -m "not interop" $(PYTEST_ARGS)
+
+test-interop: $(TV_VENV)/.ready
+	$(TV_PY) -m pytest -q -m interop tests/interop $(PYTEST_ARGS)
+
+bench: $(VENV)/.dev
+	$(VENV)/bin/pixelgrad bench
+
+clean:
+	rm -rf $(VENV) $(TV_VENV) pixelgrad-demo .pytest_cache

@@ -1,0 +1,1 @@
+"""Command line: ``pixelgrad SUBCOMMAND ...`` (also ``python -m pixelgrad``)."""

@@ -1,0 +1,39 @@
+"""Demo section: the blur family on the sample image."""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..io import write_image
+from .grid import image_grid
+
+
+def run(image: np.ndarray, out: Path, args) -> list[Path]:
+    import pixelgrad as pg
+
+    x = torch.from_numpy(image).permute(2, 0, 1).contiguous()          # (3, H, W) uint8
+    if getattr(args, "quick", False):
+        x = x[:, ::4, ::4].contiguous()
+    s = x.shape[-1] / 512
+    ops = [
+        ("original", x),
+        ("gaussian sigma=2", pg.gaussian_blur(x, 2.0 * s)),
+        ("gaussian sigma=8", pg.gaussian_blur(x, 8.0 * s)),
+        ("gaussian sigma=30 (matrix)", pg.gaussian_blur(x, 30.0 * s)),
+        ("anisotropic (1, 8)", pg.gaussian_blur(x, (1.0 * s, 8.0 * s))),
+        ("directional, 45 deg", pg.gaussian_blur(x, (1.0 * s, 8.0 * s), angle=math.pi / 4)),
+        ("box 15", pg.box_blur(x, 2 * int(7 * s) + 1)),
+        ("motion L=25, 30 deg", pg.motion_blur(x, 25 * s, math.radians(30))),
+        ("motion L=25, forward", pg.motion_blur(x, 25 * s, 0.0, direction=1.0)),
+        ("shear 0.3", pg.shear(x, 0.3, 0.0)),
+        ("blur + shear", pg.shear(pg.gaussian_blur(x, (0.5 * s, 4.0 * s)), 0.3, 0.0)),
+        ("circular border sigma=30", pg.gaussian_blur(x, 30.0 * s, border="circular")),
+    ]
+    grid = image_grid([im for _, im in ops], [name for name, _ in ops], cols=4,
+                      title="pixelgrad blur family (uint8 in, uint8 out)")
+    path = out / "blur_family.png"
+    write_image(path, grid)
+    return [path]
