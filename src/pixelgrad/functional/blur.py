@@ -8,6 +8,7 @@ product of the leading dims; every sample is processed in the same call.
 from __future__ import annotations
 
 import math
+from numbers import Real
 from typing import Any
 
 import numpy as np
@@ -162,6 +163,13 @@ def gaussian_blur(x: ImageLike, sigma: Any, *, truncate: float = 4.0, border: st
     method = _check_choice(method, _dispatch.METHODS, fn, "method")
     backend = _check_choice(backend, _dispatch.BACKENDS, fn, "backend")
     B = batch.batch_size
+    fast = _scalar_pair(sigma)
+    if fast is not None and angle is None and batch.is_numpy and method in ("auto", "direct", "separable") \
+            and _dispatch.opencv_allowed(batch.data, border, backend):
+        # Fast path for one numpy image and a plain sigma: a single cv2.sepFilter2D call.
+        ky, kx = (_g.gaussian_kernel1d(v, truncate) for v in fast)
+        if _dispatch.best_separable_method(*batch.data.shape[-2:], ky.numel(), kx.numel()) == "direct":
+            return _numpy_separable(x, ky, kx, border)
     sig = per_sample(sigma, B, fn, "sigma", pair=True, low=0.0, low_open=True)
     ang = None if angle is None else per_sample(angle, B, fn, "angle")
     if ang is not None:
@@ -185,11 +193,19 @@ def gaussian_blur(x: ImageLike, sigma: Any, *, truncate: float = 4.0, border: st
         return batch.restore(_run_2d(fn, batch, ks, border, method, backend))
     kys = [_g.gaussian_kernel1d(float(sig[b, 0]), truncate) for b in rows]
     kxs = [_g.gaussian_kernel1d(float(sig[b, 1]), truncate) for b in rows]
-    if batch.is_numpy and method in ("auto", "direct", "separable") and \
-            _dispatch.opencv_allowed(batch.data, border, backend) and \
-            _dispatch.best_separable_method(*batch.data.shape[-2:], kys[0].numel(), kxs[0].numel()) == "direct":
-        return _numpy_separable(x, kys[0], kxs[0], border)
     return batch.restore(_run_separable(fn, batch, kys, kxs, border, method, backend))
+
+
+def _scalar_pair(value: Any) -> tuple[float, float] | None:
+    """``(sy, sx)`` for a valid plain number or pair of numbers > 0; else None (slow path
+    parses and reports errors)."""
+    if isinstance(value, Real) and not isinstance(value, bool):
+        v = float(value)
+        return (v, v) if math.isfinite(v) and v > 0 else None
+    if isinstance(value, tuple) and len(value) == 2 and all(
+            isinstance(v, Real) and not isinstance(v, bool) and math.isfinite(v) and v > 0 for v in value):
+        return float(value[0]), float(value[1])
+    return None
 
 
 def _numpy_separable(img: np.ndarray, ky: torch.Tensor, kx: torch.Tensor, border: str) -> np.ndarray:

@@ -1,0 +1,105 @@
+"""Shared pieces of the Triton kernels: border index maps, rounding, output allocation.
+
+Border codes (``BORDER`` constexpr in every kernel), same patterns as :mod:`pixelgrad.borders`:
+
+    0 reflect    dcb|abcd|cba   period 2n - 2 (n == 1: always index 0)
+    1 symmetric  cba|abcd|dcb   period 2n
+    2 replicate  aaa|abcd|ddd
+    3 circular   bcd|abcd|abc   period n
+    4 constant   000|abcd|000   out-of-image positions are masked loads returning 0
+
+The maps work for any extension width (a kernel wider than the image repeats the
+pattern, as scipy.ndimage does). They are applied to 1-D row / column index vectors, so
+their cost is O(tile side) per tile, never per tap and pixel.
+"""
+from __future__ import annotations
+
+import os
+
+import torch
+import triton
+import triton.language as tl
+
+BORDER_CODES = {"reflect": 0, "symmetric": 1, "replicate": 2, "circular": 3, "constant": 4}
+
+#: dtypes the kernels read and write directly (converted to float32 in registers).
+KERNEL_DTYPES = (torch.uint8, torch.float16, torch.bfloat16, torch.float32)
+
+#: When True, every output buffer is filled with garbage (NaN / 0xAB) before the launch,
+#: so that an element a kernel fails to write shows up in tests. Set by the test-suite.
+POISON_OUTPUTS = False
+
+
+def interpreting() -> bool:
+    """Whether Triton runs kernels through its CPU interpreter (``TRITON_INTERPRET=1``)."""
+    return os.environ.get("TRITON_INTERPRET", "0").lower() in ("1", "true", "on", "yes")
+
+
+def new_output(x: torch.Tensor, dtype: torch.dtype | None = None) -> torch.Tensor:
+    """An output buffer shaped like ``x`` (channels-last stays channels-last), poisoned when
+    :data:`POISON_OUTPUTS` is set."""
+    dtype = x.dtype if dtype is None else dtype
+    if x.dim() == 4 and x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous():
+        out = torch.empty(x.shape, dtype=dtype, device=x.device).contiguous(
+            memory_format=torch.channels_last)
+    else:
+        out = torch.empty(x.shape, dtype=dtype, device=x.device)
+    if POISON_OUTPUTS:
+        out.fill_(float("nan") if dtype.is_floating_point else 0xAB)
+    return out
+
+
+def out_precision(dtype: torch.dtype) -> str:
+    """``tl.dot`` input precision: tf32x3 (float32 accuracy on tensor cores) for float
+    outputs; plain tf32 for uint8, whose error stays below 0.25 grey levels."""
+    return "tf32" if dtype == torch.uint8 else "tf32x3"
+
+
+@triton.jit
+def map_index(idx, n, BORDER: tl.constexpr):
+    """Map integer positions ``idx`` (any range) into ``[0, n)`` (constant: unchanged)."""
+    if BORDER == 0:
+        p = tl.maximum(2 * n - 2, 1)
+        m = idx % p
+        m = tl.where(m < 0, m + p, m)
+        m = tl.where(m < n, m, p - m)
+    elif BORDER == 1:
+        p = 2 * n
+        m = idx % p
+        m = tl.where(m < 0, m + p, m)
+        m = tl.where(m < n, m, p - 1 - m)
+    elif BORDER == 2:
+        m = tl.minimum(tl.maximum(idx, 0), n - 1)
+    elif BORDER == 3:
+        m = idx % n
+        m = tl.where(m < 0, m + n, m)
+    else:
+        m = idx
+    return m
+
+
+@triton.jit
+def index_valid(idx, n, BORDER: tl.constexpr):
+    """Whether a (mapped) position holds image data; only ``constant`` can say no."""
+    if BORDER == 4:
+        ok = (idx >= 0) & (idx < n)
+    else:
+        ok = idx == idx
+    return ok
+
+
+@triton.jit
+def round_half_even(v):
+    """Round to the nearest integer, ties to even (torch.round / numpy.rint)."""
+    f = tl.floor(v)
+    d = v - f
+    parity = f - 2.0 * tl.floor(f * 0.5)
+    return tl.where(d > 0.5, f + 1.0, tl.where(d < 0.5, f, f + parity))
+
+
+@triton.jit
+def to_output(v, OUT_INT: tl.constexpr):
+    """float32 value -> the value stored: uint8 outputs are rounded and saturated."""
+    if OUT_INT:
+        v = tl.minimum(tl.maximum(round_half_even(v), 0.0), 255.0)
+    return v

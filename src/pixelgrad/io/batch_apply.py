@@ -1,0 +1,114 @@
+"""Apply an augmentation pipeline to a list of decoded images, one seed per image.
+
+Images are numpy ``(H, W)`` or ``(H, W, C)`` arrays, uint8 or uint16 (as returned by
+:func:`pixelgrad.io.read_image`). Images of equal shape and dtype are stacked into one
+``(B, C, H, W)`` tensor and sent to ``device`` together; each sample gets its own
+``torch.Generator`` seeded with its seed, so (by the contract of ``pixelgrad.augment``) its
+result does not depend on which other images share its batch.
+
+Bit depth: uint8 is passed to the pipeline as uint8 (which computes in float32 and rounds +
+saturates back); uint16 is mapped to float32 ``x / 65535``, augmented, and mapped back with
+``round(clip(y, 0, 1) * 65535)``. An alpha channel (RGBA or gray+alpha) is not augmented: it is
+split off before and put back after (so geometric transforms do not move it; see docs/scale.md).
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import torch
+
+__all__ = ["apply_pipeline", "group_by_shape", "to_chw", "from_chw"]
+
+_U16_MAX = 65535.0
+
+
+def _color_channels(img: np.ndarray) -> int:
+    """Number of leading channels the pipeline sees (alpha excluded)."""
+    if img.ndim == 2:
+        return 1
+    c = img.shape[2]
+    return c - 1 if c in (2, 4) else c
+
+
+def to_chw(images: Sequence[np.ndarray]) -> torch.Tensor:
+    """Stack equal-shape ``(H, W[, C])`` arrays (color channels only) into ``(B, C, H, W)``.
+
+    uint8 stays uint8; uint16 becomes float32 in [0, 1] (``x / 65535``); float arrays are kept.
+    """
+    arrs = [img[..., None] if img.ndim == 2 else img[..., :_color_channels(img)] for img in images]
+    x = torch.from_numpy(np.ascontiguousarray(np.stack(arrs))).permute(0, 3, 1, 2)
+    if x.dtype == torch.uint16:
+        x = x.to(torch.float32) / _U16_MAX
+    return x.contiguous()
+
+
+def from_chw(y: torch.Tensor, like: np.ndarray) -> np.ndarray:
+    """One sample ``(C, H, W)`` back to ``like``'s layout and dtype, alpha taken from ``like``.
+
+    uint16: ``round(clip(y, 0, 1) * 65535)``; uint8 from float: ``round(clip(y, 0, 1) * 255)``.
+    """
+    y = y.detach().cpu()
+    if like.dtype == np.uint16 and y.dtype.is_floating_point:
+        arr = np.rint(np.clip(y.to(torch.float64).numpy(), 0.0, 1.0) * _U16_MAX).astype(np.uint16)
+    elif like.dtype == np.uint8 and y.dtype.is_floating_point:
+        arr = np.rint(np.clip(y.to(torch.float64).numpy(), 0.0, 1.0) * 255.0).astype(np.uint8)
+    else:
+        arr = y.numpy().astype(like.dtype, copy=False)
+    arr = np.moveaxis(arr, 0, -1)
+    if like.ndim == 2:
+        return np.ascontiguousarray(arr[..., 0])
+    c = _color_channels(like)
+    if c < like.shape[2]:
+        arr = np.concatenate([arr, like[..., c:]], axis=2)
+    return np.ascontiguousarray(arr)
+
+
+def group_by_shape(images: Sequence[np.ndarray]) -> list[list[int]]:
+    """Indices of ``images`` grouped by (shape, dtype), groups in order of first appearance."""
+    groups: dict[tuple, list[int]] = {}
+    for i, img in enumerate(images):
+        groups.setdefault((img.shape, img.dtype.str), []).append(i)
+    return list(groups.values())
+
+
+def _run(pipeline: Callable, x: torch.Tensor, seeds: Sequence[int]) -> tuple[torch.Tensor, list[dict]]:
+    gens = [torch.Generator().manual_seed(int(s)) for s in seeds]
+    y, params = pipeline(x, generator=gens, return_params=True)
+    per = params.per_sample() if params is not None else [{} for _ in seeds]
+    return y, list(per)
+
+
+def apply_pipeline(pipeline: Callable, images: Sequence[np.ndarray], seeds: Sequence[int], *,
+                   device: str | torch.device = "cpu") -> list[tuple[np.ndarray, dict[str, Any]] | BaseException]:
+    """Augment ``images[i]`` with seed ``seeds[i]``; returns, per image, ``(output, params)``
+    (output with the input's shape and dtype, params JSON-serializable) or the exception that
+    made it fail. A group that fails as a whole is retried image by image, so one bad image
+    does not take its batch-mates down with it.
+    """
+    if len(images) != len(seeds):
+        raise ValueError(f"apply_pipeline: arguments `images` and `seeds` must have the same "
+                         f"length, got {len(images)} and {len(seeds)}")
+    out: list[Any] = [None] * len(images)
+    for idx in group_by_shape(images):
+        chunks = [idx]
+        try:
+            x = to_chw([images[i] for i in idx]).to(device)
+            y, per = _run(pipeline, x, [seeds[i] for i in idx])
+            for j, i in enumerate(idx):
+                out[i] = (from_chw(y[j], images[i]), per[j])
+            continue
+        except Exception:  # noqa: BLE001 - isolate the culprit below
+            if len(idx) == 1:
+                chunks = [idx]
+            else:
+                chunks = [[i] for i in idx]
+        for chunk in chunks:
+            i = chunk[0]
+            try:
+                x = to_chw([images[i]]).to(device)
+                y, per = _run(pipeline, x, [seeds[i]])
+                out[i] = (from_chw(y[0], images[i]), per[0])
+            except Exception as exc:  # noqa: BLE001 - reported per image by the caller
+                out[i] = exc
+    return out
