@@ -1,0 +1,398 @@
+"""Illumination fields: smooth brightness fields mixed into an image.
+
+Every op here builds a field ``g(u, v)`` on the *unit-square grid* of the seed code
+(``u = linspace(0, 1, W)`` across the width, ``v = linspace(0, 1, H)`` down the height;
+``u = 0`` when ``W == 1``) and mixes it into every channel with one of three modes::
+
+    blend     y = (1 - alpha) * x + alpha * white * g     (the seed's convex combination)
+    add       y = x + alpha * white * g                    (kornia's convention)
+    multiply  y = x * (1 + alpha * g)                      (shading: a gain field)
+
+``white`` is the white level of the dtype (1.0 for floats, 255 for uint8), so ``g`` is in
+units of "a full-scale image" whatever the dtype. With ``clamp=True`` (default) the result is
+clamped to ``[0, white]``; integers are then rounded half-to-even and saturated. Inputs are
+``(..., C, H, W)`` tensors or numpy ``(H, W[, C])`` images; the output has the input's
+container, shape and dtype, and the input is never modified.
+
+Parameters are numbers (same for the batch) or per-sample tensors ``(B,)`` where ``B`` is the
+product of the leading dims. The *photometric* parameters (``a``, ``b``, ``alpha``,
+``offset``, ``strength``) also accept per-channel tensors ``(B, C)`` or ``(1, C)``: a colored
+field, one ramp per channel. A 1-D tensor is always per sample, never per channel.
+
+Triton contract (see :func:`pixelgrad.functional._dispatch.try_triton`): each op first calls
+``try_triton(op, x, backend, **params)`` with ``x`` the ``(B, C, H, W)`` tensor and the
+parameters below, already validated, as float64 CPU tensors; ``(B,)`` when every
+photometric parameter is per sample, otherwise all photometric parameters ``(B, C)``::
+
+    "linear_gradient"  a, b, alpha, offset: (B,) | (B, C);  mode: str;  clamp: bool
+                       g = a*u + b*v + offset
+    "corner_gradient"  corner: (B,) float64 in {0, 1, 2, 3};  strength, alpha, offset:
+                       (B,) | (B, C);  mode: str;  clamp: bool
+                       g = offset + strength * (1 - (|u - u0| + |v - v0|) / 2), corner
+                       (u0, v0) = 0: (0, 0) top-left, 1: (1, 0) top-right,
+                       2: (1, 1) bottom-right, 3: (0, 1) bottom-left
+    "radial_gradient"  center: (B, 2) (cy, cx);  radius: (B, 2) (ry, rx) > 0;
+                       strength, alpha, offset: (B,) | (B, C);  mode: str;  clamp: bool
+                       r = sqrt(((u - cx) / rx)^2 + ((v - cy) / ry)^2),
+                       g = offset + strength * max(0, 1 - r)
+    "gaussian_spot"    center: (B, 2) (cy, cx);  sigma: (B, 2) (sy, sx) > 0;
+                       strength, alpha, offset: (B,) | (B, C);  mode: str;  clamp: bool
+                       g = offset + strength * exp(-(u - cx)^2 / (2 sx^2) - (v - cy)^2 / (2 sy^2))
+
+All coordinates (center, radius, sigma) are in unit-square units: fractions of the width for
+x / u and of the height for y / v.
+"""
+from __future__ import annotations
+
+import math
+from numbers import Real
+from typing import Any
+
+import numpy as np
+import torch
+
+from .._dtypes import compute_dtype, from_compute, max_value
+from .._errors import bad_type, bad_value
+from .._interop import ImageLike, to_batch
+from . import _dispatch
+from ._params import per_sample
+
+MODES = ("blend", "add", "multiply")
+_BACKENDS = ("auto", "torch", "triton")
+CORNERS = ("top-left", "top-right", "bottom-right", "bottom-left")
+_CORNER_UV = ((0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0))
+
+
+# ------------------------------------------------------------------------- parsing
+def _choice(value: Any, choices: tuple, fn: str, arg: str) -> str:
+    if not isinstance(value, str) or value not in choices:
+        bad_value(fn, arg, "one of " + ", ".join(repr(c) for c in choices), value)
+    return value
+
+
+def _flag(value: Any, fn: str, arg: str) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        bad_type(fn, arg, "True or False", value)
+    return bool(value)
+
+
+def per_channel(value: Any, B: int, C: int, fn: str, arg: str, *, low: float | None = None,
+                low_open: bool = False, high: float | None = None) -> torch.Tensor:
+    """``value`` as a float64 CPU tensor ``(B,)`` (per sample) or ``(B, C)`` (per channel).
+
+    Accepted: a number, a tensor / array of shape ``()``, ``(1,)``, ``(B,)`` (per sample), or
+    ``(1, C)``, ``(B, C)`` (per channel).
+    """
+    if isinstance(value, (torch.Tensor, np.ndarray)) and np.ndim(value) == 2:
+        t = torch.as_tensor(value).detach().to("cpu", torch.float64)
+        if t.shape[1] != C or t.shape[0] not in (1, B):
+            bad_value(fn, arg, f"a number, a ({B},) tensor or a ({B}, {C}) tensor for a batch "
+                      f"of {B} images with {C} channels", value)
+        t = t.expand(B, C).contiguous()
+        # reuse the scalar checks on the flattened values
+        per_sample(t.reshape(-1), B * C, fn, arg, low=low, low_open=low_open, high=high)
+        return t
+    return per_sample(value, B, fn, arg, low=low, low_open=low_open, high=high)
+
+
+def _same_shape(ts: list[torch.Tensor], C: int) -> list[torch.Tensor]:
+    """All ``(B,)`` if every tensor is; otherwise every one expanded to ``(B, C)``."""
+    if all(t.ndim == 1 for t in ts):
+        return ts
+    return [(t[:, None] if t.ndim == 1 else t).expand(-1, C).contiguous() for t in ts]
+
+
+def _prepare(x: ImageLike, fn: str, mode: str, clamp: Any, backend: str):
+    batch = to_batch(x, fn)
+    mode = _choice(mode, MODES, fn, "mode")
+    clamp = _flag(clamp, fn, "clamp")
+    backend = _choice(backend, _BACKENDS, fn, "backend")
+    return batch, mode, clamp, backend
+
+
+def _grid(n: int, device, dtype) -> torch.Tensor:
+    """``linspace(0, 1, n)`` computed in float64 (as numpy) and cast."""
+    return torch.linspace(0.0, 1.0, n, dtype=torch.float64).to(device=device, dtype=dtype)
+
+
+def _as4(t: torch.Tensor, device, dtype) -> torch.Tensor:
+    """``(B,)`` -> ``(B, 1, 1, 1)``; ``(B, C)`` -> ``(B, C, 1, 1)``."""
+    t = t[:, None] if t.ndim == 1 else t
+    return t[:, :, None, None].to(device=device, dtype=dtype)
+
+
+# ------------------------------------------------------------------------- the mixer
+def _mix(x: torch.Tensor, field: torch.Tensor, alpha: torch.Tensor, mode: str,
+         clamp: bool) -> torch.Tensor:
+    """Mix ``alpha * g`` (``field``, already multiplied by alpha, broadcastable to x's
+    ``(B, C, H, W)``, in the compute dtype) into ``x`` and return the caller's dtype."""
+    cdt = compute_dtype(x.dtype)
+    white = max_value(x.dtype)
+    xc = x.to(cdt)
+    grad = torch.is_grad_enabled() and (x.requires_grad or field.requires_grad or alpha.requires_grad)
+    inplace = xc is not x and not grad      # xc is our own copy: write into it
+    if white != 1.0 and mode != "multiply":
+        field = field * white
+    if mode == "blend":
+        keep = _as4(1.0 - alpha, x.device, cdt)
+        y = xc.mul_(keep).add_(field) if inplace else torch.addcmul(field, xc, keep)
+    elif mode == "add":
+        y = xc.add_(field) if inplace else xc + field
+    else:  # multiply
+        gain = field + 1.0
+        y = xc.mul_(gain) if inplace else xc * gain
+    if clamp:
+        y = y.clamp(0.0, white) if grad else y.clamp_(0.0, white)
+    return from_compute(y, x.dtype)
+
+
+def _scaled(alpha: torch.Tensor, *ts: torch.Tensor) -> list[torch.Tensor]:
+    """``alpha * t`` for each ``t`` (float64, broadcast per sample / per channel)."""
+    return [alpha * t for t in ts]
+
+
+def _linear_torch(x: torch.Tensor, a, b, alpha, offset, mode: str, clamp: bool) -> torch.Tensor:
+    """Torch path of ``linear_gradient`` on ``(B, C, H, W)``; params ``(B,)`` or ``(B, C)``."""
+    B, C, H, W = x.shape
+    cdt = compute_dtype(x.dtype)
+    dev = x.device
+    aa, bb, oo = _scaled(alpha, a, b, offset)            # alpha * a, alpha * b, alpha * offset
+    row = _as4(aa, dev, cdt) * _grid(W, dev, cdt)         # (B, C', 1, W)
+    row = row + _as4(oo, dev, cdt)
+    col = _as4(bb, dev, cdt) * _grid(H, dev, cdt)[:, None]  # (B, C', H, 1)
+    field = row + col                                      # (B, C', H, W): alpha * g
+    return _mix(x, field, alpha, mode, clamp)
+
+
+# ------------------------------------------------------------------------- linear_gradient
+def linear_gradient(x: ImageLike, a: Any = None, b: Any = None, alpha: Any = 0.1, *,
+                    angle: Any = None, strength: Any = None, offset: Any = 0.0,
+                    mode: str = "blend", clamp: bool = True, backend: str = "auto") -> ImageLike:
+    """Mix a linear ramp (a planar field) into the image: the seed's "random gradient".
+
+    Two parametrizations of the same family of affine fields ``g = a*u + b*v + offset``:
+
+    * ``a``, ``b`` (the seed's): the slopes across the width (``u``) and down the height
+      (``v``); ``g`` then spans ``[min(0,a) + min(0,b), max(0,a) + max(0,b)] + offset``.
+    * ``angle``, ``strength`` (controlled range): ``g = offset + strength * t`` with
+      ``t = (p - min p) / (max p - min p)`` in ``[0, 1]``, ``p = u cos(angle) + v sin(angle)``;
+      ``g`` spans exactly ``[offset, offset + strength]`` (``offset + strength`` at the far
+      side in the direction ``angle``; 0 = left to right, pi/2 = top to bottom). It equals the
+      ``(a, b)`` form with ``a = strength cos / (|cos| + |sin|)``, ``b = strength sin /
+      (|cos| + |sin|)``, offset shifted by ``-(min(0, a) + min(0, b))``; conversely any
+      ``(a, b) != 0`` is ``angle = atan2(b, a)``, ``strength = |a| + |b|``.
+
+    Args:
+        x: ``(..., C, H, W)`` tensor (uint8, float16, bfloat16, float32, float64) or numpy
+            ``(H, W[, C])`` image.
+        a, b: slopes; numbers, ``(B,)`` or per channel ``(B, C)``. Give both or neither.
+        alpha: mixing weight (``blend`` needs ``0 <= alpha <= 1``); number, ``(B,)``, ``(B, C)``.
+        angle: radians, number, ``(B,)`` or ``(B, C)``; with ``strength`` instead of a, b.
+        strength: peak-to-peak range of ``g``; number, ``(B,)`` or ``(B, C)``.
+        offset: added to ``g``; number, ``(B,)`` or ``(B, C)``.
+        mode: ``blend`` | ``add`` | ``multiply`` (see the module docstring).
+        clamp: clamp the result to ``[0, white]`` (integers are always saturated).
+        backend: ``auto`` | ``torch`` | ``triton``.
+
+    Returns:
+        Same container, shape and dtype as ``x``.
+
+    Triton: op ``"linear_gradient"`` with ``a, b, alpha, offset`` float64 CPU ``(B,)`` (all
+    ``(B, C)`` when any is per channel), ``mode: str``, ``clamp: bool``; the angle form is
+    converted to ``a, b, offset`` before the call.
+
+    With fixed ``a, b, alpha``, ``mode="blend"``, ``clamp=False`` on a float64 ``(H, W, C)``
+    array this equals the seed code ``(1 - alpha) * x[..., i] + alpha * (U * a + V * b)``
+    (``U, V = np.meshgrid(np.linspace(0, 1, W), np.linspace(0, 1, H))``) to float rounding.
+
+    Example:
+        >>> import torch, pixelgrad as pg
+        >>> y = pg.linear_gradient(torch.rand(8, 3, 64, 64), a=torch.rand(8) * 2 - 1,
+        ...                        b=torch.rand(8) * 2 - 1, alpha=0.1)
+    """
+    fn = "linear_gradient"
+    batch, mode, clamp, backend = _prepare(x, fn, mode, clamp, backend)
+    B, C = batch.data.shape[:2]
+    al = per_channel(alpha, B, C, fn, "alpha", low=0.0 if mode == "blend" else None,
+                     high=1.0 if mode == "blend" else None)
+    off = per_channel(offset, B, C, fn, "offset")
+    if angle is not None or strength is not None:
+        if a is not None or b is not None:
+            bad_value(fn, "a, b", "omitted when `angle` and `strength` are given", (a, b))
+        if angle is None or strength is None:
+            bad_value(fn, "angle, strength", "both given (or neither, with a and b)", (angle, strength))
+        th = per_channel(angle, B, C, fn, "angle")
+        st = per_channel(strength, B, C, fn, "strength")
+        th, st = _same_shape([th, st], C)
+        cs, sn = torch.cos(th), torch.sin(th)
+        norm = cs.abs() + sn.abs()                       # >= 1 for every angle
+        at, bt = st * cs / norm, st * sn / norm
+        off_t = -(at.clamp(max=0.0) + bt.clamp(max=0.0))
+        aa, bb, al, off = _same_shape([at, bt, al, off], C)
+        off = off + (off_t if off_t.ndim == off.ndim else off_t[:, None].expand_as(off))
+    else:
+        if a is None or b is None:
+            bad_value(fn, "a, b", "both given (or `angle` and `strength` instead)", (a, b))
+        aa = per_channel(a, B, C, fn, "a")
+        bb = per_channel(b, B, C, fn, "b")
+        aa, bb, al, off = _same_shape([aa, bb, al, off], C)
+    out = _dispatch.try_triton(fn, batch.data, backend, a=aa, b=bb, alpha=al, offset=off,
+                               mode=mode, clamp=clamp)
+    if out is None:
+        out = _linear_torch(batch.data, aa, bb, al, off, mode, clamp)
+    return batch.restore(out)
+
+
+# ------------------------------------------------------------------------- corner_gradient
+def _parse_corner(corner: Any, B: int, fn: str) -> torch.Tensor:
+    if isinstance(corner, str):
+        if corner not in CORNERS:
+            bad_value(fn, "corner", "one of " + ", ".join(map(repr, CORNERS)) + " or 0..3", corner)
+        corner = CORNERS.index(corner)
+    t = per_sample(corner, B, fn, "corner", low=0.0, high=3.0)
+    if not bool((t == t.round()).all()):
+        bad_value(fn, "corner", "integers 0..3 (top-left, top-right, bottom-right, bottom-left)", corner)
+    return t
+
+
+def corner_gradient(x: ImageLike, corner: Any = 0, alpha: Any = 0.1, *, strength: Any = 1.0,
+                    offset: Any = 0.0, mode: str = "blend", clamp: bool = True,
+                    backend: str = "auto") -> ImageLike:
+    """Mix a diagonal ramp that peaks at one corner into the image.
+
+    ``g = offset + strength * (1 - (|u - u0| + |v - v0|) / 2)``: ``offset + strength`` at the
+    corner ``(u0, v0)``, ``offset`` at the opposite corner, linear in between (a
+    :func:`linear_gradient` at 45 degrees).
+
+    Args:
+        corner: ``0`` / ``'top-left'``, ``1`` / ``'top-right'``, ``2`` / ``'bottom-right'``,
+            ``3`` / ``'bottom-left'``; a name, an integer or a per-sample ``(B,)`` tensor.
+        alpha, strength, offset: number, ``(B,)`` or per channel ``(B, C)``.
+        mode, clamp, backend: as :func:`linear_gradient`.
+
+    Triton: op ``"corner_gradient"`` with ``corner`` float64 ``(B,)`` in {0, 1, 2, 3},
+    ``strength, alpha, offset`` float64 ``(B,)`` (all ``(B, C)`` when any is per channel),
+    ``mode: str``, ``clamp: bool``.
+    """
+    fn = "corner_gradient"
+    batch, mode, clamp, backend = _prepare(x, fn, mode, clamp, backend)
+    B, C = batch.data.shape[:2]
+    k = _parse_corner(corner, B, fn)
+    al = per_channel(alpha, B, C, fn, "alpha", low=0.0 if mode == "blend" else None,
+                     high=1.0 if mode == "blend" else None)
+    st = per_channel(strength, B, C, fn, "strength")
+    off = per_channel(offset, B, C, fn, "offset")
+    st, al, off = _same_shape([st, al, off], C)
+    out = _dispatch.try_triton(fn, batch.data, backend, corner=k, strength=st, alpha=al,
+                               offset=off, mode=mode, clamp=clamp)
+    if out is None:
+        uv = torch.tensor(_CORNER_UV, dtype=torch.float64)[k.long()]      # (B, 2) (u0, v0)
+        su, sv = 1.0 - 2.0 * uv[:, 0], 1.0 - 2.0 * uv[:, 1]               # |u - u0| = su*u + u0
+        if st.ndim == 2:
+            su, sv, uv = su[:, None], sv[:, None], uv[:, None, :]
+        a = -0.5 * st * su
+        b = -0.5 * st * sv
+        o = off + st * (1.0 - 0.5 * (uv[..., 0] + uv[..., 1]))
+        out = _linear_torch(batch.data, a, b, al, o, mode, clamp)
+    return batch.restore(out)
+
+
+# ------------------------------------------------------------------------- radial fields
+def _center_scale(batch, center, scale, fn, scale_arg):
+    B = batch.batch_size
+    c = per_sample(center, B, fn, "center", pair=True)
+    s = per_sample(scale, B, fn, scale_arg, pair=True, low=0.0, low_open=True)
+    return c, s
+
+
+def _radial_parts(x: torch.Tensor, c: torch.Tensor, s: torch.Tensor):
+    """Normalized offsets ``(v - cy) / sy`` ``(B, 1, H, 1)`` and ``(u - cx) / sx`` ``(B, 1, 1, W)``."""
+    B, C, H, W = x.shape
+    cdt, dev = compute_dtype(x.dtype), x.device
+    v = _grid(H, dev, cdt)[None, None, :, None]
+    u = _grid(W, dev, cdt)[None, None, None, :]
+    dy = (v - c[:, 0].to(dev, cdt)[:, None, None, None]) / s[:, 0].to(dev, cdt)[:, None, None, None]
+    dx = (u - c[:, 1].to(dev, cdt)[:, None, None, None]) / s[:, 1].to(dev, cdt)[:, None, None, None]
+    return dy, dx
+
+
+def _shape_field(x, t: torch.Tensor, st, al, off) -> torch.Tensor:
+    """``alpha * (offset + strength * t)`` with ``t`` ``(B, 1, H, W)``, params ``(B,)`` / ``(B, C)``."""
+    cdt, dev = compute_dtype(x.dtype), x.device
+    return _as4(al * st, dev, cdt) * t + _as4(al * off, dev, cdt)
+
+
+def radial_gradient(x: ImageLike, alpha: Any = 0.5, *, center: Any = (0.5, 0.5), radius: Any = 1.0,
+                    strength: Any = 1.0, offset: Any = -1.0, mode: str = "multiply",
+                    clamp: bool = True, backend: str = "auto") -> ImageLike:
+    """Mix a radial (cone) field into the image: vignetting or a light spot.
+
+    ``r = sqrt(((u - cx) / rx)^2 + ((v - cy) / ry)^2)``, ``g = offset + strength * max(0, 1 - r)``.
+    The defaults (``offset=-1``, ``strength=1``, ``mode='multiply'``) are a vignette: the
+    centre keeps its value, pixels at distance >= radius are scaled by ``1 - alpha``.
+
+    Args:
+        center: ``(cy, cx)`` in unit-square coordinates (fractions of height, width); a pair or
+            per sample ``(B, 2)``.
+        radius: > 0, number, pair ``(ry, rx)`` or ``(B,)`` / ``(B, 2)``; unit-square units, so
+            ``radius=sqrt(0.5)`` from the centre reaches the corners.
+        alpha, strength, offset: number, ``(B,)`` or per channel ``(B, C)``.
+        mode, clamp, backend: as :func:`linear_gradient`.
+
+    Triton: op ``"radial_gradient"`` with ``center (B, 2)``, ``radius (B, 2)``, ``strength,
+    alpha, offset (B,) | (B, C)`` float64 CPU, ``mode: str``, ``clamp: bool``.
+    """
+    fn = "radial_gradient"
+    batch, mode, clamp, backend = _prepare(x, fn, mode, clamp, backend)
+    B, C = batch.data.shape[:2]
+    c, s = _center_scale(batch, center, radius, fn, "radius")
+    al = per_channel(alpha, B, C, fn, "alpha", low=0.0 if mode == "blend" else None,
+                     high=1.0 if mode == "blend" else None)
+    st = per_channel(strength, B, C, fn, "strength")
+    off = per_channel(offset, B, C, fn, "offset")
+    st, al, off = _same_shape([st, al, off], C)
+    out = _dispatch.try_triton(fn, batch.data, backend, center=c, radius=s, strength=st,
+                               alpha=al, offset=off, mode=mode, clamp=clamp)
+    if out is None:
+        dy, dx = _radial_parts(batch.data, c, s)
+        t = (1.0 - torch.sqrt(dy * dy + dx * dx)).clamp_(min=0.0)      # (B, 1, H, W)
+        out = _mix(batch.data, _shape_field(batch.data, t, st, al, off), al, mode, clamp)
+    return batch.restore(out)
+
+
+def gaussian_spot(x: ImageLike, alpha: Any = 0.2, *, center: Any = (0.5, 0.5), sigma: Any = 0.25,
+                  strength: Any = 1.0, offset: Any = 0.0, mode: str = "add", clamp: bool = True,
+                  backend: str = "auto") -> ImageLike:
+    """Mix a Gaussian light spot into the image (kornia's ``RandomGaussianIllumination`` field).
+
+    ``g = offset + strength * exp(-(u - cx)^2 / (2 sx^2) - (v - cy)^2 / (2 sy^2))``; with the
+    default ``mode='add'``: ``y = x + alpha * white * g`` (a negative ``strength`` darkens).
+
+    Args:
+        center: ``(cy, cx)`` unit-square coordinates; pair or per sample ``(B, 2)``.
+        sigma: > 0, number, pair ``(sy, sx)`` or ``(B,)`` / ``(B, 2)``, unit-square units.
+        alpha, strength, offset: number, ``(B,)`` or per channel ``(B, C)``.
+        mode, clamp, backend: as :func:`linear_gradient`.
+
+    Triton: op ``"gaussian_spot"`` with ``center (B, 2)``, ``sigma (B, 2)``, ``strength, alpha,
+    offset (B,) | (B, C)`` float64 CPU, ``mode: str``, ``clamp: bool``.
+    """
+    fn = "gaussian_spot"
+    batch, mode, clamp, backend = _prepare(x, fn, mode, clamp, backend)
+    B, C = batch.data.shape[:2]
+    c, s = _center_scale(batch, center, sigma, fn, "sigma")
+    al = per_channel(alpha, B, C, fn, "alpha", low=0.0 if mode == "blend" else None,
+                     high=1.0 if mode == "blend" else None)
+    st = per_channel(strength, B, C, fn, "strength")
+    off = per_channel(offset, B, C, fn, "offset")
+    st, al, off = _same_shape([st, al, off], C)
+    out = _dispatch.try_triton(fn, batch.data, backend, center=c, sigma=s, strength=st,
+                               alpha=al, offset=off, mode=mode, clamp=clamp)
+    if out is None:
+        dy, dx = _radial_parts(batch.data, c, s)
+        t = torch.exp(-0.5 * dy * dy) * torch.exp(-0.5 * dx * dx)    # separable: (B,1,H,1)*(B,1,1,W)
+        out = _mix(batch.data, _shape_field(batch.data, t, st, al, off), al, mode, clamp)
+    return batch.restore(out)
+
+
+__all__ = ["linear_gradient", "corner_gradient", "radial_gradient", "gaussian_spot"]
