@@ -1,0 +1,124 @@
+"""Which Triton kernel runs an op, or why none does (then: torch, or an error when forced)."""
+from __future__ import annotations
+
+import torch
+
+from ...functional._params import is_uniform
+from ...kernels import gaussian as _g
+from ...kernels.box import box_kernel1d
+from ...kernels.motion import motion_kernel2d
+from . import _separable as _sep
+from ._common import KERNEL_DTYPES, interpreting
+from ._taps import taps2d
+
+
+class _Uncovered(Exception):
+    pass
+
+
+def _stack_1d(ks: list[torch.Tensor]) -> torch.Tensor:
+    """``(len(ks), Kmax)`` float64, each kernel centred and zero-padded."""
+    K = max(k.numel() for k in ks)
+    out = torch.zeros(len(ks), K, dtype=torch.float64)
+    for i, k in enumerate(ks):
+        o = (K - k.numel()) // 2
+        out[i, o:o + k.numel()] = k
+    return out
+
+
+def _stack_2d(ks: list[torch.Tensor]) -> torch.Tensor:
+    Kh = max(k.shape[0] for k in ks)
+    Kw = max(k.shape[1] for k in ks)
+    out = torch.zeros(len(ks), Kh, Kw, dtype=torch.float64)
+    for i, k in enumerate(ks):
+        oy, ox = (Kh - k.shape[0]) // 2, (Kw - k.shape[1]) // 2
+        out[i, oy:oy + k.shape[0], ox:ox + k.shape[1]] = k
+    return out
+
+
+def _check_tensor(x: torch.Tensor) -> None:
+    if x.dtype not in KERNEL_DTYPES:
+        raise _Uncovered(f"dtype {x.dtype} (the kernels read and write uint8, float16, "
+                         "bfloat16 and float32; float64 runs on the torch backend)")
+    if x.requires_grad and torch.is_grad_enabled():
+        raise _Uncovered("a tensor that requires grad (the kernels are not differentiable; "
+                         "the torch backend is)")
+    if x.device.type == "cpu" and not interpreting():
+        raise _Uncovered("a CPU tensor without TRITON_INTERPRET=1 set before triton is imported")
+    if x.device.type not in ("cpu", "cuda"):
+        raise _Uncovered(f"device {x.device}")
+
+
+def separable(x: torch.Tensor, ky: torch.Tensor, kx: torch.Tensor, border: str,
+              method: str) -> torch.Tensor:
+    """Pick the tile or banded algorithm (see :mod:`._separable`) and run it."""
+    B, C, H, W = x.shape
+    ry, rx = ky.shape[-1] // 2, kx.shape[-1] // 2
+    tile = _sep.tile_cost(ry, rx, H, W)
+    if method == "fft":
+        raise _Uncovered("method='fft' (the Triton backend filters by tile or banded-matrix "
+                         "products; use method='auto', 'direct' or 'matrix')")
+    if method == "matrix" or (method == "auto" and _sep.banded_cost(H, W) < tile) or tile == float("inf"):
+        return _sep.sep_banded(x, ky, kx, border)
+    return _sep.sep_tile(x, ky, kx, border)
+
+
+def _gaussian(x, sigma, angle, truncate, border, method):
+    B = x.shape[0]
+    uniform = is_uniform(sigma) and (angle is None or is_uniform(angle))
+    rows = [0] if uniform else range(B)
+    if angle is not None:
+        if method in ("fft", "matrix", "separable"):
+            raise _Uncovered(f"method={method!r} for a rotated Gaussian (covered: 'auto', "
+                             "'direct', '2d')")
+        ks = [_g.gaussian_kernel2d(float(sigma[b, 0]), float(sigma[b, 1]), float(angle[b]), truncate)
+              for b in rows]
+        return taps2d(x, _stack_2d(ks), border)
+    ky = _stack_1d([_g.gaussian_kernel1d(float(sigma[b, 0]), truncate) for b in rows])
+    kx = _stack_1d([_g.gaussian_kernel1d(float(sigma[b, 1]), truncate) for b in rows])
+    return separable(x, ky, kx, border, method)
+
+
+def _box(x, size, border, method):
+    rows = [0] if is_uniform(size) else range(x.shape[0])
+    ky = _stack_1d([box_kernel1d(int(size[b, 0])) for b in rows])
+    kx = _stack_1d([box_kernel1d(int(size[b, 1])) for b in rows])
+    return separable(x, ky, kx, border, method)
+
+
+def _motion(x, length, angle, direction, border, method):
+    if method not in ("auto", "direct", "2d", "separable"):
+        raise _Uncovered(f"method={method!r} for motion blur (covered: 'auto', 'direct', '2d')")
+    if is_uniform(length) and is_uniform(angle) and is_uniform(direction):
+        k = motion_kernel2d(float(length[0]), float(angle[0]), float(direction[0]))
+    else:
+        k = motion_kernel2d(length, angle, direction)
+    return taps2d(x, k, border)
+
+
+def dispatch(op: str, x: torch.Tensor, forced: bool, **params):
+    """Run ``op`` on ``x`` ``(B, C, H, W)`` with a Triton kernel.
+
+    Returns the output (dtype, shape and memory format of ``x``) or ``None`` when the case is
+    not covered; with ``forced`` an uncovered case raises ``ValueError`` naming the reason.
+    """
+    try:
+        _check_tensor(x)
+        if op == "gaussian_blur":
+            return _gaussian(x, params["sigma"], params.get("angle"), params.get("truncate", 4.0),
+                             params.get("border", "reflect"), params.get("method", "auto"))
+        if op == "box_blur":
+            return _box(x, params["size"], params.get("border", "reflect"),
+                        params.get("method", "auto"))
+        if op == "motion_blur":
+            return _motion(x, params["length"], params["angle"], params.get("direction", torch.zeros(1)),
+                           params.get("border", "reflect"), params.get("method", "auto"))
+        from . import _illumination
+        if op in _illumination.OPS:
+            return _illumination.run(op, x, **params)
+        raise _Uncovered("this op (no Triton kernel for it)")
+    except _Uncovered as exc:
+        if forced:
+            raise ValueError(f"{op}: argument `backend` must be 'auto' or 'torch' for {exc}; "
+                             f"backend='triton' does not cover it") from None
+        return None

@@ -1,0 +1,95 @@
+"""Non-separable 2-D filters (motion blur, rotated Gaussian) as per-sample tap lists.
+
+A 2-D kernel ``k[b]`` of shape ``(Kh, Kw)`` is stored as its non-zero taps
+``(dy, dx, w)`` (``dy = s - ry``, ``dx = t - rx``), padded per sample to the longest list;
+``count[b]`` says how many are real. One program filters a ``BH x BW`` output tile:
+
+    y[i, j] = sum_{n < count[b]} w[b, n] * x[border(i + dy[b, n]), border(j + dx[b, n])]
+
+The border map is applied to the 1-D row and column index vectors of each tap (O(BH + BW)
+work per tap, not per pixel). Motion kernels are lines, so their tap lists are short
+(about 3 taps per pixel of length instead of the full ``K x K`` square), and each sample
+loops over its own count: per-sample lengths cost what they need in one launch.
+"""
+from __future__ import annotations
+
+import torch
+import triton
+import triton.language as tl
+
+from ._common import BORDER_CODES, index_valid, map_index, new_output, to_output
+
+
+@triton.jit
+def _taps_kernel(x_ptr, o_ptr, dy_ptr, dx_ptr, w_ptr, n_ptr,
+                 C, H, W, tiles_w, tiles,
+                 sxb, sxc, sxh, sxw, sob, soc, soh, sow, t_sb, n_sb,
+                 BH: tl.constexpr, BW: tl.constexpr,
+                 BORDER: tl.constexpr, OUT_INT: tl.constexpr):
+    pid = tl.program_id(0)
+    plane = pid // tiles
+    t = pid % tiles
+    th = t // tiles_w
+    tw = t % tiles_w
+    b = (plane // C).to(tl.int64)
+    c = (plane % C).to(tl.int64)
+    rows = th * BH + tl.arange(0, BH)
+    cols = tw * BW + tl.arange(0, BW)
+    xb = x_ptr + b * sxb + c * sxc
+    count = tl.load(n_ptr + b * n_sb)
+    acc = tl.zeros((BH, BW), dtype=tl.float32)
+    for n in range(0, count):
+        dy = tl.load(dy_ptr + b * t_sb + n)
+        dx = tl.load(dx_ptr + b * t_sb + n)
+        wt = tl.load(w_ptr + b * t_sb + n)
+        rmap = map_index(rows + dy, H, BORDER)
+        cmap = map_index(cols + dx, W, BORDER)
+        m = (index_valid(rmap, H, BORDER) & (rows < H))[:, None] & \
+            (index_valid(cmap, W, BORDER) & (cols < W))[None, :]
+        v = tl.load(xb + rmap[:, None] * sxh + cmap[None, :] * sxw, mask=m, other=0.0)
+        acc += wt * v.to(tl.float32)
+    acc = to_output(acc, OUT_INT)
+    ob = o_ptr + b * sob + c * soc
+    smask = (rows < H)[:, None] & (cols < W)[None, :]
+    tl.store(ob + rows[:, None] * soh + cols[None, :] * sow, acc.to(o_ptr.dtype.element_ty), mask=smask)
+
+
+def tap_lists(k: torch.Tensor):
+    """Per-sample tap lists from dense centred kernels ``(B', Kh, Kw)`` (float64).
+
+    Returns ``dy, dx`` int32 ``(B', T)``, ``w`` float32 ``(B', T)``, ``count`` int32 ``(B',)``,
+    taps sorted row-major (cache-friendly), zero weights dropped."""
+    Bk, Kh, Kw = k.shape
+    nz = k != 0
+    count = nz.sum(dim=(1, 2))
+    T = max(1, int(count.max()))
+    s = torch.arange(Kh)[:, None].expand(Kh, Kw).reshape(-1)
+    t = torch.arange(Kw)[None, :].expand(Kh, Kw).reshape(-1)
+    flat_nz = nz.reshape(Bk, -1)
+    # stable order: non-zero taps first, in row-major order
+    order = torch.argsort((~flat_nz).to(torch.int8), dim=1, stable=True)[:, :T]
+    dy = (s[order] - Kh // 2).to(torch.int32)
+    dx = (t[order] - Kw // 2).to(torch.int32)
+    w = torch.gather(k.reshape(Bk, -1), 1, order).to(torch.float32)
+    return dy.contiguous(), dx.contiguous(), w.contiguous(), count.to(torch.int32).contiguous()
+
+
+def taps2d(x: torch.Tensor, k: torch.Tensor, border: str,
+           out: torch.Tensor | None = None) -> torch.Tensor:
+    """Correlate every plane of ``x`` ``(B, C, H, W)`` with its sample's 2-D kernel ``k``
+    (``(Kh, Kw)`` shared or ``(B, Kh, Kw)``, float64, odd sides)."""
+    B, C, H, W = x.shape
+    k3 = k[None] if k.ndim == 2 else k
+    dy, dx, w, count = (v.to(x.device) for v in tap_lists(k3.detach().cpu().to(torch.float64)))
+    out = new_output(x) if out is None else out
+    BH = 16 if H > 8 else 8
+    BW = 64 if W > 32 else (32 if W > 16 else 16)
+    tiles_w = triton.cdiv(W, BW)
+    tiles = triton.cdiv(H, BH) * tiles_w
+    shared = k3.shape[0] == 1
+    _taps_kernel[(B * C * tiles,)](
+        x, out, dy, dx, w, count, C, H, W, tiles_w, tiles,
+        *x.stride(), *out.stride(), 0 if shared else dy.shape[1], 0 if shared else 1,
+        BH=BH, BW=BW, BORDER=BORDER_CODES[border], OUT_INT=not x.dtype.is_floating_point,
+        num_warps=4)
+    return out
