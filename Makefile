@@ -9,7 +9,7 @@ TORCH_PIN    ?= torch==2.13.0
 TV_PINS      ?= torch==2.14.1 torchvision==0.29.1
 PYTEST_ARGS  ?=
 
-.PHONY: demo test test-main test-interop bench clean
+.PHONY: demo test test-main test-interop bench clean chromium
 
 $(VENV)/.base:
 	$(PYTHON) -m venv $(VENV)
@@ -37,7 +37,11 @@ demo: $(VENV)/.runtime
 
 test: test-main test-interop
 
-test-main: $(VENV)/.dev
+# headless browser for the gallery test (Debian's chromium), installed only when absent
+chromium:
+	command -v chromium || (apt-get update && apt-get install -y chromium)
+
+test-main: $(VENV)/.dev chromium
 	$(PY) -m pytest -q -m "not interop" $(PYTEST_ARGS)
 
 test-interop: $(TV_VENV)/.ready

@@ -1,0 +1,178 @@
+"""``pixelgrad gallery IN --config pipeline.yaml -o gallery.html``: see what a pipeline does.
+
+Writes one self-contained HTML page (every image inlined as a base64 PNG, no external files,
+scripts or fonts): for a few inputs, several random draws of the whole pipeline and of each of
+its top-level transforms, each captioned with the parameters that were drawn. Transforms are
+shown with ``p = 1`` so every draw shows an effect (their configured ``p`` is printed).
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import html
+import json
+import random
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+_CSS = """
+body{font-family:system-ui,sans-serif;margin:16px;background:#f4f4f4;color:#222}
+h1{font-size:22px;margin:0 0 4px} h2{font-size:17px;margin:22px 0 6px;border-bottom:1px solid #bbb}
+pre{background:#fff;border:1px solid #ddd;padding:6px;font-size:11px;overflow:auto;max-height:160px}
+.row{display:flex;flex-wrap:wrap;gap:8px;margin:6px 0 12px}
+figure{margin:0;background:#fff;border:1px solid #ddd;padding:4px;width:min-content}
+figure img{display:block;image-rendering:auto}
+figcaption{font-size:10px;font-family:monospace;white-space:pre-wrap;word-break:break-all;margin-top:3px}
+.orig figcaption{font-weight:bold} .note{font-size:12px;color:#555}
+"""
+
+
+def _fmt(v: Any) -> Any:
+    if isinstance(v, float):
+        return float(f"{v:.4g}")
+    if isinstance(v, list):
+        return [_fmt(u) for u in v]
+    if isinstance(v, dict):
+        return {k: _fmt(u) for k, u in v.items()}
+    return v
+
+
+def format_params(params: dict[str, Any]) -> str:
+    """Drawn parameters as compact text (floats to 4 significant digits)."""
+    return json.dumps(_fmt(params), separators=(", ", ": "))
+
+
+def thumbnail_uri(img: np.ndarray, size: int) -> str:
+    """``data:image/png;base64,...`` of ``img`` (uint8/uint16, gray/RGB/RGBA) scaled to width
+    ``size`` (never enlarged), 8 bits per channel."""
+    import cv2
+
+    from ..io.images import encode_image
+
+    arr = img
+    if arr.dtype == np.uint16:
+        arr = np.rint(arr.astype(np.float64) / 257.0).astype(np.uint8)
+    h, w = arr.shape[:2]
+    if w > size:
+        arr = cv2.resize(arr, (size, max(1, round(h * size / w))), interpolation=cv2.INTER_AREA)
+    return "data:image/png;base64," + base64.b64encode(encode_image(arr, ".png")).decode("ascii")
+
+
+def _figure(uri: str, caption: str, cls: str = "") -> str:
+    return (f'<figure class="{cls}"><img src="{uri}" alt="{html.escape(caption[:60])}">'
+            f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+
+
+def _sections(pipeline) -> list[tuple[str, dict[str, Any]]]:
+    """``(title, spec)`` of the whole pipeline then each top-level transform (with ``p = 1``)."""
+    spec = pipeline.to_dict()
+    out = [("whole pipeline", spec)]
+    children = spec.get("transforms") if spec.get("type") == "Compose" else [spec]
+    for child in children or []:
+        shown = dict(child)
+        title = child.get("type", "?")
+        if "p" in shown:
+            title += f"  (configured p = {shown['p']}; shown with p = 1)"
+            shown["p"] = 1.0
+        out.append((title, shown))
+    return out
+
+
+def build_gallery(pipeline, images: Sequence[tuple[str, np.ndarray]], *, draws: int = 4,
+                  seed: int = 0, size: int = 192, title: str = "pixelgrad gallery") -> str:
+    """The HTML text of the gallery.
+
+    ``pipeline``: a ``pixelgrad.augment`` transform; ``images``: ``(name, (H, W[, C]) uint8/uint16
+    array)`` pairs; ``draws`` random draws per (section, image), draw ``d`` of image ``i`` in
+    section ``s`` seeded with ``derive_seed(seed, f"{s}/{i}", d)``.
+    """
+    from .. import augment
+    from ..io.batch_apply import apply_pipeline
+    from ..io.dataset import derive_seed
+
+    parts = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+             f"<style>{_CSS}</style></head><body><h1>{html.escape(title)}</h1>",
+             f"<p class='note'>{len(images)} input(s), {draws} random draws each, seed {seed}. "
+             f"Captions list the parameters drawn for each image.</p>",
+             f"<pre>{html.escape(json.dumps(pipeline.to_dict(), indent=1))}</pre>"]
+    for s, (sec_title, spec) in enumerate(_sections(pipeline)):
+        transform = augment.from_dict(spec)
+        parts.append(f"<h2>{html.escape(sec_title)}</h2>")
+        if s > 0:
+            parts.append(f"<pre>{html.escape(json.dumps(spec))}</pre>")
+        for i, (name, img) in enumerate(images):
+            seeds = [derive_seed(seed, f"{s}/{i}", d) for d in range(draws)]
+            results = apply_pipeline(transform, [img] * draws, seeds)
+            figs = [_figure(thumbnail_uri(img, size), f"{name}\n{img.shape[1]}x{img.shape[0]} {img.dtype}",
+                            "orig")]
+            for d, res in enumerate(results):
+                if isinstance(res, BaseException):
+                    figs.append(f"<figure><figcaption>draw {d}: failed: "
+                                f"{html.escape(str(res))}</figcaption></figure>")
+                    continue
+                out, params = res
+                figs.append(_figure(thumbnail_uri(out, size), f"draw {d}: {format_params(params)}"))
+            parts.append("<div class='row'>" + "".join(figs) + "</div>")
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def register(sub) -> None:
+    p = sub.add_parser("gallery", help="write an HTML page of random draws of a pipeline",
+                       description="Write a self-contained HTML page (images inlined) showing, for "
+                                   "a few inputs, several random draws of the whole pipeline and "
+                                   "of each of its transforms, with the parameters drawn.")
+    p.add_argument("input", metavar="IN", help="an image, a folder of images, or a text file of paths")
+    p.add_argument("-c", "--config", required=True, help="pipeline file (.yaml/.json)")
+    p.add_argument("-o", "--out", default="gallery.html", help="output HTML file (default %(default)s)")
+    p.add_argument("--inputs", type=int, default=3, help="how many inputs to show (default %(default)s)")
+    p.add_argument("--draws", type=int, default=4, help="random draws per transform and input "
+                   "(default %(default)s)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the input choice and the draws")
+    p.add_argument("--size", type=int, default=192, help="thumbnail width in pixels (default %(default)s)")
+    p.set_defaults(func=run)
+
+
+def _pick_inputs(source: str, k: int, seed: int) -> list[Path]:
+    from ..io.dataset import collect_inputs
+    from ..io.images import IMAGE_SUFFIXES
+
+    src = Path(source)
+    if src.is_file() and src.suffix.lower() in IMAGE_SUFFIXES:
+        return [src]
+    _, files = collect_inputs(src)
+    if len(files) <= k:
+        return files
+    return sorted(random.Random(seed).sample(files, k))
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..io.atomic import atomic_write
+    from ..io.dataset import UsageError
+    from ..io.images import read_image
+    from .augment import load_pipeline
+
+    for name in ("inputs", "draws", "size"):
+        if getattr(args, name) < 1:
+            raise UsageError(f"gallery: argument `--{name}` must be >= 1, got {getattr(args, name)}")
+    t0 = time.perf_counter()
+    pipeline = load_pipeline(args.config)
+    images, failed = [], 0
+    for path in _pick_inputs(args.input, args.inputs, args.seed):
+        try:
+            images.append((path.name, read_image(path)))
+        except (ValueError, OSError) as exc:
+            failed += 1
+            print(f"pixelgrad gallery: failed: {path}: {exc}")
+    if not images:
+        print("pixelgrad gallery: no readable input image")
+        return 1
+    page = build_gallery(pipeline, images, draws=args.draws, seed=args.seed, size=args.size,
+                         title=f"pixelgrad gallery: {Path(args.config).name}")
+    atomic_write(args.out, page.encode("utf-8"))
+    print(f"pixelgrad gallery: wrote {args.out} ({len(page) / 1e6:.2f} MB, {len(images)} inputs, "
+          f"{args.draws} draws) in {time.perf_counter() - t0:.2f} s")
+    return 1 if failed else 0
