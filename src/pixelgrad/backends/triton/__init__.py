@@ -29,6 +29,6 @@ from __future__ import annotations
 import triton  # noqa: F401  (ImportError here means: not installed -> torch fallback)
 
 from ._common import KERNEL_DTYPES, interpreting
-from ._router import dispatch
+from ._router import blur_then_blend, dispatch
 
-__all__ = ["dispatch", "KERNEL_DTYPES", "interpreting"]
+__all__ = ["dispatch", "blur_then_blend", "KERNEL_DTYPES", "interpreting"]

@@ -9,6 +9,8 @@ from ...kernels.box import box_kernel1d
 from ...kernels.motion import motion_kernel2d
 from . import _separable as _sep
 from ._common import KERNEL_DTYPES, interpreting
+from ._field import OPS as FIELD_OPS
+from ._field import FieldArgs, field_args
 from ._taps import taps2d
 
 
@@ -50,7 +52,7 @@ def _check_tensor(x: torch.Tensor) -> None:
 
 
 def separable(x: torch.Tensor, ky: torch.Tensor, kx: torch.Tensor, border: str,
-              method: str) -> torch.Tensor:
+              method: str, field: FieldArgs | None = None) -> torch.Tensor:
     """Pick the tile or banded algorithm (see :mod:`._separable`) and run it."""
     B, C, H, W = x.shape
     ry, rx = ky.shape[-1] // 2, kx.shape[-1] // 2
@@ -59,11 +61,11 @@ def separable(x: torch.Tensor, ky: torch.Tensor, kx: torch.Tensor, border: str,
         raise _Uncovered("method='fft' (the Triton backend filters by tile or banded-matrix "
                          "products; use method='auto', 'direct' or 'matrix')")
     if method == "matrix" or (method == "auto" and _sep.banded_cost(H, W) < tile) or tile == float("inf"):
-        return _sep.sep_banded(x, ky, kx, border)
-    return _sep.sep_tile(x, ky, kx, border)
+        return _sep.sep_banded(x, ky, kx, border, field=field)
+    return _sep.sep_tile(x, ky, kx, border, field=field)
 
 
-def _gaussian(x, sigma, angle, truncate, border, method):
+def _gaussian(x, sigma, angle=None, truncate=4.0, border="reflect", method="auto", field=None):
     B = x.shape[0]
     uniform = is_uniform(sigma) and (angle is None or is_uniform(angle))
     rows = [0] if uniform else range(B)
@@ -73,52 +75,86 @@ def _gaussian(x, sigma, angle, truncate, border, method):
                              "'direct', '2d')")
         ks = [_g.gaussian_kernel2d(float(sigma[b, 0]), float(sigma[b, 1]), float(angle[b]), truncate)
               for b in rows]
-        return taps2d(x, _stack_2d(ks), border)
+        return taps2d(x, _stack_2d(ks), border, field=field)
     ky = _stack_1d([_g.gaussian_kernel1d(float(sigma[b, 0]), truncate) for b in rows])
     kx = _stack_1d([_g.gaussian_kernel1d(float(sigma[b, 1]), truncate) for b in rows])
-    return separable(x, ky, kx, border, method)
+    return separable(x, ky, kx, border, method, field)
 
 
-def _box(x, size, border, method):
+def _box(x, size, border="reflect", method="auto", field=None):
     rows = [0] if is_uniform(size) else range(x.shape[0])
     ky = _stack_1d([box_kernel1d(int(size[b, 0])) for b in rows])
     kx = _stack_1d([box_kernel1d(int(size[b, 1])) for b in rows])
-    return separable(x, ky, kx, border, method)
+    return separable(x, ky, kx, border, method, field)
 
 
-def _motion(x, length, angle, direction, border, method):
+def _motion(x, length, angle, direction=None, border="reflect", method="auto", field=None):
     if method not in ("auto", "direct", "2d", "separable"):
         raise _Uncovered(f"method={method!r} for motion blur (covered: 'auto', 'direct', '2d')")
+    direction = torch.zeros_like(length) if direction is None else direction
     if is_uniform(length) and is_uniform(angle) and is_uniform(direction):
         k = motion_kernel2d(float(length[0]), float(angle[0]), float(direction[0]))
     else:
         k = motion_kernel2d(length, angle, direction)
-    return taps2d(x, k, border)
+    return taps2d(x, k, border, field=field)
+
+
+_BLURS = {"gaussian_blur": _gaussian, "box_blur": _box, "motion_blur": _motion}
 
 
 def dispatch(op: str, x: torch.Tensor, forced: bool, **params):
     """Run ``op`` on ``x`` ``(B, C, H, W)`` with a Triton kernel.
 
-    Returns the output (dtype, shape and memory format of ``x``) or ``None`` when the case is
-    not covered; with ``forced`` an uncovered case raises ``ValueError`` naming the reason.
+    ``params`` are the op's validated parameters exactly as :mod:`pixelgrad.functional`
+    passes them (per-sample float64 CPU tensors, strings). Returns the output (dtype, shape
+    and memory format of ``x``) or ``None`` when the case is not covered; with ``forced`` an
+    uncovered case raises ``ValueError`` naming the reason.
     """
     try:
         _check_tensor(x)
-        if op == "gaussian_blur":
-            return _gaussian(x, params["sigma"], params.get("angle"), params.get("truncate", 4.0),
-                             params.get("border", "reflect"), params.get("method", "auto"))
-        if op == "box_blur":
-            return _box(x, params["size"], params.get("border", "reflect"),
-                        params.get("method", "auto"))
-        if op == "motion_blur":
-            return _motion(x, params["length"], params["angle"], params.get("direction", torch.zeros(1)),
-                           params.get("border", "reflect"), params.get("method", "auto"))
-        from . import _illumination
-        if op in _illumination.OPS:
-            return _illumination.run(op, x, **params)
+        if op in _BLURS:
+            return _BLURS[op](x, **params)
+        if op in FIELD_OPS:
+            from ._illumination import apply
+            return apply(x, field_args(op, x, params))
         raise _Uncovered("this op (no Triton kernel for it)")
     except _Uncovered as exc:
-        if forced:
-            raise ValueError(f"{op}: argument `backend` must be 'auto' or 'torch' for {exc}; "
-                             f"backend='triton' does not cover it") from None
-        return None
+        return _decline(op, forced, exc)
+
+
+def _decline(op: str, forced: bool, exc: Exception):
+    if forced:
+        raise ValueError(f"{op}: argument `backend` must be 'auto' or 'torch' for {exc}; "
+                         f"backend='triton' does not cover it") from None
+    return None
+
+
+def blur_then_blend(x: torch.Tensor, blur_op: str, blur_params: dict, field_op: str,
+                    field_params: dict, *, forced: bool = False):
+    """``field_op(blur_op(x))`` in one launch: the illumination field is mixed into the
+    blurred values in registers before the single store (no intermediate image in memory).
+
+    Args:
+        x: ``(B, C, H, W)`` uint8 / float16 / bfloat16 / float32 tensor (CUDA, or CPU under
+            ``TRITON_INTERPRET=1``).
+        blur_op: ``"gaussian_blur"`` | ``"box_blur"`` | ``"motion_blur"``; ``blur_params``:
+            its validated parameters as passed to :func:`dispatch`.
+        field_op: one of ``linear_gradient``, ``corner_gradient``, ``radial_gradient``,
+            ``gaussian_spot``; ``field_params``: its validated parameters (see
+            :mod:`pixelgrad.functional.illumination`).
+
+    Returns:
+        The result (dtype of ``x``), or ``None`` when not covered (``forced``: ``ValueError``).
+        The blurred intermediate stays float32: for float32 this equals the two-step result
+        to rounding; for uint8 / float16 it skips the intermediate rounding, so it may differ
+        from the two-step result by one unit of the last place (it is closer to the exact
+        composition).
+    """
+    op = f"{blur_op}+{field_op}"
+    try:
+        _check_tensor(x)
+        if blur_op not in _BLURS or field_op not in FIELD_OPS:
+            raise _Uncovered(f"the pair ({blur_op!r}, {field_op!r})")
+        return _BLURS[blur_op](x, **blur_params, field=field_args(field_op, x, field_params))
+    except _Uncovered as exc:
+        return _decline(op, forced, exc)

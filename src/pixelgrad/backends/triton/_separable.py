@@ -30,17 +30,20 @@ import triton.language as tl
 
 from ...kernels.banded import banded_matrix
 from ._common import BORDER_CODES, index_valid, map_index, new_output, out_precision, to_output
+from ._field import FieldArgs, apply_field
 
 TILE_SIDES = (16, 32, 64, 128)
 
 
 # ----------------------------------------------------------------------------- tile kernel
 @triton.jit
-def _sep_tile_kernel(x_ptr, o_ptr, ty_ptr, tx_ptr,
+def _sep_tile_kernel(x_ptr, o_ptr, ty_ptr, tx_ptr, coef_ptr, geo_ptr,
                      C, H, W, tiles_w, tiles,
                      sxb, sxc, sxh, sxw, sob, soc, soh, sow, ty_sb, tx_sb,
                      RY: tl.constexpr, RX: tl.constexpr, PH: tl.constexpr, PW: tl.constexpr,
-                     BORDER: tl.constexpr, OUT_INT: tl.constexpr, PREC: tl.constexpr):
+                     BORDER: tl.constexpr, OUT_INT: tl.constexpr, PREC: tl.constexpr,
+                     FIELD: tl.constexpr, MODE: tl.constexpr, CLAMP: tl.constexpr,
+                     WHITE: tl.constexpr):
     pid = tl.program_id(0)
     plane = pid // tiles
     t = pid % tiles
@@ -68,6 +71,7 @@ def _sep_tile_kernel(x_ptr, o_ptr, ty_ptr, tx_ptr,
     ocol = tw * OW + pw
     smask = ((ph < OH) & (orow < H))[:, None] & ((pw < OW) & (ocol < W))[None, :]
     ob = o_ptr + b.to(tl.int64) * sob + c.to(tl.int64) * soc
+    y = apply_field(y, orow, ocol, H, W, plane, b, coef_ptr, geo_ptr, FIELD, MODE, CLAMP, WHITE)
     y = to_output(y, OUT_INT)
     tl.store(ob + orow[:, None] * soh + ocol[None, :] * sow, y.to(o_ptr.dtype.element_ty), mask=smask)
 
@@ -111,9 +115,11 @@ def banded_cost(H: int, W: int) -> float:
 
 
 def sep_tile(x: torch.Tensor, ky: torch.Tensor, kx: torch.Tensor, border: str,
-             out: torch.Tensor | None = None) -> torch.Tensor:
+             out: torch.Tensor | None = None, field: FieldArgs | None = None) -> torch.Tensor:
     """Fused one-pass separable filter. ``x`` ``(B, C, H, W)`` uint8/float16/bfloat16/float32
-    (any strides); ``ky``/``kx`` float64 ``(1 or B, Ky)`` / ``(1 or B, Kx)`` centred, odd length."""
+    (any strides); ``ky``/``kx`` float64 ``(1 or B, Ky)`` / ``(1 or B, Kx)`` centred, odd length.
+    ``field``: an illumination epilogue mixed into the blurred values before the store."""
+    field = FieldArgs.none(x.device) if field is None else field
     B, C, H, W = x.shape
     ry, rx = ky.shape[-1] // 2, kx.shape[-1] // 2
     PH, PW = tile_side(ry, H), tile_side(rx, W)
@@ -127,23 +133,26 @@ def sep_tile(x: torch.Tensor, ky: torch.Tensor, kx: torch.Tensor, border: str,
     tiles = tiles_h * tiles_w
     grid = (B * C * tiles,)
     _sep_tile_kernel[grid](
-        x, out, ty, tx, C, H, W, tiles_w, tiles,
+        x, out, ty, tx, *field.pointers(), C, H, W, tiles_w, tiles,
         *x.stride(), *out.stride(),
         PH * PH if ty.shape[0] > 1 else 0, PW * PW if tx.shape[0] > 1 else 0,
         RY=ry, RX=rx, PH=PH, PW=PW, BORDER=BORDER_CODES[border],
-        OUT_INT=not x.dtype.is_floating_point, PREC=out_precision(x.dtype),
+        OUT_INT=not x.dtype.is_floating_point, PREC=out_precision(x.dtype), **field.constexprs(),
         num_warps=8 if max(PH, PW) >= 128 else 4)
     return out
 
 
 # ----------------------------------------------------------------------------- banded GEMM
 @triton.jit
-def _plane_gemm_kernel(a_ptr, b_ptr, o_ptr, C, M, N, K, tiles_n, tiles,
+def _plane_gemm_kernel(a_ptr, b_ptr, o_ptr, coef_ptr, geo_ptr, C, M, N, K, tiles_n, tiles,
                        saB, saC, sam, sak, sbB, sbC, sbk, sbn, soB, soC, som, son,
                        BM: tl.constexpr, BN: tl.constexpr, BK: tl.constexpr,
-                       OUT_INT: tl.constexpr, PREC: tl.constexpr):
+                       OUT_INT: tl.constexpr, PREC: tl.constexpr,
+                       FIELD: tl.constexpr, MODE: tl.constexpr, CLAMP: tl.constexpr,
+                       WHITE: tl.constexpr):
     """out[b, c] = A[b, c] @ B[b, c] for (M, K) @ (K, N) operands given by strides (a batch
-    or channel stride of 0 shares an operand)."""
+    or channel stride of 0 shares an operand); the output rows / cols are image rows / cols
+    for the field epilogue."""
     pid = tl.program_id(0)
     plane = pid // tiles
     t = pid % tiles
@@ -164,6 +173,8 @@ def _plane_gemm_kernel(a_ptr, b_ptr, o_ptr, C, M, N, K, tiles_n, tiles,
         bm = tl.load(b_base + ka[:, None] * sbk + rn[None, :] * sbn,
                      mask=(ka < K)[:, None] & (rn < N)[None, :], other=0.0).to(tl.float32)
         acc = tl.dot(a, bm, acc, input_precision=PREC)
+    acc = apply_field(acc, rm, rn, M, N, plane, plane // C, coef_ptr, geo_ptr,
+                      FIELD, MODE, CLAMP, WHITE)
     acc = to_output(acc, OUT_INT)
     o_base = o_ptr + bb * soB + cc * soC
     tl.store(o_base + rm[:, None] * som + rn[None, :] * son, acc.to(o_ptr.dtype.element_ty),
@@ -174,7 +185,8 @@ def _block(n: int) -> int:
     return 64 if n > 32 else (32 if n > 16 else 16)
 
 
-def _plane_gemm(a: torch.Tensor, b: torch.Tensor, out: torch.Tensor, prec: str) -> None:
+def _plane_gemm(a: torch.Tensor, b: torch.Tensor, out: torch.Tensor, prec: str,
+                field: FieldArgs) -> None:
     """``out[p, c] = a[p, c] @ b[p, c]``; each operand 4-D ``(B|1, C|1, rows, cols)``."""
     B, C, M, N = out.shape
     K = a.shape[-1]
@@ -191,21 +203,23 @@ def _plane_gemm(a: torch.Tensor, b: torch.Tensor, out: torch.Tensor, prec: str) 
         return s
 
     _plane_gemm_kernel[(B * C * tiles,)](
-        a, b, out, C, M, N, K, tiles_n, tiles, *st(a), *st(b), *out.stride(),
-        BM=BM, BN=BN, BK=BK, OUT_INT=not out.dtype.is_floating_point, PREC=prec, num_warps=4)
+        a, b, out, *field.pointers(), C, M, N, K, tiles_n, tiles, *st(a), *st(b), *out.stride(),
+        BM=BM, BN=BN, BK=BK, OUT_INT=not out.dtype.is_floating_point, PREC=prec,
+        **field.constexprs(), num_warps=4)
 
 
 def sep_banded(x: torch.Tensor, ky: torch.Tensor, kx: torch.Tensor, border: str,
-               out: torch.Tensor | None = None) -> torch.Tensor:
+               out: torch.Tensor | None = None, field: FieldArgs | None = None) -> torch.Tensor:
     """Separable filter as ``Mh @ X @ Mw^T`` per plane (border folded into the banded
     matrices); cost independent of the kernel length. Same arguments as :func:`sep_tile`."""
     B, C, H, W = x.shape
-    mh = banded_matrix(ky, H, border).to(device=x.device, dtype=torch.float32)[:, None]  # (B', 1, H, H)
-    mwt = banded_matrix(kx, W, border).to(device=x.device, dtype=torch.float32)
+    field = FieldArgs.none(x.device) if field is None else field
+    mh = banded_matrix(ky.to(x.device), H, border).to(device=x.device, dtype=torch.float32)[:, None]  # (B', 1, H, H)
+    mwt = banded_matrix(kx.to(x.device), W, border).to(device=x.device, dtype=torch.float32)
     mwt = mwt.transpose(1, 2)[:, None]                                                    # (B', 1, W, W)
     prec = out_precision(x.dtype)
     tmp = torch.empty((B, C, H, W), dtype=torch.float32, device=x.device)
-    _plane_gemm(x, mwt, tmp, "tf32x3")
+    _plane_gemm(x, mwt, tmp, "tf32x3", FieldArgs.none(x.device))
     out = new_output(x) if out is None else out
-    _plane_gemm(mh, tmp, out, prec)
+    _plane_gemm(mh, tmp, out, prec, field)
     return out

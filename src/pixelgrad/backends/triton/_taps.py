@@ -18,14 +18,17 @@ import triton
 import triton.language as tl
 
 from ._common import BORDER_CODES, index_valid, map_index, new_output, to_output
+from ._field import FieldArgs, apply_field
 
 
 @triton.jit
-def _taps_kernel(x_ptr, o_ptr, dy_ptr, dx_ptr, w_ptr, n_ptr,
+def _taps_kernel(x_ptr, o_ptr, dy_ptr, dx_ptr, w_ptr, n_ptr, coef_ptr, geo_ptr,
                  C, H, W, tiles_w, tiles,
                  sxb, sxc, sxh, sxw, sob, soc, soh, sow, t_sb, n_sb,
                  BH: tl.constexpr, BW: tl.constexpr,
-                 BORDER: tl.constexpr, OUT_INT: tl.constexpr):
+                 BORDER: tl.constexpr, OUT_INT: tl.constexpr,
+                 FIELD: tl.constexpr, MODE: tl.constexpr, CLAMP: tl.constexpr,
+                 WHITE: tl.constexpr):
     pid = tl.program_id(0)
     plane = pid // tiles
     t = pid % tiles
@@ -48,6 +51,7 @@ def _taps_kernel(x_ptr, o_ptr, dy_ptr, dx_ptr, w_ptr, n_ptr,
             (index_valid(cmap, W, BORDER) & (cols < W))[None, :]
         v = tl.load(xb + rmap[:, None] * sxh + cmap[None, :] * sxw, mask=m, other=0.0)
         acc += wt * v.to(tl.float32)
+    acc = apply_field(acc, rows, cols, H, W, plane, b, coef_ptr, geo_ptr, FIELD, MODE, CLAMP, WHITE)
     acc = to_output(acc, OUT_INT)
     ob = o_ptr + b * sob + c * soc
     smask = (rows < H)[:, None] & (cols < W)[None, :]
@@ -75,9 +79,11 @@ def tap_lists(k: torch.Tensor):
 
 
 def taps2d(x: torch.Tensor, k: torch.Tensor, border: str,
-           out: torch.Tensor | None = None) -> torch.Tensor:
+           out: torch.Tensor | None = None, field: FieldArgs | None = None) -> torch.Tensor:
     """Correlate every plane of ``x`` ``(B, C, H, W)`` with its sample's 2-D kernel ``k``
-    (``(Kh, Kw)`` shared or ``(B, Kh, Kw)``, float64, odd sides)."""
+    (``(Kh, Kw)`` shared or ``(B, Kh, Kw)``, float64, odd sides); ``field``: an illumination
+    epilogue mixed in before the store."""
+    field = FieldArgs.none(x.device) if field is None else field
     B, C, H, W = x.shape
     k3 = k[None] if k.ndim == 2 else k
     dy, dx, w, count = (v.to(x.device) for v in tap_lists(k3.detach().cpu().to(torch.float64)))
@@ -88,8 +94,8 @@ def taps2d(x: torch.Tensor, k: torch.Tensor, border: str,
     tiles = triton.cdiv(H, BH) * tiles_w
     shared = k3.shape[0] == 1
     _taps_kernel[(B * C * tiles,)](
-        x, out, dy, dx, w, count, C, H, W, tiles_w, tiles,
+        x, out, dy, dx, w, count, *field.pointers(), C, H, W, tiles_w, tiles,
         *x.stride(), *out.stride(), 0 if shared else dy.shape[1], 0 if shared else 1,
         BH=BH, BW=BW, BORDER=BORDER_CODES[border], OUT_INT=not x.dtype.is_floating_point,
-        num_warps=4)
+        **field.constexprs(), num_warps=4)
     return out
