@@ -1,0 +1,91 @@
+"""Random augmentations: draw per-sample parameters from a CPU ``torch.Generator``, call
+:mod:`pixelgrad.functional`.
+
+CONTRACT (the CLI ``pixelgrad augment`` and the Ray engine rely on it)
+----------------------------------------------------------------------
+* ``pixelgrad.augment.from_dict(d) -> Transform``; ``transform.to_dict() -> dict`` (JSON /
+  YAML-able); ``pixelgrad.augment.load(path)`` / ``pixelgrad.augment.save(transform, path)``
+  for ``.yaml`` / ``.yml`` / ``.json``. Dict format:
+  ``{"type": "RandomGaussianBlur", "p": 0.5, "sigma": [0.1, 2.0], ...}`` (the keys are the
+  constructor's arguments; ranges are ``[low, high]`` lists or single numbers); containers:
+  ``{"type": "Compose", "transforms": [...]}`` (also ``RandomApply`` with ``p``, ``OneOf`` with
+  ``p`` and ``weights``).
+* Call: ``y = t(x, generator=None, seed=None)``; ``y, params = t(x, ..., return_params=True)``;
+  replay ``y = t(x, params=params)``. ``x``: a ``(B, C, H, W)`` tensor (also ``(..., C, H, W)``
+  and ``(C, H, W)``), a numpy ``(H, W[, C])`` image (returned as numpy), a torchvision
+  ``tv_tensors.Image`` or a tuple / list / dict of images and targets, or ``t(image=img)``
+  (albumentations style, returns a dict). Output: same container, shape and dtype.
+* ``generator``: ``None`` = torch's global CPU generator; a CPU ``torch.Generator``; or a list
+  of ``B`` CPU generators, one per sample: sample ``i``'s parameters are then drawn only from
+  generator ``i`` (in an order fixed by the pipeline, independent of the other samples), so
+  results do not depend on how images are grouped into batches or workers.
+  ``sample_generators(seed, indices)`` builds such a list from a run seed and global image
+  indices. ``seed=int`` is shorthand for ``torch.Generator().manual_seed(seed)``. Parameters
+  are always drawn on the CPU in float64: the same seed gives the same parameters on every
+  device.
+* ``params.per_sample() -> list[dict]``: for each sample a JSON-serializable dict of the
+  parameters drawn for it, e.g. ``{"type": "Compose", "applied": true, "transforms": [{"type":
+  "RandomGradient", "applied": true, "a": 0.31, "b": -0.72, "alpha": 0.11, "offset": 0.0},
+  ...]}`` (``applied`` is whether the transform really touched the sample);
+  ``Params.from_per_sample(list)`` rebuilds replayable params, ``Params.cat`` joins batches,
+  ``params.subset(idx)`` slices.
+* Transforms are ``nn.Module``\\ s: one base class :class:`Transform` (generators, ``p``,
+  replay, containers of the input) and thin leaf classes that only draw parameters and call a
+  functional op; containers compose.
+
+Random streams, in detail
+-------------------------
+Each transform draws, for the whole batch, its gate ``rand < p`` first and then its
+parameters, in the order its docstring lists; containers draw their own gate (and choice)
+and then each child in order. Every child draws for every sample even when a gate skips it,
+so a sample always consumes the same numbers.
+
+DataLoader workers
+------------------
+With ``generator=None`` the draws come from torch's global generator. In a
+``torch.utils.data.DataLoader`` worker, PyTorch seeds it with ``base_seed + worker_id``,
+where ``base_seed`` is drawn once per epoch from the main process's generator (or the
+DataLoader's ``generator=``). Hence workers differ, and a run repeats when the main process
+is seeded (``torch.manual_seed(s)``) — but *which* worker gets *which* image depends on
+``num_workers``. For results independent of the worker count, derive the generator from the
+image's index: ``t(img, generator=sample_generators(seed, [index]))``; ``derive_seed(seed,
+index)`` hashes the pair with ``numpy.random.SeedSequence``. Never pass one explicit
+``torch.Generator`` created before the DataLoader into a Dataset: every worker receives a copy
+in the same state and repeats the other workers' draws.
+
+Example
+-------
+>>> import torch, pixelgrad as pg
+>>> aug = pg.augment.Compose([pg.augment.RandomGradient(p=0.5),
+...                           pg.augment.RandomGaussianBlur(sigma=(0.1, 2.0))])
+>>> x = torch.rand(8, 3, 32, 32)
+>>> y, params = aug(x, seed=0, return_params=True)
+>>> bool((aug(x, params=params) == y).all())
+True
+"""
+from ._base import Transform
+from ._config import REGISTRY, from_dict, load, register, save
+from ._params import Params
+from ._rng import Rng, derive_seed, sample_generators
+from .blur import RandomBoxBlur, RandomGaussianBlur, RandomMotionBlur, RandomShear
+from .containers import Compose, OneOf, RandomApply
+from .illumination import RandomCornerGradient, RandomGaussianSpot, RandomGradient, RandomRadialGradient
+
+for _cls in (RandomGradient, RandomCornerGradient, RandomRadialGradient, RandomGaussianSpot,
+             RandomGaussianBlur, RandomBoxBlur, RandomMotionBlur, RandomShear,
+             Compose, RandomApply, OneOf):
+    register(_cls)
+del _cls
+
+
+def to_fastai(transform: Transform, **kwargs):
+    """Wrap ``transform`` as a fastai batch transform (see :mod:`pixelgrad.augment.fastai`)."""
+    from .fastai import to_fastai as _to_fastai
+
+    return _to_fastai(transform, **kwargs)
+
+
+__all__ = ["Transform", "Params", "Rng", "derive_seed", "sample_generators", "from_dict", "load",
+           "save", "register", "REGISTRY", "to_fastai", "Compose", "RandomApply", "OneOf",
+           "RandomGradient", "RandomCornerGradient", "RandomRadialGradient", "RandomGaussianSpot",
+           "RandomGaussianBlur", "RandomBoxBlur", "RandomMotionBlur", "RandomShear"]

@@ -1,0 +1,158 @@
+"""The one base class of every random transform: input handling, ``p``, draw, replay.
+
+A leaf transform only says which parameters it draws (:meth:`Transform.sample`) and which
+functional op applies them (:meth:`Transform.apply`); containers (Compose, OneOf, RandomApply)
+override :meth:`Transform.draw` and :meth:`Transform.replay`. Everything else (generators,
+seeds, per-sample ``p``, replay, return_params, the input containers) lives here once.
+"""
+from __future__ import annotations
+
+import math
+from numbers import Real
+from typing import Any
+
+import torch
+from torch import nn
+
+from .._errors import bad_type, bad_value
+from .._interop import to_batch
+from . import _adapters
+from ._params import Params
+from ._rng import Rng
+
+
+# ------------------------------------------------------------------------- argument parsing
+def parse_range(value: Any, name: str, arg: str, *, low: float | None = None,
+                high: float | None = None, low_open: bool = False) -> tuple[float, float]:
+    """A number ``v`` (-> ``(v, v)``) or a pair ``(lo, hi)`` with ``lo <= hi`` inside the bounds."""
+    if isinstance(value, Real) and not isinstance(value, bool):
+        lo = hi = float(value)
+    elif (isinstance(value, (tuple, list)) and len(value) == 2 and
+          all(isinstance(v, Real) and not isinstance(v, bool) for v in value)):
+        lo, hi = float(value[0]), float(value[1])
+    else:
+        bad_type(name, arg, "a number or a (low, high) pair", value)
+    if not (math.isfinite(lo) and math.isfinite(hi)) or lo > hi:
+        bad_value(name, arg, "finite with low <= high", value)
+    if low is not None and (lo < low or (low_open and lo <= low)):
+        bad_value(name, arg, f"{'>' if low_open else '>='} {low}", value)
+    if high is not None and hi > high:
+        bad_value(name, arg, f"<= {high}", value)
+    return lo, hi
+
+
+def parse_p(p: Any, name: str) -> float:
+    if isinstance(p, bool) or not isinstance(p, Real) or not 0.0 <= float(p) <= 1.0:
+        bad_value(name, "p", "a probability in [0, 1]", p)
+    return float(p)
+
+
+def parse_choice(value: Any, choices: tuple, name: str, arg: str) -> str:
+    if not isinstance(value, str) or value not in choices:
+        bad_value(name, arg, "one of " + ", ".join(map(repr, choices)), value)
+    return value
+
+
+def _plain(v: Any) -> Any:
+    """Config value -> JSON/YAML-able (tuples become lists)."""
+    if isinstance(v, (tuple, list)):
+        return [_plain(u) for u in v]
+    return v
+
+
+# ------------------------------------------------------------------------- base class
+class Transform(nn.Module):
+    """Base of every pixelgrad random transform (see :mod:`pixelgrad.augment`).
+
+    Call: ``y = t(x, generator=None, seed=None)``; ``y, params = t(x, return_params=True)``;
+    replay ``y = t(x, params=params)``. ``x``: ``(..., C, H, W)`` tensor, numpy ``(H, W[, C])``,
+    torchvision ``tv_tensors.Image`` or a tuple / list / dict holding images (and boxes, masks,
+    labels), or keyword ``image=`` (albumentations style; returns a dict).
+    """
+
+    #: "photometric" transforms leave boxes / masks alone; "geometric" ones refuse them
+    kind = "photometric"
+
+    def __init__(self, p: float = 1.0):
+        super().__init__()
+        self.p = parse_p(p, type(self).__name__)
+
+    # -- leaf API (override) ------------------------------------------------------------
+    def sample(self, shape: torch.Size, rng: Rng) -> dict[str, torch.Tensor]:
+        """Draw the per-sample parameters for a batch of ``shape = (B, C, H, W)``."""
+        raise NotImplementedError
+
+    def apply(self, x: torch.Tensor, **values: torch.Tensor) -> torch.Tensor:
+        """Apply drawn parameters (``(k, ...)`` CPU tensors) to ``x`` ``(k, C, H, W)``."""
+        raise NotImplementedError
+
+    def config(self) -> dict[str, Any]:
+        """Constructor arguments (``to_dict`` without ``type``)."""
+        raise NotImplementedError
+
+    # -- generic machinery ------------------------------------------------------------
+    @property
+    def type_name(self) -> str:
+        return type(self).__name__
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"type": <class name>, **constructor arguments}``, JSON / YAML-able."""
+        return {"type": self.type_name, **{k: _plain(v) for k, v in self.config().items()}}
+
+    def extra_repr(self) -> str:
+        return ", ".join(f"{k}={v!r}" for k, v in self.config().items() if k != "transforms")
+
+    def draw(self, shape: torch.Size, rng: Rng) -> Params:
+        """Per-sample gate (``rand < p``, always drawn first) then :meth:`sample`."""
+        applied = rng.bernoulli(self.p)
+        return Params(self.type_name, applied, self.sample(shape, rng))
+
+    def replay(self, x: torch.Tensor, params: Params) -> torch.Tensor:
+        """Apply ``params`` to the ``(B, C, H, W)`` batch ``x`` (samples not applied pass through)."""
+        applied = params.applied
+        if not bool(applied.any()):
+            return x
+        if bool(applied.all()):
+            return self.apply(x, **params.values)
+        idx = applied.nonzero().flatten()
+        out = x.clone()
+        dev_idx = idx.to(x.device)
+        out[dev_idx] = self.apply(x[dev_idx], **{k: v[idx] for k, v in params.values.items()})
+        return out
+
+    def check_params(self, params: Any, B: int) -> Params:
+        if not isinstance(params, Params):
+            bad_type(self.type_name, "params", "a Params object (from return_params=True)", params)
+        if params.type != self.type_name or params.batch_size != B:
+            bad_value(self.type_name, "params", f"the Params of a {self.type_name} for a batch of {B}",
+                      f"Params of a {params.type} for a batch of {params.batch_size}")
+        return params
+
+    def run_batch(self, x4: torch.Tensor, generator: Any, seed: Any, params: Any) -> tuple[torch.Tensor, Params]:
+        """Draw (or check) parameters for the ``(B, C, H, W)`` tensor ``x4`` and apply them."""
+        if params is None:
+            params = self.draw(x4.shape, Rng(x4.shape[0], generator, seed, self.type_name))
+        else:
+            if generator is not None or seed is not None:
+                bad_value(self.type_name, "generator/seed", "omitted when `params` are replayed",
+                          (generator, seed))
+            params = self.check_params(params, x4.shape[0])
+        return self.replay(x4, params), params
+
+    def forward(self, x: Any = None, *, generator: Any = None, seed: Any = None,
+                params: Params | None = None, return_params: bool = False, **targets: Any):
+        name = self.type_name
+        if x is None:
+            if "image" not in targets:
+                bad_value(name, "x", "an image (positional) or the keyword image=", None)
+            out, params = _adapters.run_targets(self, targets, generator, seed, params)
+        elif targets:
+            bad_value(name, "targets", "keywords (image=, mask=, ...) only without a positional x",
+                      sorted(targets))
+        elif _adapters.is_structure(x):
+            out, params = _adapters.run_structure(self, x, generator, seed, params)
+        else:
+            batch = to_batch(x, name)
+            y, params = self.run_batch(batch.data, generator, seed, params)
+            out = _adapters.rewrap(batch.restore(y), x)
+        return (out, params) if return_params else out

@@ -1,0 +1,88 @@
+"""The parameters a transform drew for a batch: replayable, sliceable, JSON-able per sample."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from .._errors import bad_value
+
+
+@dataclass
+class Params:
+    """Parameters drawn by one transform for a batch of ``B`` samples.
+
+    Attributes:
+        type: the transform's type name (``"RandomGradient"``, ``"Compose"``, ...).
+        applied: ``(B,)`` bool, whether the transform's own ``p`` gate let each sample through.
+        values: name -> per-sample tensor ``(B, ...)`` (float64 or int64, CPU).
+        children: the parameters of the child transforms of a container, in order.
+    """
+
+    type: str
+    applied: torch.Tensor
+    values: dict[str, torch.Tensor] = field(default_factory=dict)
+    children: list["Params"] = field(default_factory=list)
+
+    @property
+    def batch_size(self) -> int:
+        return int(self.applied.shape[0])
+
+    def subset(self, index: torch.Tensor) -> "Params":
+        """The parameters of the samples ``index`` (int64 ``(k,)`` or bool ``(B,)``)."""
+        return Params(self.type, self.applied[index], {k: v[index] for k, v in self.values.items()},
+                      [c.subset(index) for c in self.children])
+
+    @staticmethod
+    def cat(parts: list["Params"]) -> "Params":
+        """Concatenate the parameters of consecutive batches (same transform)."""
+        if not parts:
+            bad_value("Params.cat", "parts", "a non-empty list of Params", parts)
+        p0 = parts[0]
+        if any(p.type != p0.type or p.values.keys() != p0.values.keys() or
+               len(p.children) != len(p0.children) for p in parts):
+            bad_value("Params.cat", "parts", "Params of the same transform", [p.type for p in parts])
+        return Params(p0.type, torch.cat([p.applied for p in parts]),
+                      {k: torch.cat([p.values[k] for p in parts]) for k in p0.values},
+                      [Params.cat([p.children[i] for p in parts]) for i in range(len(p0.children))])
+
+    def per_sample(self) -> list[dict[str, Any]]:
+        """One JSON-serializable dict per sample: ``{"type", "applied", <values>...}`` and, for
+        containers, ``"transforms": [child dicts]``. ``applied`` is the *effective* flag: a child
+        of a container that skipped the sample (or an option a ``OneOf`` did not choose) reports
+        ``False``. :meth:`from_per_sample` turns the list back into replayable ``Params``."""
+        return [self._sample(i, True) for i in range(self.batch_size)]
+
+    def _sample(self, i: int, parent_applied: bool) -> dict[str, Any]:
+        applied = bool(self.applied[i]) and parent_applied
+        d: dict[str, Any] = {"type": self.type, "applied": applied}
+        for k, v in self.values.items():
+            d[k] = v[i].tolist()
+        if self.children:
+            chosen = int(self.values["chosen"][i]) if "chosen" in self.values else None
+            d["transforms"] = [c._sample(i, applied and (chosen is None or chosen == j))
+                               for j, c in enumerate(self.children)]
+        return d
+
+    @staticmethod
+    def from_per_sample(samples: list[dict[str, Any]]) -> "Params":
+        """Inverse of :meth:`per_sample` (replaying gives the same output)."""
+        if not samples or not all(isinstance(s, dict) and "type" in s for s in samples):
+            bad_value("Params.from_per_sample", "samples", "a non-empty list of per-sample dicts", samples)
+        s0 = samples[0]
+        keys = [k for k in s0 if k not in ("type", "applied", "transforms")]
+        values = {}
+        for k in keys:
+            vals = [s[k] for s in samples]
+            dtype = torch.int64 if all(_is_int(v) for v in vals) else torch.float64
+            values[k] = torch.tensor(vals, dtype=dtype)
+        children = [Params.from_per_sample([s["transforms"][j] for s in samples])
+                    for j in range(len(s0.get("transforms", [])))]
+        return Params(s0["type"], torch.tensor([bool(s["applied"]) for s in samples]), values, children)
+
+
+def _is_int(v: Any) -> bool:
+    if isinstance(v, list):
+        return all(_is_int(u) for u in v)
+    return isinstance(v, int) and not isinstance(v, bool)

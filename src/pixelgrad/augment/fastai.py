@@ -1,0 +1,47 @@
+"""fastai adapter: a pixelgrad transform as a fastai *batch* transform (``batch_tfms=``).
+
+fastai is optional: it is imported only when :func:`to_fastai` is called.
+"""
+# No ``from __future__ import annotations``: fastcore dispatches on real annotations.
+from typing import Any
+
+
+def to_fastai(transform: Any, *, order: int = 50, split_idx: Any = 0, generator: Any = None):
+    """Return a fastcore ``Transform`` applying ``transform`` to every ``TensorImage`` batch.
+
+    Args:
+        transform: a :class:`pixelgrad.augment.Transform`.
+        order: fastai pipeline order; the default 50 runs after ``IntToFloatTensor`` (10) and
+            before ``Normalize`` (99), so images are float in [0, 1] as pixelgrad expects.
+        split_idx: 0 = training set only (fastai's augmentation default), ``None`` = all sets.
+        generator: CPU ``torch.Generator`` (``None``: torch's global generator, which
+            ``fastai.torch_core.set_seed`` controls).
+
+    Masks (``TensorMask``), points and boxes pass through unchanged (fastai only calls
+    ``encodes`` for the annotated type); labels too.
+    """
+    from fastai.vision.core import TensorImage
+    from fastcore.transform import Transform as FastTransform
+
+    from ._base import Transform as PgTransform
+    from .._errors import bad_type
+
+    if not isinstance(transform, PgTransform):
+        bad_type("to_fastai", "transform", "a pixelgrad.augment transform", transform)
+
+    class PixelgradTransform(FastTransform):
+        def __init__(self):
+            super().__init__()
+            self.pg_transform = transform
+            self.order = order
+            self.split_idx = split_idx
+            self.generator = generator
+
+        def encodes(self, x: TensorImage):
+            y = self.pg_transform(x.as_subclass(__import__("torch").Tensor), generator=self.generator)
+            return TensorImage(y)
+
+        def __repr__(self):
+            return f"PixelgradTransform({self.pg_transform!r})"
+
+    return PixelgradTransform()
