@@ -16,8 +16,8 @@ def per_sample(value: Any, B: int, fn: str, arg: str, *, pair: bool = False,
                high: float | None = None) -> torch.Tensor:
     """Return ``value`` as a float64 CPU tensor ``(B,)`` (or ``(B, 2)`` when ``pair``).
 
-    Accepted: a number; for ``pair`` also a 2-sequence ``(y, x)``; a tensor / array of shape
-    ``()``, ``(B,)``, ``(1,)`` or, for pairs, ``(2,)`` (when B != 2), ``(B, 2)``.
+    Accepted: a number; for ``pair`` also a tuple/list ``(y, x)``; a tensor / array of shape
+    ``()``, ``(1,)``, ``(B,)`` or, for pairs, ``(1, 2)`` / ``(B, 2)``.
     ``low``/``high`` are inclusive bounds (``low_open``: strictly greater than ``low``).
     """
     if isinstance(value, bool):
@@ -35,8 +35,8 @@ def per_sample(value: Any, B: int, fn: str, arg: str, *, pair: bool = False,
     if pair:
         if t.ndim == 0:
             t = t.expand(B, 2)
-        elif t.ndim == 1 and t.shape[0] == 2 and not (isinstance(value, torch.Tensor) and B == 2):
-            t = t[None].expand(B, 2)
+        elif t.ndim == 1 and t.shape[0] == 2 and isinstance(value, (tuple, list)):
+            t = t[None].expand(B, 2)          # a (y, x) pair of numbers; tensors are per sample
         elif t.ndim == 1 and t.shape[0] in (1, B):
             t = t[:, None].expand(B, 2)
         elif t.ndim == 2 and t.shape[1] == 2 and t.shape[0] in (1, B):

@@ -44,7 +44,7 @@ def _run_separable(fn: str, batch: Batch, kys: list[torch.Tensor], kxs: list[tor
     Kh = max(k.numel() for k in kys)
     Kw = max(k.numel() for k in kxs)
     if method == "auto":
-        method = _dispatch.best_separable_method(H, W, Kh, Kw)
+        method = "direct" if backend == "opencv" else _dispatch.best_separable_method(H, W, Kh, Kw)
     elif method in ("separable",):
         method = "direct"
     if backend == "opencv" and method not in ("direct",):
