@@ -15,10 +15,11 @@ CUDA                the Triton fused kernels when installed and covering the cas
                     (see :mod:`pixelgrad.backends.triton`), else torch as above
 ==================  =======================================================================
 
-Cost model per 1-D pass, in "multiply-adds at direct-convolution speed" per sample:
-direct ~ K (taps); matrix ~ n / 6 (dense BLAS runs ~6x more multiply-adds per second than a
-convolution loop); fft ~ 12 * log2(n + 2r) + 40. The constants were measured on a 2-core
-x86 CPU (benchmarks/blur.py) and only steer speed, never results: every method is exact.
+Cost model per 1-D pass, in "multiply-adds at OpenCV's convolution speed" per sample:
+direct ~ K taps (x8 for torch's CPU conv2d, which is that much slower than OpenCV's SIMD
+loop); matrix ~ n / 6 (dense BLAS runs ~6x more multiply-adds per second); fft ~
+8 log2(n + K) + 60. The constants were measured on a 2-core x86 CPU (benchmarks/blur.py)
+and only steer speed, never results: every method is exact.
 """
 from __future__ import annotations
 
@@ -30,24 +31,33 @@ METHODS = ("auto", "direct", "separable", "2d", "fft", "matrix")
 BACKENDS = ("auto", "torch", "opencv", "triton")
 
 
-def pass_cost(method: str, n: int, K: int) -> float:
+def pass_cost(method: str, n: int, K: int, direct_factor: float = 1.0) -> float:
     if method == "direct":
-        return float(K)
+        return direct_factor * K
     if method == "matrix":
         return n / 6.0 if n <= 2048 else math.inf
-    return 12.0 * math.log2(n + K) + 40.0
+    return 8.0 * math.log2(n + K) + 60.0
 
 
-def best_separable_method(H: int, W: int, Kh: int, Kw: int) -> str:
-    """The cheapest exact algorithm for a separable kernel on an H x W image."""
-    costs = {m: pass_cost(m, H, Kh) + pass_cost(m, W, Kw) for m in ("direct", "matrix", "fft")}
+def best_separable_method(H: int, W: int, Kh: int, Kw: int, *, fast_direct: bool = True) -> str:
+    """The cheapest exact algorithm for a separable kernel on an H x W image.
+
+    ``fast_direct``: the direct passes would run on OpenCV (CPU) or a GPU; False for torch's
+    CPU convolution."""
+    f = 1.0 if fast_direct else 8.0
+    costs = {m: pass_cost(m, H, Kh, f) + pass_cost(m, W, Kw, f) for m in ("direct", "matrix", "fft")}
     return min(costs, key=costs.get)
 
 
-def best_2d_method(H: int, W: int, Kh: int, Kw: int) -> str:
-    direct = Kh * Kw
-    fft = 2 * (12.0 * math.log2((H + Kh) * (W + Kw)) + 40.0)
+def best_2d_method(H: int, W: int, Kh: int, Kw: int, *, fast_direct: bool = True) -> str:
+    direct = Kh * Kw * (1.0 if fast_direct else 8.0)
+    fft = 2 * (8.0 * math.log2((H + Kh) * (W + Kw)) + 60.0)
     return "direct" if direct <= fft else "fft"
+
+
+def fast_direct(x: torch.Tensor, border: str, backend: str) -> bool:
+    """Whether a direct convolution would run on a fast engine (OpenCV on CPU, or a GPU)."""
+    return x.device.type != "cpu" or opencv_allowed(x, border, backend)
 
 
 def opencv_allowed(x: torch.Tensor, border: str, backend: str) -> bool:

@@ -44,7 +44,8 @@ def _run_separable(fn: str, batch: Batch, kys: list[torch.Tensor], kxs: list[tor
     Kh = max(k.numel() for k in kys)
     Kw = max(k.numel() for k in kxs)
     if method == "auto":
-        method = "direct" if backend == "opencv" else _dispatch.best_separable_method(H, W, Kh, Kw)
+        method = "direct" if backend == "opencv" else _dispatch.best_separable_method(
+            H, W, Kh, Kw, fast_direct=_dispatch.fast_direct(x, border, backend))
     elif method in ("separable",):
         method = "direct"
     if backend == "opencv" and method not in ("direct",):
@@ -105,7 +106,7 @@ def _run_2d(fn: str, batch: Batch, ks: list[torch.Tensor], border: str, method: 
     Kh = max(k.shape[0] for k in ks)
     Kw = max(k.shape[1] for k in ks)
     if method == "auto":
-        method = _dispatch.best_2d_method(H, W, Kh, Kw)
+        method = _dispatch.best_2d_method(H, W, Kh, Kw, fast_direct=_dispatch.fast_direct(x, border, backend))
         if method == "fft" and _dispatch.opencv_allowed(x, border, backend):
             method = "direct"          # cv2.filter2D switches to its own DFT for large kernels
     if method in ("direct", "2d") and _dispatch.opencv_allowed(x, border, backend):
