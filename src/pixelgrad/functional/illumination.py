@@ -124,26 +124,51 @@ def _as4(t: torch.Tensor, device, dtype) -> torch.Tensor:
 # ------------------------------------------------------------------------- the mixer
 def _mix(x: torch.Tensor, field: torch.Tensor, alpha: torch.Tensor, mode: str,
          clamp: bool) -> torch.Tensor:
-    """Mix ``alpha * g`` (``field``, already multiplied by alpha, broadcastable to x's
-    ``(B, C, H, W)``, in the compute dtype) into ``x`` and return the caller's dtype."""
+    """Mix ``alpha * g`` into ``x`` and return the caller's dtype.
+
+    ``field`` is ``alpha * g`` in the compute dtype, shape ``(B, 1 | C, H, W)``; ``alpha`` is the
+    float64 ``(B,)`` / ``(B, C)`` weight (used by ``blend`` for ``1 - alpha``).
+    """
     cdt = compute_dtype(x.dtype)
     white = max_value(x.dtype)
-    xc = x.to(cdt)
-    grad = torch.is_grad_enabled() and (x.requires_grad or field.requires_grad or alpha.requires_grad)
-    inplace = xc is not x and not grad      # xc is our own copy: write into it
     if white != 1.0 and mode != "multiply":
         field = field * white
+    coef = _as4(1.0 - alpha, x.device, cdt) if mode == "blend" else None
+    if mode == "multiply":
+        field = field + 1.0                                   # the gain 1 + alpha * g
+    grad = torch.is_grad_enabled() and (x.requires_grad or field.requires_grad)
+    if grad:                                                  # differentiable, out of place
+        xc = x.to(cdt)
+        y = torch.addcmul(field, xc, coef) if mode == "blend" else (xc + field if mode == "add" else xc * field)
+        if clamp:
+            y = y.clamp(0.0, white)
+        return from_compute(y, x.dtype)
+    # No autograd: write straight into the output (float) or into one float buffer (ints,
+    # half precision), then clamp / round in place: two or three passes over the image.
+    # (Chunking the batch to stay in cache was tried: many small parallel regions lose badly
+    # on a busy 2-core machine.)
+    same = x.dtype == cdt
+    out = torch.empty_like(x) if same else torch.empty_like(x, dtype=cdt)
     if mode == "blend":
-        keep = _as4(1.0 - alpha, x.device, cdt)
-        y = xc.mul_(keep).add_(field) if inplace else torch.addcmul(field, xc, keep)
+        torch.addcmul(field, x if same else x.to(cdt), coef, out=out)
     elif mode == "add":
-        y = xc.add_(field) if inplace else xc + field
-    else:  # multiply
-        gain = field + 1.0
-        y = xc.mul_(gain) if inplace else xc * gain
+        torch.add(x if same else x.to(cdt), field, out=out)
+    else:
+        torch.mul(x if same else x.to(cdt), field, out=out)
     if clamp:
-        y = y.clamp(0.0, white) if grad else y.clamp_(0.0, white)
-    return from_compute(y, x.dtype)
+        out.clamp_(0.0, white)
+    if same:
+        return out
+    if not x.dtype.is_floating_point:
+        out.round_()
+        if not clamp:
+            out.clamp_(*_int_range(x.dtype))
+    return out.to(x.dtype)
+
+
+def _int_range(dtype: torch.dtype) -> tuple[float, float]:
+    info = torch.iinfo(dtype)
+    return float(info.min), float(info.max)
 
 
 def _scaled(alpha: torch.Tensor, *ts: torch.Tensor) -> list[torch.Tensor]:

@@ -1,0 +1,109 @@
+"""Benchmark: random gradient illumination, pixelgrad vs kornia (and the seed's numpy code).
+
+Reference case (DESIGN.md): a 32x3x224x224 float32 batch on the CPU, every sample augmented
+(p=1). Also: one 512x512x3 uint8 image, and on CUDA (when present) a 256x3x224x224 batch
+with the device-to-device copy roofline. Prints median wall times and ratios.
+
+    .venv/bin/python benchmarks/illumination.py [--repeat 20] [--threads N]
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+import torch
+
+import pixelgrad as pg
+
+
+def timeit(f, repeat: int, sync=None) -> float:
+    for _ in range(3):
+        f()
+    ts = []
+    for _ in range(repeat):
+        if sync:
+            sync()
+        t0 = time.perf_counter()
+        f()
+        if sync:
+            sync()
+        ts.append(time.perf_counter() - t0)
+    return statistics.median(ts) * 1e3
+
+
+def seed_numpy(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The seed's code (make_random_gradient + per-channel convex blend), one HWC image."""
+    H, W = img.shape[:2]
+    u, v = np.meshgrid(np.linspace(0, 1, W), np.linspace(0, 1, H))
+    grad = u * rng.uniform(-1, 1) + v * rng.uniform(-1, 1)
+    alpha = rng.uniform(0.05, 0.15)
+    out = img.copy()
+    for i in range(img.shape[2]):
+        out[:, :, i] = (1 - alpha) * out[:, :, i] + alpha * grad
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--repeat", type=int, default=20)
+    ap.add_argument("--threads", type=int, default=None)
+    args = ap.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads")
+    rows = []
+
+    x = torch.rand(32, 3, 224, 224)
+    g = torch.Generator().manual_seed(0)
+    ours = pg.augment.RandomGradient(p=1.0)
+    t_ours = timeit(lambda: ours(x, generator=g), args.repeat)
+    t_fn = timeit(lambda: pg.linear_gradient(x, torch.rand(32) * 2 - 1, torch.rand(32) * 2 - 1, 0.1),
+                  args.repeat)
+    t_add = timeit(lambda: pg.augment.RandomGradient(mode="add")(x, generator=g), args.repeat)
+    t_copy = timeit(lambda: x.clone(), args.repeat)
+    rows += [("RandomGradient (blend, p=1)", "32x3x224x224 f32 cpu", t_ours),
+             ("RandomGradient (add, p=1)", "32x3x224x224 f32 cpu", t_add),
+             ("linear_gradient (functional)", "32x3x224x224 f32 cpu", t_fn),
+             ("x.clone() (memory floor)", "32x3x224x224 f32 cpu", t_copy)]
+    try:
+        from kornia.augmentation import RandomLinearIllumination
+
+        kaug = RandomLinearIllumination(p=1.0)
+        t_k = timeit(lambda: kaug(x), args.repeat)
+        rows.append(("kornia RandomLinearIllumination (p=1)", "32x3x224x224 f32 cpu", t_k))
+    except ImportError:
+        t_k = None
+    xs = x.permute(0, 2, 3, 1).double().numpy()
+    rng = np.random.default_rng(0)
+    t_np = timeit(lambda: [seed_numpy(im, rng) for im in xs], max(3, args.repeat // 4))
+    rows.append(("seed numpy code (float64, loop)", "32x224x224x3 f64 cpu", t_np))
+
+    img = (torch.rand(512, 512, 3) * 255).to(torch.uint8).numpy()
+    t_u8 = timeit(lambda: ours(img, generator=g), args.repeat)
+    rows.append(("RandomGradient numpy uint8 HWC", "512x512x3 u8", t_u8))
+
+    if torch.cuda.is_available():
+        xg = torch.rand(256, 3, 224, 224, device="cuda")
+        sync = torch.cuda.synchronize
+        rows.append(("RandomGradient (blend) cuda", "256x3x224x224 f32", timeit(lambda: ours(xg, generator=g), args.repeat, sync)))
+        rows.append(("copy roofline cuda", "256x3x224x224 f32", timeit(lambda: xg.clone(), args.repeat, sync)))
+        try:
+            kaug_g = RandomLinearIllumination(p=1.0)
+            rows.append(("kornia RandomLinearIllumination cuda", "256x3x224x224 f32",
+                         timeit(lambda: kaug_g(xg), args.repeat, sync)))
+        except NameError:
+            pass
+
+    w = max(len(r[0]) for r in rows)
+    print(f"{'what':<{w}}  {'input':<22} {'median ms':>10}")
+    for name, shape, t in rows:
+        print(f"{name:<{w}}  {shape:<22} {t:>10.2f}")
+    if t_k is not None:
+        print(f"\nspeed-up vs kornia RandomLinearIllumination (CPU, 32x3x224x224): {t_k / t_ours:.2f}x "
+              f"(target >= 2x) {'OK' if t_k / t_ours >= 2 else 'MISSED'}")
+
+
+if __name__ == "__main__":
+    main()
