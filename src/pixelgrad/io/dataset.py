@@ -63,6 +63,7 @@ def _walk(root: Path) -> list[Path]:
             p = Path(dirpath) / name
             if _is_image(p):
                 found.append(p)
+    found.sort(key=lambda p: p.relative_to(root).as_posix())
     return found
 
 

@@ -1,14 +1,17 @@
 """The local engine of ``pixelgrad augment``: decode in background threads, batch equal-size
 images, augment on one device, encode + atomically write in background threads.
 
-Data flow (``workers`` threads read and ``workers`` threads write; the main thread batches and
-runs the pipeline, which may itself use several torch threads)::
+Data flow (``workers`` threads read and ``workers`` threads write; the main thread runs the
+pipeline, which may itself use several torch threads)::
 
-    inputs --(read+decode, ordered, bounded prefetch)--> buckets by (shape, dtype)
-           --(full bucket: apply_pipeline on device)--> encode + atomic rename --> manifest line
+    chunks of batch_size outputs --(read+decode, ordered, prefetched)--> group by (shape, dtype)
+           --(apply_pipeline on device)--> encode + atomic rename --> manifest line
 
-Batches are formed from the *input order* only (never from thread timing), and each image has
-its own seed, so outputs are byte-identical whatever ``workers`` is.
+A *chunk* is ``batch_size`` consecutive outputs of the planned job (:func:`make_chunks`); the
+images of a chunk with equal shape and dtype form one batch. Chunks depend only on the job and
+``batch_size``, never on thread timing, and the Ray engine uses the very same chunks, so outputs
+are byte-identical whatever ``workers`` is and whichever engine runs the job (each image also
+has its own seed, so which images share a batch does not change the parameters drawn).
 """
 from __future__ import annotations
 
@@ -21,19 +24,20 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
+from .atomic import atomic_path
 from .batch_apply import apply_pipeline
 from .dataset import WorkItem
 from .images import encode_image, read_image
-from .atomic import atomic_path
 from .manifest import MANIFEST_NAME, ManifestWriter, read_manifest
 
-__all__ = ["JobSummary", "run_local", "pending_items", "write_output", "decode"]
+__all__ = ["JobSummary", "run_local", "pending_items", "make_chunks", "augment_chunk",
+           "write_output", "decode", "record"]
 
 
 @dataclass
 class JobSummary:
     """What a run did: ``done`` outputs written, ``skipped`` (already done, ``--resume``),
-    ``failed`` as ``(input path, reason)`` pairs, wall ``seconds``."""
+    ``failed`` as ``(input path, reason)`` pairs (one per output), wall ``seconds``."""
 
     total: int = 0
     done: int = 0
@@ -52,9 +56,10 @@ class JobSummary:
                 f"of {self.total} outputs in {self.seconds:.2f} s ({rate:.1f} images/s)")
 
 
-def _reason(exc: BaseException) -> str:
+def reason(exc: BaseException) -> str:
+    """Short text of an exception for the failure report."""
     text = str(exc) or type(exc).__name__
-    return f"{type(exc).__name__}: {text}" if not isinstance(exc, (ValueError, OSError)) else text
+    return text if isinstance(exc, (ValueError, OSError)) else f"{type(exc).__name__}: {text}"
 
 
 def decode(path: Path) -> np.ndarray:
@@ -85,40 +90,79 @@ def pending_items(items: Sequence[WorkItem], out: Path, resume: bool) -> tuple[l
     return todo, len(items) - len(todo)
 
 
-def _by_source(items: Sequence[WorkItem]) -> list[tuple[Path, list[WorkItem]]]:
-    groups: dict[Path, list[WorkItem]] = {}
-    for it in items:
-        groups.setdefault(it.src, []).append(it)
-    return list(groups.items())
+def make_chunks(items: Sequence[WorkItem], todo: Sequence[WorkItem], batch_size: int) -> list[list[WorkItem]]:
+    """Cut the planned job ``items`` into runs of ``batch_size`` and keep the ``todo`` ones of
+    each (empty chunks dropped). Both engines batch by these chunks."""
+    keep = {id(it) for it in todo}
+    chunks = [[it for it in items[i:i + batch_size] if id(it) in keep]
+              for i in range(0, len(items), batch_size)]
+    return [c for c in chunks if c]
 
 
-def _decoded(pool: ThreadPoolExecutor, groups: list[tuple[Path, list[WorkItem]]],
-             prefetch: int) -> Iterator[tuple[list[WorkItem], np.ndarray | BaseException]]:
-    """Yield ``(items, image or error)`` in input order, keeping ``prefetch`` reads in flight."""
-    queue: collections.deque[tuple[list[WorkItem], Future]] = collections.deque()
-    it = iter(groups)
-    for src, its in it:
-        queue.append((its, pool.submit(decode, src)))
-        if len(queue) >= prefetch:
+def augment_chunk(pipeline: Callable, chunk: Sequence[WorkItem], images: dict[Path, Any], *,
+                  device: str = "cpu") -> list[tuple[np.ndarray, dict] | str]:
+    """Augment the outputs of one chunk; ``images`` maps each source to its decoded array or
+    the exception that stopped its decoding. Returns per item ``(image, params)`` or a failure
+    reason."""
+    results: list[Any] = [None] * len(chunk)
+    ok = []
+    for i, it in enumerate(chunk):
+        img = images[it.src]
+        if isinstance(img, BaseException):
+            results[i] = reason(img)
+        else:
+            ok.append(i)
+    out = apply_pipeline(pipeline, [images[chunk[i].src] for i in ok], [chunk[i].seed for i in ok],
+                         device=device)
+    for i, res in zip(ok, out):
+        results[i] = f"augmentation failed: {reason(res)}" if isinstance(res, BaseException) else res
+    return results
+
+
+def _decoded_chunks(pool: ThreadPoolExecutor, chunks: list[list[WorkItem]], ahead: int
+                    ) -> Iterator[tuple[list[WorkItem], dict[Path, Any]]]:
+    """Yield ``(chunk, {source: image or exception})`` in order, with the decoding of the next
+    ``ahead`` chunks already submitted (a source shared by two chunks is decoded once)."""
+    futures: dict[Path, Future] = {}
+    queue: collections.deque[list[WorkItem]] = collections.deque()
+    it = iter(chunks)
+
+    def submit(chunk: list[WorkItem]) -> None:
+        for item in chunk:
+            if item.src not in futures:
+                futures[item.src] = pool.submit(decode, item.src)
+        queue.append(chunk)
+
+    for chunk in it:
+        submit(chunk)
+        if len(queue) > ahead:
             break
     while queue:
-        its, fut = queue.popleft()
-        try:
-            result: np.ndarray | BaseException = fut.result()
-        except Exception as exc:  # noqa: BLE001 - reported, never aborts the run
-            result = exc
+        chunk = queue.popleft()
+        images: dict[Path, Any] = {}
+        for item in chunk:
+            if item.src in images:
+                continue
+            try:
+                images[item.src] = futures[item.src].result()
+            except Exception as exc:  # noqa: BLE001 - reported, never aborts the run
+                images[item.src] = exc
         nxt = next(it, None)
         if nxt is not None:
-            queue.append((nxt[1], pool.submit(decode, nxt[0])))
-        yield its, result
+            submit(nxt)
+        upcoming = {i.src for c in queue for i in c}
+        for src in images:
+            if src not in upcoming:
+                futures.pop(src, None)
+        yield chunk, images
 
 
 def run_local(items: Sequence[WorkItem], pipeline: Callable, out: str | Path, *, workers: int = 2,
               batch_size: int = 16, device: str = "cpu", resume: bool = False,
               progress: bool = True, on_fail: Callable[[str, str], None] | None = None) -> JobSummary:
-    """Run the job ``items`` with ``pipeline`` (a ``pixelgrad.augment`` transform) and write
-    ``OUT/manifest.jsonl``. Never raises for a bad image: it is counted in ``failed`` and
-    reported through ``on_fail(path, reason)``.
+    """Run the planned job ``items`` (from :func:`pixelgrad.io.dataset.plan_outputs` with the same
+    OUT) with ``pipeline`` and append to ``OUT/manifest.jsonl``. Never raises for a bad image: it
+    is counted in ``failed`` and reported through ``on_fail(path, reason)``.
     """
     from tqdm import tqdm
 
@@ -127,21 +171,21 @@ def run_local(items: Sequence[WorkItem], pipeline: Callable, out: str | Path, *,
     out.mkdir(parents=True, exist_ok=True)
     todo, skipped = pending_items(items, out, resume)
     summary = JobSummary(total=len(items), skipped=skipped)
-    workers = max(1, int(workers))
-    batch_size = max(1, int(batch_size))
+    workers, batch_size = max(1, int(workers)), max(1, int(batch_size))
+    chunks = make_chunks(items, todo, batch_size)
     bar = tqdm(total=len(todo), unit="img", desc="augment", disable=not progress, smoothing=0.1,
                dynamic_ncols=True)
+    reported: set[tuple[str, str]] = set()
 
-    def fail(path: str, reason: str, n: int = 1) -> None:
-        summary.failed.extend([(path, reason)] * n)
-        if on_fail is not None:
-            on_fail(path, reason)
-        bar.update(n)
+    def fail(path: str, why: str) -> None:
+        summary.failed.append((path, why))
+        if on_fail is not None and (path, why) not in reported:
+            reported.add((path, why))
+            on_fail(path, why)
+        bar.update(1)
 
-    # bucket key -> list of (items of one input, its decoded image)
-    buckets: dict[tuple, list[tuple[list[WorkItem], np.ndarray]]] = {}
     writes: collections.deque[tuple[WorkItem, dict, Future]] = collections.deque()
-    max_writes = 4 * max(batch_size, workers)
+    max_writes = 2 * batch_size + 2 * workers
 
     with ManifestWriter(out / MANIFEST_NAME, append=resume) as manifest, \
             ThreadPoolExecutor(workers, thread_name_prefix="pg-read") as readers, \
@@ -153,42 +197,28 @@ def run_local(items: Sequence[WorkItem], pipeline: Callable, out: str | Path, *,
                 try:
                     fut.result()
                 except Exception as exc:  # noqa: BLE001
-                    fail(str(item.src), f"cannot write {item.dst}: {_reason(exc)}")
+                    fail(str(item.src), f"cannot write {item.dst}: {reason(exc)}")
                     continue
                 manifest.write(record(item, params))
                 summary.done += 1
                 bar.update(1)
 
-        def flush(key: tuple) -> None:
-            entries = buckets.pop(key)
-            images = [img for its, img in entries for _ in its]
-            flat = [it for its, _ in entries for it in its]
-            results = apply_pipeline(pipeline, images, [it.seed for it in flat], device=device)
-            for item, res in zip(flat, results):
-                if isinstance(res, BaseException):
-                    fail(str(item.src), f"augmentation failed: {_reason(res)}")
-                    continue
-                img, params = res
-                writes.append((item, params, writers.submit(write_output, item, img)))
-            drain(max_writes)
-
-        pending = 0
-        for its, img in _decoded(readers, _by_source(todo), prefetch=2 * workers + batch_size):
-            if isinstance(img, BaseException):
-                fail(str(its[0].src), _reason(img), len(its))
-                continue
-            key = (img.shape, img.dtype.str)
-            buckets.setdefault(key, []).append((its, img))
-            pending += len(its)
-            if sum(len(e[0]) for e in buckets[key]) >= batch_size:
-                pending -= sum(len(e[0]) for e in buckets[key])
-                flush(key)
-            elif pending > 4 * batch_size:  # many sizes: bound memory, flush the fullest bucket
-                key = max(buckets, key=lambda k: sum(len(e[0]) for e in buckets[k]))
-                pending -= sum(len(e[0]) for e in buckets[key])
-                flush(key)
-        for key in list(buckets):
-            flush(key)
+        ahead = max(1, -(-2 * workers // batch_size))
+        try:
+            for chunk, images in _decoded_chunks(readers, chunks, ahead):
+                for item, res in zip(chunk, augment_chunk(pipeline, chunk, images, device=device)):
+                    if isinstance(res, str):
+                        fail(str(item.src), res)
+                    else:
+                        writes.append((item, res[1], writers.submit(write_output, item, res[0])))
+                drain(max_writes)
+        except BaseException:  # Ctrl-C or a bug: record what is already written, then stop
+            for item, params, fut in writes:
+                if fut.exception() is None:
+                    manifest.write(record(item, params))
+            writes.clear()
+            bar.close()
+            raise
         drain(0)
     bar.close()
     summary.seconds = time.perf_counter() - t0

@@ -1,11 +1,12 @@
 """``pixelgrad augment --engine ray``: the same job as the local engine, as a Ray Data job.
 
-The driver plans the outputs (same :class:`~pixelgrad.io.dataset.WorkItem` list, same seeds),
-turns them into a dataset of rows (paths + seed), and ``map_batches`` hands batches of rows to a
-pool of actors (:class:`FileAugmenter`, one per CPU, or one per GPU with ``--device cuda``) that
-each hold the pipeline, decode their rows' files, augment, and write the outputs with the same
-atomic writer. Only small result rows travel back; the driver appends them to the manifest.
-Because every output has its own seed, results are byte-identical to the local engine's.
+The driver plans the outputs (same :class:`~pixelgrad.io.dataset.WorkItem` list, same seeds)
+and cuts them into the same chunks as the local engine (:func:`pixelgrad.io.jobs.make_chunks`);
+each chunk is one row (paths and seeds as JSON text). ``map_batches`` hands the rows to a pool
+of actors (:class:`FileAugmenter`, one per CPU, or one per GPU with ``--device cuda``) that hold
+the pipeline, decode the chunk's files, augment them in batches of equal size and write them
+with the same atomic writer. Only small result rows travel back; the driver appends them to the
+manifest. Same chunks and same per-image seeds: outputs are byte-identical to the local engine's.
 """
 from __future__ import annotations
 
@@ -16,20 +17,33 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..io.batch_apply import apply_pipeline
 from ..io.dataset import WorkItem
-from ..io.jobs import JobSummary, _reason, decode, pending_items, record, write_output
+from ..io.jobs import (JobSummary, augment_chunk, decode, make_chunks, pending_items, reason,
+                       record, write_output)
 from ..io.manifest import MANIFEST_NAME, ManifestWriter
 from ._common import ensure_ray, import_ray, pipeline_spec, worker_pool
 
 __all__ = ["FileAugmenter", "run_ray"]
 
-_FIELDS = ("src", "rel", "copy", "dst", "out_rel", "seed")
+_FIELDS = ("rel", "copy", "out_rel", "seed")
+
+
+def _encode_chunk(chunk: Sequence[WorkItem]) -> str:
+    return json.dumps([{"src": str(it.src), "dst": str(it.dst), **{f: getattr(it, f) for f in _FIELDS}}
+                       for it in chunk])
+
+
+def _decode_chunk(text: str) -> list[WorkItem]:
+    return [WorkItem(src=Path(d["src"]), dst=Path(d["dst"]), **{f: d[f] for f in _FIELDS})
+            for d in json.loads(text)]
 
 
 class FileAugmenter:
-    """Ray Data callable class: rows of work items in, one result row per item out
-    (``idx``, ``ok``, ``reason``, ``record`` = manifest line as JSON text)."""
+    """Ray Data callable class holding the pipeline. Each input row is one chunk of the job
+    (``chunk``: its index, ``items``: JSON list of work items, see
+    :func:`pixelgrad.io.jobs.make_chunks`); it decodes, augments and writes the chunk's outputs
+    and returns one row per output: ``chunk``, ``pos`` (index in the chunk), ``ok``, ``reason``,
+    ``record`` (the manifest line as JSON text)."""
 
     def __init__(self, spec: dict, device: str = "cpu") -> None:
         from .. import augment
@@ -37,51 +51,51 @@ class FileAugmenter:
         self.pipeline = augment.from_dict(spec)
         self.device = device
 
-    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        n = len(batch["idx"])
-        items = [WorkItem(src=Path(str(batch["src"][i])), rel=str(batch["rel"][i]),
-                          copy=int(batch["copy"][i]), dst=Path(str(batch["dst"][i])),
-                          out_rel=str(batch["out_rel"][i]), seed=int(batch["seed"][i]))
-                 for i in range(n)]
-        ok = np.zeros(n, dtype=bool)
-        reason = [""] * n
-        rec = [""] * n
-        cache: dict[Path, Any] = {}
-        for it in items:
-            if it.src not in cache:
+    def _one(self, text: str) -> list[tuple[bool, str, str]]:
+        chunk = _decode_chunk(text)
+        images: dict[Path, Any] = {}
+        for it in chunk:
+            if it.src not in images:
                 try:
-                    cache[it.src] = decode(it.src)
-                except Exception as exc:  # noqa: BLE001 - reported per row
-                    cache[it.src] = exc
-        good = [i for i, it in enumerate(items) if not isinstance(cache[it.src], BaseException)]
-        for i, it in enumerate(items):
-            if i not in good:
-                reason[i] = _reason(cache[it.src])
-        results = apply_pipeline(self.pipeline, [cache[items[i].src] for i in good],
-                                 [items[i].seed for i in good], device=self.device)
-        for i, res in zip(good, results):
-            if isinstance(res, BaseException):
-                reason[i] = f"augmentation failed: {_reason(res)}"
+                    images[it.src] = decode(it.src)
+                except Exception as exc:  # noqa: BLE001 - reported per output
+                    images[it.src] = exc
+        rows = []
+        for it, res in zip(chunk, augment_chunk(self.pipeline, chunk, images, device=self.device)):
+            if isinstance(res, str):
+                rows.append((False, res, ""))
                 continue
-            img, params = res
             try:
-                write_output(items[i], img)
+                write_output(it, res[0])
             except Exception as exc:  # noqa: BLE001
-                reason[i] = f"cannot write {items[i].dst}: {_reason(exc)}"
+                rows.append((False, f"cannot write {it.dst}: {reason(exc)}", ""))
                 continue
-            ok[i] = True
-            rec[i] = json.dumps(record(items[i], params), sort_keys=True, separators=(",", ":"))
-        return {"idx": np.asarray(batch["idx"], dtype=np.int64), "ok": ok,
-                "reason": np.asarray(reason, dtype=object), "record": np.asarray(rec, dtype=object)}
+            rows.append((True, "", json.dumps(record(it, res[1]), sort_keys=True,
+                                              separators=(",", ":"))))
+        return rows
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        chunk_ids, pos, ok, why, rec = [], [], [], [], []
+        for cid, text in zip(batch["chunk"], batch["items"]):
+            for j, (good, r, line) in enumerate(self._one(str(text))):
+                chunk_ids.append(int(cid))
+                pos.append(j)
+                ok.append(good)
+                why.append(r)
+                rec.append(line)
+        return {"chunk": np.asarray(chunk_ids, dtype=np.int64), "pos": np.asarray(pos, dtype=np.int64),
+                "ok": np.asarray(ok, dtype=bool), "reason": np.asarray(why, dtype=object),
+                "record": np.asarray(rec, dtype=object)}
 
 
 def run_ray(items: Sequence[WorkItem], pipeline: Any, out: str | Path, *, address: str | None = None,
             device: str = "cpu", batch_size: int = 16, resume: bool = False, progress: bool = True,
             concurrency: int | None = None,
             on_fail: Callable[[str, str], None] | None = None) -> JobSummary:
-    """Run the job ``items`` on Ray (``address=None``: a local Ray; ``"auto"``: the cluster this
-    machine belongs to; ``ray://host:10001``: Ray Client). Same contract as
-    :func:`pixelgrad.io.jobs.run_local`. OUT must be a filesystem all workers can reach."""
+    """Run the planned job ``items`` on Ray (``address=None``: a local Ray, unless one is
+    already initialized; ``"auto"``: the cluster this machine belongs to; ``ray://host:10001``:
+    Ray Client). Same contract and same outputs as :func:`pixelgrad.io.jobs.run_local` with the
+    same ``batch_size``. OUT must be a filesystem that every worker can reach."""
     from tqdm import tqdm
 
     t0 = time.perf_counter()
@@ -91,26 +105,25 @@ def run_ray(items: Sequence[WorkItem], pipeline: Any, out: str | Path, *, addres
     out.mkdir(parents=True, exist_ok=True)
     todo, skipped = pending_items(items, out, resume)
     summary = JobSummary(total=len(items), skipped=skipped)
-    started = ensure_ray(address)
+    chunks = make_chunks(items, todo, max(1, int(batch_size)))
+    started = ensure_ray(address) if chunks else False
     try:
         with ManifestWriter(out / MANIFEST_NAME, append=resume) as manifest:
-            if todo:
-                rows = [{"idx": i, **{f: (str(getattr(it, f)) if f in ("src", "dst") else getattr(it, f))
-                                      for f in _FIELDS}} for i, it in enumerate(todo)]
+            if chunks:
+                rows = [{"chunk": i, "items": _encode_chunk(c)} for i, c in enumerate(chunks)]
                 strategy, resources = worker_pool(ray, device, concurrency)
-                blocks = max(1, min(len(rows), -(-len(rows) // max(1, batch_size))))
-                ds = ray.data.from_items(rows, override_num_blocks=blocks)
+                ds = ray.data.from_items(rows, override_num_blocks=len(rows))
                 ds = ds.map_batches(FileAugmenter, fn_constructor_kwargs={"spec": spec, "device": device},
-                                    batch_size=batch_size, batch_format="numpy", compute=strategy,
-                                    udf_modifying_row_count=False, **resources)
+                                    batch_size=1, batch_format="numpy", compute=strategy, **resources)
                 bar = tqdm(total=len(todo), unit="img", desc="augment[ray]", disable=not progress)
                 for res in ds.iter_batches(batch_size=None, batch_format="numpy"):
-                    for idx, ok, why, rec in zip(res["idx"], res["ok"], res["reason"], res["record"]):
+                    for cid, pos, ok, why, rec in zip(res["chunk"], res["pos"], res["ok"],
+                                                      res["reason"], res["record"]):
                         if ok:
                             manifest.write(json.loads(rec))
                             summary.done += 1
                         else:
-                            src = str(todo[int(idx)].src)
+                            src = str(chunks[int(cid)][int(pos)].src)
                             summary.failed.append((src, str(why)))
                             if on_fail is not None:
                                 on_fail(src, str(why))
