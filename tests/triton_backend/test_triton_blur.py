@@ -71,7 +71,7 @@ def test_gaussian_odd_shapes(rng, shape, border):
 
 
 def test_non_contiguous_and_channels_last(rng):
-    base = _image(rng, (2, 3, 26, 30))
+    base = _image(rng, (2, 2, 22, 30))
     for x in (base[:, :, ::2, 1::2], base.transpose(-1, -2), base[:, 1:],
               base.contiguous(memory_format=torch.channels_last)):
         before = x.clone()
@@ -156,7 +156,7 @@ def test_motion_uint8_and_odd_shapes(rng):
 
 def test_rotated_gaussian(rng):
     x = _image(rng, (2, 2, 12, 13))
-    sigma = torch.tensor([[0.8, 2.0], [1.5, 0.6]], dtype=torch.float64)
+    sigma = torch.tensor([[0.5, 1.2], [0.9, 0.4]], dtype=torch.float64)
     angle = torch.tensor([0.5, -1.1])
     y = pg.gaussian_blur(x, sigma, angle=angle, border="symmetric", backend="triton")
     _check(y, pg.gaussian_blur(x.double(), sigma, angle=angle, border="symmetric", backend="torch"), x)
@@ -167,7 +167,7 @@ def test_outputs_are_poisoned_and_fully_written(rng, tr):
     handed to them (also one that is larger than a single tile)."""
     from pixelgrad.backends.triton import _common, _separable, _taps
 
-    x = _image(rng, (2, 3, 37, 41))
+    x = _image(rng, (1, 2, 37, 41))
     assert torch.isnan(_common.new_output(x)).all()
     assert (_common.new_output(x, torch.uint8) == 0xAB).all()
     k = torch.ones(1, 5, dtype=torch.float64) / 5

@@ -108,7 +108,7 @@ def test_blur_then_blend_equals_two_steps(rng, tr, blur):
         two = lambda v: pg.motion_blur(v, L, a, backend="torch")  # noqa: E731
     else:
         ang = torch.tensor([0.3, 0.9, -0.5], dtype=torch.float64)
-        sigma = sigma * 0.5                       # few taps: the interpreter loops over them
+        sigma = sigma * 0.3                       # few taps: the interpreter loops over them
         bop, bp = "gaussian_blur", dict(sigma=sigma, angle=ang)
         two = lambda v: pg.gaussian_blur(v, sigma, angle=ang, backend="torch")  # noqa: E731
     # the functional layer's validated field parameters, captured from its triton hook call
