@@ -139,9 +139,11 @@ class Transform(nn.Module):
             params = self.check_params(params, x4.shape[0])
         return self.replay(x4, params), params
 
-    def forward(self, x: Any = None, *, generator: Any = None, seed: Any = None,
+    def forward(self, *inputs: Any, generator: Any = None, seed: Any = None,
                 params: Params | None = None, return_params: bool = False, **targets: Any):
         name = self.type_name
+        # several positional inputs (torchvision v2's ``t(img, target)``) form one tuple
+        x = inputs[0] if len(inputs) == 1 else (tuple(inputs) if inputs else None)
         if x is None:
             if "image" not in targets:
                 bad_value(name, "x", "an image (positional) or the keyword image=", None)

@@ -21,7 +21,10 @@ def to_fastai(transform: Any, *, order: int = 50, split_idx: Any = 0, generator:
     ``encodes`` for the annotated type); labels too.
     """
     from fastai.vision.core import TensorImage
-    from fastcore.transform import Transform as FastTransform
+    try:  # fastai >= 2.8 moved Transform to the fasttransform package
+        from fasttransform import Transform as FastTransform
+    except ImportError:  # pragma: no cover - older fastai
+        from fastcore.transform import Transform as FastTransform
 
     from ._base import Transform as PgTransform
     from .._errors import bad_type
