@@ -23,9 +23,9 @@ body{font-family:system-ui,sans-serif;margin:16px;background:#f4f4f4;color:#222}
 h1{font-size:22px;margin:0 0 4px} h2{font-size:17px;margin:22px 0 6px;border-bottom:1px solid #bbb}
 pre{background:#fff;border:1px solid #ddd;padding:6px;font-size:11px;overflow:auto;max-height:160px}
 .row{display:flex;flex-wrap:wrap;gap:8px;margin:6px 0 12px}
-figure{margin:0;background:#fff;border:1px solid #ddd;padding:4px;width:min-content}
-figure img{display:block;image-rendering:auto}
-figcaption{font-size:10px;font-family:monospace;white-space:pre-wrap;word-break:break-all;margin-top:3px}
+figure{margin:0;background:#fff;border:1px solid #ddd;padding:4px}
+figure img{display:block;image-rendering:pixelated;height:auto}
+figcaption{font-size:10px;font-family:monospace;white-space:pre-wrap;overflow-wrap:anywhere;margin-top:3px}
 .orig figcaption{font-weight:bold} .note{font-size:12px;color:#555}
 """
 
@@ -41,8 +41,23 @@ def _fmt(v: Any) -> Any:
 
 
 def format_params(params: dict[str, Any]) -> str:
-    """Drawn parameters as compact text (floats to 4 significant digits)."""
-    return json.dumps(_fmt(params), separators=(", ", ": "))
+    """Drawn parameters as readable lines: one ``Name: k=v, ...`` line per transform that was
+    really applied (floats to 4 significant digits; containers are flattened; ``applied`` flags
+    and skipped transforms are left out). ``"identity"`` when nothing was applied."""
+    lines: list[str] = []
+
+    def walk(d: dict[str, Any]) -> None:
+        if not d.get("applied", True):
+            return
+        if "transforms" in d:
+            for child in d["transforms"]:
+                walk(child)
+            return
+        vals = ", ".join(f"{k}={json.dumps(_fmt(v))}" for k, v in d.items() if k not in ("type", "applied"))
+        lines.append(f"{d.get('type', '?')}: {vals}" if vals else str(d.get("type", "?")))
+
+    walk(params)
+    return "\n".join(lines) if lines else "identity (nothing applied)"
 
 
 def thumbnail_uri(img: np.ndarray, size: int) -> str:
@@ -61,9 +76,10 @@ def thumbnail_uri(img: np.ndarray, size: int) -> str:
     return "data:image/png;base64," + base64.b64encode(encode_image(arr, ".png")).decode("ascii")
 
 
-def _figure(uri: str, caption: str, cls: str = "") -> str:
-    return (f'<figure class="{cls}"><img src="{uri}" alt="{html.escape(caption[:60])}">'
-            f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+def _figure(uri: str, caption: str, size: int, cls: str = "") -> str:
+    # displayed at width `size` (small images are enlarged by the browser, pixelated)
+    return (f'<figure class="{cls}" style="width:{size}px"><img src="{uri}" width="{size}" '
+            f'alt="{html.escape(caption[:60])}"><figcaption>{html.escape(caption)}</figcaption></figure>')
 
 
 def _sections(pipeline) -> list[tuple[str, dict[str, Any]]]:
@@ -107,14 +123,14 @@ def build_gallery(pipeline, images: Sequence[tuple[str, np.ndarray]], *, draws: 
             seeds = [derive_seed(seed, f"{s}/{i}", d) for d in range(draws)]
             results = apply_pipeline(transform, [img] * draws, seeds)
             figs = [_figure(thumbnail_uri(img, size), f"{name}\n{img.shape[1]}x{img.shape[0]} {img.dtype}",
-                            "orig")]
+                            size, "orig")]
             for d, res in enumerate(results):
                 if isinstance(res, BaseException):
                     figs.append(f"<figure><figcaption>draw {d}: failed: "
                                 f"{html.escape(str(res))}</figcaption></figure>")
                     continue
                 out, params = res
-                figs.append(_figure(thumbnail_uri(out, size), f"draw {d}: {format_params(params)}"))
+                figs.append(_figure(thumbnail_uri(out, size), f"draw {d}\n{format_params(params)}", size))
             parts.append("<div class='row'>" + "".join(figs) + "</div>")
     parts.append("</body></html>")
     return "\n".join(parts)
@@ -150,7 +166,7 @@ def _pick_inputs(source: str, k: int, seed: int) -> list[Path]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..io.atomic import atomic_write
+    from ..io.jobs import write_file
     from ..io.dataset import UsageError
     from ..io.images import read_image
     from .augment import load_pipeline
@@ -172,7 +188,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     page = build_gallery(pipeline, images, draws=args.draws, seed=args.seed, size=args.size,
                          title=f"pixelgrad gallery: {Path(args.config).name}")
-    atomic_write(args.out, page.encode("utf-8"))
+    write_file(Path(args.out), page.encode("utf-8"))
     print(f"pixelgrad gallery: wrote {args.out} ({len(page) / 1e6:.2f} MB, {len(images)} inputs, "
           f"{args.draws} draws) in {time.perf_counter() - t0:.2f} s")
     return 1 if failed else 0

@@ -16,6 +16,7 @@ has its own seed, so which images share a batch does not change the parameters d
 from __future__ import annotations
 
 import collections
+import os
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ from .images import encode_image, read_image
 from .manifest import MANIFEST_NAME, ManifestWriter, read_manifest
 
 __all__ = ["JobSummary", "run_local", "pending_items", "make_chunks", "augment_chunk",
-           "write_output", "decode", "record"]
+           "write_output", "write_file", "decode", "record"]
 
 
 @dataclass
@@ -67,11 +68,27 @@ def decode(path: Path) -> np.ndarray:
     return read_image(path)
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+#: the process umask, read once at import (reading it means setting it: not thread-safe)
+_UMASK = _umask()
+
+
+def write_file(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically, with the usual ``0o666 & ~umask`` permissions
+    (the temporary file of :func:`atomic_path` is created private, 0o600)."""
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+        os.chmod(tmp, 0o666 & ~_UMASK)
+
+
 def write_output(item: WorkItem, image: np.ndarray) -> None:
     """Encode ``image`` in the format of ``item.dst``'s suffix and rename it into place."""
-    data = encode_image(image, item.dst.suffix)
-    with atomic_path(item.dst) as tmp:
-        tmp.write_bytes(data)
+    write_file(item.dst, encode_image(image, item.dst.suffix))
 
 
 def record(item: WorkItem, params: dict[str, Any]) -> dict[str, Any]:
