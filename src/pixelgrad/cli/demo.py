@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 # module path of every section of the demo, in order
-SECTIONS = ("pixelgrad.viz.demo_blur",)
+SECTIONS = ("pixelgrad.viz.demo_blur", "pixelgrad.viz.demo_illumination")
 
 
 def register(sub) -> None:
