@@ -1,12 +1,14 @@
 """Which Triton kernel runs an op, or why none does (then: torch, or an error when forced)."""
 from __future__ import annotations
 
+import math
+
 import torch
 
 from ...functional._params import is_uniform
 from ...kernels import gaussian as _g
 from ...kernels.box import box_kernel1d
-from ...kernels.motion import motion_kernel2d
+from ...kernels.motion import motion_kernel2d, motion_radius
 from . import _separable as _sep
 from ._common import KERNEL_DTYPES, interpreting
 from ._field import OPS as FIELD_OPS
@@ -76,9 +78,24 @@ def _gaussian(x, sigma, angle=None, truncate=4.0, border="reflect", method="auto
         ks = [_g.gaussian_kernel2d(float(sigma[b, 0]), float(sigma[b, 1]), float(angle[b]), truncate)
               for b in rows]
         return taps2d(x, _stack_2d(ks), border, field=field)
-    ky = _stack_1d([_g.gaussian_kernel1d(float(sigma[b, 0]), truncate) for b in rows])
-    kx = _stack_1d([_g.gaussian_kernel1d(float(sigma[b, 1]), truncate) for b in rows])
+    if uniform:
+        ky = _g.gaussian_kernel1d(float(sigma[0, 0]), truncate)[None]
+        kx = _g.gaussian_kernel1d(float(sigma[0, 1]), truncate)[None]
+    else:                         # vectorised: no Python loop over the batch
+        ky = _gaussian_rows(sigma[:, 0], truncate)
+        kx = _gaussian_rows(sigma[:, 1], truncate)
     return separable(x, ky, kx, border, method, field)
+
+
+def _gaussian_rows(sig: torch.Tensor, truncate: float) -> torch.Tensor:
+    """Per-sample normalised 1-D Gaussians ``(B, 2R + 1)`` (float64), each zero outside its
+    own radius ``ceil(truncate * sigma)`` (the rule of :func:`pixelgrad.kernels.gaussian.gaussian_radius`)."""
+    radii = torch.ceil(truncate * sig - 1e-9).to(torch.int64)
+    R = int(radii.max())
+    t = torch.arange(-R, R + 1, dtype=torch.float64)
+    k = torch.exp(-0.5 * (t[None, :] / sig[:, None]) ** 2)
+    k = torch.where(t.abs()[None, :] <= radii[:, None], k, torch.zeros(()))
+    return k / k.sum(dim=1, keepdim=True)
 
 
 def _box(x, size, border="reflect", method="auto", field=None):
@@ -94,9 +111,29 @@ def _motion(x, length, angle, direction=None, border="reflect", method="auto", f
     direction = torch.zeros_like(length) if direction is None else direction
     if is_uniform(length) and is_uniform(angle) and is_uniform(direction):
         k = motion_kernel2d(float(length[0]), float(angle[0]), float(direction[0]))
-    else:
-        k = motion_kernel2d(length, angle, direction)
+    else:                         # per sample: built on the image's device, one batch of ops
+        k = _motion_kernels(length, angle, direction, x.device)
     return taps2d(x, k, border, field=field)
+
+
+def _motion_kernels(length, angle, direction, device) -> torch.Tensor:
+    """:func:`pixelgrad.kernels.motion.motion_kernel2d` for ``(B,)`` parameters, computed in
+    float64 on ``device`` (same formula: the 1-D profile rotated by bilinear tents)."""
+    L, a, d = (v.to(device=device, dtype=torch.float64) for v in (length, angle, direction))
+    Lmax = float(length.max())
+    r = motion_radius(Lmax)
+    imax = max(0, math.ceil(Lmax / 2 + 0.5 - 1e-9) - 1)
+    i = torch.arange(-imax, imax + 1, dtype=torch.float64, device=device)
+    profile = (L[:, None] / 2 + 0.5 - i.abs()[None, :]).clamp(0, 1)
+    weight = profile * (1 + d[:, None] * i[None, :] / (L[:, None] / 2)).clamp(min=0)
+    yy = torch.arange(-r, r + 1, dtype=torch.float64, device=device)[:, None]
+    xx = torch.arange(-r, r + 1, dtype=torch.float64, device=device)[None, :]
+    c, s = torch.cos(a)[:, None, None], torch.sin(a)[:, None, None]
+    u = xx * c + yy * s
+    v = -xx * s + yy * c
+    k = ((1 - (u[..., None] - i).abs()).clamp(min=0) * weight[:, None, None, :]).sum(-1)
+    k = k * (1 - v.abs()).clamp(min=0)
+    return k / k.sum(dim=(-2, -1), keepdim=True)
 
 
 _BLURS = {"gaussian_blur": _gaussian, "box_blur": _box, "motion_blur": _motion}

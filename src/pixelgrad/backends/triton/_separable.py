@@ -24,6 +24,8 @@ accuracy; ``tf32`` for uint8 outputs).
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import torch
 import triton
 import triton.language as tl
@@ -88,6 +90,20 @@ def toeplitz(k: torch.Tensor, P: int) -> torch.Tensor:
     return m.to(torch.float32).contiguous()
 
 
+@lru_cache(maxsize=64)
+def _shared_toeplitz(key: tuple, P: int, transpose: bool, device: str) -> torch.Tensor:
+    m = toeplitz(torch.tensor(key, dtype=torch.float64)[None], P)
+    return (m.transpose(1, 2) if transpose else m).contiguous().to(device)
+
+
+def _toeplitz_on(k: torch.Tensor, P: int, transpose: bool, device: torch.device) -> torch.Tensor:
+    """Toeplitz matrices on ``device``; a shared kernel's matrix is cached (no per-call work)."""
+    if k.shape[0] == 1:
+        return _shared_toeplitz(tuple(k[0].tolist()), P, transpose, str(device))
+    m = toeplitz(k.to(device), P)
+    return (m.transpose(1, 2) if transpose else m).contiguous()
+
+
 def tile_side(r: int, n: int) -> int | None:
     """The tile side P (a power of two, 16..128) for radius ``r`` on an axis of length ``n``:
     the smallest with at least half the tile being output, capped by the image extent."""
@@ -125,8 +141,8 @@ def sep_tile(x: torch.Tensor, ky: torch.Tensor, kx: torch.Tensor, border: str,
     PH, PW = tile_side(ry, H), tile_side(rx, W)
     if PH is None or PW is None:
         raise ValueError(f"sep_tile: radius ({ry}, {rx}) too large for the tile kernel")
-    ty = toeplitz(ky.to(x.device), PH).transpose(1, 2).contiguous()   # Ty[h, i] = ky[i - h]
-    tx = toeplitz(kx.to(x.device), PW)
+    ty = _toeplitz_on(ky, PH, True, x.device)      # Ty[h, i] = ky[i - h]
+    tx = _toeplitz_on(kx, PW, False, x.device)
     out = new_output(x) if out is None else out
     OH, OW = PH - 2 * ry, PW - 2 * rx
     tiles_h, tiles_w = triton.cdiv(H, OH), triton.cdiv(W, OW)

@@ -67,8 +67,8 @@ def tap_lists(k: torch.Tensor):
     nz = k != 0
     count = nz.sum(dim=(1, 2))
     T = max(1, int(count.max()))
-    s = torch.arange(Kh)[:, None].expand(Kh, Kw).reshape(-1)
-    t = torch.arange(Kw)[None, :].expand(Kh, Kw).reshape(-1)
+    s = torch.arange(Kh, device=k.device)[:, None].expand(Kh, Kw).reshape(-1)
+    t = torch.arange(Kw, device=k.device)[None, :].expand(Kh, Kw).reshape(-1)
     flat_nz = nz.reshape(Bk, -1)
     # stable order: non-zero taps first, in row-major order
     order = torch.argsort((~flat_nz).to(torch.int8), dim=1, stable=True)[:, :T]
@@ -86,7 +86,7 @@ def taps2d(x: torch.Tensor, k: torch.Tensor, border: str,
     field = FieldArgs.none(x.device) if field is None else field
     B, C, H, W = x.shape
     k3 = k[None] if k.ndim == 2 else k
-    dy, dx, w, count = (v.to(x.device) for v in tap_lists(k3.detach().cpu().to(torch.float64)))
+    dy, dx, w, count = (v.to(x.device) for v in tap_lists(k3.detach().to(torch.float64)))
     out = new_output(x) if out is None else out
     BH = 16 if H > 8 else 8
     BW = 64 if W > 32 else (32 if W > 16 else 16)
