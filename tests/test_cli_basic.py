@@ -37,3 +37,23 @@ def test_bench_list(capsys):
 def test_bench_unknown_name_is_usage_error(capsys):
     assert main(["bench", "nope"]) == 2
     assert "unknown benchmark" in capsys.readouterr().err
+
+
+def test_atomic_write_mode_and_failure_leaves_nothing(tmp_path):
+    import os
+    import stat
+
+    import pytest
+
+    from pixelgrad.io import atomic_path, atomic_write
+
+    target = tmp_path / "a.bin"
+    atomic_write(target, b"hello")
+    mode = stat.S_IMODE(os.stat(target).st_mode)
+    assert target.read_bytes() == b"hello" and mode & 0o044     # readable by others, not 0600
+    with pytest.raises(RuntimeError):
+        with atomic_path(target) as tmp:
+            tmp.write_bytes(b"half")
+            raise RuntimeError("crash mid-write")
+    assert target.read_bytes() == b"hello"                     # the old file survives
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.bin"]
