@@ -35,46 +35,48 @@ def _image_sum(t: torch.Tensor) -> torch.Tensor:
     return t.reshape(t.shape[0], -1).sum(dim=1)
 
 
-def _safe_div(d: torch.Tensor, n: torch.Tensor) -> torch.Tensor:
-    """``d / n`` with 0 where ``n == 0`` (the subgradient of a norm at 0)."""
-    return torch.where(n > 0, d / torch.where(n > 0, n, torch.ones_like(n)), torch.zeros_like(d))
+_TINY = 1e-30
 
 
-def _tutorial_lastdim(x: torch.Tensor, need_grad: bool) -> EnergyOut:
-    """Tutorial energy of the rows of ``x`` (along the last dim)."""
-    n = x.shape[-1]
-    lead = x.shape[:-1]
-    zero = x.new_zeros(lead)
-    energy = zero
-    grad = torch.zeros_like(x) if need_grad else None
+def _tutorial_dim(x: torch.Tensor, dim: int, grad: Optional[torch.Tensor]) -> torch.Tensor:
+    """Tutorial energy of the lines of ``x`` along ``dim`` (negative), summed to ``(B,)``;
+    adds the gradient into ``grad`` in place when given.
+
+    ``D2 x`` (step-2 differences) holds the differences of the even sub-sequence at even
+    positions and of the odd one at odd positions, so its norms per parity are norms over a
+    ``(..., m/2, 2)`` view. Where a norm is 0 all its differences are 0 and ``d / max(n, tiny)``
+    gives the subgradient 0.
+    """
+    n = x.shape[dim]
+    energy = x.new_zeros(x.shape[0])
     if n >= 2:
-        d1 = x[..., 1:] - x[..., :-1]
-        n1 = d1.square().sum(-1, keepdim=True).sqrt()
-        energy = energy + n1[..., 0]
-        if need_grad:
-            g1 = F.pad(_safe_div(d1, n1), (1, 1))
-            grad = grad + (g1[..., :-1] - g1[..., 1:])
+        d1 = x.narrow(dim, 1, n - 1) - x.narrow(dim, 0, n - 1)
+        n1 = (d1 * d1).sum(dim, keepdim=True).sqrt_()
+        energy = energy + _image_sum(n1)
+        if grad is not None:
+            a = d1.mul_(n1.clamp_min_(_TINY).reciprocal_())
+            grad.narrow(dim, 1, n - 1).add_(a)
+            grad.narrow(dim, 0, n - 1).sub_(a)
     if n >= 3:
-        d2 = x[..., 2:] - x[..., :-2]
-        de, do = d2[..., 0::2], d2[..., 1::2]
-        ne = de.square().sum(-1, keepdim=True).sqrt()
-        no = do.square().sum(-1, keepdim=True).sqrt()
-        energy = energy + ne[..., 0] + no[..., 0]
-        if need_grad:
-            g2 = torch.empty_like(d2)
-            g2[..., 0::2] = _safe_div(de, ne)
-            g2[..., 1::2] = _safe_div(do, no)
-            g2 = F.pad(g2, (2, 2))
-            grad = grad + (g2[..., :-4] - g2[..., 4:])
-    return energy, grad
+        m = n - 2
+        shape = list(x.shape)
+        shape[dim] = m + (m % 2)
+        d2 = x.new_zeros(shape) if m % 2 else x.new_empty(shape)
+        torch.sub(x.narrow(dim, 2, m), x.narrow(dim, 0, m), out=d2.narrow(dim, 0, m))
+        pairs = d2.unflatten(dim, (shape[dim] // 2, 2))
+        n2 = (pairs * pairs).sum(dim - 1, keepdim=True).sqrt_()
+        energy = energy + _image_sum(n2)
+        if grad is not None:
+            b = pairs.mul_(n2.clamp_min_(_TINY).reciprocal_()).flatten(dim - 1, dim).narrow(dim, 0, m)
+            grad.narrow(dim, 2, m).add_(b)
+            grad.narrow(dim, 0, m).sub_(b)
+    return energy
 
 
 def tutorial(x: torch.Tensor, need_grad: bool = True) -> EnergyOut:
     """The tutorial's ``err_func`` (see module docstring), batched: ``(B,C,H,W) -> (B,)``."""
-    er, gr = _tutorial_lastdim(x, need_grad)
-    ec, gc = _tutorial_lastdim(x.transpose(-1, -2), need_grad)
-    energy = _image_sum(er) + _image_sum(ec)
-    grad = gr + gc.transpose(-1, -2) if need_grad else None
+    grad = torch.zeros_like(x) if need_grad else None
+    energy = _tutorial_dim(x, -1, grad) + _tutorial_dim(x, -2, grad)
     return energy, grad
 
 
