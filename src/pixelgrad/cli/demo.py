@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 # module path of every section of the demo, in order
-SECTIONS = ("pixelgrad.viz.demo_blur", "pixelgrad.viz.demo_illumination")
+SECTIONS = ("pixelgrad.viz.demo_blur", "pixelgrad.viz.demo_illumination", "pixelgrad.viz.demo_restore")
 
 
 def register(sub) -> None:

@@ -10,7 +10,7 @@ import importlib
 import sys
 
 # Subcommand modules, in the order `pixelgrad --help` lists them.
-SUBCOMMANDS = ("demo", "augment", "gallery", "bench")
+SUBCOMMANDS = ("demo", "augment", "gallery", "bench", "restore")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -16,7 +16,8 @@ Methods (all batched over ``(B, C, H, W)``, any device; see :mod:`.solvers`):
 
 The result's ``history`` is a float64 ``(iterations, B)`` tensor of the objective per
 iteration: the method's energy; for ``dct``/``auto`` the biharmonic energy during CG, then the
-threshold of each DCT round and the EED steps' count is in ``stages``.
+threshold of each DCT round ("dct threshold"), then the biharmonic energy after EED; the
+row ranges of the stages are in ``stages``.
 """
 from __future__ import annotations
 
@@ -229,7 +230,7 @@ def inpaint(image: ImageLike, known_mask: ImageLike, method: str = "auto", *,
                 cb(it, tau, img)
         out, _ = dct_inpaint(out, known, rounds=its, shifts=2, tau_start=0.3, tau_end=0.02,
                              generator=gen, callback=dct_cb, deadline=deadline)
-        record("dct", torch.stack(taus) if taus else torch.zeros((0, x.shape[0]), dtype=torch.float64))
+        record("dct threshold", torch.stack(taus) if taus else torch.zeros((0, x.shape[0]), dtype=torch.float64))
         if method == "auto":
             out = eed_inpaint(out, known, iterations=20, contrast=0.01, sigma=1.0, tau=0.2)
             e, _ = E.biharmonic(out, need_grad=False)
