@@ -250,17 +250,21 @@ def test_motion_blur_uint8_numpy(rng):
 
 # --------------------------------------------------------------------------- shear
 @pytest.mark.parametrize("border", BORDERS)
-def test_shear_matches_scipy_affine(border, rng):
-    x = rng.random((1, 1, 17, 22))
+@pytest.mark.parametrize("hw", [(17, 22), (1, 9), (8, 1), (2, 3)])
+def test_shear_matches_scipy_affine(border, hw, rng):
+    H, W = hw
+    x = rng.random((1, 1, H, W))
     mode = {"reflect": "mirror", "symmetric": "reflect", "replicate": "nearest",
             "circular": "grid-wrap", "constant": "grid-constant"}[border]
-    for sx, sy in [(0.3, 0.0), (0.0, -0.25), (0.2, 0.1)]:
+    for sx, sy in [(0.3, 0.0), (0.0, -0.25), (0.2, 0.1), (1.7, 0.0)]:
         y = pg.shear(torch.from_numpy(x), sx, sy, border=border)
         det = 1 - sx * sy
         m = np.array([[1, -sy], [-sx, 1]]) / det           # (row, col) inverse map
-        c = np.array([(17 - 1) / 2, (22 - 1) / 2])
+        c = np.array([(H - 1) / 2, (W - 1) / 2])
         ref = ndi.affine_transform(x[0, 0], m, offset=c - m @ c, order=1, mode=mode)
-        np.testing.assert_allclose(y[0, 0].numpy(), ref, atol=1e-9)
+        np.testing.assert_allclose(y[0, 0].numpy(), ref, atol=1e-9, err_msg=f"{sx},{sy}")
+        y32 = pg.shear(torch.from_numpy(x).float(), sx, sy, border=border)
+        np.testing.assert_allclose(y32[0, 0].numpy(), ref, atol=1e-5)
 
 
 def test_shear_zero_is_identity_and_uint8(rng):

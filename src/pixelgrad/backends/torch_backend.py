@@ -118,6 +118,33 @@ def correlate2d(x: torch.Tensor, k: torch.Tensor, border: str, method: str) -> t
 
 
 # ----------------------------------------------------------------------------- sampling
+_GRID_SAMPLE_MODE = {  # border -> (grid_sample padding_mode, align_corners)
+    "constant": ("zeros", True),
+    "replicate": ("border", True),
+    "reflect": ("reflection", True),      # reflect about the edge pixel centres: dcb|abcd|cba
+    "symmetric": ("reflection", False),   # reflect about the image edges:        cba|abcd|dcb
+}
+
+
+def bilinear_sample_fast(x: torch.Tensor, sy: torch.Tensor, sx: torch.Tensor, border: str) -> torch.Tensor:
+    """Same result as :func:`bilinear_sample` through ``F.grid_sample`` (one fused kernel,
+    ~10x faster on CPU); ``circular`` falls back to the gather implementation."""
+    B, C, H, W = x.shape
+    if border not in _GRID_SAMPLE_MODE or H == 1 or W == 1:
+        return bilinear_sample(x, sy, sx, border)
+    mode, align = _GRID_SAMPLE_MODE[border]
+    if align:                                  # pixel centres 0 .. n-1  ->  -1 .. 1
+        gx = sx * (2.0 / (W - 1)) - 1.0
+        gy = sy * (2.0 / (H - 1)) - 1.0
+    else:                                      # pixel edges -0.5 .. n-0.5  ->  -1 .. 1
+        gx = (2.0 * sx + 1.0) / W - 1.0
+        gy = (2.0 * sy + 1.0) / H - 1.0
+    grid = torch.stack((gx, gy), dim=-1).to(x.dtype)
+    if grid.shape[0] != B:
+        grid = grid.expand(B, *grid.shape[1:])
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode=mode, align_corners=align)
+
+
 def bilinear_sample(x: torch.Tensor, sy: torch.Tensor, sx: torch.Tensor, border: str) -> torch.Tensor:
     """Sample ``x`` (B, C, H, W) at float source coordinates ``sy, sx`` (B, H', W') with
     bilinear weights; out-of-image neighbours follow ``border`` (constant: 0)."""

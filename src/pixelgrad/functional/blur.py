@@ -286,7 +286,10 @@ def motion_blur(x: ImageLike, length: Any, angle: Any, *, direction: Any = 0.0,
         ks = [motion_kernel2d(float(L[0]), float(a[0]), float(d[0]))]
     else:
         kb = motion_kernel2d(L, a, d)
-        ks = [kb[b] for b in range(B)]
+        R = kb.shape[-1] // 2
+        # each sample keeps its own kernel size, so its result does not depend on the batch
+        ks = [kb[b, R - r:R + r + 1, R - r:R + r + 1] for b, r in
+              ((b, motion_radius(float(L[b]))) for b in range(B))]
     if method == "separable":
         method = "direct"
     return batch.restore(_run_2d(fn, batch, ks, border, method, backend))

@@ -9,7 +9,7 @@ from .. import borders as _borders
 from .._dtypes import compute_dtype, from_compute
 from .._errors import bad_value
 from .._interop import ImageLike, to_batch
-from ..backends.torch_backend import bilinear_sample
+from ..backends.torch_backend import bilinear_sample_fast
 from ._params import per_sample
 
 
@@ -39,5 +39,5 @@ def shear(x: ImageLike, sx: Any = 0.0, sy: Any = 0.0, *, border: str = "constant
     a_, b_, det_ = a[:, None, None], b[:, None, None], det[:, None, None]
     src_u = (u - a_ * v) / det_ + cu                     # A^-1 = [[1, -sx], [-sy, 1]] / det
     src_v = (v - b_ * u) / det_ + cv
-    y = bilinear_sample(batch.data.to(cdt), src_v.to(dev), src_u.to(dev), border)
+    y = bilinear_sample_fast(batch.data.to(cdt), src_v.to(dev, cdt), src_u.to(dev, cdt), border)
     return batch.restore(from_compute(y, batch.data.dtype))
