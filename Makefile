@@ -41,8 +41,9 @@ test: test-main test-interop
 chromium:
 	command -v chromium || (apt-get update && apt-get install -y chromium)
 
+# tests/interop needs torchvision/fastai: it runs for real in $(TV_VENV) below, not as skips here
 test-main: $(VENV)/.dev chromium
-	$(PY) -m pytest -q -m "not interop" $(PYTEST_ARGS)
+	$(PY) -m pytest -q -n 2 -m "not interop" --ignore=tests/interop $(PYTEST_ARGS)
 
 test-interop: $(TV_VENV)/.ready
 	$(TV_PY) -m pytest -q -m interop tests/interop $(PYTEST_ARGS)
