@@ -272,3 +272,23 @@ def test_shear_zero_is_identity_and_uint8(rng):
     assert torch.equal(pg.shear(x, 0.0, 0.0), x)
     y = pg.shear(x, torch.tensor([0.1, -0.3]), 0.0)
     assert y.dtype == torch.uint8 and y.shape == x.shape
+
+
+@pytest.mark.parametrize("dtype", [torch.uint8, torch.float32])
+def test_per_sample_result_independent_of_batch(dtype, rng):
+    """A sample's output must not depend on which other samples share its batch (the CLI
+    promises identical files whatever --batch-size): bitwise equality with single calls."""
+    base = torch.from_numpy(rng.random((4, 3, 48, 52)))
+    x = (base * 255).round().to(torch.uint8) if dtype == torch.uint8 else base.float()
+    sig = torch.tensor([0.5, 9.0, 1.5, 20.0])                # mixes direct and matrix choices
+    y = pg.gaussian_blur(x, sig)
+    L = torch.tensor([3.0, 15.0, 4.5, 9.0])
+    a = torch.tensor([0.0, 1.0, 2.0, -0.5])
+    ym = pg.motion_blur(x, L, a)
+    sizes = torch.tensor([3, 31, 1, 45])
+    yb = pg.box_blur(x, sizes)
+    for b in range(4):
+        assert torch.equal(y[b:b + 1], pg.gaussian_blur(x[b:b + 1], float(sig[b])))
+        assert torch.equal(ym[b:b + 1], pg.motion_blur(x[b:b + 1], float(L[b]), float(a[b])))
+        assert torch.equal(yb[b:b + 1], pg.box_blur(x[b:b + 1], int(sizes[b])))
+        assert torch.equal(y[b:b + 1], pg.gaussian_blur(x[[b, (b + 1) % 4]], sig[[b, (b + 1) % 4]])[:1])

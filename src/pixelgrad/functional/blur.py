@@ -41,6 +41,13 @@ def _run_separable(fn: str, batch: Batch, kys: list[torch.Tensor], kxs: list[tor
     """Separable correlation with per-sample (or shared: lists of length 1) float64 kernels."""
     x = batch.data
     B, C, H, W = x.shape
+    if method == "auto" and len(kys) > 1 and backend != "opencv":
+        fast = _dispatch.fast_direct(x, border, backend)
+        choice = [_dispatch.best_separable_method(H, W, ky.numel(), kx.numel(), fast_direct=fast)
+                  for ky, kx in zip(kys, kxs)]
+        return _grouped(x, choice, lambda sub, idx, m: _run_separable(
+            fn, Batch(sub, False, 0, (), 4), [kys[i] for i in idx], [kxs[i] for i in idx],
+            border, m, backend))
     Kh = max(k.numel() for k in kys)
     Kw = max(k.numel() for k in kxs)
     if method == "auto":
@@ -68,6 +75,24 @@ def _run_separable(fn: str, batch: Batch, kys: list[torch.Tensor], kxs: list[tor
         kx = _stack_centered(kxs).to(device=x.device, dtype=cdt)
         y = _tb.separable(xc, ky, kx, border, method)
     return from_compute(y, x.dtype)
+
+
+def _grouped(x: torch.Tensor, choice: list[str], run) -> torch.Tensor:
+    """Run ``run(sub_batch, indices, method)`` once per distinct per-sample ``choice`` and
+    reassemble, so every sample's algorithm (hence its exact rounding) depends on its own
+    parameters only, never on the rest of the batch."""
+    methods = sorted(set(choice))
+    if len(methods) == 1:
+        return run(x, list(range(len(choice))), methods[0])
+    out = None
+    for m in methods:
+        idx = [i for i, c in enumerate(choice) if c == m]
+        it = torch.tensor(idx, device=x.device)
+        y = run(x.index_select(0, it), idx, m)
+        if out is None:
+            out = torch.empty(x.shape, dtype=y.dtype, device=y.device)
+        out.index_copy_(0, it, y)
+    return out
 
 
 def _align(ks: list, B: int) -> list:
@@ -103,6 +128,14 @@ def _run_2d(fn: str, batch: Batch, ks: list[torch.Tensor], border: str, method: 
     B, C, H, W = x.shape
     if method in ("separable", "matrix"):
         bad_value(fn, "method", "'auto', 'direct', '2d' or 'fft' for a non-separable kernel", method)
+    if method == "auto" and len(ks) > 1 and backend != "opencv":
+        fast = _dispatch.fast_direct(x, border, backend)
+        choice = [_dispatch.best_2d_method(H, W, *k.shape, fast_direct=fast) for k in ks]
+        if _dispatch.opencv_allowed(x, border, backend):
+            choice = ["direct"] * len(ks)      # cv2.filter2D picks its own DFT per kernel
+        if len(set(choice)) > 1:
+            return _grouped(x, choice, lambda sub, idx, m: _run_2d(
+                fn, Batch(sub, False, 0, (), 4), [ks[i] for i in idx], border, m, backend))
     Kh = max(k.shape[0] for k in ks)
     Kw = max(k.shape[1] for k in ks)
     if method == "auto":
