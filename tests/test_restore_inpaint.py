@@ -1,0 +1,151 @@
+"""inpaint(), corruption models, metrics and input validation."""
+import numpy as np
+import pytest
+import torch
+from skimage.metrics import peak_signal_noise_ratio, structural_similarity
+
+import pixelgrad as pg
+from pixelgrad.restore import METHODS, inpaint, psnr, ssim
+
+
+def _smooth(h=32, w=28, c=1, b=None):
+    yy, xx = np.mgrid[0:h, 0:w] / max(h, w)
+    img = np.stack([0.5 + 0.3 * np.sin(5 * xx + 3 * yy + k) + 0.1 * np.cos(9 * yy) for k in range(c)], -1)
+    img = img.astype(np.float32)
+    t = torch.from_numpy(img).permute(2, 0, 1)
+    if b is not None:
+        t = torch.stack([torch.roll(t, k, -1) for k in range(b)])
+    return t.contiguous()
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("dtype", [torch.uint8, torch.float32])
+def test_known_pixels_kept_input_untouched_dtype_shape(method, dtype):
+    clean = _smooth(c=2, b=2)
+    x = (clean * 255).round().to(torch.uint8) if dtype == torch.uint8 else clean
+    bad, known = pg.restore.salt_and_pepper(x, 0.8, torch.Generator().manual_seed(1))
+    bad_copy, known_copy = bad.clone(), known.clone()
+    res = inpaint(bad, known, method, iterations=30)
+    assert torch.equal(bad, bad_copy) and torch.equal(known, known_copy)
+    assert res.image.dtype == dtype and res.image.shape == bad.shape
+    kb = known.expand_as(bad)
+    assert torch.equal(res.image[kb], bad[kb])
+    assert res.history.shape == (res.iterations, 2)
+    assert res.seconds > 0 and res.method == method
+    # restoration helps a lot on a smooth image
+    assert bool((psnr(res.image, x) > psnr(bad, x) + 8).all())
+
+
+def test_auto_beats_biharmonic_and_numpy_roundtrip():
+    from skimage import data
+    img = data.camera()[128:256:1, 192:320].copy()           # 128x128 uint8, textured
+    bad, known = pg.restore.salt_and_pepper(img, 0.9, torch.Generator().manual_seed(0))
+    assert isinstance(bad, np.ndarray) and known.shape == img.shape and known.dtype == bool
+    bh = inpaint(bad, known, "biharmonic")
+    auto = inpaint(bad, known, "auto")
+    assert isinstance(auto.image, np.ndarray) and auto.image.dtype == np.uint8
+    assert psnr(auto.image, img) > psnr(bh.image, img) + 0.2
+    assert np.array_equal(auto.image[known], img[known])
+
+
+def test_biharmonic_close_to_skimage():
+    from skimage.restoration import inpaint_biharmonic
+    clean = _smooth(40, 36)[0].numpy().astype(np.float64)
+    rng = np.random.default_rng(0)
+    unknown = rng.random(clean.shape) < 0.8
+    ours = inpaint(clean, ~unknown, "biharmonic", tol=1e-9, iterations=3000).image
+    sk = inpaint_biharmonic(np.where(unknown, 0, clean), unknown)
+    # same interior equations; borders are discretized slightly differently
+    diff = np.abs(ours - sk)[6:-6, 6:-6]
+    assert diff.max() < 1e-2 and diff.mean() < 5e-4
+    assert abs(psnr(ours, clean) - psnr(sk, clean)) < 0.5
+
+
+def test_batch_equals_per_image_and_gray_mask_broadcasts():
+    x = _smooth(c=3, b=3)
+    bad, known = pg.restore.salt_and_pepper(x, 0.7, torch.Generator().manual_seed(5))
+    assert known.shape == (3, 1, 32, 28)
+    res = inpaint(bad, known, "biharmonic", tol=1e-6)
+    one = inpaint(bad[1], known[1], "biharmonic", tol=1e-6)
+    assert one.image.shape == (3, 32, 28)
+    torch.testing.assert_close(res.image[1], one.image, atol=1e-4, rtol=0)
+
+
+def test_callback_reports_psnr_and_stages():
+    x = _smooth()
+    bad, known = pg.restore.salt_and_pepper(x, 0.8, torch.Generator().manual_seed(0))
+    seen = []
+    res = inpaint(bad, known, "auto", reference=x, callback=lambda i: seen.append((i.stage, float(i.psnr[0]))))
+    assert {s for s, _ in seen} == {"biharmonic", "dct"}
+    assert set(res.stages) == {"biharmonic", "dct threshold", "eed"}
+    assert seen[-1][1] > seen[0][1] > float(psnr(bad, x))
+
+
+def test_corruption_models():
+    x = torch.rand(2, 3, 40, 30, generator=torch.Generator().manual_seed(0))
+    before = x.clone()
+    bad, known = pg.restore.salt_and_pepper(x, 0.6, torch.Generator().manual_seed(3))
+    assert torch.equal(x, before)
+    frac = 1 - known.float().mean()
+    assert 0.55 < float(frac) < 0.65
+    vals = bad.masked_select(~known.expand_as(bad)).unique()
+    assert set(vals.tolist()) <= {0.0, 1.0}
+    assert torch.equal(bad[known.expand_as(bad)], x[known.expand_as(x)])
+    bad2, known2 = pg.restore.salt_and_pepper(x, 0.6, torch.Generator().manual_seed(3))
+    assert torch.equal(bad, bad2) and torch.equal(known, known2)
+    rm, k = pg.restore.random_missing(x, 0.5, torch.Generator().manual_seed(0), fill=0.25)
+    assert torch.all(rm[~k.expand_as(rm)] == 0.25)
+    u8 = (x * 255).to(torch.uint8)
+    n, k = pg.restore.gaussian_noise(u8, 0.05, torch.Generator().manual_seed(0))
+    assert n.dtype == torch.uint8 and not bool(k.any())
+    s, k = pg.restore.scratches(u8, count=4, width=3, generator=torch.Generator().manual_seed(0))
+    assert 0 < float((~k).float().mean()) < 0.5 and bool((s[~k.expand_as(s)] == 255).all())
+    t, k = pg.restore.text_overlay(u8[0])
+    assert k.shape == (1, 40, 30) and bool((~k).any())
+
+
+def test_psnr_ssim_match_skimage():
+    rng = np.random.default_rng(0)
+    a = rng.random((37, 41, 3))
+    b = np.clip(a + 0.05 * rng.standard_normal(a.shape), 0, 1)
+    assert psnr(b, a) == pytest.approx(peak_signal_noise_ratio(a, b, data_range=1), rel=1e-12)
+    want = structural_similarity(a, b, gaussian_weights=True, sigma=1.5, use_sample_covariance=False,
+                                 data_range=1, channel_axis=2)
+    assert ssim(b, a) == pytest.approx(want, rel=1e-10)
+    a8, b8 = (a * 255).astype(np.uint8), (b * 255).astype(np.uint8)
+    assert psnr(b8, a8) == pytest.approx(peak_signal_noise_ratio(a8, b8), rel=1e-12)
+    want8 = structural_similarity(a8[..., 0], b8[..., 0], gaussian_weights=True, sigma=1.5,
+                                  use_sample_covariance=False, data_range=255)
+    assert ssim(b8[..., 0], a8[..., 0]) == pytest.approx(want8, rel=1e-10)
+    # batched tensors: one value per image; masked PSNR over a subset
+    ta = torch.from_numpy(a).permute(2, 0, 1)[None].repeat(2, 1, 1, 1)
+    tb = torch.from_numpy(b).permute(2, 0, 1)[None].repeat(2, 1, 1, 1)
+    assert psnr(tb, ta).shape == (2,)
+    m = rng.random((37, 41)) < 0.3
+    mse = ((a - b) ** 2)[m].mean()
+    assert psnr(b, a, mask=m) == pytest.approx(10 * np.log10(1 / mse), rel=1e-12)
+
+
+def test_bad_inputs_give_clear_errors():
+    x = torch.rand(1, 1, 16, 16)
+    known = torch.rand(1, 1, 16, 16) > 0.5
+    with pytest.raises(ValueError, match=r"inpaint: argument `known_mask`.*height and width"):
+        inpaint(x, known[..., :8])
+    with pytest.raises(ValueError, match=r"inpaint: argument `known_mask`.*bool"):
+        inpaint(x, known.float())
+    with pytest.raises(ValueError, match=r"all pixels unknown"):
+        inpaint(x, torch.zeros_like(known))
+    with pytest.raises(ValueError, match=r"inpaint: argument `image`.*finite"):
+        inpaint(torch.full_like(x, float("nan")), known)
+    with pytest.raises(ValueError, match=r"inpaint: argument `method`"):
+        inpaint(x, known, "magic")
+    with pytest.raises(TypeError, match=r"inpaint: argument `known_mask`"):
+        inpaint(x, [[True]])
+    with pytest.raises(ValueError, match=r"salt_and_pepper: argument `fraction` must be in \[0, 1\], got float 1.5"):
+        pg.restore.salt_and_pepper(x, 1.5)
+    with pytest.raises(ValueError, match=r"salt_and_pepper: argument `fraction`"):
+        pg.restore.salt_and_pepper(x, -0.1)
+    with pytest.raises(ValueError, match=r"psnr: argument `reference`"):
+        psnr(x, x[..., :8])
+    with pytest.raises(ValueError, match=r"inpaint: argument `known_mask`.*channels"):
+        inpaint(torch.rand(3, 16, 16), torch.ones(2, 16, 16, dtype=torch.bool))
