@@ -193,3 +193,20 @@ def test_property_blur_never_increases_total_variation(img, sigma, border, op):
          "box": lambda: pg.box_blur(x, 2 * int(sigma) + 1, border=border),
          "motion": lambda: pg.motion_blur(x, 1 + sigma, 0.0, border=border)}[op]()
     assert _tv(y.numpy(), border) <= _tv(img, border) + 1e-9
+
+
+def test_numpy_views_negative_strides_and_read_only(rng):
+    import warnings
+
+    img = (rng.random((20, 30, 3)) * 255).astype(np.uint8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        flipped = img[:, ::-1]
+        np.testing.assert_array_equal(pg.gaussian_blur(flipped, 1.0),
+                                      pg.gaussian_blur(np.ascontiguousarray(flipped), 1.0))
+        ro = img.copy()
+        ro.setflags(write=False)
+        np.testing.assert_array_equal(pg.box_blur(ro, 3), pg.box_blur(img, 3))
+        strided = img[::2, ::3]
+        np.testing.assert_array_equal(pg.gaussian_blur(strided, 1.0),
+                                      pg.gaussian_blur(np.ascontiguousarray(strided), 1.0))

@@ -67,7 +67,9 @@ def to_batch(x: Any, fn: str, arg: str = "x") -> Batch:
             bad_value(fn, arg, "uint8, float16, float32 or float64", x)
         if x.size == 0:
             bad_value(fn, arg, "a non-empty image", x)
-        t = torch.from_numpy(np.ascontiguousarray(x) if not x.flags.c_contiguous and x.ndim == 2 else x)
+        if any(st < 0 for st in x.strides) or not x.flags.writeable:
+            x = np.array(x, order="C", copy=True)  # torch.from_numpy refuses negative strides / read-only
+        t = torch.from_numpy(x)
         t = t[None, None] if x.ndim == 2 else t.permute(2, 0, 1)[None]
         _check_float_finite(t, fn, arg)
         return Batch(t, True, x.ndim, (), 0)
