@@ -149,3 +149,14 @@ def test_bad_inputs_give_clear_errors():
         psnr(x, x[..., :8])
     with pytest.raises(ValueError, match=r"inpaint: argument `known_mask`.*channels"):
         inpaint(torch.rand(3, 16, 16), torch.ones(2, 16, 16, dtype=torch.bool))
+
+
+def test_time_budget_skips_threshold_rounds_but_keeps_result_valid():
+    x = _smooth()
+    bad, known = pg.restore.salt_and_pepper(x, 0.8, torch.Generator().manual_seed(0))
+    full = inpaint(bad, known, "auto")
+    quick = inpaint(bad, known, "auto", time_budget=0.0)
+    a, b = full.stages["dct threshold"], quick.stages["dct threshold"]
+    assert b[1] - b[0] == 1 and a[1] - a[0] == 60
+    assert torch.equal(quick.image[known.expand_as(bad)], bad[known.expand_as(bad)])
+    assert float(psnr(quick.image, x)) > float(psnr(bad, x)) + 8
