@@ -1,11 +1,19 @@
-"""The local engine of ``pixelgrad augment``: decode in background threads, batch equal-size
-images, augment on one device, encode + atomically write in background threads.
+"""The local engine of ``pixelgrad augment``: ``workers`` threads each take a whole chunk
+(decode, augment as batches of equal size, encode), a pool of I/O threads writes the encoded
+files atomically, the main thread appends the manifest in job order.
 
-Data flow (``workers`` threads read and ``workers`` threads write; the main thread runs the
-pipeline, which may itself use several torch threads)::
+Data flow::
 
-    chunks of batch_size outputs --(read+decode, ordered, prefetched)--> group by (shape, dtype)
-           --(apply_pipeline on device)--> encode + atomic rename --> manifest line
+    chunk of batch_size outputs --(worker thread: decode -> group by (shape, dtype)
+        -> apply_pipeline on device -> encode)--> I/O thread: temp file, fsync, rename
+        --> main thread: manifest line (job order)
+
+Why this shape (measured on a busy 2-core machine, see docs/scale.md): parallelism comes from
+running chunks side by side, so on the CPU every op runs single-threaded (torch and OpenCV
+intra-op threads on top of the chunk threads oversubscribe the cores, and torch's OpenMP
+barriers then cost 2-25x); each chunk stays in one thread, in cache, from decode to encode;
+fsync is latency, not CPU, so several I/O threads overlap it (per-file fsync serially costs
+3-7 ms an image on ext4, overlapped it is ~0.5 ms wall).
 
 A *chunk* is ``batch_size`` consecutive outputs of the planned job (:func:`make_chunks`); the
 images of a chunk with equal shape and dtype form one batch. Chunks depend only on the job and
@@ -16,6 +24,7 @@ has its own seed, so which images share a batch does not change the parameters d
 from __future__ import annotations
 
 import collections
+import contextlib
 import os
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -32,7 +41,8 @@ from .images import encode_image, read_image
 from .manifest import MANIFEST_NAME, ManifestWriter, read_manifest
 
 __all__ = ["JobSummary", "run_local", "pending_items", "make_chunks", "augment_chunk",
-           "write_output", "write_file", "decode", "record"]
+           "process_chunk", "write_output", "write_file", "decode", "record", "single_threaded_ops",
+           "io_threads"]
 
 
 @dataclass
@@ -136,42 +146,54 @@ def augment_chunk(pipeline: Callable, chunk: Sequence[WorkItem], images: dict[Pa
     return results
 
 
-def _decoded_chunks(pool: ThreadPoolExecutor, chunks: list[list[WorkItem]], ahead: int
-                    ) -> Iterator[tuple[list[WorkItem], dict[Path, Any]]]:
-    """Yield ``(chunk, {source: image or exception})`` in order, with the decoding of the next
-    ``ahead`` chunks already submitted (a source shared by two chunks is decoded once)."""
-    futures: dict[Path, Future] = {}
-    queue: collections.deque[list[WorkItem]] = collections.deque()
-    it = iter(chunks)
-
-    def submit(chunk: list[WorkItem]) -> None:
-        for item in chunk:
-            if item.src not in futures:
-                futures[item.src] = pool.submit(decode, item.src)
-        queue.append(chunk)
-
-    for chunk in it:
-        submit(chunk)
-        if len(queue) > ahead:
-            break
-    while queue:
-        chunk = queue.popleft()
-        images: dict[Path, Any] = {}
-        for item in chunk:
-            if item.src in images:
-                continue
+def process_chunk(pipeline: Callable, chunk: Sequence[WorkItem], *, device: str = "cpu"
+                  ) -> list[tuple[bytes, dict] | str]:
+    """Decode, augment and encode one chunk (no file is written): per item ``(encoded bytes in
+    the format of its output suffix, params)`` or a failure reason. A source shared by several
+    outputs of the chunk (``--copies``) is decoded once."""
+    images: dict[Path, Any] = {}
+    for it in chunk:
+        if it.src not in images:
             try:
-                images[item.src] = futures[item.src].result()
-            except Exception as exc:  # noqa: BLE001 - reported, never aborts the run
-                images[item.src] = exc
-        nxt = next(it, None)
-        if nxt is not None:
-            submit(nxt)
-        upcoming = {i.src for c in queue for i in c}
-        for src in images:
-            if src not in upcoming:
-                futures.pop(src, None)
-        yield chunk, images
+                images[it.src] = decode(it.src)
+            except Exception as exc:  # noqa: BLE001 - reported per output, never aborts the run
+                images[it.src] = exc
+    results: list[Any] = []
+    for it, res in zip(chunk, augment_chunk(pipeline, chunk, images, device=device)):
+        if isinstance(res, str):
+            results.append(res)
+            continue
+        try:
+            results.append((encode_image(res[0], it.dst.suffix), res[1]))
+        except Exception as exc:  # noqa: BLE001
+            results.append(f"cannot write {it.dst}: {reason(exc)}")
+    return results
+
+
+def io_threads(workers: int) -> int:
+    """Threads that write files: enough to overlap the fsync latency of several files."""
+    return max(4, 2 * int(workers))
+
+
+@contextlib.contextmanager
+def single_threaded_ops(device: str | Any = "cpu") -> Iterator[None]:
+    """On a CPU device, run torch and OpenCV ops single-threaded for the duration (the engine
+    parallelises across chunks instead); the previous settings are restored on exit. These
+    settings are process-wide: threads started inside pick them up. No-op for other devices."""
+    import cv2
+    import torch
+
+    if torch.device(device).type != "cpu":
+        yield
+        return
+    torch_threads, cv_threads = torch.get_num_threads(), cv2.getNumThreads()
+    torch.set_num_threads(1)
+    cv2.setNumThreads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(torch_threads)
+        cv2.setNumThreads(cv_threads)
 
 
 def run_local(items: Sequence[WorkItem], pipeline: Callable, out: str | Path, *, workers: int = 2,
@@ -180,6 +202,12 @@ def run_local(items: Sequence[WorkItem], pipeline: Callable, out: str | Path, *,
     """Run the planned job ``items`` (from :func:`pixelgrad.io.dataset.plan_outputs` with the same
     OUT) with ``pipeline`` and append to ``OUT/manifest.jsonl``. Never raises for a bad image: it
     is counted in ``failed`` and reported through ``on_fail(path, reason)``.
+
+    ``workers`` chunks are processed at the same time (threads: decoding, the pipeline's ops and
+    encoding release the GIL); on a CPU device each op runs single-threaded meanwhile
+    (:func:`single_threaded_ops`). Outputs do not depend on ``workers``: a chunk is always
+    augmented as the same batches. Manifest lines are appended in job order, each one after its
+    file is durably renamed into place.
     """
     from tqdm import tqdm
 
@@ -201,12 +229,14 @@ def run_local(items: Sequence[WorkItem], pipeline: Callable, out: str | Path, *,
             on_fail(path, why)
         bar.update(1)
 
+    pending: collections.deque[tuple[list[WorkItem], Future]] = collections.deque()
     writes: collections.deque[tuple[WorkItem, dict, Future]] = collections.deque()
-    max_writes = 2 * batch_size + 2 * workers
+    max_writes = 2 * batch_size + io_threads(workers)
+    ahead = 2 * workers                                    # chunks in flight (bounded memory)
 
-    with ManifestWriter(out / MANIFEST_NAME, append=resume) as manifest, \
-            ThreadPoolExecutor(workers, thread_name_prefix="pg-read") as readers, \
-            ThreadPoolExecutor(workers, thread_name_prefix="pg-write") as writers:
+    with single_threaded_ops(device), ManifestWriter(out / MANIFEST_NAME, append=resume) as manifest, \
+            ThreadPoolExecutor(workers, thread_name_prefix="pg-work") as work, \
+            ThreadPoolExecutor(io_threads(workers), thread_name_prefix="pg-write") as writers:
 
         def drain(limit: int) -> None:
             while len(writes) > limit:
@@ -220,19 +250,31 @@ def run_local(items: Sequence[WorkItem], pipeline: Callable, out: str | Path, *,
                 summary.done += 1
                 bar.update(1)
 
-        ahead = max(1, -(-2 * workers // batch_size))
+        todo_chunks = iter(chunks)
         try:
-            for chunk, images in _decoded_chunks(readers, chunks, ahead):
-                for item, res in zip(chunk, augment_chunk(pipeline, chunk, images, device=device)):
+            for chunk in todo_chunks:
+                pending.append((chunk, work.submit(process_chunk, pipeline, chunk, device=device)))
+                if len(pending) >= ahead:
+                    break
+            while pending:
+                chunk, fut = pending.popleft()
+                results = fut.result()
+                nxt = next(todo_chunks, None)
+                if nxt is not None:
+                    pending.append((nxt, work.submit(process_chunk, pipeline, nxt, device=device)))
+                for item, res in zip(chunk, results):
                     if isinstance(res, str):
                         fail(str(item.src), res)
                     else:
-                        writes.append((item, res[1], writers.submit(write_output, item, res[0])))
+                        writes.append((item, res[1], writers.submit(write_file, item.dst, res[0])))
                 drain(max_writes)
         except BaseException:  # Ctrl-C or a bug: record what is already written, then stop
+            for _, fut in pending:
+                fut.cancel()
             for item, params, fut in writes:
-                if fut.exception() is None:
-                    manifest.write(record(item, params))
+                with contextlib.suppress(BaseException):
+                    if fut.exception() is None:
+                        manifest.write(record(item, params))
             writes.clear()
             bar.close()
             raise

@@ -18,8 +18,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..io.dataset import WorkItem
-from ..io.jobs import (JobSummary, augment_chunk, decode, make_chunks, pending_items, reason,
-                       record, write_output)
+from ..io.jobs import (JobSummary, io_threads, make_chunks, pending_items, process_chunk, reason,
+                       record, write_file)
 from ..io.manifest import MANIFEST_NAME, ManifestWriter
 from ._common import ensure_ray, import_ray, pipeline_spec, worker_pool
 
@@ -46,27 +46,35 @@ class FileAugmenter:
     ``record`` (the manifest line as JSON text)."""
 
     def __init__(self, spec: dict, device: str = "cpu") -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        import torch
+
         from .. import augment
 
         self.pipeline = augment.from_dict(spec)
         self.device = device
+        if torch.device(device).type == "cpu":
+            # one actor per CPU: its ops run single-threaded, like the local engine's workers
+            import cv2
+
+            torch.set_num_threads(1)
+            cv2.setNumThreads(1)
+        # files are written (temp file, fsync, rename) by a few threads to overlap fsync latency
+        self._io = ThreadPoolExecutor(io_threads(1), thread_name_prefix="pg-write")
 
     def _one(self, text: str) -> list[tuple[bool, str, str]]:
         chunk = _decode_chunk(text)
-        images: dict[Path, Any] = {}
-        for it in chunk:
-            if it.src not in images:
-                try:
-                    images[it.src] = decode(it.src)
-                except Exception as exc:  # noqa: BLE001 - reported per output
-                    images[it.src] = exc
+        results = process_chunk(self.pipeline, chunk, device=self.device)
+        writes = [None if isinstance(res, str) else self._io.submit(write_file, it.dst, res[0])
+                  for it, res in zip(chunk, results)]
         rows = []
-        for it, res in zip(chunk, augment_chunk(self.pipeline, chunk, images, device=self.device)):
-            if isinstance(res, str):
+        for it, res, fut in zip(chunk, results, writes):
+            if fut is None:
                 rows.append((False, res, ""))
                 continue
             try:
-                write_output(it, res[0])
+                fut.result()
             except Exception as exc:  # noqa: BLE001
                 rows.append((False, f"cannot write {it.dst}: {reason(exc)}", ""))
                 continue
