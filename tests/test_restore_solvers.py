@@ -44,7 +44,7 @@ def test_tutorial_method_matches_tutorial_loop():
 
 
 def test_tutorial_method_matches_autograd_package():
-    ag = pytest.importorskip("autograd")            # optional: benchmark-only dependency
+    ag = pytest.importorskip("autograd")            # in the dev extra: runs in `make test`
     anp = pytest.importorskip("autograd.numpy")
 
     def err_func(x):
