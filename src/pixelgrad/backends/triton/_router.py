@@ -149,14 +149,40 @@ def dispatch(op: str, x: torch.Tensor, forced: bool, **params):
     """
     try:
         _check_tensor(x)
+        if op in _BROKEN and not forced:
+            raise _Uncovered(f"this op on this machine (its kernel failed earlier: {_BROKEN[op]})")
         if op in _BLURS:
-            return _BLURS[op](x, **params)
+            return _guarded(op, forced, lambda: _BLURS[op](x, **params))
         if op in FIELD_OPS:
             from ._illumination import apply
-            return apply(x, field_args(op, x, params))
+            return _guarded(op, forced, lambda: apply(x, field_args(op, x, params)))
         raise _Uncovered("this op (no Triton kernel for it)")
     except _Uncovered as exc:
         return _decline(op, forced, exc)
+
+
+# op -> reason, for kernels that failed to compile or launch on this machine (auto mode only)
+_BROKEN: dict[str, str] = {}
+
+
+def _guarded(op: str, forced: bool, run):
+    """Run a kernel. In ``auto`` mode a Triton compile or launch failure (a GPU/Triton
+    combination the kernels were never compiled on) must not break the user's call: warn
+    once, remember the op as broken for this process, and let torch compute the result.
+    ``backend='triton'`` re-raises, so tests and benchmarks see the failure."""
+    try:
+        return run()
+    except _Uncovered:
+        raise
+    except Exception as exc:  # noqa: BLE001 - compile errors come in many Triton classes
+        if forced:
+            raise
+        import warnings
+
+        _BROKEN[op] = f"{type(exc).__name__}: {exc}"[:300]
+        warnings.warn(f"pixelgrad: the Triton kernel for {op} failed ({_BROKEN[op]}); using the "
+                      "torch backend for it from now on", RuntimeWarning, stacklevel=4)
+        raise _Uncovered(f"this op (its kernel failed: {_BROKEN[op]})") from None
 
 
 def _decline(op: str, forced: bool, exc: Exception):
