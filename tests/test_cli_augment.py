@@ -172,16 +172,16 @@ def test_corrupt_and_unwritable_images_are_reported_and_skipped(tmp_path: Path, 
 
 
 class _Interrupting:
-    """The real pipeline, interrupted (Ctrl-C) on its ``n``-th batch."""
+    """The real pipeline, interrupted (Ctrl-C) on the batch holding any of ``seeds`` (chunks
+    run in parallel threads: picking the batch by seed, not by call count, keeps it exact)."""
 
-    def __init__(self, pipe, n: int) -> None:
-        self.pipe, self.n, self.calls = pipe, n, 0
+    def __init__(self, pipe, seeds) -> None:
+        self.pipe, self.seeds = pipe, set(seeds)
 
-    def __call__(self, *a, **k):
-        self.calls += 1
-        if self.calls == self.n:
+    def __call__(self, *a, generator=None, **k):
+        if any(g.initial_seed() in self.seeds for g in generator):
             raise KeyboardInterrupt
-        return self.pipe(*a, **k)
+        return self.pipe(*a, generator=generator, **k)
 
 
 def test_interrupted_run_resumes_to_the_same_result(tmp_path: Path, mixed: Path, capsys):
@@ -190,10 +190,11 @@ def test_interrupted_run_resumes_to_the_same_result(tmp_path: Path, mixed: Path,
     out, fresh = tmp_path / "out", tmp_path / "fresh"
     root, files = collect_inputs(mixed)
     items = plan_outputs(root, files, out, copies=3, seed=1)
-    with pytest.raises(KeyboardInterrupt):
-        run_local(items, _Interrupting(pipe, 3), out, workers=2, batch_size=4, progress=False)
+    with pytest.raises(KeyboardInterrupt):  # on the third chunk of 4: two chunks are done
+        run_local(items, _Interrupting(pipe, [it.seed for it in items[8:12]]), out, workers=2,
+                  batch_size=4, progress=False)
     partial = read_manifest(out / "manifest.jsonl")
-    assert 0 < len(partial) < len(items)
+    assert sorted(partial) == sorted(it.out_rel for it in items[:8])
     # simulate a crash mid-line and a lost output: both must be redone
     with open(out / "manifest.jsonl", "a") as fh:
         fh.write('{"output": "rgb_2.pn')

