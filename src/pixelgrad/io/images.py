@@ -1,7 +1,7 @@
 """Read and write images as numpy ``(H, W[, C])`` arrays, keeping their bit depth.
 
 Reading uses OpenCV (``IMREAD_UNCHANGED``: 8/16-bit, gray/RGB/RGBA) and returns RGB(A)
-order; writing picks the format from the suffix and goes through :func:`atomic_path`.
+order; writing picks the format from the suffix and goes through :func:`atomic_write`.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .atomic import atomic_path
+from .atomic import atomic_write
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp")
 
@@ -54,9 +54,7 @@ def encode_image(img: np.ndarray, suffix: str) -> bytes:
 def write_image(path: str | os.PathLike, img: np.ndarray) -> None:
     """Write ``img`` (RGB(A) or gray, uint8/uint16) to ``path`` atomically."""
     path = Path(path)
-    data = encode_image(img, path.suffix or ".png")
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(data)
+    atomic_write(path, encode_image(img, path.suffix or ".png"))
 
 
 def sample_image() -> np.ndarray:

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import os
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -34,7 +33,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
-from .atomic import atomic_path
+from .atomic import atomic_write
 from .batch_apply import apply_pipeline
 from .dataset import WorkItem
 from .images import encode_image, read_image
@@ -78,22 +77,10 @@ def decode(path: Path) -> np.ndarray:
     return read_image(path)
 
 
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-#: the process umask, read once at import (reading it means setting it: not thread-safe)
-_UMASK = _umask()
-
-
 def write_file(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically, with the usual ``0o666 & ~umask`` permissions
-    (the temporary file of :func:`atomic_path` is created private, 0o600)."""
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(data)
-        os.chmod(tmp, 0o666 & ~_UMASK)
+    """Write ``data`` to ``path`` atomically (temporary file, fsync, rename) with the usual
+    ``0o666 & ~umask`` permissions: :func:`pixelgrad.io.atomic.atomic_write`."""
+    atomic_write(path, data)
 
 
 def write_output(item: WorkItem, image: np.ndarray) -> None:
