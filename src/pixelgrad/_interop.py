@@ -43,6 +43,7 @@ class Batch:
     numpy_ndim: int
     lead_shape: tuple
     tensor_ndim: int
+    numpy_dtype: Any = None          # the caller's numpy dtype when not native-endian
 
     @property
     def batch_size(self) -> int:
@@ -52,7 +53,8 @@ class Batch:
         """Give ``out`` (``(B, C, H, W)``, same dtype as the input) back in the caller's layout."""
         if self.is_numpy:
             arr = out[0].permute(1, 2, 0) if self.numpy_ndim == 3 else out[0, 0]
-            return np.ascontiguousarray(arr.detach().cpu().numpy())
+            res = np.ascontiguousarray(arr.detach().cpu().numpy())
+            return res if self.numpy_dtype is None else res.astype(self.numpy_dtype)
         if self.tensor_ndim == 2:
             return out[0, 0]
         return out.reshape(*self.lead_shape, *out.shape[1:])
@@ -67,14 +69,19 @@ def to_batch(x: Any, fn: str, arg: str = "x") -> Batch:
             bad_value(fn, arg, "uint8, float16, float32 or float64", x)
         if x.size == 0:
             bad_value(fn, arg, "a non-empty image", x)
+        given = x
+        if not x.dtype.isnative:
+            x = x.astype(x.dtype.newbyteorder("="))  # e.g. big-endian FITS data; torch refuses it
         if any(st < 0 for st in x.strides) or not x.flags.writeable:
             x = np.array(x, order="C", copy=True)  # torch.from_numpy refuses negative strides / read-only
-        t = torch.from_numpy(x)
+        t = torch.from_numpy(np.asarray(x))
         t = t[None, None] if x.ndim == 2 else t.permute(2, 0, 1)[None]
-        _check_float_finite(t, fn, arg)
-        return Batch(t, True, x.ndim, (), 0)
+        _check_float_finite(t, fn, arg, given)
+        return Batch(t, True, x.ndim, (), 0, None if given.dtype.isnative else given.dtype)
     if not isinstance(x, torch.Tensor):
         bad_type(fn, arg, "a torch.Tensor (..., C, H, W) or a numpy array (H, W[, C])", x)
+    if x.layout != torch.strided:
+        bad_value(fn, arg, "a dense (strided) tensor; call .to_dense() first", x)
     if x.ndim < 2:
         bad_value(fn, arg, "a tensor with at least 2 dims (..., C, H, W)", x)
     if x.dtype not in SUPPORTED_DTYPES:
@@ -87,11 +94,11 @@ def to_batch(x: Any, fn: str, arg: str = "x") -> Batch:
     else:
         lead = tuple(x.shape[:-3])
         data = x.reshape(-1, *x.shape[-3:]) if x.ndim != 4 else x
-    _check_float_finite(data, fn, arg)
+    _check_float_finite(data, fn, arg, x)
     return Batch(data, False, 0, lead, x.ndim)
 
 
-def _check_float_finite(t: torch.Tensor, fn: str, arg: str) -> None:
+def _check_float_finite(t: torch.Tensor, fn: str, arg: str, given: Any = None) -> None:
     """Reject NaN / inf. One fast reduction: the sum is finite whenever every value is
     (a finite sum that overflows only sends us to the exact, slower check)."""
     if not t.is_floating_point() or t.device.type == "meta":
@@ -100,4 +107,4 @@ def _check_float_finite(t: torch.Tensor, fn: str, arg: str) -> None:
         total = t.sum(dtype=torch.float64 if t.dtype == torch.float64 else torch.float32)
         if bool(torch.isfinite(total)) or bool(torch.isfinite(t).all()):
             return
-    bad_value(fn, arg, "finite (no NaN or inf values)", t)
+    bad_value(fn, arg, "finite (no NaN or inf values)", t if given is None else given)

@@ -20,15 +20,15 @@ def per_sample(value: Any, B: int, fn: str, arg: str, *, pair: bool = False,
     ``()``, ``(1,)``, ``(B,)`` or, for pairs, ``(1, 2)`` / ``(B, 2)``.
     ``low``/``high`` are inclusive bounds (``low_open``: strictly greater than ``low``).
     """
-    if isinstance(value, bool):
+    if isinstance(value, (bool, np.bool_)):
         bad_type(fn, arg, "a number or a tensor", value)
     if isinstance(value, Real):
         t = torch.tensor(float(value), dtype=torch.float64)
     elif isinstance(value, (tuple, list)) and pair and len(value) == 2 and all(
-            isinstance(v, Real) and not isinstance(v, bool) for v in value):
+            _is_scalar(v) for v in value):
         t = torch.tensor([float(v) for v in value], dtype=torch.float64)
     elif isinstance(value, (torch.Tensor, np.ndarray)):
-        t = torch.as_tensor(value).detach().to("cpu", torch.float64)
+        t = _real_tensor(value, fn, arg)
     else:
         bad_type(fn, arg, "a number, a (y, x) pair or a tensor" if pair else
                  "a number or a tensor", value)
@@ -61,6 +61,36 @@ def per_sample(value: Any, B: int, fn: str, arg: str, *, pair: bool = False,
     if high is not None and not bool((t <= high).all()):
         bad_value(fn, arg, f"<= {high}", value)
     return t.contiguous()
+
+
+def _is_scalar(v: Any) -> bool:
+    """A real number, or a 0-d real tensor / array (e.g. a drawn ``torch.rand(())``)."""
+    if isinstance(v, (bool, np.bool_)):
+        return False
+    if isinstance(v, Real):
+        return True
+    if isinstance(v, torch.Tensor):
+        return v.ndim == 0 and v.device.type != "meta" and not v.is_complex() and v.dtype != torch.bool
+    if isinstance(v, np.ndarray):
+        return v.ndim == 0 and v.dtype.kind in "iuf"
+    return False
+
+
+def _real_tensor(value: Any, fn: str, arg: str) -> torch.Tensor:
+    """A real-valued tensor / array as float64 CPU (detached); bool, complex, strings,
+    objects and meta tensors are refused with the usual message."""
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind not in "iuf":
+            bad_type(fn, arg, "a real-valued (integer or float) array", value)
+        value = np.ascontiguousarray(value.astype(value.dtype.newbyteorder("="), copy=False))
+        return torch.from_numpy(value).to(torch.float64)
+    if value.dtype == torch.bool or value.is_complex():
+        bad_type(fn, arg, "a real-valued (integer or float) tensor", value)
+    if value.device.type == "meta":
+        bad_value(fn, arg, "a tensor with values (not on the meta device)", value)
+    if value.layout != torch.strided:
+        value = value.to_dense()
+    return value.detach().to("cpu", torch.float64)
 
 
 def positive_number(value: Any, fn: str, arg: str) -> float:

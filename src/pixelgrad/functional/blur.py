@@ -20,6 +20,7 @@ from .._errors import bad_value
 from .._interop import Batch, ImageLike, to_batch
 from ..backends import opencv_backend as _cv
 from ..backends import torch_backend as _tb
+from ..kernels import fold as _fold
 from ..kernels import gaussian as _g
 from ..kernels.box import box_kernel1d
 from ..kernels.motion import motion_kernel2d, motion_radius
@@ -198,6 +199,10 @@ def gaussian_blur(x: ImageLike, sigma: Any, *, truncate: float = 4.0, border: st
     backend = _check_choice(backend, _dispatch.BACKENDS, fn, "backend")
     B = batch.batch_size
     fast = _scalar_pair(sigma)
+    H, W = batch.data.shape[-2:]
+    if fast is not None and (_fold.needs_fold(_g.gaussian_radius(fast[0], truncate), H, border)
+                             or _fold.needs_fold(_g.gaussian_radius(fast[1], truncate), W, border)):
+        fast = None                    # kernel wider than the image: folded on the general path
     if fast is not None and angle is None and batch.is_numpy and method in ("auto", "direct", "separable") \
             and _dispatch.opencv_allowed(batch.data, border, backend):
         # Fast path for one numpy image and a plain sigma: a single cv2.sepFilter2D call.
@@ -222,12 +227,29 @@ def gaussian_blur(x: ImageLike, sigma: Any, *, truncate: float = 4.0, border: st
     uniform = is_uniform(sig) and (ang is None or is_uniform(ang))
     rows = [0] if uniform else range(B)
     if ang is not None:
-        ks = [_g.gaussian_kernel2d(float(sig[b, 0]), float(sig[b, 1]), float(ang[b]), truncate)
+        ks = [_fold.folded_kernel2d(_g.gaussian_kernel2d(float(sig[b, 0]), float(sig[b, 1]),
+                                                         float(ang[b]), truncate), H, W, border)
               for b in rows]
         return batch.restore(_run_2d(fn, batch, ks, border, method, backend))
-    kys = [_g.gaussian_kernel1d(float(sig[b, 0]), truncate) for b in rows]
-    kxs = [_g.gaussian_kernel1d(float(sig[b, 1]), truncate) for b in rows]
+    kys = [_gaussian1d(float(sig[b, 0]), truncate, H, border) for b in rows]
+    kxs = [_gaussian1d(float(sig[b, 1]), truncate, W, border) for b in rows]
     return batch.restore(_run_separable(fn, batch, kys, kxs, border, method, backend))
+
+
+def _gaussian1d(sigma: float, truncate: float, n: int, border: str) -> torch.Tensor:
+    """The 1-D Gaussian for an axis of length ``n``; folded onto the border period when it
+    is much wider than the image (same result, bounded memory: see :mod:`pixelgrad.kernels.fold`)."""
+    if _fold.needs_fold(_g.gaussian_radius(sigma, truncate), n, border):
+        return _fold.folded_gaussian1d(sigma, truncate, n, border)
+    return _g.gaussian_kernel1d(sigma, truncate)
+
+
+def _box1d(size: int, n: int, border: str) -> torch.Tensor:
+    """The 1-D box for an axis of length ``n`` (folded when much wider than the image, never
+    materialising ``size`` weights)."""
+    if _fold.needs_fold(size // 2, n, border):
+        return _fold.folded_box1d(size, n, border)
+    return box_kernel1d(size)
 
 
 def _scalar_pair(value: Any) -> tuple[float, float] | None:
@@ -280,8 +302,9 @@ def box_blur(x: ImageLike, size: Any, *, border: str = "reflect", method: str = 
     if out is not None:
         return batch.restore(out)
     rows = [0] if is_uniform(size_t) else range(B)
-    kys = [box_kernel1d(int(size_t[b, 0])) for b in rows]
-    kxs = [box_kernel1d(int(size_t[b, 1])) for b in rows]
+    H, W = batch.data.shape[-2:]
+    kys = [_box1d(int(size_t[b, 0]), H, border) for b in rows]
+    kxs = [_box1d(int(size_t[b, 1]), W, border) for b in rows]
     return batch.restore(_run_separable(fn, batch, kys, kxs, border, method, backend))
 
 
@@ -323,6 +346,8 @@ def motion_blur(x: ImageLike, length: Any, angle: Any, *, direction: Any = 0.0,
         # each sample keeps its own kernel size, so its result does not depend on the batch
         ks = [kb[b, R - r:R + r + 1, R - r:R + r + 1] for b, r in
               ((b, motion_radius(float(L[b]))) for b in range(B))]
+    H, W = batch.data.shape[-2:]
+    ks = [_fold.folded_kernel2d(k, H, W, border) for k in ks]
     if method == "separable":
         method = "direct"
     return batch.restore(_run_2d(fn, batch, ks, border, method, backend))

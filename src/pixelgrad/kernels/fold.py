@@ -1,0 +1,153 @@
+"""Kernels wider than the image, folded onto the image's border period.
+
+Correlating a length-``n`` signal with taps at offsets ``o`` reads ``x[border(i + o)]``.
+Every border mode makes many offsets read the same sample for *every* output ``i``:
+
+    circular   period n       canon(o) = ((o + n//2) mod n) - n//2        in [-(n//2), n - 1 - n//2]
+    reflect    period 2n - 2  canon(o) = ((o + n - 1) mod (2n - 2)) - (n - 1)   in [-(n-1), n-2]
+    symmetric  period 2n      canon(o) = ((o + n) mod 2n) - n             in [-n, n-1]
+    replicate  clamp          canon(o) = clamp(o, -(n-1), n-1)            (all of x's edge)
+    constant   drop           taps with |o| > n - 1 never touch the image (they multiply 0)
+
+so the kernel ``w`` equals the *folded* kernel ``w'[q] = sum_{canon(o) = q} w[o]`` of
+radius at most ``n`` on that signal, exactly (up to float summation order). A box of size
+10^9 or a Gaussian of sigma 10^6 on a 16-pixel image then costs a 33-tap filter instead
+of gigabytes of weights. The folded kernels are built without materialising the wide one
+(counting for the box, chunks for the Gaussian).
+"""
+from __future__ import annotations
+
+import torch
+
+from .gaussian import gaussian_radius
+
+_CHUNK = 1 << 20
+
+
+def fold_radius(n: int, border: str) -> int:
+    """Radius of a folded kernel for a signal of length ``n``."""
+    if border == "circular":
+        return n // 2
+    if border == "symmetric":
+        return n
+    return n - 1                     # reflect, replicate, constant
+
+
+def needs_fold(radius: int, n: int, border: str) -> bool:
+    """Fold only when it at least halves the kernel (ordinary kernels stay as they are)."""
+    return radius > 2 * fold_radius(n, border) + 2
+
+
+def canonical_offset(o: torch.Tensor, n: int, border: str) -> torch.Tensor:
+    """``canon(o)`` (int64) of the table above; ``constant``: out-of-reach taps map to a
+    value outside ``[-R, R]`` (the caller drops them)."""
+    if border == "circular":
+        h = n // 2
+        return (o + h).remainder(n) - h
+    if border == "reflect":
+        if n == 1:
+            return torch.zeros_like(o)
+        return (o + (n - 1)).remainder(2 * n - 2) - (n - 1)
+    if border == "symmetric":
+        return (o + n).remainder(2 * n) - n
+    if border == "replicate":
+        return o.clamp(-(n - 1), n - 1)
+    if border == "constant":
+        return torch.where(o.abs() <= n - 1, o, torch.full_like(o, n))
+    raise AssertionError(border)
+
+
+def fold_kernel1d(kernel: torch.Tensor, n: int, border: str) -> torch.Tensor:
+    """Fold a centred float64 kernel ``(2r + 1,)`` to ``(2R + 1,)``, ``R = fold_radius``."""
+    r = kernel.numel() // 2
+    out = torch.zeros(2 * fold_radius(n, border) + 1, dtype=torch.float64)
+    for start in range(-r, r + 1, _CHUNK):
+        stop = min(start + _CHUNK, r + 1)
+        _accumulate(out, start, kernel[start + r:stop + r].to(torch.float64), n, border)
+    return out
+
+
+def _accumulate(out: torch.Tensor, start: int, w: torch.Tensor, n: int, border: str) -> None:
+    """Add the taps ``w`` at the consecutive offsets ``start, start + 1, ...`` into the folded
+    kernel ``out`` (vectorised: periodic borders sum whole periods first)."""
+    R = out.numel() // 2
+    period = {"circular": n, "reflect": 2 * n - 2 if n > 1 else 1, "symmetric": 2 * n}.get(border)
+    if period is not None and w.numel() > period:
+        pad = (-w.numel()) % period
+        w = torch.nn.functional.pad(w, (0, pad)).reshape(-1, period).sum(0)
+    elif border in ("replicate", "constant") and w.numel() > 2 * n + 1:
+        m = n - 1                      # offsets below -m / above m: one edge bin or nothing
+        a = min(w.numel(), max(0, -m - start))
+        b = min(w.numel(), max(a, m + 1 - start))
+        if border == "replicate":
+            out[0] += w[:a].sum()
+            out[-1] += w[b:].sum()
+        w, start = w[a:b], start + a
+    o = torch.arange(start, start + w.numel(), dtype=torch.int64)
+    q = canonical_offset(o, n, border)
+    keep = q.abs() <= R
+    out.index_add_(0, q[keep] + R, w[keep])
+
+
+def folded_gaussian1d(sigma: float, truncate: float, n: int, border: str) -> torch.Tensor:
+    """The normalised Gaussian of :func:`pixelgrad.kernels.gaussian.gaussian_kernel1d`
+    (radius ``ceil(truncate * sigma)``), folded for length ``n``; memory O(n + 2^20)."""
+    r = gaussian_radius(sigma, truncate)
+    out = torch.zeros(2 * fold_radius(n, border) + 1, dtype=torch.float64)
+    total = 0.0
+    for start in range(-r, r + 1, _CHUNK):
+        o = torch.arange(start, min(start + _CHUNK, r + 1), dtype=torch.float64)
+        w = torch.exp(-0.5 * (o / sigma) ** 2)
+        total += float(w.sum())
+        _accumulate(out, start, w, n, border)
+    return out / total
+
+
+def folded_box1d(size: int, n: int, border: str) -> torch.Tensor:
+    """The box ``1/size`` over offsets ``|o| <= size // 2`` (odd ``size``), folded for
+    length ``n`` by counting the offsets of each class (exact integers, any size)."""
+    h = int(size) // 2
+    R = fold_radius(n, border)
+    q = list(range(-R, R + 1))
+    if border in ("circular", "reflect", "symmetric"):
+        if border == "reflect" and n == 1:
+            counts = [2 * h + 1 if v == 0 else 0 for v in q]
+        else:
+            P = {"circular": n, "reflect": 2 * n - 2, "symmetric": 2 * n}[border]
+            lo = {"circular": -(n // 2), "reflect": -(n - 1), "symmetric": -n}[border]
+            # classes are the representatives lo .. lo + P - 1; count o in [-h, h], o = v (mod P)
+            counts = [(_count_congruent(-h, h, v, P) if lo <= v < lo + P else 0) for v in q]
+    elif border == "replicate":
+        m = n - 1
+        counts = [(max(0, h - m + 1) if abs(v) == m and h >= m else (1 if abs(v) <= min(h, m) else 0))
+                  for v in q]
+        if m == 0:
+            counts = [2 * h + 1]
+    else:  # constant
+        counts = [1 if abs(v) <= h else 0 for v in q]
+    return torch.tensor([c / size for c in counts], dtype=torch.float64)
+
+
+def _count_congruent(a: int, b: int, v: int, P: int) -> int:
+    """How many integers o in [a, b] satisfy o = v (mod P)."""
+    return (b - v) // P - (a - 1 - v) // P
+
+
+def folded_kernel2d(kernel: torch.Tensor, H: int, W: int, border: str) -> torch.Tensor:
+    """Fold a centred 2-D kernel along each axis that needs it (same rule as 1-D)."""
+    k = kernel.to(torch.float64)
+    ry, rx = k.shape[0] // 2, k.shape[1] // 2
+    if needs_fold(ry, H, border):
+        R = fold_radius(H, border)
+        q = canonical_offset(torch.arange(-ry, ry + 1), H, border)
+        keep = q.abs() <= R
+        out = torch.zeros(2 * R + 1, k.shape[1], dtype=torch.float64)
+        k = out.index_add_(0, q[keep] + R, k[keep])
+    if needs_fold(rx, W, border):
+        R = fold_radius(W, border)
+        q = canonical_offset(torch.arange(-rx, rx + 1), W, border)
+        keep = q.abs() <= R
+        out = torch.zeros(k.shape[0], 2 * R + 1, dtype=torch.float64)
+        k = out.index_add_(1, q[keep] + R, k[:, keep])
+    return k
+
