@@ -23,8 +23,8 @@ def _field_kernel(x_ptr, o_ptr, coef_ptr, geo_ptr, C, H, W, tiles_w, tiles,
     t = pid % tiles
     th = t // tiles_w
     tw = t % tiles_w
-    b = plane // C
-    c = plane % C
+    b = (plane // C).to(tl.int64)          # int64: b * stride overflows int32 on big batches
+    c = (plane % C).to(tl.int64)
     rows = th * BH + tl.arange(0, BH)
     cols = tw * BW + tl.arange(0, BW)
     m = (rows < H)[:, None] & (cols < W)[None, :]

@@ -51,8 +51,8 @@ def _sep_tile_kernel(x_ptr, o_ptr, ty_ptr, tx_ptr, coef_ptr, geo_ptr,
     t = pid % tiles
     th = t // tiles_w
     tw = t % tiles_w
-    b = plane // C
-    c = plane % C
+    b = (plane // C).to(tl.int64)          # int64: b * stride overflows int32 on big batches
+    c = (plane % C).to(tl.int64)
     OH: tl.constexpr = PH - 2 * RY
     OW: tl.constexpr = PW - 2 * RX
     ph = tl.arange(0, PH)
