@@ -9,6 +9,8 @@ from ...functional._params import is_uniform
 from ...kernels import gaussian as _g
 from ...kernels.box import box_kernel1d
 from ...kernels.motion import motion_kernel2d, motion_radius
+from ...kernels.stack import stack_centered_1d as _stack_1d
+from ...kernels.stack import stack_centered_2d as _stack_2d
 from . import _separable as _sep
 from ._common import KERNEL_DTYPES, interpreting
 from ._field import OPS as FIELD_OPS
@@ -18,26 +20,6 @@ from ._taps import taps2d
 
 class _Uncovered(Exception):
     pass
-
-
-def _stack_1d(ks: list[torch.Tensor]) -> torch.Tensor:
-    """``(len(ks), Kmax)`` float64, each kernel centred and zero-padded."""
-    K = max(k.numel() for k in ks)
-    out = torch.zeros(len(ks), K, dtype=torch.float64)
-    for i, k in enumerate(ks):
-        o = (K - k.numel()) // 2
-        out[i, o:o + k.numel()] = k
-    return out
-
-
-def _stack_2d(ks: list[torch.Tensor]) -> torch.Tensor:
-    Kh = max(k.shape[0] for k in ks)
-    Kw = max(k.shape[1] for k in ks)
-    out = torch.zeros(len(ks), Kh, Kw, dtype=torch.float64)
-    for i, k in enumerate(ks):
-        oy, ox = (Kh - k.shape[0]) // 2, (Kw - k.shape[1]) // 2
-        out[i, oy:oy + k.shape[0], ox:ox + k.shape[1]] = k
-    return out
 
 
 def _check_tensor(x: torch.Tensor) -> None:
