@@ -39,5 +39,23 @@ def shear(x: ImageLike, sx: Any = 0.0, sy: Any = 0.0, *, border: str = "constant
     a_, b_, det_ = a[:, None, None], b[:, None, None], det[:, None, None]
     src_u = (u - a_ * v) / det_ + cu                     # A^-1 = [[1, -sx], [-sy, 1]] / det
     src_v = (v - b_ * u) / det_ + cv
+    # Reduce the float64 source coordinates to one period of the border extension (or clamp
+    # where every farther position reads the same values) before casting to the compute
+    # dtype: exact for bilinear sampling, keeps float32 precision for strong shears, and a
+    # huge shear cannot overflow float32 to inf (which gave NaN pixels).
+    src_u, src_v = _reduce(src_u, W, border), _reduce(src_v, H, border)
     y = bilinear_sample_fast(batch.data.to(cdt), src_v.to(dev, cdt), src_u.to(dev, cdt), border)
     return batch.restore(from_compute(y, batch.data.dtype))
+
+
+def _reduce(src: torch.Tensor, n: int, border: str) -> torch.Tensor:
+    """Float64 source positions mapped to an equivalent position for bilinear sampling of a
+    length-``n`` axis extended by ``border``."""
+    if border == "constant":
+        return src.clamp(-2.0, n + 1.0)                     # beyond: both neighbours are 0
+    if border == "replicate":
+        return src.clamp(-1.0, float(n))                    # beyond: the edge sample
+    period = {"circular": n, "symmetric": 2 * n, "reflect": 2 * n - 2}[border]
+    if period == 0:                                         # reflect on a single sample
+        return torch.zeros_like(src)
+    return src.remainder(period)
