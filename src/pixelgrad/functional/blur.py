@@ -22,7 +22,7 @@ from ..backends import opencv_backend as _cv
 from ..backends import torch_backend as _tb
 from ..kernels import fold as _fold
 from ..kernels import gaussian as _g
-from ..kernels.box import box_kernel1d
+from ..kernels.box import box_for_filtering
 from ..kernels.motion import motion_kernel2d, motion_radius
 from . import _dispatch
 from ._params import is_uniform, per_sample, positive_number
@@ -206,7 +206,7 @@ def gaussian_blur(x: ImageLike, sigma: Any, *, truncate: float = 4.0, border: st
     if fast is not None and angle is None and batch.is_numpy and method in ("auto", "direct", "separable") \
             and _dispatch.opencv_allowed(batch.data, border, backend):
         # Fast path for one numpy image and a plain sigma: a single cv2.sepFilter2D call.
-        ky, kx = (_g.gaussian_kernel1d(v, truncate) for v in fast)
+        ky, kx = (_g.kernel1d_for_filtering(v, truncate) for v in fast)
         if _dispatch.best_separable_method(*batch.data.shape[-2:], ky.numel(), kx.numel()) == "direct":
             return _numpy_separable(x, ky, kx, border)
     sig = per_sample(sigma, B, fn, "sigma", pair=True, low=0.0, low_open=True)
@@ -227,7 +227,7 @@ def gaussian_blur(x: ImageLike, sigma: Any, *, truncate: float = 4.0, border: st
     uniform = is_uniform(sig) and (ang is None or is_uniform(ang))
     rows = [0] if uniform else range(B)
     if ang is not None:
-        ks = [_fold.folded_kernel2d(_g.gaussian_kernel2d(float(sig[b, 0]), float(sig[b, 1]),
+        ks = [_fold.folded_kernel2d(_g.kernel2d_for_filtering(float(sig[b, 0]), float(sig[b, 1]),
                                                          float(ang[b]), truncate), H, W, border)
               for b in rows]
         return batch.restore(_run_2d(fn, batch, ks, border, method, backend))
@@ -241,7 +241,7 @@ def _gaussian1d(sigma: float, truncate: float, n: int, border: str) -> torch.Ten
     is much wider than the image (same result, bounded memory: see :mod:`pixelgrad.kernels.fold`)."""
     if _fold.needs_fold(_g.gaussian_radius(sigma, truncate), n, border):
         return _fold.folded_gaussian1d(sigma, truncate, n, border)
-    return _g.gaussian_kernel1d(sigma, truncate)
+    return _g.kernel1d_for_filtering(sigma, truncate)
 
 
 def _box1d(size: int, n: int, border: str) -> torch.Tensor:
@@ -249,7 +249,7 @@ def _box1d(size: int, n: int, border: str) -> torch.Tensor:
     materialising ``size`` weights)."""
     if _fold.needs_fold(size // 2, n, border):
         return _fold.folded_box1d(size, n, border)
-    return box_kernel1d(size)
+    return box_for_filtering(size)
 
 
 def _scalar_pair(value: Any) -> tuple[float, float] | None:

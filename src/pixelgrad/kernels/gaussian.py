@@ -29,13 +29,26 @@ def gaussian_radius(sigma: float, truncate: float = 4.0) -> int:
     return int(math.ceil(truncate * float(sigma) - 1e-9))
 
 
-@lru_cache(maxsize=512)
-def _kernel1d_cached(sigma: float, truncate: float, radius: int, dtype: torch.dtype,
-                     device: str) -> torch.Tensor:
+def _kernel1d(sigma: float, truncate: float, radius: int, dtype: torch.dtype,
+              device: str) -> torch.Tensor:
     t = torch.arange(-radius, radius + 1, dtype=torch.float64)
     k = torch.exp(-0.5 * (t / sigma) ** 2)
     k = k / k.sum()
     return k.to(dtype=dtype, device=device)
+
+
+# Two caches of the same function: the public one hands its tensors to users (who may edit
+# them in place, e.g. ``k /= k.max()`` for display); the filters read only the private one,
+# so such an edit can never change a later blur.
+_kernel1d_cached = lru_cache(maxsize=512)(_kernel1d)
+_kernel1d_private = lru_cache(maxsize=512)(_kernel1d)
+
+
+def kernel1d_for_filtering(sigma: float, truncate: float = 4.0) -> torch.Tensor:
+    """float64 CPU kernel of :func:`gaussian_kernel1d` from a cache no caller can reach
+    (used by :mod:`pixelgrad.functional`; never edit it)."""
+    return _kernel1d_private(float(sigma), float(truncate), gaussian_radius(sigma, truncate),
+                             torch.float64, "cpu")
 
 
 def gaussian_kernel1d(sigma: float, truncate: float = 4.0, *, radius: int | None = None,
@@ -81,8 +94,7 @@ def rotated_radius(sigma_y: float, sigma_x: float, angle: float, truncate: float
     return gaussian_radius(ey, truncate), gaussian_radius(ex, truncate)
 
 
-@lru_cache(maxsize=256)
-def _kernel2d_cached(sigma_y: float, sigma_x: float, angle: float, truncate: float,
+def _kernel2d(sigma_y: float, sigma_x: float, angle: float, truncate: float,
                      ry: int, rx: int, dtype: torch.dtype, device: str) -> torch.Tensor:
     y = torch.arange(-ry, ry + 1, dtype=torch.float64)[:, None]
     x = torch.arange(-rx, rx + 1, dtype=torch.float64)[None, :]
@@ -91,6 +103,18 @@ def _kernel2d_cached(sigma_y: float, sigma_x: float, angle: float, truncate: flo
     v = -x * s + y * c
     k = torch.exp(-0.5 * ((u / sigma_x) ** 2 + (v / sigma_y) ** 2))
     return (k / k.sum()).to(dtype=dtype, device=device)
+
+
+_kernel2d_cached = lru_cache(maxsize=256)(_kernel2d)
+_kernel2d_private = lru_cache(maxsize=256)(_kernel2d)
+
+
+def kernel2d_for_filtering(sigma_y: float, sigma_x: float, angle: float,
+                           truncate: float = 4.0) -> torch.Tensor:
+    """float64 CPU kernel of :func:`gaussian_kernel2d` from the private cache."""
+    ry, rx = rotated_radius(sigma_y, sigma_x, angle, truncate)
+    return _kernel2d_private(float(sigma_y), float(sigma_x), float(angle), float(truncate),
+                             int(ry), int(rx), torch.float64, "cpu")
 
 
 def gaussian_kernel2d(sigma_y: float, sigma_x: float, angle: float = 0.0, truncate: float = 4.0,
