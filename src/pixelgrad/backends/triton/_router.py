@@ -6,6 +6,7 @@ import math
 import torch
 
 from ...functional._params import is_uniform
+from ...kernels import fold as _fold
 from ...kernels import gaussian as _g
 from ...kernels.box import box_kernel1d
 from ...kernels.motion import motion_kernel2d, motion_radius
@@ -49,24 +50,56 @@ def separable(x: torch.Tensor, ky: torch.Tensor, kx: torch.Tensor, border: str,
     return _sep.sep_tile(x, ky, kx, border, field=field)
 
 
+def _refuse_wide(x: torch.Tensor, ry: int, rx: int, border: str) -> None:
+    """Huge 2-D kernels much wider than the image are folded onto the border period by the
+    torch backend (:mod:`pixelgrad.kernels.fold`); materialising them here could need
+    gigabytes. (Separable kernels are folded here, see :func:`_axis_gaussian`.)"""
+    H, W = x.shape[-2:]
+    huge = (2 * ry + 1) * (2 * rx + 1) > 1 << 18          # > 512 x 512 taps: memory, not speed
+    if huge and (_fold.needs_fold(ry, H, border) or _fold.needs_fold(rx, W, border)):
+        raise _Uncovered("a kernel much wider than the image (the torch backend folds it onto "
+                         "the border period)")
+
+
 def _gaussian(x, sigma, angle=None, truncate=4.0, border="reflect", method="auto", field=None):
     B = x.shape[0]
+    H, W = x.shape[-2:]
     uniform = is_uniform(sigma) and (angle is None or is_uniform(angle))
     rows = [0] if uniform else range(B)
     if angle is not None:
         if method in ("fft", "matrix", "separable"):
             raise _Uncovered(f"method={method!r} for a rotated Gaussian (covered: 'auto', "
                              "'direct', '2d')")
+        r = _g.gaussian_radius(float(sigma.max()), truncate)
+        _refuse_wide(x, r, r, border)
         ks = [_g.gaussian_kernel2d(float(sigma[b, 0]), float(sigma[b, 1]), float(angle[b]), truncate)
               for b in rows]
         return taps2d(x, _stack_2d(ks), border, field=field)
-    if uniform:
+    smax = sigma.max(dim=0).values
+    if _fold.needs_fold(_g.gaussian_radius(float(smax[0]), truncate), H, border) or \
+            _fold.needs_fold(_g.gaussian_radius(float(smax[1]), truncate), W, border):
+        # much wider than the image: the exact kernel folded onto the border period
+        ky = _stack_1d([_axis_gaussian(float(sigma[b, 0]), truncate, H, border) for b in rows])
+        kx = _stack_1d([_axis_gaussian(float(sigma[b, 1]), truncate, W, border) for b in rows])
+    elif uniform:
         ky = _g.gaussian_kernel1d(float(sigma[0, 0]), truncate)[None]
         kx = _g.gaussian_kernel1d(float(sigma[0, 1]), truncate)[None]
     else:                         # vectorised: no Python loop over the batch
         ky = _gaussian_rows(sigma[:, 0], truncate)
         kx = _gaussian_rows(sigma[:, 1], truncate)
     return separable(x, ky, kx, border, method, field)
+
+
+def _axis_gaussian(sigma: float, truncate: float, n: int, border: str) -> torch.Tensor:
+    if _fold.needs_fold(_g.gaussian_radius(sigma, truncate), n, border):
+        return _fold.folded_gaussian1d(sigma, truncate, n, border)
+    return _g.gaussian_kernel1d(sigma, truncate)
+
+
+def _axis_box(size: int, n: int, border: str) -> torch.Tensor:
+    if _fold.needs_fold(size // 2, n, border):
+        return _fold.folded_box1d(size, n, border)
+    return box_kernel1d(size)
 
 
 def _gaussian_rows(sig: torch.Tensor, truncate: float) -> torch.Tensor:
@@ -81,9 +114,10 @@ def _gaussian_rows(sig: torch.Tensor, truncate: float) -> torch.Tensor:
 
 
 def _box(x, size, border="reflect", method="auto", field=None):
+    H, W = x.shape[-2:]
     rows = [0] if is_uniform(size) else range(x.shape[0])
-    ky = _stack_1d([box_kernel1d(int(size[b, 0])) for b in rows])
-    kx = _stack_1d([box_kernel1d(int(size[b, 1])) for b in rows])
+    ky = _stack_1d([_axis_box(int(size[b, 0]), H, border) for b in rows])
+    kx = _stack_1d([_axis_box(int(size[b, 1]), W, border) for b in rows])
     return separable(x, ky, kx, border, method, field)
 
 
@@ -91,6 +125,8 @@ def _motion(x, length, angle, direction=None, border="reflect", method="auto", f
     if method not in ("auto", "direct", "2d", "separable"):
         raise _Uncovered(f"method={method!r} for motion blur (covered: 'auto', 'direct', '2d')")
     direction = torch.zeros_like(length) if direction is None else direction
+    r = motion_radius(float(length.max()))
+    _refuse_wide(x, r, r, border)
     if is_uniform(length) and is_uniform(angle) and is_uniform(direction):
         k = motion_kernel2d(float(length[0]), float(angle[0]), float(direction[0]))
     else:                         # per sample: built on the image's device, one batch of ops
