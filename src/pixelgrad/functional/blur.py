@@ -23,6 +23,7 @@ from ..backends import torch_backend as _tb
 from ..kernels import fold as _fold
 from ..kernels import gaussian as _g
 from ..kernels.box import box_for_filtering
+from ..kernels.stack import stack_centered_1d, stack_centered_2d
 from ..kernels.motion import motion_kernel2d, motion_radius
 from . import _dispatch
 from ._params import is_uniform, per_sample, positive_number
@@ -69,7 +70,7 @@ def _run_separable(fn: str, batch: Batch, kys: list[torch.Tensor], kxs: list[tor
     xc = x.to(cdt)
     if method == "2d":
         k2 = [ky[:, None] * kx[None, :] for ky, kx in zip(_align(kys, B), _align(kxs, B))]
-        k2t = _stack_centered_2d(k2).to(cdt, ) if len(k2) > 1 else k2[0].to(cdt)
+        k2t = stack_centered_2d(k2).to(cdt, ) if len(k2) > 1 else k2[0].to(cdt)
         y = _tb.correlate2d(xc, k2t.to(x.device), border, "direct")
     else:
         ky = _stack_centered(kys).to(device=x.device, dtype=cdt)
@@ -102,24 +103,7 @@ def _align(ks: list, B: int) -> list:
 
 def _stack_centered(ks: list[torch.Tensor]) -> torch.Tensor:
     """One kernel -> ``(K,)``; several -> ``(B, Kmax)`` zero-padded symmetrically."""
-    if len(ks) == 1:
-        return ks[0]
-    K = max(k.numel() for k in ks)
-    out = torch.zeros(len(ks), K, dtype=ks[0].dtype)
-    for b, k in enumerate(ks):
-        o = (K - k.numel()) // 2
-        out[b, o:o + k.numel()] = k
-    return out
-
-
-def _stack_centered_2d(ks: list[torch.Tensor]) -> torch.Tensor:
-    Kh = max(k.shape[0] for k in ks)
-    Kw = max(k.shape[1] for k in ks)
-    out = torch.zeros(len(ks), Kh, Kw, dtype=ks[0].dtype)
-    for b, k in enumerate(ks):
-        oy, ox = (Kh - k.shape[0]) // 2, (Kw - k.shape[1]) // 2
-        out[b, oy:oy + k.shape[0], ox:ox + k.shape[1]] = k
-    return out
+    return ks[0] if len(ks) == 1 else stack_centered_1d(ks)
 
 
 def _run_2d(fn: str, batch: Batch, ks: list[torch.Tensor], border: str, method: str,
@@ -149,7 +133,7 @@ def _run_2d(fn: str, batch: Batch, ks: list[torch.Tensor], border: str, method: 
         bad_value(fn, "backend", "usable: OpenCV needs a CPU tensor without autograd, a border "
                   "other than 'circular' and method 'direct'", backend)
     cdt = compute_dtype(x.dtype)
-    k = (_stack_centered_2d(ks) if len(ks) > 1 else ks[0]).to(device=x.device, dtype=cdt)
+    k = (stack_centered_2d(ks) if len(ks) > 1 else ks[0]).to(device=x.device, dtype=cdt)
     y = _tb.correlate2d(x.to(cdt), k, border, "fft" if method == "fft" else "direct")
     return from_compute(y, x.dtype)
 
