@@ -20,7 +20,9 @@ def example_config_text() -> str:
 
 
 def _default_workers() -> int:
-    return max(1, min(4, os.cpu_count() or 1))
+    """One worker per CPU (capped at 32): workers are the local engine's only parallelism,
+    since on the CPU each op runs single-threaded during a run."""
+    return max(1, min(32, os.cpu_count() or 1))
 
 
 def register(sub) -> None:
@@ -45,7 +47,9 @@ def register(sub) -> None:
     p.add_argument("--seed", type=int, default=0, help="run seed (default 0)")
     p.add_argument("--device", default="cpu", help="torch device for the pipeline (cpu, cuda, cuda:1)")
     p.add_argument("--workers", type=int, default=_default_workers(),
-                   help="background decode/encode threads (default %(default)s)")
+                   help="chunks processed at once, each by one thread from decoding to encoding; "
+                        "on --device cpu the ops then run single-threaded (default: one per CPU, "
+                        "%(default)s here)")
     p.add_argument("--batch-size", type=int, default=16,
                    help="images of equal size augmented together (default %(default)s)")
     p.add_argument("--resume", action="store_true",

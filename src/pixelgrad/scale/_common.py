@@ -59,3 +59,15 @@ def worker_pool(ray, device: str, concurrency: int | None) -> tuple[Any, dict[st
             concurrency = 1 if gpu else max(1, os.cpu_count() or 1)
     strategy = ray.data.ActorPoolStrategy(min_size=1, max_size=int(concurrency))
     return strategy, ({"num_gpus": 1} if gpu else {"num_cpus": 1})
+
+
+def single_threaded_actor(device: str) -> None:
+    """In an actor that holds one CPU (``num_cpus=1``), run torch and OpenCV ops on one thread
+    (Ray sets ``OMP_NUM_THREADS=1``, OpenCV would still start a thread per core)."""
+    import torch
+
+    if torch.device(device).type == "cpu":
+        import cv2
+
+        torch.set_num_threads(1)
+        cv2.setNumThreads(1)

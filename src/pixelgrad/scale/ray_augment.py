@@ -8,7 +8,7 @@ import numpy as np
 
 from ..io.batch_apply import apply_pipeline
 from ..io.dataset import derive_seed
-from ._common import import_ray, pipeline_spec, worker_pool
+from ._common import import_ray, pipeline_spec, single_threaded_actor, worker_pool
 
 __all__ = ["ray_augment", "DatasetAugmenter"]
 
@@ -22,6 +22,7 @@ class DatasetAugmenter:
         from .. import augment
 
         self.pipeline = augment.from_dict(spec)
+        single_threaded_actor(device)
         self.seed, self.copies = int(seed), int(copies)
         self.image_column, self.key_column, self.device = image_column, key_column, device
 

@@ -21,7 +21,7 @@ from ..io.dataset import WorkItem
 from ..io.jobs import (JobSummary, io_threads, make_chunks, pending_items, process_chunk, reason,
                        record, write_file)
 from ..io.manifest import MANIFEST_NAME, ManifestWriter
-from ._common import ensure_ray, import_ray, pipeline_spec, worker_pool
+from ._common import ensure_ray, import_ray, pipeline_spec, single_threaded_actor, worker_pool
 
 __all__ = ["FileAugmenter", "run_ray"]
 
@@ -48,18 +48,11 @@ class FileAugmenter:
     def __init__(self, spec: dict, device: str = "cpu") -> None:
         from concurrent.futures import ThreadPoolExecutor
 
-        import torch
-
         from .. import augment
 
         self.pipeline = augment.from_dict(spec)
         self.device = device
-        if torch.device(device).type == "cpu":
-            # one actor per CPU: its ops run single-threaded, like the local engine's workers
-            import cv2
-
-            torch.set_num_threads(1)
-            cv2.setNumThreads(1)
+        single_threaded_actor(device)   # one actor per CPU, like the local engine's workers
         # files are written (temp file, fsync, rename) by a few threads to overlap fsync latency
         self._io = ThreadPoolExecutor(io_threads(1), thread_name_prefix="pg-write")
 
