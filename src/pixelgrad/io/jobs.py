@@ -1,19 +1,19 @@
 """The local engine of ``pixelgrad augment``: ``workers`` threads each take a whole chunk
-(decode, augment as batches of equal size, encode), a pool of I/O threads writes the encoded
+(decode, augment as batches of equal size, encode), a few I/O threads write each chunk's encoded
 files atomically, the main thread appends the manifest in job order.
 
 Data flow::
 
     chunk of batch_size outputs --(worker thread: decode -> group by (shape, dtype)
-        -> apply_pipeline on device -> encode)--> I/O thread: temp file, fsync, rename
+        -> apply_pipeline on device -> encode)--> I/O thread: per file temp file, fsync, rename
         --> main thread: manifest line (job order)
 
 Why this shape (measured on a busy 2-core machine, see docs/scale.md): parallelism comes from
 running chunks side by side, so on the CPU every op runs single-threaded (torch and OpenCV
 intra-op threads on top of the chunk threads oversubscribe the cores, and torch's OpenMP
 barriers then cost 2-25x); each chunk stays in one thread, in cache, from decode to encode;
-fsync is latency, not CPU, so several I/O threads overlap it (per-file fsync serially costs
-3-7 ms an image on ext4, overlapped it is ~0.5 ms wall).
+fsync is mostly latency (3-4 ms a file on this machine's ext4), overlapped with the compute by
+the I/O threads.
 
 A *chunk* is ``batch_size`` consecutive outputs of the planned job (:func:`make_chunks`); the
 images of a chunk with equal shape and dtype form one batch. Chunks depend only on the job and
@@ -40,8 +40,8 @@ from .images import encode_image, read_image
 from .manifest import MANIFEST_NAME, ManifestWriter, read_manifest
 
 __all__ = ["JobSummary", "run_local", "pending_items", "make_chunks", "augment_chunk",
-           "process_chunk", "write_output", "write_file", "decode", "record", "single_threaded_ops",
-           "io_threads"]
+           "process_chunk", "write_output", "write_file", "write_files", "decode", "record",
+           "single_threaded_ops", "io_threads"]
 
 
 @dataclass
@@ -158,8 +158,23 @@ def process_chunk(pipeline: Callable, chunk: Sequence[WorkItem], *, device: str 
 
 
 def io_threads(workers: int) -> int:
-    """Threads that write files: enough to overlap the fsync latency of several files."""
-    return max(4, 2 * int(workers))
+    """Threads that write files, one chunk per task, file after file: ``max(2, workers // 2)``.
+    (On 2 cores, one task per file over 4 threads cost ~15% more CPU, in GIL and thread
+    hand-offs, than one task per chunk; 2 threads leave fsync headroom: one alone was 70-80%
+    busy.)"""
+    return max(2, int(workers) // 2)
+
+
+def write_files(jobs: Sequence[tuple[Path, bytes]]) -> list[Exception | None]:
+    """:func:`write_file` each ``(path, data)`` in order; per file ``None`` or the error."""
+    errors: list[Exception | None] = []
+    for path, data in jobs:
+        try:
+            write_file(path, data)
+            errors.append(None)
+        except Exception as exc:  # noqa: BLE001 - reported per output by the caller
+            errors.append(exc)
+    return errors
 
 
 @contextlib.contextmanager
@@ -217,8 +232,9 @@ def run_local(items: Sequence[WorkItem], pipeline: Callable, out: str | Path, *,
         bar.update(1)
 
     pending: collections.deque[tuple[list[WorkItem], Future]] = collections.deque()
-    writes: collections.deque[tuple[WorkItem, dict, Future]] = collections.deque()
-    max_writes = 2 * batch_size + io_threads(workers)
+    # per chunk: its (item, params) written by one I/O task, and that task's future
+    writes: collections.deque[tuple[list[tuple[WorkItem, dict]], Future]] = collections.deque()
+    max_writes = 2 * io_threads(workers)                  # chunks waiting to be written
     ahead = 2 * workers                                    # chunks in flight (bounded memory)
 
     with single_threaded_ops(device), ManifestWriter(out / MANIFEST_NAME, append=resume) as manifest, \
@@ -227,15 +243,14 @@ def run_local(items: Sequence[WorkItem], pipeline: Callable, out: str | Path, *,
 
         def drain(limit: int) -> None:
             while len(writes) > limit:
-                item, params, fut = writes.popleft()
-                try:
-                    fut.result()
-                except Exception as exc:  # noqa: BLE001
-                    fail(str(item.src), f"cannot write {item.dst}: {reason(exc)}")
-                    continue
-                manifest.write(record(item, params))
-                summary.done += 1
-                bar.update(1)
+                done, fut = writes.popleft()
+                for (item, params), exc in zip(done, fut.result()):
+                    if exc is not None:
+                        fail(str(item.src), f"cannot write {item.dst}: {reason(exc)}")
+                        continue
+                    manifest.write(record(item, params))
+                    summary.done += 1
+                    bar.update(1)
 
         todo_chunks = iter(chunks)
         try:
@@ -249,19 +264,24 @@ def run_local(items: Sequence[WorkItem], pipeline: Callable, out: str | Path, *,
                 nxt = next(todo_chunks, None)
                 if nxt is not None:
                     pending.append((nxt, work.submit(process_chunk, pipeline, nxt, device=device)))
+                done, jobs = [], []
                 for item, res in zip(chunk, results):
                     if isinstance(res, str):
                         fail(str(item.src), res)
                     else:
-                        writes.append((item, res[1], writers.submit(write_file, item.dst, res[0])))
+                        done.append((item, res[1]))
+                        jobs.append((item.dst, res[0]))
+                if jobs:
+                    writes.append((done, writers.submit(write_files, jobs)))
                 drain(max_writes)
         except BaseException:  # Ctrl-C or a bug: record what is already written, then stop
             for _, fut in pending:
                 fut.cancel()
-            for item, params, fut in writes:
+            for done, fut in writes:
                 with contextlib.suppress(BaseException):
-                    if fut.exception() is None:
-                        manifest.write(record(item, params))
+                    for (item, params), exc in zip(done, fut.result()):
+                        if exc is None:
+                            manifest.write(record(item, params))
             writes.clear()
             bar.close()
             raise

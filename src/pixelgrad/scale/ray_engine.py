@@ -18,8 +18,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..io.dataset import WorkItem
-from ..io.jobs import (JobSummary, io_threads, make_chunks, pending_items, process_chunk, reason,
-                       record, write_file)
+from ..io.jobs import (JobSummary, make_chunks, pending_items, process_chunk, reason, record,
+                       write_files)
 from ..io.manifest import MANIFEST_NAME, ManifestWriter
 from ._common import ensure_ray, import_ray, pipeline_spec, single_threaded_actor, worker_pool
 
@@ -46,33 +46,26 @@ class FileAugmenter:
     ``record`` (the manifest line as JSON text)."""
 
     def __init__(self, spec: dict, device: str = "cpu") -> None:
-        from concurrent.futures import ThreadPoolExecutor
-
         from .. import augment
 
         self.pipeline = augment.from_dict(spec)
         self.device = device
         single_threaded_actor(device)   # one actor per CPU, like the local engine's workers
-        # files are written (temp file, fsync, rename) by a few threads to overlap fsync latency
-        self._io = ThreadPoolExecutor(io_threads(1), thread_name_prefix="pg-write")
 
     def _one(self, text: str) -> list[tuple[bool, str, str]]:
         chunk = _decode_chunk(text)
         results = process_chunk(self.pipeline, chunk, device=self.device)
-        writes = [None if isinstance(res, str) else self._io.submit(write_file, it.dst, res[0])
-                  for it, res in zip(chunk, results)]
+        ok = [i for i, res in enumerate(results) if not isinstance(res, str)]
+        errors = dict(zip(ok, write_files([(chunk[i].dst, results[i][0]) for i in ok])))
         rows = []
-        for it, res, fut in zip(chunk, results, writes):
-            if fut is None:
+        for i, (it, res) in enumerate(zip(chunk, results)):
+            if isinstance(res, str):
                 rows.append((False, res, ""))
-                continue
-            try:
-                fut.result()
-            except Exception as exc:  # noqa: BLE001
-                rows.append((False, f"cannot write {it.dst}: {reason(exc)}", ""))
-                continue
-            rows.append((True, "", json.dumps(record(it, res[1]), sort_keys=True,
-                                              separators=(",", ":"))))
+            elif errors[i] is not None:
+                rows.append((False, f"cannot write {it.dst}: {reason(errors[i])}", ""))
+            else:
+                rows.append((True, "", json.dumps(record(it, res[1]), sort_keys=True,
+                                                  separators=(",", ":"))))
         return rows
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
