@@ -123,13 +123,30 @@ def separable(x: torch.Tensor, kys: Sequence[np.ndarray], kxs: Sequence[np.ndarr
     return _planes_apply(x, run)
 
 
+def _crop_to_support(k: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
+    """The kernel's non-zero bounding box and the anchor (x, y) of the original centre in it.
+
+    Same correlation, fewer taps: a 13x13 motion kernel whose line covers 9x1 pixels would
+    otherwise push ``cv2.filter2D`` onto its DFT path (~15x slower at 256x256, and rounding
+    differently)."""
+    ry, rx = k.shape[0] // 2, k.shape[1] // 2
+    rows = np.flatnonzero(k.any(axis=1))
+    cols = np.flatnonzero(k.any(axis=0))
+    if rows.size == 0:
+        return k, (rx, ry)
+    y0, y1, x0, x1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    return np.ascontiguousarray(k[y0:y1, x0:x1]), (int(rx - x0), int(ry - y0))
+
+
 def filter2d(x: torch.Tensor, kernels: Sequence[np.ndarray], border: str) -> torch.Tensor:
-    """2-D correlation (``cv2.filter2D``; it switches to a DFT itself for large kernels)."""
+    """2-D correlation (``cv2.filter2D``, kernels cropped to their support; OpenCV switches
+    to a DFT by itself for large kernels)."""
     bt = cv2_border(border)
+    cropped = [_crop_to_support(np.asarray(k)) for k in kernels]
 
     def run(b, src, dst):
-        k = kernels[b if len(kernels) > 1 else 0]
-        cv2.filter2D(src, -1, k, dst=dst, borderType=bt)
+        k, anchor = cropped[b if len(cropped) > 1 else 0]
+        cv2.filter2D(src, -1, k, dst=dst, anchor=anchor, borderType=bt)
 
     return _planes_apply(x, run)
 
