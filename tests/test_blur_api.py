@@ -210,3 +210,23 @@ def test_numpy_views_negative_strides_and_read_only(rng):
         strided = img[::2, ::3]
         np.testing.assert_array_equal(pg.gaussian_blur(strided, 1.0),
                                       pg.gaussian_blur(np.ascontiguousarray(strided), 1.0))
+
+
+def test_numpy_strip_path_is_bitwise_the_single_call(rng):
+    import cv2
+
+    from pixelgrad.kernels.gaussian import gaussian_kernel1d
+
+    img = (rng.random((301, 257, 3)) * 255).astype(np.uint8)       # large enough for strips
+    for sigma, border, bt in [(3.0, "reflect", cv2.BORDER_REFLECT_101), (5.5, "replicate", cv2.BORDER_REPLICATE),
+                              (2.0, "constant", cv2.BORDER_CONSTANT)]:
+        k = gaussian_kernel1d(sigma).numpy()
+        ref = cv2.sepFilter2D(img, -1, k, k, borderType=bt)
+        np.testing.assert_array_equal(pg.gaussian_blur(img, sigma, border=border), ref)
+    prev = cv2.getNumThreads()
+    cv2.setNumThreads(1)                                           # the inline (no pool) path
+    try:
+        np.testing.assert_array_equal(pg.gaussian_blur(img, 3.0), cv2.sepFilter2D(
+            img, -1, gaussian_kernel1d(3.0).numpy(), gaussian_kernel1d(3.0).numpy(), borderType=cv2.BORDER_REFLECT_101))
+    finally:
+        cv2.setNumThreads(prev)

@@ -249,7 +249,8 @@ def _scalar_pair(value: Any) -> tuple[float, float] | None:
 
 
 def _numpy_separable(img: np.ndarray, ky: torch.Tensor, kx: torch.Tensor, border: str) -> np.ndarray:
-    """Fast path for one numpy image: a single ``cv2.sepFilter2D`` call on the (H, W, C) array."""
+    """Fast path for one numpy image: ``cv2.sepFilter2D`` on the (H, W, C) array (in row strips
+    on the thread pool for large images)."""
     import cv2
 
     src = img if img.dtype != np.float16 else img.astype(np.float32)
@@ -258,7 +259,7 @@ def _numpy_separable(img: np.ndarray, ky: torch.Tensor, kx: torch.Tensor, border
                                         borderType=_borders.cv2_border(border))
                         for c in range(src.shape[2])], axis=-1)
     else:
-        out = cv2.sepFilter2D(src, -1, kx.numpy(), ky.numpy(), borderType=_borders.cv2_border(border))
+        out = _cv.sep_filter_image(src, ky.numpy(), kx.numpy(), border)
         if out.ndim == 2 and img.ndim == 3:
             out = out[..., None]
     return out.astype(img.dtype, copy=False)
