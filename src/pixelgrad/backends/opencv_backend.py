@@ -97,18 +97,6 @@ def _planes_apply(x: torch.Tensor, per_sample_fn) -> torch.Tensor:
     return out if out.dtype == x.dtype else out.to(x.dtype)
 
 
-def gaussian(x: torch.Tensor, sigmas: Sequence[tuple[float, float]], radii: Sequence[tuple[int, int]],
-             border: str) -> torch.Tensor:
-    """Gaussian blur; ``sigmas[b] = (sy, sx)``, ``radii[b] = (ry, rx)`` (one entry for all or per sample)."""
-    bt = cv2_border(border)
-
-    def run(b, src, dst):
-        (sy, sx), (ry, rx) = sigmas[b if len(sigmas) > 1 else 0], radii[b if len(radii) > 1 else 0]
-        cv2.GaussianBlur(src, (2 * rx + 1, 2 * ry + 1), sx, dst=dst, sigmaY=sy, borderType=bt)
-
-    return _planes_apply(x, run)
-
-
 def separable(x: torch.Tensor, kys: Sequence[np.ndarray], kxs: Sequence[np.ndarray],
               border: str) -> torch.Tensor:
     """Separable correlation with float64 kernels (one pair for all, or per sample).
@@ -176,21 +164,3 @@ def sep_filter_image(img: np.ndarray, ky: np.ndarray, kx: np.ndarray, border: st
 
     _parallel(workers, job, min_jobs=workers)
     return out
-
-
-def gaussian_hwc(img: np.ndarray, sy: float, sx: float, ry: int, rx: int, border: str) -> np.ndarray:
-    """``cv2.GaussianBlur`` on a numpy ``(H, W[, C])`` image, new array out."""
-    return cv2.GaussianBlur(img, (2 * rx + 1, 2 * ry + 1), sx, sigmaY=sy, borderType=cv2_border(border))
-
-
-def warp_affine(x: torch.Tensor, mats: Sequence[np.ndarray], border: str) -> torch.Tensor:
-    """Bilinear affine warp; ``mats[b]`` maps *output* pixel (x, y, 1) to source (x, y)."""
-    bt = cv2_border(border)
-
-    def run(b, src, dst):
-        m = mats[b if len(mats) > 1 else 0]
-        h, w = src.shape[:2]
-        cv2.warpAffine(src, m, (w, h), dst=dst, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                       borderMode=bt, borderValue=0)
-
-    return _planes_apply(x, run)

@@ -43,11 +43,3 @@ def _band_index(n: int, K: int, border: str):
     keep = j >= 0
     rows = i.expand(n, K)[keep]
     return rows, j[keep], t.expand(n, K)[keep]
-
-
-@lru_cache(maxsize=128)
-def cached_banded_matrix(kernel_key: tuple, n: int, border: str, dtype: torch.dtype,
-                         device: str) -> torch.Tensor:
-    """Cached ``banded_matrix`` for a kernel given as a tuple of float64 values."""
-    k = torch.tensor(kernel_key, dtype=torch.float64)
-    return banded_matrix(k, n, border).to(dtype=dtype, device=device)

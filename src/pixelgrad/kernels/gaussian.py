@@ -62,28 +62,18 @@ def gaussian_kernel1d(sigma: float, truncate: float = 4.0, *, radius: int | None
     return _kernel1d_cached(float(sigma), float(truncate), r, dtype, str(torch.device(device)))
 
 
-def gaussian_kernels1d_batch(sigmas: torch.Tensor, radius: int,
-                             dtype: torch.dtype = torch.float64) -> torch.Tensor:
-    """Per-sample kernels ``(B, 2*radius + 1)`` for sigmas ``(B,)``, each normalised; taps
-    beyond a sample's own ``ceil(truncate * sigma)`` must be zeroed by the caller's radius
-    choice (see :func:`truncated_kernels1d_batch`)."""
-    t = torch.arange(-radius, radius + 1, dtype=torch.float64, device=sigmas.device)
-    k = torch.exp(-0.5 * (t[None, :] / sigmas.to(torch.float64)[:, None]) ** 2)
-    return (k / k.sum(dim=1, keepdim=True)).to(dtype)
-
-
-def truncated_kernels1d_batch(sigmas: torch.Tensor, truncate: float,
-                              dtype: torch.dtype = torch.float64) -> torch.Tensor:
-    """Per-sample 1-D Gaussians ``(B, 2R + 1)``, ``R`` the largest radius; each row is the
-    exact kernel of its own sigma (zero outside its own radius), so it equals a single call."""
-    sig = sigmas.detach().to("cpu", torch.float64)
-    radii = torch.tensor([gaussian_radius(float(s), truncate) for s in sig], dtype=torch.int64)
+def truncated_kernels1d_batch(sigmas: torch.Tensor, truncate: float) -> torch.Tensor:
+    """Per-sample 1-D Gaussians ``(B, 2R + 1)`` float64 for sigmas ``(B,)``, ``R`` the largest
+    radius; each row is the exact normalised kernel of its own sigma, zero outside its own
+    radius ``ceil(truncate * sigma)`` (the rule of :func:`gaussian_radius`), so it equals a
+    single call. Vectorised: no Python loop over the batch."""
+    sig = sigmas.to(torch.float64)
+    radii = torch.ceil(truncate * sig - 1e-9).to(torch.int64)
     R = int(radii.max())
-    t = torch.arange(-R, R + 1, dtype=torch.float64)
+    t = torch.arange(-R, R + 1, dtype=torch.float64, device=sig.device)
     k = torch.exp(-0.5 * (t[None, :] / sig[:, None]) ** 2)
-    k = torch.where(t.abs()[None, :] <= radii[:, None], k, torch.zeros(()))
-    k = k / k.sum(dim=1, keepdim=True)
-    return k.to(device=sigmas.device, dtype=dtype)
+    k = torch.where(t.abs()[None, :] <= radii[:, None], k, torch.zeros((), dtype=k.dtype, device=k.device))
+    return k / k.sum(dim=1, keepdim=True)
 
 
 def rotated_radius(sigma_y: float, sigma_x: float, angle: float, truncate: float) -> tuple[int, int]:

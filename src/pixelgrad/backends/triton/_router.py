@@ -85,8 +85,8 @@ def _gaussian(x, sigma, angle=None, truncate=4.0, border="reflect", method="auto
         ky = _g.gaussian_kernel1d(float(sigma[0, 0]), truncate)[None]
         kx = _g.gaussian_kernel1d(float(sigma[0, 1]), truncate)[None]
     else:                         # vectorised: no Python loop over the batch
-        ky = _gaussian_rows(sigma[:, 0], truncate)
-        kx = _gaussian_rows(sigma[:, 1], truncate)
+        ky = _g.truncated_kernels1d_batch(sigma[:, 0], truncate)
+        kx = _g.truncated_kernels1d_batch(sigma[:, 1], truncate)
     return separable(x, ky, kx, border, method, field)
 
 
@@ -100,17 +100,6 @@ def _axis_box(size: int, n: int, border: str) -> torch.Tensor:
     if _fold.needs_fold(size // 2, n, border):
         return _fold.folded_box1d(size, n, border)
     return box_kernel1d(size)
-
-
-def _gaussian_rows(sig: torch.Tensor, truncate: float) -> torch.Tensor:
-    """Per-sample normalised 1-D Gaussians ``(B, 2R + 1)`` (float64), each zero outside its
-    own radius ``ceil(truncate * sigma)`` (the rule of :func:`pixelgrad.kernels.gaussian.gaussian_radius`)."""
-    radii = torch.ceil(truncate * sig - 1e-9).to(torch.int64)
-    R = int(radii.max())
-    t = torch.arange(-R, R + 1, dtype=torch.float64)
-    k = torch.exp(-0.5 * (t[None, :] / sig[:, None]) ** 2)
-    k = torch.where(t.abs()[None, :] <= radii[:, None], k, torch.zeros(()))
-    return k / k.sum(dim=1, keepdim=True)
 
 
 def _box(x, size, border="reflect", method="auto", field=None):
