@@ -102,6 +102,20 @@ def _same_shape(ts: list[torch.Tensor], C: int) -> list[torch.Tensor]:
     return [(t[:, None] if t.ndim == 1 else t).expand(-1, C).contiguous() for t in ts]
 
 
+def _alpha(alpha: Any, B: int, C: int, fn: str, mode: str) -> torch.Tensor:
+    """``alpha`` per sample or channel; a convex weight in [0, 1] for ``mode='blend'``."""
+    blend = mode == "blend"
+    return per_channel(alpha, B, C, fn, "alpha", low=0.0 if blend else None, high=1.0 if blend else None)
+
+
+def _amounts(strength: Any, alpha: Any, offset: Any, B: int, C: int, fn: str, mode: str):
+    """``(strength, alpha, offset)`` parsed and brought to one shape (see :func:`_same_shape`)."""
+    al = _alpha(alpha, B, C, fn, mode)
+    st = per_channel(strength, B, C, fn, "strength")
+    off = per_channel(offset, B, C, fn, "offset")
+    return _same_shape([st, al, off], C)
+
+
 def _prepare(x: ImageLike, fn: str, mode: str, clamp: Any, backend: str):
     batch = to_batch(x, fn)
     mode = _choice(mode, MODES, fn, "mode")
@@ -303,8 +317,7 @@ def linear_gradient(x: ImageLike, a: Any = None, b: Any = None, alpha: Any = 0.1
     fn = "linear_gradient"
     batch, mode, clamp, backend = _prepare(x, fn, mode, clamp, backend)
     B, C = batch.data.shape[:2]
-    al = per_channel(alpha, B, C, fn, "alpha", low=0.0 if mode == "blend" else None,
-                     high=1.0 if mode == "blend" else None)
+    al = _alpha(alpha, B, C, fn, mode)
     off = per_channel(offset, B, C, fn, "offset")
     if angle is not None or strength is not None:
         if a is not None or b is not None:
@@ -368,11 +381,7 @@ def corner_gradient(x: ImageLike, corner: Any = 0, alpha: Any = 0.1, *, strength
     batch, mode, clamp, backend = _prepare(x, fn, mode, clamp, backend)
     B, C = batch.data.shape[:2]
     k = _parse_corner(corner, B, fn)
-    al = per_channel(alpha, B, C, fn, "alpha", low=0.0 if mode == "blend" else None,
-                     high=1.0 if mode == "blend" else None)
-    st = per_channel(strength, B, C, fn, "strength")
-    off = per_channel(offset, B, C, fn, "offset")
-    st, al, off = _same_shape([st, al, off], C)
+    st, al, off = _amounts(strength, alpha, offset, B, C, fn, mode)
     out = _dispatch.try_triton(fn, batch.data, backend, corner=k, strength=st, alpha=al,
                                offset=off, mode=mode, clamp=clamp)
     if out is None:
@@ -436,11 +445,7 @@ def radial_gradient(x: ImageLike, alpha: Any = 0.5, *, center: Any = (0.5, 0.5),
     batch, mode, clamp, backend = _prepare(x, fn, mode, clamp, backend)
     B, C = batch.data.shape[:2]
     c, s = _center_scale(batch, center, radius, fn, "radius")
-    al = per_channel(alpha, B, C, fn, "alpha", low=0.0 if mode == "blend" else None,
-                     high=1.0 if mode == "blend" else None)
-    st = per_channel(strength, B, C, fn, "strength")
-    off = per_channel(offset, B, C, fn, "offset")
-    st, al, off = _same_shape([st, al, off], C)
+    st, al, off = _amounts(strength, alpha, offset, B, C, fn, mode)
     out = _dispatch.try_triton(fn, batch.data, backend, center=c, radius=s, strength=st,
                                alpha=al, offset=off, mode=mode, clamp=clamp)
     if out is None:
@@ -471,11 +476,7 @@ def gaussian_spot(x: ImageLike, alpha: Any = 0.2, *, center: Any = (0.5, 0.5), s
     batch, mode, clamp, backend = _prepare(x, fn, mode, clamp, backend)
     B, C = batch.data.shape[:2]
     c, s = _center_scale(batch, center, sigma, fn, "sigma")
-    al = per_channel(alpha, B, C, fn, "alpha", low=0.0 if mode == "blend" else None,
-                     high=1.0 if mode == "blend" else None)
-    st = per_channel(strength, B, C, fn, "strength")
-    off = per_channel(offset, B, C, fn, "offset")
-    st, al, off = _same_shape([st, al, off], C)
+    st, al, off = _amounts(strength, alpha, offset, B, C, fn, mode)
     out = _dispatch.try_triton(fn, batch.data, backend, center=c, sigma=s, strength=st,
                                alpha=al, offset=off, mode=mode, clamp=clamp)
     if out is None:
