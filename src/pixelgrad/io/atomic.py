@@ -39,6 +39,17 @@ def _temp_sibling(path: Path) -> tuple[int, Path]:
 
 
 @contextlib.contextmanager
+def _removed_on_error(tmp_path: Path) -> Iterator[None]:
+    """On any error (interrupts included) remove the temporary file, then re-raise."""
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp_path.unlink()
+        raise
+
+
+@contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; on success it is fsynced, given the usual
     file mode and renamed onto ``path`` (atomic on POSIX), on error it is removed and ``path``
@@ -46,16 +57,12 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     path = Path(path)
     fd, tmp_path = _temp_sibling(path)
     os.close(fd)
-    try:
+    with _removed_on_error(tmp_path):
         yield tmp_path
         with open(tmp_path, "rb+") as fh:
             os.fsync(fh.fileno())
         os.chmod(tmp_path, FILE_MODE)
         os.replace(tmp_path, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp_path.unlink()
-        raise
 
 
 def atomic_write(path: str | os.PathLike, data: bytes) -> None:
@@ -63,14 +70,10 @@ def atomic_write(path: str | os.PathLike, data: bytes) -> None:
     through a single descriptor, then renamed (see the module docstring)."""
     path = Path(path)
     fd, tmp_path = _temp_sibling(path)
-    try:
+    with _removed_on_error(tmp_path):
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fd)
             os.fchmod(fd, FILE_MODE)
         os.replace(tmp_path, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp_path.unlink()
-        raise
