@@ -22,7 +22,6 @@ from ..backends import opencv_backend as _cv
 from ..backends import torch_backend as _tb
 from ..kernels import fold as _fold
 from ..kernels import gaussian as _g
-from ..kernels.box import box_for_filtering
 from ..kernels.stack import stack_centered_1d, stack_centered_2d
 from ..kernels.motion import motion_kernel2d, motion_radius
 from . import _dispatch
@@ -39,7 +38,7 @@ def _check_choice(value: Any, choices: tuple, fn: str, arg: str) -> str:
 
 # ------------------------------------------------------------------------- shared executor
 def _run_separable(fn: str, batch: Batch, kys: list[torch.Tensor], kxs: list[torch.Tensor],
-                   border: str, method: str, backend: str, cv_gauss=None) -> torch.Tensor:
+                   border: str, method: str, backend: str) -> torch.Tensor:
     """Separable correlation with per-sample (or shared: lists of length 1) float64 kernels."""
     x = batch.data
     B, C, H, W = x.shape
@@ -60,8 +59,6 @@ def _run_separable(fn: str, batch: Batch, kys: list[torch.Tensor], kxs: list[tor
     if backend == "opencv" and method not in ("direct",):
         bad_value(fn, "method", "'auto', 'direct' or 'separable' with backend='opencv'", method)
     if method == "direct" and _dispatch.opencv_allowed(x, border, backend):
-        if cv_gauss is not None:
-            return _cv.separable(x, *cv_gauss, border=border)
         return _cv.separable(x, [k.numpy()[:, None] for k in kys], [k.numpy()[:, None] for k in kxs], border)
     if backend == "opencv":
         bad_value(fn, "backend", "usable: OpenCV needs a CPU tensor without autograd and a "
@@ -215,25 +212,9 @@ def gaussian_blur(x: ImageLike, sigma: Any, *, truncate: float = 4.0, border: st
                                                          float(ang[b]), truncate), H, W, border)
               for b in rows]
         return batch.restore(_run_2d(fn, batch, ks, border, method, backend))
-    kys = [_gaussian1d(float(sig[b, 0]), truncate, H, border) for b in rows]
-    kxs = [_gaussian1d(float(sig[b, 1]), truncate, W, border) for b in rows]
+    kys = [_fold.gaussian1d_for_axis(float(sig[b, 0]), truncate, H, border) for b in rows]
+    kxs = [_fold.gaussian1d_for_axis(float(sig[b, 1]), truncate, W, border) for b in rows]
     return batch.restore(_run_separable(fn, batch, kys, kxs, border, method, backend))
-
-
-def _gaussian1d(sigma: float, truncate: float, n: int, border: str) -> torch.Tensor:
-    """The 1-D Gaussian for an axis of length ``n``; folded onto the border period when it
-    is much wider than the image (same result, bounded memory: see :mod:`pixelgrad.kernels.fold`)."""
-    if _fold.needs_fold(_g.gaussian_radius(sigma, truncate), n, border):
-        return _fold.folded_gaussian1d(sigma, truncate, n, border)
-    return _g.kernel1d_for_filtering(sigma, truncate)
-
-
-def _box1d(size: int, n: int, border: str) -> torch.Tensor:
-    """The 1-D box for an axis of length ``n`` (folded when much wider than the image, never
-    materialising ``size`` weights)."""
-    if _fold.needs_fold(size // 2, n, border):
-        return _fold.folded_box1d(size, n, border)
-    return box_for_filtering(size)
 
 
 def _scalar_pair(value: Any) -> tuple[float, float] | None:
@@ -288,8 +269,8 @@ def box_blur(x: ImageLike, size: Any, *, border: str = "reflect", method: str = 
         return batch.restore(out)
     rows = [0] if is_uniform(size_t) else range(B)
     H, W = batch.data.shape[-2:]
-    kys = [_box1d(int(size_t[b, 0]), H, border) for b in rows]
-    kxs = [_box1d(int(size_t[b, 1]), W, border) for b in rows]
+    kys = [_fold.box1d_for_axis(int(size_t[b, 0]), H, border) for b in rows]
+    kxs = [_fold.box1d_for_axis(int(size_t[b, 1]), W, border) for b in rows]
     return batch.restore(_run_separable(fn, batch, kys, kxs, border, method, backend))
 
 

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import torch
 
-from .gaussian import gaussian_radius
+from .box import box_for_filtering
+from .gaussian import gaussian_radius, kernel1d_for_filtering
 
 _CHUNK = 1 << 20
 
@@ -151,3 +152,18 @@ def folded_kernel2d(kernel: torch.Tensor, H: int, W: int, border: str) -> torch.
         k = out.index_add_(1, q[keep] + R, k[:, keep])
     return k
 
+
+def gaussian1d_for_axis(sigma: float, truncate: float, n: int, border: str) -> torch.Tensor:
+    """The 1-D Gaussian to filter an axis of length ``n`` with: the exact kernel, folded onto
+    the border period when it is much wider than the axis (same result, bounded memory)."""
+    if needs_fold(gaussian_radius(sigma, truncate), n, border):
+        return folded_gaussian1d(sigma, truncate, n, border)
+    return kernel1d_for_filtering(sigma, truncate)
+
+
+def box1d_for_axis(size: int, n: int, border: str) -> torch.Tensor:
+    """The 1-D box of odd ``size`` for an axis of length ``n`` (folded when much wider than
+    the axis, never materialising ``size`` weights)."""
+    if needs_fold(size // 2, n, border):
+        return folded_box1d(size, n, border)
+    return box_for_filtering(size)

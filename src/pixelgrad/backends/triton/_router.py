@@ -8,7 +8,6 @@ import torch
 from ...functional._params import is_uniform
 from ...kernels import fold as _fold
 from ...kernels import gaussian as _g
-from ...kernels.box import box_kernel1d
 from ...kernels.motion import motion_kernel2d, motion_radius
 from ...kernels.stack import stack_centered_1d as _stack_1d
 from ...kernels.stack import stack_centered_2d as _stack_2d
@@ -79,8 +78,8 @@ def _gaussian(x, sigma, angle=None, truncate=4.0, border="reflect", method="auto
     if _fold.needs_fold(_g.gaussian_radius(float(smax[0]), truncate), H, border) or \
             _fold.needs_fold(_g.gaussian_radius(float(smax[1]), truncate), W, border):
         # much wider than the image: the exact kernel folded onto the border period
-        ky = _stack_1d([_axis_gaussian(float(sigma[b, 0]), truncate, H, border) for b in rows])
-        kx = _stack_1d([_axis_gaussian(float(sigma[b, 1]), truncate, W, border) for b in rows])
+        ky = _stack_1d([_fold.gaussian1d_for_axis(float(sigma[b, 0]), truncate, H, border) for b in rows])
+        kx = _stack_1d([_fold.gaussian1d_for_axis(float(sigma[b, 1]), truncate, W, border) for b in rows])
     elif uniform:
         ky = _g.gaussian_kernel1d(float(sigma[0, 0]), truncate)[None]
         kx = _g.gaussian_kernel1d(float(sigma[0, 1]), truncate)[None]
@@ -90,23 +89,11 @@ def _gaussian(x, sigma, angle=None, truncate=4.0, border="reflect", method="auto
     return separable(x, ky, kx, border, method, field)
 
 
-def _axis_gaussian(sigma: float, truncate: float, n: int, border: str) -> torch.Tensor:
-    if _fold.needs_fold(_g.gaussian_radius(sigma, truncate), n, border):
-        return _fold.folded_gaussian1d(sigma, truncate, n, border)
-    return _g.gaussian_kernel1d(sigma, truncate)
-
-
-def _axis_box(size: int, n: int, border: str) -> torch.Tensor:
-    if _fold.needs_fold(size // 2, n, border):
-        return _fold.folded_box1d(size, n, border)
-    return box_kernel1d(size)
-
-
 def _box(x, size, border="reflect", method="auto", field=None):
     H, W = x.shape[-2:]
     rows = [0] if is_uniform(size) else range(x.shape[0])
-    ky = _stack_1d([_axis_box(int(size[b, 0]), H, border) for b in rows])
-    kx = _stack_1d([_axis_box(int(size[b, 1]), W, border) for b in rows])
+    ky = _stack_1d([_fold.box1d_for_axis(int(size[b, 0]), H, border) for b in rows])
+    kx = _stack_1d([_fold.box1d_for_axis(int(size[b, 1]), W, border) for b in rows])
     return separable(x, ky, kx, border, method, field)
 
 
