@@ -44,8 +44,6 @@ x / u and of the height for y / v.
 """
 from __future__ import annotations
 
-import math
-from numbers import Real
 from typing import Any
 
 import numpy as np

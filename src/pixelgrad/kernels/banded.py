@@ -24,7 +24,6 @@ def banded_matrix(kernel: torch.Tensor, n: int, border: str) -> torch.Tensor:
     squeeze = kernel.ndim == 1
     k = kernel[None] if squeeze else kernel
     B, K = k.shape
-    r = K // 2
     rows, cols, taps = _band_index(n, K, border)
     rows, cols, taps = rows.to(k.device), cols.to(k.device), taps.to(k.device)
     flat = rows * n + cols                                                   # (n*K,) valid only
