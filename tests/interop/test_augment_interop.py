@@ -4,7 +4,6 @@ from __future__ import annotations
 import pytest
 import torch
 
-import pixelgrad as pg
 from pixelgrad import augment as A
 
 pytestmark = pytest.mark.interop

@@ -4,7 +4,6 @@ image in every border mode, 1x1 images, saturated uint8 — all against the floa
 reference, with poisoned outputs."""
 from __future__ import annotations
 
-import numpy as np
 import pytest
 import torch
 
