@@ -110,7 +110,7 @@ class Harmonic(Prior):
     def prox(self, v: torch.Tensor, t: float) -> torch.Tensor:
         from .solvers import cg_solve
 
-        return cg_solve(lambda z: z + t * self.hessian(z), v, v, iterations=200, tol=1e-6)
+        return cg_solve(lambda z: z + t * self.hessian(z), v, v, iterations=500, tol=1e-10)
 
 
 class Biharmonic(Harmonic):
