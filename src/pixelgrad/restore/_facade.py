@@ -42,12 +42,12 @@ def check_method(fn: str, method: Any, methods: tuple) -> str:
     return method
 
 
-def noise_levels(fn: str, arg: str, value: Any, x: torch.Tensor) -> torch.Tensor:
+def noise_levels(fn: str, arg: str, value: Any, x: torch.Tensor, flat_fraction: float = 0.5) -> torch.Tensor:
     """float64 ``(B,)`` noise standard deviations: given (number or per-image tensor) or
     estimated from ``x``."""
     bsz = x.shape[0]
     if value is None:
-        return noise_sigma(x)
+        return noise_sigma(x, flat_fraction=flat_fraction)
     if isinstance(value, bool):
         bad_type(fn, arg, "a number >= 0, a tensor (B,) or None", value)
     if isinstance(value, (int, float)):

@@ -208,7 +208,7 @@ def deblur(image: ImageLike, kernel: Any = None, *, sigma: Any = None, angle: An
     ref = reference_batch(fn, reference, b, y)
     make = wrap_callback(callback, ref)
     with single_thread():
-        s = noise_levels(fn, "noise", noise, y)
+        s = noise_levels(fn, "noise", noise, y, flat_fraction=1.0)    # blur leaves no texture
         if method in ("auto", "wiener"):
             out, hist = _fourier_deblur(y, op, s, method, make)
         else:
