@@ -10,8 +10,10 @@ Methods
     BM3D-DEB, Dabov et al. 2008, with a sliding DCT in place of block matching):
 
     1. ``x_RI = F^-1[ conj(K) Y / (|K|^2 + alpha sigma^2 |L|^2) ]`` with ``K`` the blur's
-       transfer function, ``|L|^2`` the symbol of the 5-point Laplacian and ``alpha = 40``
-       (a mild inverse: it keeps low frequencies exact and leaves coloured noise),
+       transfer function, ``|L|^2`` the symbol of the 5-point Laplacian and
+       ``alpha = max(40, alpha_GCV / 4)`` (a mild inverse: it keeps low frequencies exact and
+       leaves coloured noise; ``alpha_GCV`` by generalised cross-validation, larger for
+       smoother images),
     2. the noise of ``x_RI`` has power spectrum ``sigma^2 |G|^2`` (``G`` the inverse filter);
        its autocorrelation gives the noise variance of every 8x8 DCT coefficient, and
        :func:`~pixelgrad.restore.shrinkage.hard_threshold` removes it,
@@ -53,6 +55,8 @@ DEBLUR_METHODS = ("auto", "wiener", "tv", "tikhonov")
 
 #: Regularisation of the inverse filter: ``alpha sigma^2 |L|^2`` in the denominator.
 INVERSE_ALPHA = 40.0
+#: Grid of the generalised cross-validation of ``auto`` (see :func:`_alpha`).
+GCV_GRID = tuple(10.0 * 2.0 ** i for i in range(10))
 #: TV weight ``lambda = TV_WEIGHT * sigma^2`` (data term ``||A x - y||^2 / 2``).
 TV_WEIGHT = 5.0
 #: Tikhonov weight ``lambda = TIKHONOV_WEIGHT * sigma^2``.
@@ -82,6 +86,35 @@ def _laplacian_symbol(h: int, w: int) -> torch.Tensor:
     return torch.fft.rfft2(e).real
 
 
+def _alpha(f: torch.Tensor, k: torch.Tensor, lap: torch.Tensor, s: float) -> float:
+    """Regularisation of the inverse for ``auto``: generalised cross-validation (Golub, Heath,
+    Wahba 1979) picks ``a_gcv`` on a geometric grid for the Laplacian-regularised inverse
+    ``G_a = conj(K) / (|K|^2 + a s^2 |L|^2)``, minimising
+    ``N ||(I - K G_a) f||^2 / tr(I - K G_a)^2``; the inverse used before the shrinkage is
+    ``max(INVERSE_ALPHA, a_gcv / 4)`` (milder than the GCV optimum: the shrinkage removes the
+    rest), so smooth images get a stronger inverse regularisation, textured ones the default."""
+    if s <= 0:
+        return INVERSE_ALPHA
+    h, w = f.shape[-2:]
+    fy = torch.fft.rfft2(f.to(torch.float64))[0, 0].abs().square()
+    k2 = k[0, 0].abs().square()
+    lp = lap[0, 0]
+    wts = torch.full_like(k2, 2.0)
+    wts[:, 0] = 1.0
+    if w % 2 == 0:
+        wts[:, -1] = 1.0
+    best = (float("inf"), INVERSE_ALPHA)
+    for a in GCV_GRID:
+        r = (a * s * s * lp) / (k2 + a * s * s * lp).clamp_min(1e-300)
+        tr = float((wts * r).sum())
+        if tr <= 0:
+            continue
+        score = float((wts * r.square() * fy).sum()) / (tr * tr)
+        if score < best[0]:
+            best = (score, a)
+    return max(INVERSE_ALPHA, best[1] / 4.0)
+
+
 def _fourier_deblur(y: torch.Tensor, op: Blur, sigma: torch.Tensor, method: str,
                     cb_make) -> tuple:
     """Methods ``auto`` / ``wiener`` on a batch, one image at a time."""
@@ -102,10 +135,11 @@ def _fourier_deblur(y: torch.Tensor, op: Blur, sigma: torch.Tensor, method: str,
         s = float(sigma[i])
         k = k_all[i if k_all.shape[0] > 1 else 0][None]
         f = F.pad(yi, (mw, ww - w - mw, mh, hh - h - mh), mode="reflect") if (mh or mw) else yi
+        alpha = _alpha(f, k, lap, s) if method == "auto" else INVERSE_ALPHA
         # noiseless data still carry rounding noise: floor sigma at a few ulps of the dtype
         # (and the mirror-margin model of the non-circular borders is exact only to ~1e-3)
         se = max(s, 1e-6 if (y.dtype == torch.float64 and op.border == "circular") else 1e-3)
-        g = k.conj() / (k.abs().square() + INVERSE_ALPHA * se * se * lap).clamp_min(1e-30)
+        g = k.conj() / (k.abs().square() + alpha * se * se * lap).clamp_min(1e-30)
         gc = g.to(torch.complex128 if y.dtype == torch.float64 else torch.complex64)
         u = torch.fft.irfft2(gc * torch.fft.rfft2(f), s=(hh, ww))
         if mh or mw:
