@@ -33,13 +33,10 @@ DENOISE_METHODS = ("auto", "dct", "tv")
 
 #: ROF weight in units of sigma.
 TV_WEIGHT = 0.9
+#: Patch size (8x8 DCT, patches every 2 pixels).
+PATCH = 8
 #: Hard threshold in noise standard deviations.
 THRESHOLD = 2.7
-
-
-def _patch_for(sigma: float) -> int:
-    """Larger patches pay off at higher noise (more averaging per coefficient)."""
-    return 8 if sigma < 0.08 else 12
 
 
 def denoise(image: ImageLike, sigma: Any = None, method: str = "auto", *,
@@ -107,7 +104,7 @@ def denoise(image: ImageLike, sigma: Any = None, method: str = "auto", *,
             if method == "tv":
                 per_stage["tv"].append(priors.TotalVariation(TV_WEIGHT * si, iterations=100).prox(yi, 1.0))
                 continue
-            p = _patch_for(si)
+            p = PATCH
             var = torch.tensor(si * si, dtype=y.dtype)
             opp = to_opponent(yi)
             first = torch.cat([shrinkage.hard_threshold(opp[:, j:j + 1], var, threshold=THRESHOLD, patch=p)
