@@ -113,10 +113,13 @@ def _encode_la(arr: np.ndarray, suffix: str) -> bytes:
     return buf.getvalue()
 
 
-def write_image(path: str | os.PathLike, img: np.ndarray) -> None:
-    """Write ``img`` (RGB(A) or gray, uint8/uint16) to ``path`` atomically."""
+def write_image(path: str | os.PathLike, img: np.ndarray, *,
+                root: str | os.PathLike | None = None) -> None:
+    """Write ``img`` (RGB(A), gray or gray+alpha; uint8/uint16, float32 for TIFF) to ``path``
+    atomically; with ``root`` (an output folder holding ``path``) never through a symlinked
+    folder under it (:func:`pixelgrad.io.atomic.atomic_write`)."""
     path = Path(path)
-    atomic_write(path, encode_image(img, path.suffix or ".png"))
+    atomic_write(path, encode_image(img, path.suffix or ".png"), root=root)
 
 
 def sample_image() -> np.ndarray:
