@@ -73,6 +73,7 @@ class ManifestWriter:
             needs_newline = os.pread(fd, 1, size - 1) != b"\n"
         self._fh = open(fd, "a", encoding="utf-8")
         self._lock = threading.Lock()
+        self._failed = False
         if needs_newline:
             self._put("\n")
 
@@ -81,8 +82,12 @@ class ManifestWriter:
             self._fh.write(text)
             self._fh.flush()
         except OSError as exc:
-            raise OSError(exc.errno, f"cannot write the manifest {self.path}: "
-                          f"{exc.strerror or exc}", str(self.path)) from None
+            self._failed = True
+            raise self._error(exc) from None
+
+    def _error(self, exc: OSError) -> OSError:
+        return OSError(exc.errno, f"cannot write the manifest {self.path}: "
+                       f"{exc.strerror or exc}", str(self.path))
 
     def write(self, record: dict[str, Any]) -> None:
         """Append ``record`` (JSON-serializable, with an ``output`` key) as one line."""
@@ -91,16 +96,23 @@ class ManifestWriter:
             self._put(line + "\n")
 
     def close(self) -> None:
+        """Flush, fsync and close; a failure is raised naming the manifest, unless a write
+        already failed (that first error is the one reported)."""
         with self._lock:
-            if not self._fh.closed:
+            if self._fh.closed:
+                return
+            try:
+                self._fh.flush()
+                os.fsync(self._fh.fileno())
+            except OSError as exc:
+                if not self._failed:
+                    self._failed = True
+                    raise self._error(exc) from None
+            finally:
                 try:
-                    self._fh.flush()
-                    os.fsync(self._fh.fileno())
-                finally:
-                    try:
-                        self._fh.close()
-                    except OSError:
-                        pass
+                    self._fh.close()
+                except OSError:
+                    pass
 
     def __enter__(self) -> "ManifestWriter":
         return self
