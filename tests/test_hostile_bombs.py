@@ -322,3 +322,25 @@ def test_gallery_previews_float_images_in_their_own_range(rng):
     unit = rng.random((4, 4)).astype(np.float32)
     assert np.array_equal(to_uint8_preview(unit), np.rint(unit * 255).astype(np.uint8))
     assert thumbnail_uri(img, 8).startswith("data:image/png;base64,")
+
+
+def test_the_per_image_path_stays_within_its_documented_memory_budget(tmp_path):
+    """decode + example pipeline (every transform at p = 1) + encode of a 1024 x 1024 RGB image
+    under an address-space limit of 40 x its decoded size (docs/scale.md measures ~28 x)."""
+    res = run_limited(f"""
+        import os, numpy as np, pixelgrad as pg, pixelgrad.augment as A
+        from pixelgrad.io.batch_apply import apply_pipeline
+        from pixelgrad.io.images import encode_image, read_image, write_image
+        path = {str(tmp_path / "big.png")!r}
+        write_image(path, np.random.default_rng(0).integers(0, 256, (1024, 1024, 3), dtype=np.uint8))
+        pipe = A.load(os.path.join(os.path.dirname(pg.__file__), "data", "example_pipeline.yaml"))
+        for t in pipe.modules():
+            if isinstance(getattr(t, "p", None), float):
+                t.p = 1.0
+        for seed in range(3):
+            out = apply_pipeline(pipe, [read_image(path)], [seed])[0]
+            assert not isinstance(out, BaseException), repr(out)
+            encode_image(out[0], ".png")
+        print("OK")
+    """, budget_mb=40 * 3, timeout=300)
+    assert res.returncode == 0 and "OK" in res.stdout, res.stderr[-2000:]
