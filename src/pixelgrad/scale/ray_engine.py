@@ -118,18 +118,37 @@ def run_ray(items: Sequence[WorkItem], pipeline: Any, out: str | Path, *, addres
                                                                      "max_pixels": max_pixels},
                                     batch_size=1, batch_format="numpy", compute=strategy, **resources)
                 bar = tqdm(total=len(todo), unit="img", desc="augment[ray]", disable=not progress)
-                for res in ds.iter_batches(batch_size=None, batch_format="numpy"):
-                    for cid, pos, ok, why, rec in zip(res["chunk"], res["pos"], res["ok"],
-                                                      res["reason"], res["record"]):
-                        if ok:
-                            manifest.write(json.loads(rec))
-                            summary.done += 1
-                        else:
-                            src = str(chunks[int(cid)][int(pos)].src)
-                            summary.failed.append((src, str(why)))
-                            if on_fail is not None:
-                                on_fail(src, str(why))
-                        bar.update(1)
+                seen: set[tuple[int, int]] = set()
+
+                def fail(cid: int, pos: int, why: str) -> None:
+                    src = str(chunks[cid][pos].src)
+                    summary.failed.append((src, why))
+                    if on_fail is not None:
+                        on_fail(src, why)
+
+                try:
+                    for res in ds.iter_batches(batch_size=None, batch_format="numpy"):
+                        for cid, pos, ok, why, rec in zip(res["chunk"], res["pos"], res["ok"],
+                                                          res["reason"], res["record"]):
+                            key = (int(cid), int(pos))
+                            if key in seen:           # a retried task's rows, already counted
+                                continue
+                            seen.add(key)
+                            if ok:
+                                manifest.write(json.loads(rec))
+                                summary.done += 1
+                            else:
+                                fail(*key, str(why))
+                            bar.update(1)
+                except OSError:
+                    raise                              # the manifest itself: fail the run
+                except Exception as exc:  # noqa: BLE001 - Ray gave up (workers lost, ...)
+                    why = (f"Ray job stopped ({type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}); "
+                           f"rerun with --resume to finish")
+                    for cid, chunk in enumerate(chunks):
+                        for pos in range(len(chunk)):
+                            if (cid, pos) not in seen:
+                                fail(cid, pos, why)
                 bar.close()
     finally:
         if started:
