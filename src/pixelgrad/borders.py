@@ -22,8 +22,6 @@ from functools import lru_cache
 import torch
 import torch.nn.functional as F
 
-from ._errors import bad_value
-
 BORDERS = ("reflect", "symmetric", "replicate", "circular", "constant")
 
 SCIPY_MODE = {"reflect": "mirror", "symmetric": "reflect", "replicate": "nearest",
@@ -37,12 +35,6 @@ def cv2_border(border: str) -> int:
     return {"reflect": cv2.BORDER_REFLECT_101, "symmetric": cv2.BORDER_REFLECT,
             "replicate": cv2.BORDER_REPLICATE, "circular": cv2.BORDER_WRAP,
             "constant": cv2.BORDER_CONSTANT}[border]
-
-
-def check_border(border: object, fn: str, arg: str = "border") -> str:
-    if not isinstance(border, str) or border not in BORDERS:
-        bad_value(fn, arg, "one of " + ", ".join(repr(b) for b in BORDERS), border)
-    return border  # type: ignore[return-value]
 
 
 def map_index(idx: torch.Tensor, n: int, border: str) -> torch.Tensor:
