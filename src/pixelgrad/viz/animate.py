@@ -26,7 +26,7 @@ def save_gif(path: str | os.PathLike, frames: Sequence, captions: Sequence[str] 
         im = Image.fromarray(arr)
         scale = max_side / max(im.size)
         if scale < 1:
-            im = im.resize((max(1, int(im.width * scale)), max(1, int(im.height * scale))), Image.BILINEAR)
+            im = im.resize((max(1, int(im.width * scale)), max(1, int(im.height * scale))), Image.Resampling.BILINEAR)
         if captions is not None:
             canvas = Image.new("RGB", (im.width, im.height + 14), (255, 255, 255))
             canvas.paste(im, (0, 0))
