@@ -55,7 +55,7 @@ typecheck: $(VENV)/.dev
 # the documentation site -> site/ (API reference from the docstrings, gallery drawn by
 # pixelgrad.viz.gallery); --strict turns every warning (broken link, bad reference) into an error
 docs: $(VENV)/.dev
-	$(PY) -m mkdocs build --strict --site-dir site
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --site-dir site
 
 bench: $(VENV)/.dev
 	$(VENV)/bin/pixelgrad bench
