@@ -159,7 +159,17 @@ def _describe_draw(record: dict[str, Any]) -> str:
 
 
 def sample_tile(size: int = 160) -> np.ndarray:
-    """The bundled sample image scaled to ``size x size`` (area interpolation), RGB uint8.
+    """The bundled sample image scaled to a square tile.
+
+    Parameters
+    ----------
+    size : int, default 160
+        Side of the tile in pixels.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(size, size, 3)`` RGB uint8, scaled with area interpolation.
 
     Examples
     --------
