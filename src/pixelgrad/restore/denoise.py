@@ -12,7 +12,7 @@ Methods
     Chambolle's dual projection (:class:`~pixelgrad.restore.priors.TotalVariation`'s prox).
 
 ``sigma`` (the noise standard deviation in [0, 1] units) is estimated per image when not
-given (:func:`~pixelgrad.restore.noise.estimate_noise`). Images are processed one by one on
+given (:func:`~pixelgrad.restore.noise.estimate_noise` with ``flat_fraction=0.5``). Images are processed one by one on
 one torch thread: bitwise independent of the batch composition and the thread count.
 """
 from __future__ import annotations
