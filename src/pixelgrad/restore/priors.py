@@ -225,11 +225,13 @@ class BlockDCTSparsity(Prior):
 
 class EdgeEnhancingDiffusion(Prior):
     """Edge-enhancing diffusion used as a denoising step: ``prox(v, t)`` runs
-    ``round(t / tau)`` explicit EED steps (at least one) of step ``tau`` from ``v``.
+    ``round(t / tau)`` explicit EED steps (at least one, at most ``max_steps``) of step ``tau``
+    from ``v``.
     Not the prox of an energy (EED has none); usable in plug-and-play schemes (HQS)."""
 
-    def __init__(self, contrast: float = 0.01, sigma: float = 1.0, tau: float = 0.2) -> None:
+    def __init__(self, contrast: float = 0.01, sigma: float = 1.0, tau: float = 0.2, max_steps: int = 50) -> None:
         super().__init__(1.0)
+        self.max_steps = int(max_steps)
         self.contrast = _positive("EdgeEnhancingDiffusion", "contrast", contrast)
         self.sigma = _positive("EdgeEnhancingDiffusion", "sigma", sigma, allow_zero=True)
         self.tau = _positive("EdgeEnhancingDiffusion", "tau", tau)
@@ -241,6 +243,6 @@ class EdgeEnhancingDiffusion(Prior):
         from .diffusion import eed_step
 
         u = v
-        for _ in range(max(1, int(round(float(t) / self.tau)))):
+        for _ in range(min(self.max_steps, max(1, int(round(float(t) / self.tau))))):
             u = eed_step(u, contrast=self.contrast, sigma=self.sigma, tau=self.tau)
         return u
