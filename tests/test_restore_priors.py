@@ -101,7 +101,7 @@ def _problem(rng):
 @pytest.mark.parametrize("solver,prior", [
     (S.gradient_descent, P.Charbonnier(0.01)), (S.fista, P.TotalVariation(0.01)),
     (S.fista, P.Charbonnier(0.01)), (S.cg, P.Harmonic(0.01)), (S.pdhg, P.TotalVariation(0.01)),
-    (S.hqs, P.TotalVariation(0.01))])
+    (S.hqs, P.TotalVariation(0.01, iterations=20))])
 def test_solvers_lower_the_objective_with_one_history_format(rng, solver, prior):
     A, y = _problem(rng)
     seen = []
