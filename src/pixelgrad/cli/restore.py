@@ -231,7 +231,8 @@ def _restore_degraded(src: Path, dst: Path, args, work, back, alpha, plot: Optio
         from ..viz.plot import plot_history
 
         plot_history(plot, res.history, res.stages, title=f"pixelgrad restore --task {args.task}: {src.name}")
-    msg = f"{src} -> {dst}: {args.task} {res.method}, noise {float(res.noise[0]):.4f}, {res.seconds:.2f}s"
+    noise = f", noise {float(res.noise[0]):.4f}" if res.noise is not None else ""
+    msg = f"{src} -> {dst}: {args.task} {res.method}{noise}, {res.seconds:.2f}s"
     if reference is not None:
         msg += f", PSNR {psnr(np.clip(bad, 0, 1), reference):.2f} -> {psnr(res.image, reference):.2f} dB"
     return msg

@@ -251,6 +251,7 @@ def deblur(image: ImageLike, kernel: Any = None, *, sigma: Any = None, angle: An
                 opi = _sample_op(op, i, y.shape[0])
                 yi = y[i:i + 1]
                 si = float(s[i])
+                pr: priors.Prior
                 if method == "tv":
                     pr = priors.TotalVariation(TV_WEIGHT * si * si)
                     xi, hi = solvers.pdhg(opi, yi, pr, x0=yi, iterations=300 if iterations is None else iterations,
@@ -279,7 +280,8 @@ def _sample_op(op: Blur, i: int, bsz: int) -> Blur:
             return type(v)(pick(t) for t in v)
         return v
     if op.kind == "kernel":
-        k = op.kernel if op.kernel.ndim == 2 else op.kernel[i]
+        psf = op._psf()
+        k = psf if psf.ndim == 2 else psf[i]
         return Blur(k, border=op.border)
     return Blur(sigma=pick(op.sigma), angle=pick(op.angle), box=pick(op.box), motion=pick(op.motion),
                 border=op.border, truncate=op.truncate)

@@ -93,7 +93,7 @@ def denoise(image: ImageLike, sigma: Any = None, method: str = "auto", *,
     stages = ["threshold"] + (["wiener"] if method == "auto" else []) if method != "tv" else ["tv"]
     with single_thread():
         s = noise_levels(fn, "sigma", sigma, y)
-        per_stage = {st: [] for st in stages}
+        per_stage: dict = {st: [] for st in stages}
         for i in range(y.shape[0]):
             yi = y[i:i + 1]
             si = float(s[i])

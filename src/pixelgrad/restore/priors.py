@@ -52,6 +52,12 @@ def _positive(cls: str, arg: str, v: float, allow_zero: bool = False) -> float:
     return float(v)
 
 
+def _grad(out: energies.EnergyOut) -> torch.Tensor:
+    g = out[1]
+    assert g is not None
+    return g
+
+
 class Prior:
     """Base class: ``weight * R(x)`` (see the module docstring)."""
 
@@ -85,7 +91,7 @@ class MultiscaleSmoothness(Prior):
         return self.weight * energies.multiscale_smoothness(x, need_grad=False)[0]
 
     def grad(self, x: torch.Tensor) -> torch.Tensor:
-        return self.weight * energies.multiscale_smoothness(x)[1]
+        return self.weight * _grad(energies.multiscale_smoothness(x))
 
 
 class Harmonic(Prior):
@@ -102,7 +108,7 @@ class Harmonic(Prior):
         return self.weight * energies.harmonic(x, need_grad=False)[0]
 
     def grad(self, x: torch.Tensor) -> torch.Tensor:
-        return self.weight * energies.harmonic(x)[1]
+        return self.weight * _grad(energies.harmonic(x))
 
     def hessian(self, x: torch.Tensor) -> torch.Tensor:
         return -2.0 * self.weight * energies.laplacian(x)
@@ -124,7 +130,7 @@ class Biharmonic(Harmonic):
         return self.weight * energies.biharmonic(x, need_grad=False)[0]
 
     def grad(self, x: torch.Tensor) -> torch.Tensor:
-        return self.weight * energies.biharmonic(x)[1]
+        return self.weight * _grad(energies.biharmonic(x))
 
     def hessian(self, x: torch.Tensor) -> torch.Tensor:
         return 2.0 * self.weight * energies.laplacian(energies.laplacian(x))
@@ -193,7 +199,7 @@ class Charbonnier(Prior):
         return self.weight * energies.total_variation(x, False, isotropic=self.isotropic, eps=self.eps)[0]
 
     def grad(self, x: torch.Tensor) -> torch.Tensor:
-        return self.weight * energies.total_variation(x, True, isotropic=self.isotropic, eps=self.eps)[1]
+        return self.weight * _grad(energies.total_variation(x, True, isotropic=self.isotropic, eps=self.eps))
 
 
 class BlockDCTSparsity(Prior):

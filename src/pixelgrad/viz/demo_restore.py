@@ -63,7 +63,7 @@ def deblur_panel(gray: torch.Tensor, out: Path) -> Path:
     import pixelgrad as pg
 
     length, angle, noise = 9.0, math.radians(30.0), 0.01
-    blurred = pg.motion_blur(gray, length, angle)
+    blurred = torch.as_tensor(pg.motion_blur(gray, length, angle))
     noisy = blurred + noise * torch.randn(blurred.shape, generator=torch.Generator().manual_seed(1))
     res = pg.restore.deblur(noisy, motion=(length, angle))
 
