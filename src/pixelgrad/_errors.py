@@ -41,10 +41,24 @@ def _describe(value: Any) -> str:
             return f"ndarray of shape {value.shape} and dtype {value.dtype}"
     except ImportError:  # pragma: no cover
         pass
-    text = repr(value)
+    text = _short_repr(value)
     if len(text) > 80:
         text = text[:77] + "..."
     return f"{type(value).__name__} {text}"
+
+
+def _short_repr(value: Any) -> str:
+    """``repr`` bounded *before* it is built (a huge or deeply nested value, e.g. an expanded
+    YAML alias bomb, is never rendered whole)."""
+    import reprlib
+
+    r = reprlib.Repr()
+    r.maxlevel, r.maxstring, r.maxother = 3, 60, 60
+    r.maxlist = r.maxtuple = r.maxdict = r.maxset = r.maxfrozenset = r.maxdeque = r.maxarray = 6
+    try:
+        return r.repr(value)
+    except Exception:  # noqa: BLE001 - a broken __repr__ must not hide the real error
+        return f"<{type(value).__name__}>"
 
 
 def bad_value(fn: str, arg: str, expected: str, given: Any) -> NoReturn:

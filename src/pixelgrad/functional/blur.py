@@ -23,7 +23,9 @@ from ..backends import torch_backend as _tb
 from ..kernels import fold as _fold
 from ..kernels import gaussian as _g
 from ..kernels.stack import stack_centered_1d, stack_centered_2d
-from ..kernels.motion import motion_kernel2d, motion_radius
+from ..kernels import motion as _motion
+from ..kernels.motion import (motion_kernel2d, motion_kernel_for_image, motion_kernel_size,
+                              motion_radius)
 from . import _dispatch
 from ._params import is_uniform, per_sample, positive_number
 
@@ -298,16 +300,20 @@ def motion_blur(x: ImageLike, length: Any, angle: Any, *, direction: Any = 0.0,
                           method=method)
     if out is not None:
         return batch.restore(out)
+    H, W = batch.data.shape[-2:]
     if is_uniform(L) and is_uniform(a) and is_uniform(d):
-        ks = [motion_kernel2d(float(L[0]), float(a[0]), float(d[0]))]
+        ks = [motion_kernel_for_image(float(L[0]), float(a[0]), float(d[0]), H, W, border)]
+    elif B * motion_kernel_size(float(L.max())) ** 2 > _motion.DENSE_LIMIT:
+        # long lines: each kernel built sparsely and folded (bounded memory)
+        ks = [motion_kernel_for_image(float(L[b]), float(a[b]), float(d[b]), H, W, border)
+              for b in range(B)]
     else:
         kb = motion_kernel2d(L, a, d)
         R = kb.shape[-1] // 2
         # each sample keeps its own kernel size, so its result does not depend on the batch
         ks = [kb[b, R - r:R + r + 1, R - r:R + r + 1] for b, r in
               ((b, motion_radius(float(L[b]))) for b in range(B))]
-    H, W = batch.data.shape[-2:]
-    ks = [_fold.folded_kernel2d(k, H, W, border) for k in ks]
+        ks = [_fold.folded_kernel2d(k, H, W, border) for k in ks]
     if method == "separable":
         method = "direct"
     return batch.restore(_run_2d(fn, batch, ks, border, method, backend))
