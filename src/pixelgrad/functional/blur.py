@@ -16,7 +16,7 @@ import torch
 
 from .. import borders as _borders
 from .._dtypes import compute_dtype, from_compute
-from .._errors import bad_value
+from .._errors import bad_value, check_choice
 from .._interop import Batch, ImageLike, to_batch
 from ..backends import opencv_backend as _cv
 from ..backends import torch_backend as _tb
@@ -30,12 +30,6 @@ from . import _dispatch
 from ._params import is_uniform, per_sample, positive_number
 
 _ANGLE_EPS = 1e-12
-
-
-def _check_choice(value: Any, choices: tuple, fn: str, arg: str) -> str:
-    if not isinstance(value, str) or value not in choices:
-        bad_value(fn, arg, "one of " + ", ".join(repr(c) for c in choices), value)
-    return value
 
 
 # ------------------------------------------------------------------------- shared executor
@@ -176,10 +170,10 @@ def gaussian_blur(x: ImageLike, sigma: Any, *, truncate: float = 4.0, border: st
     """
     fn = "gaussian_blur"
     batch = to_batch(x, fn)
-    border = _borders.check_border(border, fn)
+    border = check_choice(border, _borders.BORDERS, fn, "border")
     truncate = positive_number(truncate, fn, "truncate")
-    method = _check_choice(method, _dispatch.METHODS, fn, "method")
-    backend = _check_choice(backend, _dispatch.BACKENDS, fn, "backend")
+    method = check_choice(method, _dispatch.METHODS, fn, "method")
+    backend = check_choice(backend, _dispatch.BACKENDS, fn, "backend")
     B = batch.batch_size
     fast = _scalar_pair(sigma)
     H, W = batch.data.shape[-2:]
@@ -259,9 +253,9 @@ def box_blur(x: ImageLike, size: Any, *, border: str = "reflect", method: str = 
     """
     fn = "box_blur"
     batch = to_batch(x, fn)
-    border = _borders.check_border(border, fn)
-    method = _check_choice(method, _dispatch.METHODS, fn, "method")
-    backend = _check_choice(backend, _dispatch.BACKENDS, fn, "backend")
+    border = check_choice(border, _borders.BORDERS, fn, "border")
+    method = check_choice(method, _dispatch.METHODS, fn, "method")
+    backend = check_choice(backend, _dispatch.BACKENDS, fn, "backend")
     B = batch.batch_size
     size_t = per_sample(size, B, fn, "size", pair=True, low=1.0)
     if not bool(((size_t.remainder(2) == 1)).all()):
@@ -295,9 +289,9 @@ def motion_blur(x: ImageLike, length: Any, angle: Any, *, direction: Any = 0.0,
     """
     fn = "motion_blur"
     batch = to_batch(x, fn)
-    border = _borders.check_border(border, fn)
-    method = _check_choice(method, _dispatch.METHODS, fn, "method")
-    backend = _check_choice(backend, _dispatch.BACKENDS, fn, "backend")
+    border = check_choice(border, _borders.BORDERS, fn, "border")
+    method = check_choice(method, _dispatch.METHODS, fn, "method")
+    backend = check_choice(backend, _dispatch.BACKENDS, fn, "backend")
     B = batch.batch_size
     L = per_sample(length, B, fn, "length", low=1.0)
     a = per_sample(angle, B, fn, "angle")

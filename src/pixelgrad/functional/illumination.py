@@ -55,7 +55,7 @@ import numpy as np
 import torch
 
 from .._dtypes import compute_dtype, from_compute, max_value
-from .._errors import bad_type, bad_value
+from .._errors import bad_type, bad_value, check_choice
 from .._interop import ImageLike, to_batch
 from . import _dispatch
 from ._params import per_sample
@@ -67,12 +67,6 @@ _CORNER_UV = ((0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0))
 
 
 # ------------------------------------------------------------------------- parsing
-def _choice(value: Any, choices: tuple, fn: str, arg: str) -> str:
-    if not isinstance(value, str) or value not in choices:
-        bad_value(fn, arg, "one of " + ", ".join(repr(c) for c in choices), value)
-    return value
-
-
 def _flag(value: Any, fn: str, arg: str) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         bad_type(fn, arg, "True or False", value)
@@ -121,9 +115,9 @@ def _amounts(strength: Any, alpha: Any, offset: Any, B: int, C: int, fn: str, mo
 
 def _prepare(x: ImageLike, fn: str, mode: str, clamp: Any, backend: str):
     batch = to_batch(x, fn)
-    mode = _choice(mode, MODES, fn, "mode")
+    mode = check_choice(mode, MODES, fn, "mode")
     clamp = _flag(clamp, fn, "clamp")
-    backend = _choice(backend, _BACKENDS, fn, "backend")
+    backend = check_choice(backend, _BACKENDS, fn, "backend")
     return batch, mode, clamp, backend
 
 
