@@ -15,7 +15,6 @@ import torch
 from torch import nn
 
 from .._errors import bad_type, bad_value
-from .._interop import to_batch
 from . import _adapters
 from ._params import Params
 from ._rng import Rng
@@ -153,8 +152,8 @@ class Transform(nn.Module):
                       sorted(targets))
         elif _adapters.is_structure(x):
             out, params = _adapters.run_structure(self, x, generator, seed, params)
+        elif _adapters.is_lone_target(x):
+            out, params = _adapters.run_lone_target(self, x, generator, seed, params)
         else:
-            batch = to_batch(x, name)
-            y, params = self.run_batch(batch.data, generator, seed, params)
-            out = _adapters.rewrap(batch.restore(y), x)
+            out, params = _adapters.run_images(self, x, generator, seed, params, name)
         return (out, params) if return_params else out
