@@ -37,6 +37,7 @@ def per_sample(value: Any, B: int, fn: str, arg: str, *, pair: bool = False,
     else:
         bad_type(fn, arg, "a number, a (y, x) pair or a tensor" if pair else
                  "a number or a tensor", value)
+    chk = t.detach()                 # checked as given (an empty batch still refuses a bad value)
     if pair:
         if t.ndim == 0:
             t = t.expand(B, 2)
@@ -56,7 +57,6 @@ def per_sample(value: Any, B: int, fn: str, arg: str, *, pair: bool = False,
             t = t.expand(B)
         else:
             bad_value(fn, arg, f"a number or a tensor of shape ({B},) for a batch of {B}", value)
-    chk = t.detach()
     if not bool(torch.isfinite(chk).all()):
         bad_value(fn, arg, "finite (no NaN or inf)", value)
     if low is not None:
