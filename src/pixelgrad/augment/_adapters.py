@@ -66,6 +66,22 @@ def is_label(v: Any) -> bool:
     return False
 
 
+_FASTAI_IMAGES = ("TensorImage", "TensorImageBW")
+
+
+def check_fastai(x: Any, name: str) -> None:
+    """A fastai target tensor (``TensorCategory``, ``TensorMask``, ...) means the transform sits
+    in fastai's ``batch_tfms`` unwrapped: fastai then calls it on every element of the batch
+    (labels, masks) and on the validation set too. Refuse, naming the adapter."""
+    if isinstance(x, torch.Tensor) and type(x).__module__.startswith("fastai.") \
+            and type(x).__name__ not in _FASTAI_IMAGES:
+        from .._errors import bad_type
+
+        bad_type(name, "x", "an image: fastai passed a " + type(x).__name__ + ", so this transform "
+                 "is used unwrapped in batch_tfms; wrap it with pixelgrad.augment.to_fastai(transform) "
+                 "(it transforms TensorImage batches only, on the training set)", x)
+
+
 def is_lone_target(x: Any) -> bool:
     """A single tv_tensor that is not an image (``Mask``, ``BoundingBoxes``, ``KeyPoints``)."""
     kind = _tv_kind(x)

@@ -143,6 +143,7 @@ class Transform(nn.Module):
         name = self.type_name
         # several positional inputs (torchvision v2's ``t(img, target)``) form one tuple
         x = inputs[0] if len(inputs) == 1 else (tuple(inputs) if inputs else None)
+        _adapters.check_fastai(x, name)
         if x is None:
             if "image" not in targets:
                 bad_value(name, "x", "an image (positional) or the keyword image=", None)

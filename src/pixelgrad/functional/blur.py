@@ -153,8 +153,9 @@ def gaussian_blur(x: ImageLike, sigma: Any, *, truncate: float = 4.0, kernel_siz
         sample a tensor ``(B,)`` or ``(B, 2)``. A tensor that requires grad makes the output
         differentiable with respect to it (torch path).
     truncate : float
-        The kernel radius is ``ceil(truncate * sigma)`` (scipy's rule), per axis, unless
-        ``kernel_size`` or ``radius`` is given.
+        The kernel radius is ``ceil(truncate * sigma)``, per axis, unless ``kernel_size`` or
+        ``radius`` is given (scipy.ndimage rounds to the nearest instead,
+        ``int(truncate * sigma + 0.5)``: pass that as ``radius=`` for scipy's exact kernel).
     kernel_size : int or (int, int), optional
         Odd kernel side(s) ``(kh, kw)`` in (y, x) order (torchvision writes ``[kw, kh]``;
         kornia ``(kh, kw)``): the radius is ``(k - 1) / 2``. Gives exactly the kernels of
