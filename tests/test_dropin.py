@@ -318,3 +318,82 @@ def test_labels_pass_through_untouched(rng, label):
 def test_geometric_transform_still_refuses_mask_like_tensors():
     with pytest.raises(ValueError, match="geometric"):
         A.RandomShear()(torch.rand(3, 8, 8), torch.zeros(8, 8))
+
+
+# ----------------------------------------------------------------------------- small things
+def test_corrupt_file_message_printed_once_even_with_quiet(tmp_path, capsys):
+    from PIL import Image
+
+    from pixelgrad.cli.main import main
+
+    src = tmp_path / "in"
+    src.mkdir()
+    Image.fromarray(np.zeros((8, 9, 3), np.uint8)).save(src / "ok.png")
+    (src / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\nnot a png")
+    cfg = tmp_path / "p.yaml"
+    A.save(A.RandomGaussianBlur(sigma=1.0), cfg)
+    for quiet in (["-q"], []):
+        out = tmp_path / ("out" + "".join(quiet))
+        code = main(["augment", str(src), str(out), "-c", str(cfg), "--workers", "1", *quiet])
+        err = capsys.readouterr().err
+        assert code == 1
+        assert err.count(f"failed: {src / 'broken.png'}:") == 1, err
+
+
+def test_save_writes_only_non_defaults_and_load_reads_both_forms(tmp_path):
+    import json
+
+    t = A.Compose([A.RandomGradient(p=0.5), A.RandomGaussianBlur(sigma=(0.5, 1.5)),
+                   A.OneOf([A.RandomShear(), A.RandomBoxBlur(size=(3, 5))], p=0.3),
+                   A.RandomApply([A.RandomMotionBlur()])])
+    path = A.save(t, tmp_path / "a.json")
+    d = json.loads(path.read_text())
+    assert d["transforms"][0] == {"type": "RandomGradient", "p": 0.5}
+    assert d["transforms"][1] == {"type": "RandomGaussianBlur", "sigma": [0.5, 1.5]}
+    assert d["transforms"][2] == {"type": "OneOf", "p": 0.3, "transforms": [
+        {"type": "RandomShear"}, {"type": "RandomBoxBlur", "size": [3.0, 5.0]}]}
+    assert d["transforms"][3] == {"type": "RandomApply", "transforms": [{"type": "RandomMotionBlur"}]}
+    assert A.load(path).to_dict() == t.to_dict()
+    full = tmp_path / "full.json"
+    full.write_text(json.dumps(t.to_dict()))                    # the full form still loads
+    assert A.load(full).to_dict() == t.to_dict()
+    y = A.save(t, tmp_path / "a.yaml").read_text()
+    assert len(y.splitlines()) < 20 and A.load(tmp_path / "a.yaml").to_dict() == t.to_dict()
+
+
+def test_params_repr_shows_unchosen_one_of_child_not_applied():
+    t = A.Compose([A.OneOf([A.RandomShear(), A.RandomBoxBlur()]), A.RandomApply([A.RandomGradient()], p=0.0)])
+    _, P = t(torch.rand(4, 3, 8, 8), seed=0, return_params=True)
+    chosen = P.children[0].values["chosen"].tolist()
+    text = repr(P)
+    for k, name in enumerate(["RandomShear", "RandomBoxBlur"]):
+        part = text.split(f"type='{name}', applied=")[1].split("]")[0] + "]"
+        assert part == str([c == k for c in chosen])
+    assert "type='RandomGradient', applied=[False, False, False, False]" in text
+    assert [s["transforms"][0]["transforms"][k]["applied"] for s in P.per_sample() for k in (0, 1)] == \
+        [c == k for c in chosen for k in (0, 1)]
+
+
+def test_energy_plot_has_no_legend_entry_without_a_curve(tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib")
+    from matplotlib.figure import Figure
+
+    from pixelgrad.viz.plot import plot_history
+
+    figs = []
+    real = Figure.savefig
+    monkeypatch.setattr(Figure, "savefig", lambda self, *a, **k: (figs.append(self), real(self, *a, **k))[1])
+    history = torch.rand(12, 2) + 0.1
+    plot_history(tmp_path / "energy.png", history, {"biharmonic": (0, 11), "empty": (11, 11),
+                                                    "eed": (11, 12), "beyond": (12, 15)})
+    ax = figs[0].axes[0]
+    legend = ax.get_legend()
+    names = [t.get_text() for t in legend.get_texts()]
+    assert names == ["biharmonic", "eed"]
+    for line in legend.get_lines():
+        assert line.get_marker() not in ("None", "", None) or line.get_linestyle() not in ("None", "")
+    for line in ax.get_lines():
+        if line.get_label() in names:
+            assert len(line.get_xdata()) >= 2 or line.get_marker() not in ("None", "", None)
+    plot_history(tmp_path / "plain.png", history)               # no stage names: no legend
+    assert figs[1].axes[0].get_legend() is None

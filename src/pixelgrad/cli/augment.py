@@ -129,8 +129,10 @@ def run(args: argparse.Namespace) -> int:
     items = plan_outputs(root, inputs, args.output, copies=args.copies, seed=args.seed,
                          overwrite=args.overwrite)
     progress = not args.quiet
+    reported: set = set()                 # (path, reason) already printed while running
 
     def on_fail(path: str, reason: str) -> None:
+        reported.add((path, reason))
         msg = f"pixelgrad augment: failed: {path}: {reason}"
         if progress:
             from tqdm import tqdm
@@ -152,7 +154,7 @@ def run(args: argparse.Namespace) -> int:
                             batch_size=args.batch_size, device=device, resume=args.resume,
                             progress=progress, on_fail=on_fail)
     print(f"pixelgrad augment: {summary.text()} -> {args.output}")
-    failed = list(dict.fromkeys(summary.failed))  # one line per (input, reason)
+    failed = [f for f in dict.fromkeys(summary.failed) if tuple(f) not in reported]  # each once
     for path, reason in failed[:20]:
         print(f"  failed: {path}: {reason}", file=sys.stderr)
     if len(failed) > 20:
