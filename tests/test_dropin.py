@@ -397,3 +397,9 @@ def test_energy_plot_has_no_legend_entry_without_a_curve(tmp_path, monkeypatch):
             assert len(line.get_xdata()) >= 2 or line.get_marker() not in ("None", "", None)
     plot_history(tmp_path / "plain.png", history)               # no stage names: no legend
     assert figs[1].axes[0].get_legend() is None
+
+
+def test_gradcheck_shear(rng):
+    x = _x(rng)
+    for border in ("constant", "reflect", "circular"):
+        assert gradcheck(lambda a, b: pg.shear(x, a, b, border=border), (_p(0.13, -0.21), _p(0.07, 0.3)))

@@ -24,6 +24,7 @@ from torch.utils._pytree import tree_flatten, tree_unflatten
 
 from .._errors import bad_value
 from .._interop import to_batch
+from ._rng import Rng
 
 
 def _tv_kind(obj: Any) -> str | None:
@@ -36,21 +37,6 @@ def _tv_kind(obj: Any) -> str | None:
 
 def is_structure(x: Any) -> bool:
     return isinstance(x, (tuple, list, dict))
-
-
-def rewrap(out: Any, like: Any) -> Any:
-    """Give ``out`` the tv_tensor / fastai tensor subclass of ``like`` (if any)."""
-    if isinstance(like, torch.Tensor) and type(like) is not torch.Tensor and isinstance(out, torch.Tensor):
-        if _tv_kind(like) is not None:
-            from torchvision import tv_tensors  # only reached when torchvision is already in use
-
-            return tv_tensors.wrap(out.as_subclass(torch.Tensor), like=like)
-        return out.as_subclass(type(like))
-    return out
-
-
-def _plain(x: Any) -> Any:
-    return x.as_subclass(torch.Tensor) if isinstance(x, torch.Tensor) and type(x) is not torch.Tensor else x
 
 
 def _is_pil(x: Any) -> bool:
@@ -127,9 +113,7 @@ def run_images(t, leaf: Any, generator, seed, params, name: str):
     return batch.restore(t.replay(x4, params.subset(frames))), params
 
 
-def _rng(t, B: int, generator, seed):
-    from ._rng import Rng
-
+def _rng(t, B: int, generator, seed) -> Rng:
     return Rng(B, generator, seed, t.type_name)
 
 
