@@ -29,7 +29,7 @@ def _ramp_oracle(H, W, angle, strength, offset):
 def test_linear_gradient_negative_strength_follows_documented_ramp(rng):
     y = pg.linear_gradient(np.zeros((1, 5)), alpha=1, angle=0, strength=-0.4, offset=0.2,
                            mode="add", clamp=False)
-    np.testing.assert_allclose(y[0], [0.2, 0.1, 0.0, -0.1, -0.2], atol=1e-12)
+    np.testing.assert_allclose(y[0], [0.2, 0.1, 0.0, -0.1, -0.2], rtol=0, atol=1e-12)
     for _ in range(5):
         H, W = rng.integers(2, 9, 2)
         angle = float(rng.uniform(-math.pi, math.pi))
@@ -37,15 +37,15 @@ def test_linear_gradient_negative_strength_follows_documented_ramp(rng):
         offset = float(rng.uniform(-0.5, 0.5))
         got = pg.linear_gradient(np.zeros((H, W)), alpha=1.0, angle=angle, strength=strength,
                                  offset=offset, mode="add", clamp=False)
-        np.testing.assert_allclose(got, _ramp_oracle(H, W, angle, strength, offset), atol=1e-12)
+        np.testing.assert_allclose(got, _ramp_oracle(H, W, angle, strength, offset), rtol=0, atol=1e-12)
 
 
 def test_random_gradient_negative_strength_range_keeps_ramp_direction():
     t = A.RandomGradient(angle=(0.0, 0.0), strength=(-0.5, -0.5), alpha=(1.0, 1.0), mode="add",
                          offset=(0.1, 0.1), clamp=False)
     y = t(torch.zeros(2, 1, 3, 6, dtype=torch.float64), seed=0)
-    np.testing.assert_allclose(y[:, 0, :, 0].numpy(), 0.1, atol=1e-12)      # offset on the left
-    np.testing.assert_allclose(y[:, 0, :, -1].numpy(), -0.4, atol=1e-12)    # offset + strength
+    np.testing.assert_allclose(y[:, 0, :, 0].numpy(), 0.1, rtol=0, atol=1e-12)      # offset on the left
+    np.testing.assert_allclose(y[:, 0, :, -1].numpy(), -0.4, rtol=0, atol=1e-12)    # offset + strength
 
 
 # ----------------------------------------------------------------------------- bug 4
@@ -116,11 +116,11 @@ def test_radius_matches_scipy_gaussian_filter_radius(rng):
     x = rng.random((17, 21))
     for sigma, r in [(1.3, 2), (0.6, 5), (4.0, 3)]:
         ref = ndi.gaussian_filter(x, sigma, radius=r, mode="mirror")
-        np.testing.assert_allclose(pg.gaussian_blur(x, sigma, radius=r), ref, atol=1e-12)
+        np.testing.assert_allclose(pg.gaussian_blur(x, sigma, radius=r), ref, rtol=0, atol=1e-12)
         # per-sample sigmas and the rotated path honour the radius too
         xs = torch.from_numpy(np.stack([x, x]))[:, None]
-        got = pg.gaussian_blur(xs, torch.tensor([sigma, sigma]), radius=r)
-        np.testing.assert_allclose(got[1, 0].numpy(), ref, atol=1e-12)
+        got = pg.gaussian_blur(xs, torch.tensor([sigma, sigma], dtype=torch.float64), radius=r)
+        np.testing.assert_allclose(got[1, 0].numpy(), ref, rtol=0, atol=1e-12)
         got = pg.gaussian_blur(xs, (sigma, sigma + 0.5), angle=0.3, radius=(r, r + 1))
         assert got.shape == xs.shape
 
@@ -129,7 +129,7 @@ def test_kernel_size_wider_than_image_is_folded_exactly(rng):
     ndi = pytest.importorskip("scipy.ndimage")
     x = rng.random((4, 5))
     ref = ndi.gaussian_filter(x, 9.0, radius=40, mode="wrap")
-    np.testing.assert_allclose(pg.gaussian_blur(x, 9.0, kernel_size=81, border="circular"), ref, atol=1e-12)
+    np.testing.assert_allclose(pg.gaussian_blur(x, 9.0, kernel_size=81, border="circular"), ref, rtol=0, atol=1e-12)
 
 
 @pytest.mark.parametrize("kwargs, match", [
@@ -149,7 +149,7 @@ def test_motion_blur_radius_crops_and_renormalises(rng):
     k = motion_kernel2d(9.0, 0.5, 0.0, radius=3)
     cv2 = pytest.importorskip("cv2")
     ref = cv2.filter2D(x[0, 0].numpy(), -1, k.numpy(), borderType=cv2.BORDER_REFLECT_101)
-    np.testing.assert_allclose(pg.motion_blur(x, 9.0, 0.5, radius=3)[0, 0].numpy(), ref, atol=1e-12)
+    np.testing.assert_allclose(pg.motion_blur(x, 9.0, 0.5, radius=3)[0, 0].numpy(), ref, rtol=0, atol=1e-12)
     assert k.shape == (7, 7) and abs(float(k.sum()) - 1) < 1e-12
 
 
