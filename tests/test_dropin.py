@@ -219,6 +219,17 @@ def test_gradcheck_illumination_parameters(rng):
         assert gradcheck(lambda st, al: pg.gaussian_spot(x, al, strength=st, mode=mode, clamp=False), (_p(-0.5, 0.8), al))
 
 
+def test_gradcheck_gaussian_spot_center_sigma_offset(rng):
+    # the smooth field; the radial cone max(0, 1 - r) has kinks (r = 0, r = 1) where a finite
+    # difference is one-sided, so its center / radius are differentiable almost everywhere only
+    x = _x(rng)
+    c = torch.tensor([[0.3, 0.6], [0.5, 0.45]], dtype=torch.float64, requires_grad=True)
+    s = torch.tensor([[0.3, 0.2], [0.5, 0.45]], dtype=torch.float64, requires_grad=True)
+    assert gradcheck(lambda c, s, o: pg.gaussian_spot(x, 0.4, center=c, sigma=s, offset=o, clamp=False),
+                     (c, s, _p(0.1, -0.2)))
+    assert gradcheck(lambda o: pg.corner_gradient(x, 2, 0.4, offset=o, clamp=False), (_p(0.1, -0.2),))
+
+
 def test_gradient_reaches_parameters_through_clamp_and_float32(rng):
     x = torch.from_numpy(rng.random((1, 3, 16, 16)).astype(np.float32))
     s = torch.tensor(1.5, requires_grad=True)
