@@ -41,6 +41,12 @@ photometric parameter is per sample, otherwise all photometric parameters ``(B, 
 
 All coordinates (center, radius, sigma) are in unit-square units: fractions of the width for
 x / u and of the height for y / v.
+
+Differentiable parameters: any parameter given as a tensor that requires grad (``a``, ``b``,
+``alpha``, ``angle``, ``strength``, ``offset``, ``center``, ``radius``, ``sigma``) makes the
+output differentiable with respect to it; the op then runs on torch (never Triton). The
+radial cone ``max(0, 1 - r)`` has kinks at ``r = 0`` and ``r = 1`` where the derivative is
+one-sided; every other field is smooth. Empty batches and zero-size images give empty results.
 """
 from __future__ import annotations
 
@@ -288,9 +294,11 @@ def linear_gradient(x: ImageLike, a: Any = None, b: Any = None, alpha: Any = 0.1
     * ``angle``, ``strength`` (controlled range): ``g = offset + strength * t`` with
       ``t = (p - min p) / (max p - min p)`` in ``[0, 1]``, ``p = u cos(angle) + v sin(angle)``;
       ``g`` spans exactly ``[offset, offset + strength]`` (``offset + strength`` at the far
-      side in the direction ``angle``; 0 = left to right, pi/2 = top to bottom). It equals the
+      side in the direction ``angle``; 0 = left to right, pi/2 = top to bottom; a negative
+      ``strength`` makes a ramp that falls from ``offset``). It equals the
       ``(a, b)`` form with ``a = strength cos / (|cos| + |sin|)``, ``b = strength sin /
-      (|cos| + |sin|)``, offset shifted by ``-(min(0, a) + min(0, b))``; conversely any
+      (|cos| + |sin|)``, offset shifted by ``-strength (min(0, cos) + min(0, sin)) /
+      (|cos| + |sin|)``; conversely any
       ``(a, b) != 0`` is ``angle = atan2(b, a)``, ``strength = |a| + |b|``.
 
     Args:
