@@ -414,3 +414,18 @@ def test_gradcheck_shear(rng):
     x = _x(rng)
     for border in ("constant", "reflect", "circular"):
         assert gradcheck(lambda a, b: pg.shear(x, a, b, border=border), (_p(0.13, -0.21), _p(0.07, 0.3)))
+
+
+@pytest.mark.parametrize("border", ["reflect", "symmetric", "replicate", "circular", "constant"])
+def test_differentiable_path_folds_kernels_wider_than_the_image(rng, border):
+    x = _x(rng, (1, 1, 5, 6))
+    s = torch.tensor([[40.3, 25.7]], dtype=torch.float64, requires_grad=True)   # 4 s not an integer
+    y = pg.gaussian_blur(x, s, border=border)
+    torch.testing.assert_close(y.detach(), pg.gaussian_blur(x, s.detach(), border=border), rtol=0, atol=1e-12)
+    assert gradcheck(lambda s: pg.gaussian_blur(x, s, border=border), (s,))
+    a = _p(0.4)
+    torch.testing.assert_close(pg.gaussian_blur(x, s, angle=a, border=border).detach(),
+                               pg.gaussian_blur(x, s.detach(), angle=0.4, border=border), rtol=0, atol=1e-12)
+    L = _p(23.5)
+    torch.testing.assert_close(pg.motion_blur(x, L, 0.3, border=border).detach(),
+                               pg.motion_blur(x, 23.5, 0.3, border=border), rtol=0, atol=1e-12)

@@ -322,6 +322,21 @@ def _rotated_rows(sy: torch.Tensor, sx: torch.Tensor, a: torch.Tensor, ry: list[
     return k / k.sum(dim=(1, 2), keepdim=True)
 
 
+def _fold_graph(k: torch.Tensor, n: int, border: str, dim: int) -> torch.Tensor:
+    """Fold the centred taps of ``k`` along ``dim`` onto the border period of an axis of
+    length ``n`` (as :mod:`pixelgrad.kernels.fold`, out of place, so the graph is kept) when
+    the kernel is much wider than the axis; otherwise ``k`` itself."""
+    R = k.shape[dim] // 2
+    if not _fold.needs_fold(R, n, border):
+        return k
+    Rf = _fold.fold_radius(n, border)
+    q = _fold.canonical_offset(torch.arange(-R, R + 1), n, border)
+    keep = (q.abs() <= Rf).nonzero().flatten()
+    shape = list(k.shape)
+    shape[dim] = 2 * Rf + 1
+    return k.new_zeros(shape).index_add(dim, q[keep] + Rf, k.index_select(dim, keep))
+
+
 def _grad_method(method: str, H: int, W: int, Kh: int, Kw: int, separable: bool, device) -> str:
     """The algorithm of the differentiable path: ``fft`` when asked for or cheapest by the cost
     model, else ``direct`` (the banded matrix is built in place, without a graph)."""
@@ -346,14 +361,15 @@ def _gaussian_autograd(x: torch.Tensor, sig: torch.Tensor, ang: torch.Tensor | N
         ang_d = None
         ry = [rad[0] if rad else _g.gaussian_radius(float(sd[b, 0]), truncate) for b in range(B)]
         rx = [rad[1] if rad else _g.gaussian_radius(float(sd[b, 1]), truncate) for b in range(B)]
-        ky = _gauss_rows(sig[:, 0], ry).to(x.device, cdt)
-        kx = _gauss_rows(sig[:, 1], rx).to(x.device, cdt)
+        ky = _fold_graph(_gauss_rows(sig[:, 0], ry), H, border, 1).to(x.device, cdt)
+        kx = _fold_graph(_gauss_rows(sig[:, 1], rx), W, border, 1).to(x.device, cdt)
         m = _grad_method(method, H, W, ky.shape[1], kx.shape[1], True, x.device)
         return from_compute(_tb.separable(x.to(cdt), ky, kx, border, m), x.dtype)
     ang_d = ang.detach()
     radii = [rad if rad else _g.rotated_radius(float(sd[b, 0]), float(sd[b, 1]), float(ang_d[b]), truncate)
              for b in range(B)]
     k = _rotated_rows(sig[:, 0], sig[:, 1], ang, [r[0] for r in radii], [r[1] for r in radii])
+    k = _fold_graph(_fold_graph(k, H, border, 1), W, border, 2)
     m = _grad_method(method, H, W, k.shape[1], k.shape[2], False, x.device)
     return from_compute(_tb.correlate2d(x.to(cdt), k.to(x.device, cdt), border, m), x.dtype)
 
@@ -488,6 +504,7 @@ def motion_blur(x: ImageLike, length: Any, angle: Any, *, direction: Any = 0.0,
     if grad:
         xb = batch.data
         k = motion_kernel2d(L, a, d, radius=radius)          # (B, K, K), carries the graph
+        k = _fold_graph(_fold_graph(k, xb.shape[-2], border, 1), xb.shape[-1], border, 2)
         cdt = compute_dtype(xb.dtype)
         K = k.shape[-1]
         m = _grad_method(method, *xb.shape[-2:], K, K, False, xb.device)
