@@ -16,24 +16,20 @@ import torch
 
 from .. import borders as _borders
 from .._dtypes import compute_dtype, from_compute
-from .._errors import bad_value
+from .._errors import bad_value, check_choice
 from .._interop import Batch, ImageLike, to_batch
 from ..backends import opencv_backend as _cv
 from ..backends import torch_backend as _tb
 from ..kernels import fold as _fold
 from ..kernels import gaussian as _g
 from ..kernels.stack import stack_centered_1d, stack_centered_2d
-from ..kernels.motion import motion_kernel2d, motion_radius
+from ..kernels import motion as _motion
+from ..kernels.motion import (motion_kernel2d, motion_kernel_for_image, motion_kernel_size,
+                              motion_radius)
 from . import _dispatch
 from ._params import is_uniform, per_sample, positive_number, tracks_grad
 
 _ANGLE_EPS = 1e-12
-
-
-def _check_choice(value: Any, choices: tuple, fn: str, arg: str) -> str:
-    if not isinstance(value, str) or value not in choices:
-        bad_value(fn, arg, "one of " + ", ".join(repr(c) for c in choices), value)
-    return value
 
 
 # ------------------------------------------------------------------------- shared executor
@@ -205,10 +201,10 @@ def gaussian_blur(x: ImageLike, sigma: Any, *, truncate: float = 4.0, kernel_siz
     """
     fn = "gaussian_blur"
     batch = to_batch(x, fn, allow_empty=True)
-    border = _borders.check_border(border, fn)
+    border = check_choice(border, _borders.BORDERS, fn, "border")
     truncate = positive_number(truncate, fn, "truncate")
-    method = _check_choice(method, _dispatch.METHODS, fn, "method")
-    backend = _check_choice(backend, _dispatch.BACKENDS, fn, "backend")
+    method = check_choice(method, _dispatch.METHODS, fn, "method")
+    backend = check_choice(backend, _dispatch.BACKENDS, fn, "backend")
     rad = kernel_radius(kernel_size, radius, fn)
     B = batch.batch_size
     fast = _scalar_pair(sigma) if rad is None and not batch.empty else None
@@ -293,7 +289,15 @@ def _rotated_kernel(sy: float, sx: float, a: float, truncate: float,
                     rad: tuple[int, int] | None) -> torch.Tensor:
     if rad is None:
         return _g.kernel2d_for_filtering(sy, sx, a, truncate)
+    _check_kernel_weights((2 * rad[0] + 1) * (2 * rad[1] + 1), "kernel_size / radius")
     return _g._kernel2d_private(sy, sx, a, truncate, rad[0], rad[1], torch.float64, "cpu")
+
+
+def _check_kernel_weights(n: int, arg: str) -> None:
+    """Refuse a kernel that would be built with more than ``MAX_KERNEL2D`` weights."""
+    if n > _g.MAX_KERNEL2D:
+        bad_value("gaussian_blur", arg, f"small enough for a kernel of at most {_g.MAX_KERNEL2D:,} "
+                  f"weights (rotated or differentiable kernels are built whole)", f"{n:,} weights")
 
 
 def _gauss_rows(s: torch.Tensor, radii: list[int]) -> torch.Tensor:
@@ -361,6 +365,7 @@ def _gaussian_autograd(x: torch.Tensor, sig: torch.Tensor, ang: torch.Tensor | N
         ang_d = None
         ry = [rad[0] if rad else _g.gaussian_radius(float(sd[b, 0]), truncate) for b in range(B)]
         rx = [rad[1] if rad else _g.gaussian_radius(float(sd[b, 1]), truncate) for b in range(B)]
+        _check_kernel_weights(B * (2 * max(ry + rx) + 1), "sigma")
         ky = _fold_graph(_gauss_rows(sig[:, 0], ry), H, border, 1).to(x.device, cdt)
         kx = _fold_graph(_gauss_rows(sig[:, 1], rx), W, border, 1).to(x.device, cdt)
         m = _grad_method(method, H, W, ky.shape[1], kx.shape[1], True, x.device)
@@ -368,6 +373,8 @@ def _gaussian_autograd(x: torch.Tensor, sig: torch.Tensor, ang: torch.Tensor | N
     ang_d = ang.detach()
     radii = [rad if rad else _g.rotated_radius(float(sd[b, 0]), float(sd[b, 1]), float(ang_d[b]), truncate)
              for b in range(B)]
+    _check_kernel_weights(B * (2 * max(r[0] for r in radii) + 1) * (2 * max(r[1] for r in radii) + 1),
+                          "sigma")
     k = _rotated_rows(sig[:, 0], sig[:, 1], ang, [r[0] for r in radii], [r[1] for r in radii])
     k = _fold_graph(_fold_graph(k, H, border, 1), W, border, 2)
     m = _grad_method(method, H, W, k.shape[1], k.shape[2], False, x.device)
@@ -414,9 +421,9 @@ def box_blur(x: ImageLike, size: Any, *, border: str = "reflect", method: str = 
     """
     fn = "box_blur"
     batch = to_batch(x, fn, allow_empty=True)
-    border = _borders.check_border(border, fn)
-    method = _check_choice(method, _dispatch.METHODS, fn, "method")
-    backend = _check_choice(backend, _dispatch.BACKENDS, fn, "backend")
+    border = check_choice(border, _borders.BORDERS, fn, "border")
+    method = check_choice(method, _dispatch.METHODS, fn, "method")
+    backend = check_choice(backend, _dispatch.BACKENDS, fn, "backend")
     B = batch.batch_size
     size_t = per_sample(size, B, fn, "size", pair=True, low=1.0)
     if not bool(((size_t.remainder(2) == 1)).all()):
@@ -481,9 +488,9 @@ def motion_blur(x: ImageLike, length: Any, angle: Any, *, direction: Any = 0.0,
     """
     fn = "motion_blur"
     batch = to_batch(x, fn, allow_empty=True)
-    border = _borders.check_border(border, fn)
-    method = _check_choice(method, _dispatch.METHODS, fn, "method")
-    backend = _check_choice(backend, _dispatch.BACKENDS, fn, "backend")
+    border = check_choice(border, _borders.BORDERS, fn, "border")
+    method = check_choice(method, _dispatch.METHODS, fn, "method")
+    backend = check_choice(backend, _dispatch.BACKENDS, fn, "backend")
     if radius is not None and (isinstance(radius, bool) or not isinstance(radius, (int, np.integer))
                                or radius < 0):
         bad_value(fn, "radius", "an int >= 0 (or None)", radius)
@@ -501,26 +508,46 @@ def motion_blur(x: ImageLike, length: Any, angle: Any, *, direction: Any = 0.0,
             return batch.restore(out)
     elif backend == "triton" and not grad:
         bad_value(fn, "backend", "'auto', 'torch' or 'opencv' with radius=", backend)
+    H, W = batch.data.shape[-2:]
     if grad:
+        side = 2 * (motion_radius(float(L.detach().max())) if radius is None else int(radius)) + 1
+        if B * side * side > _motion.DENSE_LIMIT:
+            bad_value(fn, "length", f"short enough for a differentiable kernel (built dense: at most "
+                      f"{_motion.DENSE_LIMIT:,} weights for the batch, here {B} x {side}^2)", length)
         xb = batch.data
         k = motion_kernel2d(L, a, d, radius=radius)          # (B, K, K), carries the graph
-        k = _fold_graph(_fold_graph(k, xb.shape[-2], border, 1), xb.shape[-1], border, 2)
+        k = _fold_graph(_fold_graph(k, H, border, 1), W, border, 2)
         cdt = compute_dtype(xb.dtype)
-        K = k.shape[-1]
-        m = _grad_method(method, *xb.shape[-2:], K, K, False, xb.device)
+        m = _grad_method(method, H, W, k.shape[-2], k.shape[-1], False, xb.device)
         return batch.restore(from_compute(_tb.correlate2d(xb.to(cdt), k.to(xb.device, cdt), border, m),
                                           xb.dtype))
-    r_of = (lambda Lb: motion_radius(Lb)) if radius is None else (lambda Lb: min(radius, motion_radius(Lb)))
-    if is_uniform(L) and is_uniform(a) and is_uniform(d):
-        ks = [motion_kernel2d(float(L[0]), float(a[0]), float(d[0]), radius=r_of(float(L[0])))]
+    uniform = is_uniform(L) and is_uniform(a) and is_uniform(d)
+    if radius is not None:
+        # a kernel cropped to radius has at most (2 radius + 1)^2 weights: built dense
+        def r_of(Lb: float) -> int:
+            return min(int(radius), motion_radius(Lb))
+
+        if uniform:
+            ks = [motion_kernel2d(float(L[0]), float(a[0]), float(d[0]), radius=r_of(float(L[0])))]
+        else:
+            kb = motion_kernel2d(L, a, d, radius=r_of(float(L.max())))
+            R = kb.shape[-1] // 2
+            ks = [kb[b, R - r:R + r + 1, R - r:R + r + 1] for b, r in
+                  ((b, r_of(float(L[b]))) for b in range(B))]
+        ks = [_fold.folded_kernel2d(k, H, W, border) for k in ks]
+    elif uniform:
+        ks = [motion_kernel_for_image(float(L[0]), float(a[0]), float(d[0]), H, W, border)]
+    elif B * motion_kernel_size(float(L.max())) ** 2 > _motion.DENSE_LIMIT:
+        # long lines: each kernel built sparsely and folded (bounded memory)
+        ks = [motion_kernel_for_image(float(L[b]), float(a[b]), float(d[b]), H, W, border)
+              for b in range(B)]
     else:
-        kb = motion_kernel2d(L, a, d, radius=None if radius is None else r_of(float(L.max())))
+        kb = motion_kernel2d(L, a, d)
         R = kb.shape[-1] // 2
         # each sample keeps its own kernel size, so its result does not depend on the batch
         ks = [kb[b, R - r:R + r + 1, R - r:R + r + 1] for b, r in
-              ((b, r_of(float(L[b]))) for b in range(B))]
-    H, W = batch.data.shape[-2:]
-    ks = [_fold.folded_kernel2d(k, H, W, border) for k in ks]
+              ((b, motion_radius(float(L[b]))) for b in range(B))]
+        ks = [_fold.folded_kernel2d(k, H, W, border) for k in ks]
     if method == "separable":
         method = "direct"
     return batch.restore(_run_2d(fn, batch, ks, border, method, backend))
