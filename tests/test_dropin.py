@@ -429,3 +429,15 @@ def test_differentiable_path_folds_kernels_wider_than_the_image(rng, border):
     L = _p(23.5)
     torch.testing.assert_close(pg.motion_blur(x, L, 0.3, border=border).detach(),
                                pg.motion_blur(x, 23.5, 0.3, border=border), rtol=0, atol=1e-12)
+
+
+def test_differentiable_and_explicit_size_kernels_stay_bounded():
+    x = torch.rand(1, 1, 8, 8, dtype=torch.float64)
+    with pytest.raises(ValueError, match="gaussian_blur: argument `sigma` must be small enough"):
+        pg.gaussian_blur(x, torch.tensor(1e7, dtype=torch.float64, requires_grad=True))
+    with pytest.raises(ValueError, match="argument `kernel_size / radius` must be small enough"):
+        pg.gaussian_blur(x, (1.0, 2.0), angle=0.3, radius=5000)
+    with pytest.raises(ValueError, match="motion_blur: argument `length` must be short enough"):
+        pg.motion_blur(x, torch.tensor(1e5, dtype=torch.float64, requires_grad=True), 0.3)
+    y = pg.motion_blur(x, 1e5, 0.3, radius=3)                  # cropped: small whatever the length
+    assert y.shape == x.shape
