@@ -15,6 +15,8 @@ NUMPYDOC_MODULES = [
     "pixelgrad.borders",
     "pixelgrad.kernels.box",
     "pixelgrad.kernels.banded",
+    "pixelgrad.kernels.gaussian",
+    "pixelgrad.kernels.motion",
     "pixelgrad.viz.grid",
     "pixelgrad.viz.animate",
     "pixelgrad.viz.catalog",
