@@ -17,6 +17,7 @@ NUMPYDOC_MODULES = [
     "pixelgrad.kernels.banded",
     "pixelgrad.kernels.gaussian",
     "pixelgrad.kernels.motion",
+    "pixelgrad.io.images",
     "pixelgrad.viz.grid",
     "pixelgrad.viz.animate",
     "pixelgrad.viz.catalog",
