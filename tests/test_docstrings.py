@@ -17,6 +17,8 @@ NUMPYDOC_MODULES = [
     "pixelgrad.kernels.banded",
     "pixelgrad.kernels.gaussian",
     "pixelgrad.kernels.motion",
+    "pixelgrad.kernels.fold",
+    "pixelgrad.kernels.stack",
     "pixelgrad.io.images",
     "pixelgrad.viz.grid",
     "pixelgrad.viz.animate",
