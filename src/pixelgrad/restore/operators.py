@@ -39,7 +39,7 @@ from typing import Any, Optional, Tuple
 import torch
 
 from .. import borders as _borders
-from .._errors import bad_type, bad_value
+from .._errors import bad_type, bad_value, check_choice
 
 __all__ = ["LinearOperator", "Identity", "Mask", "Blur", "Downsample", "Composition"]
 
@@ -215,7 +215,7 @@ class Blur(LinearOperator):
                  if v is not None]
         if len(given) != 1:
             bad_value(fn, "kernel", "exactly one of kernel=, sigma=, box=, motion=", given or None)
-        self.border = _borders.check_border(border, fn)
+        self.border = check_choice(border, _borders.BORDERS, fn, "border")
         self.kind = given[0]
         self.sigma, self.angle, self.box, self.motion, self.truncate = sigma, angle, box, motion, truncate
         self.kernel: Optional[torch.Tensor] = None
