@@ -11,8 +11,6 @@ import pixelgrad as pg
 from pixelgrad.io import read_image
 from pixelgrad.viz import catalog
 
-# restore functions that measure images instead of changing them: no picture to draw
-NOT_IMAGE_OPS = {"psnr", "ssim"}
 
 
 def test_every_functional_op_has_an_entry():
@@ -21,7 +19,7 @@ def test_every_functional_op_has_an_entry():
 
 def test_every_restoration_op_has_an_entry():
     ops = {n for n in pg.restore.__all__
-           if inspect.isfunction(getattr(pg.restore, n)) and n not in NOT_IMAGE_OPS}
+           if inspect.isfunction(getattr(pg.restore, n)) and n not in catalog.NOT_IMAGE_OPS}
     assert ops <= set(catalog.RESTORATION), f"no gallery entry for {sorted(ops - set(catalog.RESTORATION))}"
 
 
