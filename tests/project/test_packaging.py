@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from _layout import ROOT, all_modules, public_modules
+from tests._layout import ROOT, all_modules, public_modules
 
 VERSION_FILE = ROOT / "pyproject.toml"
 DATA_FILES = ("pixelgrad/py.typed", "pixelgrad/data/astronaut.png", "pixelgrad/data/example_pipeline.yaml")

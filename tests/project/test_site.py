@@ -6,7 +6,7 @@ import re
 
 import yaml
 
-from _layout import ROOT, public_modules
+from tests._layout import ROOT, public_modules
 
 DOCS = ROOT / "docs"
 
@@ -43,7 +43,7 @@ def test_every_public_module_is_in_the_api_reference():
 
 
 def test_api_reference_names_only_existing_modules():
-    from _layout import all_modules
+    from tests._layout import all_modules
 
     unknown = sorted(_documented_modules() - set(all_modules()))
     assert not unknown, f"docs/api/ documents modules that do not exist: {unknown}"
