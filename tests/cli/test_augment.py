@@ -16,6 +16,7 @@ from pixelgrad.io.dataset import collect_inputs, derive_seed, plan_outputs
 from pixelgrad.io.images import read_image, write_image
 from pixelgrad.io.jobs import run_local
 from pixelgrad.io.manifest import read_manifest
+from tests._hostile import _cfg, _img, _make_out_file, _one_error_line
 
 RNG = np.random.default_rng(1234)
 
@@ -276,3 +277,67 @@ def test_example_config_is_commented_and_loads(tmp_path: Path, capsys):
     for name in ("RandomGradient", "OneOf", "RandomGaussianBlur", "RandomMotionBlur", "RandomShear"):
         assert name in names
     assert A.from_dict(t.to_dict()).to_dict() == t.to_dict()
+
+
+# ----------------------------------------------------------------------------- small things
+def test_corrupt_file_message_printed_once_even_with_quiet(tmp_path, capsys):
+    from PIL import Image
+
+    from pixelgrad.cli.main import main
+
+    src = tmp_path / "in"
+    src.mkdir()
+    Image.fromarray(np.zeros((8, 9, 3), np.uint8)).save(src / "ok.png")
+    (src / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\nnot a png")
+    cfg = tmp_path / "p.yaml"
+    A.save(A.RandomGaussianBlur(sigma=1.0), cfg)
+    for quiet in (["-q"], []):
+        out = tmp_path / ("out" + "".join(quiet))
+        code = main(["augment", str(src), str(out), "-c", str(cfg), "--workers", "1", *quiet])
+        err = capsys.readouterr().err
+        assert code == 1
+        assert err.count(f"failed: {src / 'broken.png'}:") == 1, err
+
+
+def test_float_tiff_keeps_its_range_through_an_illumination_pipeline(tmp_path, rng):
+    img = rng.uniform(-498, 498, (24, 20, 3)).astype(np.float32)
+    write_image(tmp_path / "in" / "f.tif", img)
+    cfg = tmp_path / "p.yaml"
+    A.save(A.Compose([A.RandomGradient(p=1.0, alpha=(0.05, 0.1)), A.RandomGaussianBlur(p=1.0, sigma=0.7)]), cfg)
+    assert main(["augment", str(tmp_path / "in"), str(tmp_path / "out"), "-c", str(cfg), "-q"]) == 0
+    out = read_image(tmp_path / "out" / "f.tif")
+    assert out.dtype == np.float32 and out.shape == img.shape
+    assert out.min() < -250 and out.max() > 250
+
+
+@pytest.mark.parametrize("case", ["malformed_yaml", "python_tag", "out_is_file", "copies_huge",
+                                  "config_too_deep"])
+def test_augment_usage_errors_are_one_line_exit_2(tmp_path, rng, capsys, case):
+    src = tmp_path / "in"
+    write_image(src / "a.png", _img(rng))
+    cfg = _cfg(tmp_path)
+    out = tmp_path / "out"
+    extra: list[str] = []
+    needle = None
+    if case == "malformed_yaml":
+        cfg = tmp_path / "bad.yaml"
+        cfg.write_text("type: Compose\ntransforms: [\n  - {type: RandomGaussianBlur\n")
+        needle = str(cfg)
+    elif case == "python_tag":
+        cfg = tmp_path / "evil.yaml"
+        marker = tmp_path / "pwned"
+        cfg.write_text(f"!!python/object/apply:os.system ['touch {marker}']\n")
+        needle = str(cfg)
+    elif case == "out_is_file":
+        out = _make_out_file(tmp_path)
+        needle = str(out)
+    elif case == "copies_huge":
+        extra = ["--copies", "1000000000"]
+        needle = "--copies"
+    elif case == "config_too_deep":
+        cfg = tmp_path / "deep.yaml"
+        cfg.write_text("[" * 3000 + "]" * 3000)
+        needle = str(cfg)
+    assert main(["augment", str(src), str(out), "-c", str(cfg), "-q", *extra]) == 2
+    _one_error_line(capsys, needle)
+    assert not (tmp_path / "pwned").exists()

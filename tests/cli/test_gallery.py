@@ -17,6 +17,7 @@ from scipy import ndimage
 import pixelgrad.augment as A
 from pixelgrad.cli.main import main
 from pixelgrad.io.images import write_image
+from tests._hostile import _cfg, _img, _one_error_line
 
 DRAWS = 3
 INPUTS = 2
@@ -156,3 +157,35 @@ def test_unreadable_input_is_reported_and_the_page_still_written(tmp_path: Path,
     page.feed(out.read_text())
     assert len(page.imgs) == 2 * 1 * 3  # whole pipeline + the blur itself, one input, 1 + 2 draws
     assert main(["gallery", str(lst), "-c", str(cfg), "-o", str(out), "--draws", "0"]) == 2
+
+
+def test_gallery_previews_float_images_in_their_own_range(rng):
+    from pixelgrad.cli.gallery import thumbnail_uri, to_uint8_preview
+
+    img = rng.uniform(-498, 498, (16, 16, 3)).astype(np.float32)
+    prev = to_uint8_preview(img)
+    assert prev.dtype == np.uint8 and len(np.unique(prev)) > 50     # not clipped to 0 / 255
+    order = np.argsort(img, axis=None)
+    assert np.all(np.diff(prev.reshape(-1)[order].astype(int)) >= 0)  # monotone in the value
+    unit = rng.random((4, 4)).astype(np.float32)
+    assert np.array_equal(to_uint8_preview(unit), np.rint(unit * 255).astype(np.uint8))
+    assert thumbnail_uri(img, 8).startswith("data:image/png;base64,")
+
+
+def test_gallery_refuses_a_folder_as_output_and_fails_when_every_draw_fails(tmp_path, rng, capsys,
+                                                                           monkeypatch):
+    write_image(tmp_path / "in" / "a.png", _img(rng))
+    cfg = _cfg(tmp_path)
+    (tmp_path / "g").mkdir()
+    assert main(["gallery", str(tmp_path / "in"), "-c", str(cfg), "-o", str(tmp_path / "g")]) == 2
+    _one_error_line(capsys, str(tmp_path / "g"))
+    from pixelgrad.io import batch_apply
+
+    def broken(*a, **k):
+        raise RuntimeError("every draw fails")
+
+    monkeypatch.setattr(batch_apply, "_run", broken)
+    out = tmp_path / "g.html"
+    assert main(["gallery", str(tmp_path / "in"), "-c", str(cfg), "-o", str(out), "--draws", "2"]) == 1
+    assert "every one" in capsys.readouterr().err
+    assert not out.exists()

@@ -6,9 +6,11 @@ import math
 import numpy as np
 import pytest
 import torch
+from torch.autograd import gradcheck
 
 import pixelgrad as pg
-from pixelgrad.functional import _dispatch
+from pixelgrad.functional import illumination as I
+from tests.functional._grad import _p, _x
 
 
 def seed_make_random_gradient(image_shape, rng):
@@ -191,35 +193,113 @@ def test_clamp_must_be_bool():
         pg.linear_gradient(torch.rand(1, 1, 4, 4), 1.0, 1.0, 0.1, clamp="yes")
 
 
-@pytest.mark.parametrize("op, call, keys", [
-    ("linear_gradient", lambda x: pg.linear_gradient(x, torch.rand(4), 0.5, 0.1), {"a", "b", "alpha", "offset"}),
-    ("linear_gradient", lambda x: pg.linear_gradient(x, alpha=0.1, angle=1.0, strength=torch.rand(4, 3)),
-     {"a", "b", "alpha", "offset"}),
-    ("corner_gradient", lambda x: pg.corner_gradient(x, torch.tensor([0, 1, 2, 3])), {"corner", "strength", "alpha", "offset"}),
-    ("radial_gradient", lambda x: pg.radial_gradient(x), {"center", "radius", "strength", "alpha", "offset"}),
-    ("gaussian_spot", lambda x: pg.gaussian_spot(x), {"center", "sigma", "strength", "alpha", "offset"}),
-])
-def test_triton_hook_contract(monkeypatch, op, call, keys):
-    """Each op offers itself to the Triton backend first, with the documented names / shapes,
-    and falls back to torch when the hook declines."""
-    seen = []
+@pytest.mark.parametrize("dtype", [torch.uint8, torch.float32, torch.float16])
+@pytest.mark.parametrize("mode", ["blend", "add", "multiply"])
+def test_blockwise_cpu_mixer_equals_the_batched_path_bit_for_bit(monkeypatch, dtype, mode):
+    B, C, H, W = 7, 3, 11, 13
+    g = torch.Generator().manual_seed(5)
+    x = torch.rand(B, C, H, W, generator=g)
+    x = (x * 255).round().to(dtype) if dtype == torch.uint8 else x.to(dtype)
+    cdt = torch.float32
+    field = (torch.rand(B, 1, H, W, generator=g) - 0.5).to(cdt) * 0.4
+    alpha = torch.rand(B, dtype=torch.float64, generator=g) * 0.5
+    # a field that requires grad takes the batched, out-of-place (autograd) path
+    ref = I._mix(x, field.clone().requires_grad_(True), alpha, mode, True).detach()
+    for block in (1, H * W * C * 2, 1 << 18):        # one sample, two samples, whole batch
+        monkeypatch.setattr(I, "_BLOCK_ELEMS", block)
+        for xin in (x, x.contiguous(memory_format=torch.channels_last)):
+            got = I._mix(xin, field, alpha, mode, True)
+            assert got.dtype == x.dtype
+            assert torch.equal(got, ref), (block, xin.is_contiguous())
+            if xin is not x:
+                assert got.is_contiguous(memory_format=torch.channels_last)
 
-    def fake(name, x, backend, **params):
-        seen.append((name, x.shape, backend, params))
-        return None
 
-    monkeypatch.setattr(_dispatch, "try_triton", fake)
-    x = torch.rand(4, 3, 6, 7)
-    y = call(x)
-    assert y.shape == x.shape
-    (name, shape, backend, params), = seen
-    assert name == op and shape == x.shape and backend == "auto"
-    assert set(params) == keys | {"mode", "clamp"}
-    photometric = [params[k] for k in ("alpha", "offset", "strength", "a", "b") if k in params]
-    assert all(t.dtype == torch.float64 and t.device.type == "cpu" for t in photometric)
-    assert len({t.shape for t in photometric}) == 1 and photometric[0].shape in ((4,), (4, 3))
-    for k in ("center", "radius", "sigma"):
-        if k in params:
-            assert params[k].shape == (4, 2) and params[k].dtype == torch.float64
-    if "corner" in params:
-        assert params["corner"].shape == (4,)
+# ----------------------------------------------------------------------------- negative strength
+def _ramp_oracle(H, W, angle, strength, offset):
+    """g = offset + strength * t, t = (p - min p) / (max p - min p), p = u cos + v sin."""
+    u = np.linspace(0, 1, W)[None, :] if W > 1 else np.zeros((1, 1))
+    v = np.linspace(0, 1, H)[:, None] if H > 1 else np.zeros((1, 1))
+    p = u * math.cos(angle) + v * math.sin(angle)
+    lo = min(0, math.cos(angle)) + min(0, math.sin(angle))
+    t = (p - lo) / (abs(math.cos(angle)) + abs(math.sin(angle)))
+    return offset + strength * t
+
+
+def test_linear_gradient_negative_strength_follows_documented_ramp(rng):
+    y = pg.linear_gradient(np.zeros((1, 5)), alpha=1, angle=0, strength=-0.4, offset=0.2,
+                           mode="add", clamp=False)
+    np.testing.assert_allclose(y[0], [0.2, 0.1, 0.0, -0.1, -0.2], rtol=0, atol=1e-12)
+    for _ in range(5):
+        H, W = rng.integers(2, 9, 2)
+        angle = float(rng.uniform(-math.pi, math.pi))
+        strength = float(rng.uniform(-1, 1))
+        offset = float(rng.uniform(-0.5, 0.5))
+        got = pg.linear_gradient(np.zeros((H, W)), alpha=1.0, angle=angle, strength=strength,
+                                 offset=offset, mode="add", clamp=False)
+        np.testing.assert_allclose(got, _ramp_oracle(H, W, angle, strength, offset), rtol=0, atol=1e-12)
+
+
+def test_gradcheck_illumination_parameters(rng):
+    x = _x(rng)
+    al = _p(0.3, 0.6)
+    assert gradcheck(lambda a, b, al: pg.linear_gradient(x, a, b, al, clamp=False), (_p(0.3, -0.5), _p(0.2, 0.7), al))
+    assert gradcheck(lambda th, st, al, off: pg.linear_gradient(x, angle=th, strength=st, alpha=al, offset=off,
+                                                                mode="add", clamp=False),
+                     (_p(0.4, 2.0), _p(-0.4, 0.7), al, _p(0.1, -0.2)))
+    per_channel = torch.tensor([[0.3, -0.2], [0.5, 0.1]], dtype=torch.float64, requires_grad=True)
+    assert gradcheck(lambda a: pg.linear_gradient(x, a, 0.2, 0.4, mode="multiply", clamp=False), (per_channel,))
+    for mode in ("blend", "add", "multiply"):
+        assert gradcheck(lambda st, al: pg.corner_gradient(x, 1, al, strength=st, mode=mode, clamp=False), (_p(-0.5, 0.8), al))
+        assert gradcheck(lambda st, al: pg.radial_gradient(x, al, strength=st, mode=mode, clamp=False), (_p(-0.5, 0.8), al))
+        assert gradcheck(lambda st, al: pg.gaussian_spot(x, al, strength=st, mode=mode, clamp=False), (_p(-0.5, 0.8), al))
+
+
+def test_gradcheck_gaussian_spot_center_sigma_offset(rng):
+    # the smooth field; the radial cone max(0, 1 - r) has kinks (r = 0, r = 1) where a finite
+    # difference is one-sided, so its center / radius are differentiable almost everywhere only
+    x = _x(rng)
+    c = torch.tensor([[0.3, 0.6], [0.5, 0.45]], dtype=torch.float64, requires_grad=True)
+    s = torch.tensor([[0.3, 0.2], [0.5, 0.45]], dtype=torch.float64, requires_grad=True)
+    assert gradcheck(lambda c, s, o: pg.gaussian_spot(x, 0.4, center=c, sigma=s, offset=o, clamp=False),
+                     (c, s, _p(0.1, -0.2)))
+    assert gradcheck(lambda o: pg.corner_gradient(x, 2, 0.4, offset=o, clamp=False), (_p(0.1, -0.2),))
+
+
+def test_gradient_reaches_parameters_through_clamp_and_float32(rng):
+    x = torch.from_numpy(rng.random((1, 3, 16, 16)).astype(np.float32))
+    s = torch.tensor(1.5, requires_grad=True)
+    a = torch.tensor(0.2, requires_grad=True)
+    y = pg.linear_gradient(pg.gaussian_blur(x, s), a, 0.1, 0.5)
+    y.mean().backward()
+    assert s.grad is not None and a.grad is not None and float(a.grad) != 0
+
+
+# ----------------------------------------------------------------------------- illumination
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.uint8, torch.float16])
+@pytest.mark.parametrize("mode", ["blend", "add", "multiply"])
+def test_huge_finite_illumination_parameters_give_finite_results(dtype, mode, rng):
+    x = torch.from_numpy(rng.random((2, 3, 5, 7))).to(dtype) if dtype.is_floating_point else \
+        torch.from_numpy(rng.integers(0, 256, (2, 3, 5, 7), dtype=np.uint8))
+    for a, b in [(1e100, 0.1), (-1e300, 1e300), (0.1, -1e200)]:
+        y = pg.linear_gradient(x, a=a, b=b, alpha=0.1, mode=mode)
+        assert y.dtype == x.dtype and bool(torch.isfinite(y.to(torch.float64)).all()), (a, b)
+    y = pg.corner_gradient(x, 0, 0.1, strength=1e300, mode=mode)
+    assert bool(torch.isfinite(y.to(torch.float64)).all())
+
+
+@pytest.mark.parametrize("op", ["linear", "corner", "radial", "spot"])
+def test_float_images_keep_their_own_range_through_illumination(op, rng):
+    x = torch.from_numpy(rng.uniform(-498, 498, (2, 3, 16, 12)).astype(np.float32))
+    unit = torch.from_numpy(rng.random((2, 3, 16, 12)).astype(np.float32))
+    call = {"linear": lambda t, c: pg.linear_gradient(t, a=0.8, b=-0.4, alpha=0.3, clamp=c),
+            "corner": lambda t, c: pg.corner_gradient(t, 1, 0.3, clamp=c),
+            "radial": lambda t, c: pg.radial_gradient(t, alpha=0.5, mode="add", clamp=c),
+            "spot": lambda t, c: pg.gaussian_spot(t, alpha=0.5, mode="add", strength=2.0, clamp=c)}[op]
+    for img in (x, unit):
+        raw = call(img, False)
+        lo = img.amin(dim=(1, 2, 3), keepdim=True).clamp(max=0.0)
+        hi = img.amax(dim=(1, 2, 3), keepdim=True).clamp(min=1.0)
+        torch.testing.assert_close(call(img, True), torch.clamp(raw, lo, hi), rtol=0, atol=0)
+    y = call(x, True)
+    assert y.min() < -300 and y.max() > 300                     # never squeezed into [0, 1]
