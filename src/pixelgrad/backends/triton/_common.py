@@ -153,3 +153,10 @@ def to_output(v, OUT_INT: tl.constexpr):
     if OUT_INT:
         v = tl.minimum(tl.maximum(round_half_even(v), 0.0), 255.0)
     return v
+
+
+@triton.jit
+def as_stored(v, o_ptr, OUT_INT: tl.constexpr):
+    """The float32 value an output element holds after ``v`` is stored through ``o_ptr`` and
+    loaded back (rounded / saturated for integers, rounded to float16 / bfloat16)."""
+    return to_output(v, OUT_INT).to(o_ptr.dtype.element_ty).to(tl.float32)

@@ -202,10 +202,9 @@ def blur_then_blend(x: torch.Tensor, blur_op: str, blur_params: dict, field_op: 
 
     Returns:
         The result (dtype of ``x``), or ``None`` when not covered (``forced``: ``ValueError``).
-        The blurred intermediate stays float32: for float32 this equals the two-step result
-        to rounding; for uint8 / float16 it skips the intermediate rounding, so it may differ
-        from the two-step result by one unit of the last place (it is closer to the exact
-        composition).
+        The blurred value is rounded to the dtype of ``x`` in registers before the field is
+        mixed in, exactly as storing it would: the result has the same bits as the blur
+        kernel followed by the illumination kernel.
     """
     op = f"{blur_op}+{field_op}"
     try:

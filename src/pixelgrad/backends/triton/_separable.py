@@ -56,8 +56,8 @@ import triton
 import triton.language as tl
 
 from ...kernels.banded import banded_matrix
-from ._common import (BORDER_CODES, index_valid, launch, map_index, new_output, tile_prologue,
-                      to_output)
+from ._common import (BORDER_CODES, as_stored, index_valid, launch, map_index, new_output,
+                      tile_prologue, to_output)
 from ._field import FieldArgs, apply_field
 
 #: ``tl.dot`` input precision of the (first, second) product, per input/output dtype.
@@ -140,6 +140,8 @@ def _sep_tile_kernel(x_ptr, o_ptr, ty_ptr, tx_ptr, coef_ptr, geo_ptr,
         acc = tl.dot(tyc, rowf, acc, input_precision=PREC_COL)
     orow = th * BLOCK_H + offs_h
     ocol = tw * BLOCK_W + offs_w
+    if FIELD >= 0:      # the blurred value as stored: same bits as blur, then the field op
+        acc = as_stored(acc, o_ptr, OUT_INT)
     acc = apply_field(acc, orow, ocol, H, W, plane, b, coef_ptr, geo_ptr,
                       FIELD, MODE, CLAMP, WHITE)
     acc = to_output(acc, OUT_INT)
@@ -270,6 +272,8 @@ def _plane_gemm_kernel(a_ptr, b_ptr, o_ptr, coef_ptr, geo_ptr, C, M, N, K, tiles
         bm = tl.load(b_base + ka[:, None] * stride_bk + offs_n[None, :] * stride_bn,
                      mask=(ka < K)[:, None] & (offs_n < N)[None, :], other=0.0).to(tl.float32)
         acc = tl.dot(a, bm, acc, input_precision=PREC)
+    if FIELD >= 0:      # the blurred value as stored: same bits as blur, then the field op
+        acc = as_stored(acc, o_ptr, OUT_INT)
     acc = apply_field(acc, offs_m, offs_n, M, N, plane, b, coef_ptr, geo_ptr,
                       FIELD, MODE, CLAMP, WHITE)
     acc = to_output(acc, OUT_INT)

@@ -17,8 +17,8 @@ import torch
 import triton
 import triton.language as tl
 
-from ._common import (BORDER_CODES, index_valid, launch, map_index, new_output, tile_prologue,
-                      to_output)
+from ._common import (BORDER_CODES, as_stored, index_valid, launch, map_index, new_output,
+                      tile_prologue, to_output)
 from ._field import FieldArgs, apply_field
 
 #: Output tile ``(BLOCK_H, BLOCK_W)`` of the tap-list kernel (one configuration: one compile
@@ -57,6 +57,8 @@ def _taps_kernel(x_ptr, o_ptr, dy_ptr, dx_ptr, w_ptr, n_ptr, coef_ptr, geo_ptr,
             (index_valid(cmap, W, BORDER) & (cols < W))[None, :]
         v = tl.load(x_base + rmap[:, None] * stride_xh + cmap[None, :] * stride_xw, mask=m, other=0.0)
         acc += wt * v.to(tl.float32)
+    if FIELD >= 0:      # the blurred value as stored: same bits as blur, then the field op
+        acc = as_stored(acc, o_ptr, OUT_INT)
     acc = apply_field(acc, rows, cols, H, W, plane, b, coef_ptr, geo_ptr, FIELD, MODE, CLAMP, WHITE)
     acc = to_output(acc, OUT_INT)
     o_base = o_ptr + b * stride_ob + c * stride_oc
