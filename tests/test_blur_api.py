@@ -18,7 +18,6 @@ from pixelgrad.kernels.gaussian import gaussian_kernel1d
 @pytest.mark.parametrize("call, match", [
     (lambda: pg.gaussian_blur([[1.0]], 1.0), r"gaussian_blur: argument `x` must be a torch.Tensor"),
     (lambda: pg.gaussian_blur(torch.rand(5), 1.0), r"`x` must be a tensor with at least 2 dims"),
-    (lambda: pg.gaussian_blur(torch.rand(0, 3, 8, 8), 1.0), r"`x` must be a non-empty"),
     (lambda: pg.gaussian_blur(torch.rand(1, 3, 8, 8).int(), 1.0), r"`x` must be of dtype uint8"),
     (lambda: pg.gaussian_blur(np.zeros((2, 2, 2, 2)), 1.0), r"`x` must be a numpy image of shape"),
     (lambda: pg.gaussian_blur(torch.full((1, 1, 4, 4), math.nan), 1.0), r"`x` must be finite"),

@@ -15,7 +15,6 @@ import torch
 from torch import nn
 
 from .._errors import bad_type, bad_value
-from .._interop import to_batch
 from ..functional import _dispatch
 from . import _adapters
 from ._params import Params
@@ -46,12 +45,6 @@ def parse_p(p: Any, name: str) -> float:
     if isinstance(p, bool) or not isinstance(p, Real) or not 0.0 <= float(p) <= 1.0:
         bad_value(name, "p", "a probability in [0, 1]", p)
     return float(p)
-
-
-def parse_choice(value: Any, choices: tuple, name: str, arg: str) -> str:
-    if not isinstance(value, str) or value not in choices:
-        bad_value(name, arg, "one of " + ", ".join(map(repr, choices)), value)
-    return value
 
 
 def _plain(v: Any) -> Any:
@@ -157,6 +150,7 @@ class Transform(nn.Module):
         name = self.type_name
         # several positional inputs (torchvision v2's ``t(img, target)``) form one tuple
         x = inputs[0] if len(inputs) == 1 else (tuple(inputs) if inputs else None)
+        _adapters.check_fastai(x, name)
         if x is None:
             if "image" not in targets:
                 bad_value(name, "x", "an image (positional) or the keyword image=", None)
@@ -166,8 +160,8 @@ class Transform(nn.Module):
                       sorted(targets))
         elif _adapters.is_structure(x):
             out, params = _adapters.run_structure(self, x, generator, seed, params)
+        elif _adapters.is_lone_target(x):
+            out, params = _adapters.run_lone_target(self, x, generator, seed, params)
         else:
-            batch = to_batch(x, name)
-            y, params = self.run_batch(batch.data, generator, seed, params)
-            out = _adapters.rewrap(batch.restore(y), x)
+            out, params = _adapters.run_images(self, x, generator, seed, params, name)
         return (out, params) if return_params else out

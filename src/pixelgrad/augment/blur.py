@@ -8,7 +8,8 @@ import torch
 
 from .. import functional as F
 from ..borders import BORDERS
-from ._base import Transform, parse_choice, parse_range
+from .._errors import check_choice
+from ._base import Transform, parse_range
 from ._rng import Rng
 
 
@@ -25,7 +26,7 @@ class RandomGaussianBlur(Transform):
         self.anisotropic = bool(anisotropic)
         self.angle = None if angle is None else parse_range(angle, n, "angle")
         self.truncate = parse_range(truncate, n, "truncate", low=0.0, low_open=True)[0]
-        self.border = parse_choice(border, BORDERS, n, "border")
+        self.border = check_choice(border, BORDERS, n, "border")
 
     def sample(self, shape, rng: Rng) -> dict[str, torch.Tensor]:
         d = {"sigma": rng.uniform(*self.sigma, 2) if self.anisotropic else rng.uniform(*self.sigma)}
@@ -58,7 +59,7 @@ class RandomBoxBlur(Transform):
         self.size = (lo, hi)
         self._odd = odd
         self.anisotropic = bool(anisotropic)
-        self.border = parse_choice(border, BORDERS, n, "border")
+        self.border = check_choice(border, BORDERS, n, "border")
 
     def sample(self, shape, rng: Rng) -> dict[str, torch.Tensor]:
         choices = torch.tensor(self._odd, dtype=torch.int64)
@@ -83,7 +84,7 @@ class RandomMotionBlur(Transform):
         self.length = parse_range(length, n, "length", low=1.0)
         self.angle = parse_range(angle, n, "angle")
         self.direction = parse_range(direction, n, "direction", low=-1.0, high=1.0)
-        self.border = parse_choice(border, BORDERS, n, "border")
+        self.border = check_choice(border, BORDERS, n, "border")
 
     def sample(self, shape, rng: Rng) -> dict[str, torch.Tensor]:
         return {"length": rng.uniform(*self.length), "angle": rng.uniform(*self.angle),
@@ -108,7 +109,7 @@ class RandomShear(Transform):
         n = type(self).__name__
         self.sx = parse_range(sx, n, "sx", low=-0.9, high=0.9)
         self.sy = parse_range(sy, n, "sy", low=-0.9, high=0.9)
-        self.border = parse_choice(border, BORDERS, n, "border")
+        self.border = check_choice(border, BORDERS, n, "border")
 
     def sample(self, shape, rng: Rng) -> dict[str, torch.Tensor]:
         return {"sx": rng.uniform(*self.sx), "sy": rng.uniform(*self.sy)}

@@ -7,7 +7,7 @@ import torch
 
 from .. import borders as _borders
 from .._dtypes import compute_dtype, from_compute
-from .._errors import bad_value
+from .._errors import bad_value, check_choice
 from .._interop import ImageLike, to_batch
 from ..backends.torch_backend import bilinear_sample_fast
 from ._params import per_sample
@@ -23,14 +23,16 @@ def shear(x: ImageLike, sx: Any = 0.0, sy: Any = 0.0, *, border: str = "constant
     (default ``constant`` = 0, as torchvision's affine).
     """
     fn = "shear"
-    batch = to_batch(x, fn)
-    border = _borders.check_border(border, fn)
+    batch = to_batch(x, fn, allow_empty=True)
+    border = check_choice(border, _borders.BORDERS, fn, "border")
     B, C, H, W = batch.data.shape
     a = per_sample(sx, B, fn, "sx")
     b = per_sample(sy, B, fn, "sy")
     det = 1 - a * b
     if not bool((det.abs() > 1e-6).all()):
         bad_value(fn, "sx, sy", "a shear with sx * sy != 1 (an invertible map)", (sx, sy))
+    if batch.empty:
+        return batch.restore(batch.data.clone())
     dev = batch.data.device
     cdt = compute_dtype(batch.data.dtype)
     cu, cv = (W - 1) / 2.0, (H - 1) / 2.0

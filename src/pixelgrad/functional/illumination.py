@@ -10,7 +10,12 @@ Every op here builds a field ``g(u, v)`` on the *unit-square grid* of the seed c
 
 ``white`` is the white level of the dtype (1.0 for floats, 255 for uint8), so ``g`` is in
 units of "a full-scale image" whatever the dtype. With ``clamp=True`` (default) the result is
-clamped to ``[0, white]``; integers are then rounded half-to-even and saturated. Inputs are
+clamped to the input's own range: ``[0, white]`` for integers and for float images within
+``[0, 1]``; a float image with values outside ``[0, 1]`` (e.g. normalised data, or a float TIFF
+of range -498..498) is clamped per sample to ``[min(0, min x), max(1, max x)]``, so it keeps
+its range instead of being wiped to ``[0, 1]``. Integers are then rounded half-to-even and
+saturated. Huge finite parameters (``a = 1e100``) saturate instead of giving NaN: the scaled
+coefficients are limited to a quarter of the compute dtype's largest value. Inputs are
 ``(..., C, H, W)`` tensors or numpy ``(H, W[, C])`` images; the output has the input's
 container, shape and dtype, and the input is never modified.
 
@@ -41,6 +46,12 @@ photometric parameter is per sample, otherwise all photometric parameters ``(B, 
 
 All coordinates (center, radius, sigma) are in unit-square units: fractions of the width for
 x / u and of the height for y / v.
+
+Differentiable parameters: any parameter given as a tensor that requires grad (``a``, ``b``,
+``alpha``, ``angle``, ``strength``, ``offset``, ``center``, ``radius``, ``sigma``) makes the
+output differentiable with respect to it; the op then runs on torch (never Triton). The
+radial cone ``max(0, 1 - r)`` has kinks at ``r = 0`` and ``r = 1`` where the derivative is
+one-sided; every other field is smooth. Empty batches and zero-size images give empty results.
 """
 from __future__ import annotations
 
@@ -50,10 +61,10 @@ import numpy as np
 import torch
 
 from .._dtypes import compute_dtype, from_compute, max_value
-from .._errors import bad_type, bad_value
+from .._errors import bad_type, bad_value, check_choice
 from .._interop import ImageLike, to_batch
 from . import _dispatch
-from ._params import per_sample
+from ._params import per_sample, tracks_grad
 
 MODES = ("blend", "add", "multiply")
 _BACKENDS = ("auto", "torch", "triton")
@@ -62,12 +73,6 @@ _CORNER_UV = ((0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0))
 
 
 # ------------------------------------------------------------------------- parsing
-def _choice(value: Any, choices: tuple, fn: str, arg: str) -> str:
-    if not isinstance(value, str) or value not in choices:
-        bad_value(fn, arg, "one of " + ", ".join(repr(c) for c in choices), value)
-    return value
-
-
 def _flag(value: Any, fn: str, arg: str) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         bad_type(fn, arg, "True or False", value)
@@ -82,7 +87,8 @@ def per_channel(value: Any, B: int, C: int, fn: str, arg: str, *, low: float | N
     ``(1, C)``, ``(B, C)`` (per channel).
     """
     if isinstance(value, (torch.Tensor, np.ndarray)) and np.ndim(value) == 2:
-        t = torch.as_tensor(value).detach().to("cpu", torch.float64)
+        t = torch.as_tensor(value)
+        t = t.to("cpu", torch.float64) if tracks_grad(t) else t.detach().to("cpu", torch.float64)
         if t.shape[1] != C or t.shape[0] not in (1, B):
             bad_value(fn, arg, f"a number, a ({B},) tensor or a ({B}, {C}) tensor for a batch "
                       f"of {B} images with {C} channels", value)
@@ -115,10 +121,10 @@ def _amounts(strength: Any, alpha: Any, offset: Any, B: int, C: int, fn: str, mo
 
 
 def _prepare(x: ImageLike, fn: str, mode: str, clamp: Any, backend: str):
-    batch = to_batch(x, fn)
-    mode = _choice(mode, MODES, fn, "mode")
+    batch = to_batch(x, fn, allow_empty=True)
+    mode = check_choice(mode, MODES, fn, "mode")
     clamp = _flag(clamp, fn, "clamp")
-    backend = _choice(backend, _BACKENDS, fn, "backend")
+    backend = check_choice(backend, _BACKENDS, fn, "backend")
     return batch, mode, clamp, backend
 
 
@@ -128,9 +134,60 @@ def _grid(n: int, device, dtype) -> torch.Tensor:
 
 
 def _as4(t: torch.Tensor, device, dtype) -> torch.Tensor:
-    """``(B,)`` -> ``(B, 1, 1, 1)``; ``(B, C)`` -> ``(B, C, 1, 1)``."""
+    """``(B,)`` -> ``(B, 1, 1, 1)``; ``(B, C)`` -> ``(B, C, 1, 1)``, limited to a quarter of
+    ``dtype``'s largest value (a sum of three such terms stays finite, so a huge finite
+    parameter saturates the result instead of making ``inf * 0 = NaN``)."""
     t = t[:, None] if t.ndim == 1 else t
+    if dtype.is_floating_point:
+        lim = torch.finfo(dtype).max / 4
+        if t.dtype.is_floating_point and not t.requires_grad and bool((t.abs() > lim).any()):
+            t = t.clamp(-lim, lim)
     return t[:, :, None, None].to(device=device, dtype=dtype)
+
+
+def _try_triton(op: str, x: torch.Tensor, backend: str, **params) -> torch.Tensor | None:
+    """:func:`pixelgrad.functional._dispatch.try_triton`, skipped (torch runs instead) when a
+    parameter requires grad: the Triton kernels take plain values and cannot differentiate."""
+    if tracks_grad(*(v for v in params.values() if isinstance(v, torch.Tensor))):
+        return None
+    return _dispatch.try_triton(op, x, backend, **params)
+
+
+def _own_range(x: torch.Tensor, white: float):
+    """Clamp bounds of ``x``: ``(0, white)``, or for a float batch with values outside
+    ``[0, 1]`` per-sample tensors ``min(0, min x)``, ``max(1, max x)`` of shape
+    ``(B, 1, 1, 1)`` (the image keeps its own range)."""
+    if not x.dtype.is_floating_point or x.numel() == 0:
+        return 0.0, white
+    flat = x.detach().reshape(x.shape[0], -1)
+    lo, hi = torch.aminmax(flat, dim=1)
+    if bool((lo >= 0).all()) and bool((hi <= white).all()):
+        return 0.0, white
+    cdt = compute_dtype(x.dtype)
+    lo = lo.clamp(max=0.0).to(cdt)[:, None, None, None]
+    hi = hi.clamp(min=white).to(cdt)[:, None, None, None]
+    return lo, hi
+
+
+def _clamp_(y: torch.Tensor, bounds) -> torch.Tensor:
+    lo, hi = bounds
+    if isinstance(lo, torch.Tensor):
+        return torch.clamp(y, lo, hi, out=y)
+    return y.clamp_(lo, hi)
+
+
+def _own_backend(x: torch.Tensor, backend: str, clamp: bool) -> str:
+    """``backend``, or ``"torch"`` for a clamped float batch outside [0, 1] (the Triton
+    kernels clamp to [0, 1]; the torch path keeps the image's own range)."""
+    if backend != "torch" and x.device.type != "cpu" and _out_of_unit_range(x, clamp):
+        return "torch"
+    return backend
+
+
+def _out_of_unit_range(x: torch.Tensor, clamp: bool) -> bool:
+    """True for a clamped float batch with values outside [0, 1] (handled by the torch path,
+    which clamps to the image's own range)."""
+    return bool(clamp) and x.dtype.is_floating_point and isinstance(_own_range(x, 1.0)[0], torch.Tensor)
 
 
 # ------------------------------------------------------------------------- the mixer
@@ -153,10 +210,12 @@ def _mix(x: torch.Tensor, field: torch.Tensor, alpha: torch.Tensor, mode: str,
         xc = x.to(cdt)
         y = torch.addcmul(field, xc, coef) if mode == "blend" else (xc + field if mode == "add" else xc * field)
         if clamp:
-            y = y.clamp(0.0, white)
+            lo, hi = _own_range(x, white)
+            y = torch.clamp(y, lo, hi) if isinstance(lo, torch.Tensor) else y.clamp(lo, hi)
         return from_compute(y, x.dtype)
+    bounds = _own_range(x, white) if clamp else (0.0, white)
     if x.device.type == "cpu":
-        return _mix_cpu(x, field, alpha, mode, clamp)
+        return _mix_cpu(x, field, alpha, mode, clamp, bounds)
     # No autograd, on an accelerator: write straight into the output (float) or into one float
     # buffer (ints, half precision), then clamp / round in place: two or three passes.
     if white != 1.0 and mode != "multiply":
@@ -172,7 +231,7 @@ def _mix(x: torch.Tensor, field: torch.Tensor, alpha: torch.Tensor, mode: str,
     else:
         torch.mul(x if same else x.to(cdt), field, out=out)
     if clamp:
-        out.clamp_(0.0, white)
+        _clamp_(out, bounds)
     if same:
         return out
     if not x.dtype.is_floating_point:
@@ -187,7 +246,7 @@ _BLOCK_ELEMS = 1 << 18
 
 
 def _mix_cpu(x: torch.Tensor, field: torch.Tensor, alpha: torch.Tensor, mode: str,
-             clamp: bool) -> torch.Tensor:
+             clamp: bool, bounds=None) -> torch.Tensor:
     """No-autograd CPU mixer: the same elementwise float ops as the batched path, hence the
     same bits, run block by block (whole samples, about ``_BLOCK_ELEMS`` values per block)
     through small reused buffers, so every pass stays in cache. On a 2-core machine
@@ -195,7 +254,8 @@ def _mix_cpu(x: torch.Tensor, field: torch.Tensor, alpha: torch.Tensor, mode: st
     two torch threads on a busy machine).
 
     ``field``: ``alpha * g`` ``(B, 1 | C, H, W)`` in the compute dtype; ``alpha``: float64
-    ``(B,)`` / ``(B, C)``. Returns a new tensor of ``x``'s dtype and memory format.
+    ``(B,)`` / ``(B, C)``; ``bounds``: clamp bounds from :func:`_own_range` (default
+    ``(0, white)``). Returns a new tensor of ``x``'s dtype and memory format.
     """
     cdt = compute_dtype(x.dtype)
     white = max_value(x.dtype)
@@ -233,7 +293,10 @@ def _mix_cpu(x: torch.Tensor, field: torch.Tensor, alpha: torch.Tensor, mode: st
         else:
             torch.mul(xs, f, out=y)
         if clamp:
-            y.clamp_(0.0, white)
+            if bounds is None or not isinstance(bounds[0], torch.Tensor):
+                y.clamp_(0.0, white)
+            else:
+                _clamp_(y, (bounds[0][b0:b1], bounds[1][b0:b1]))
         if not same:
             if not x.dtype.is_floating_point:
                 y.round_()
@@ -279,9 +342,11 @@ def linear_gradient(x: ImageLike, a: Any = None, b: Any = None, alpha: Any = 0.1
     * ``angle``, ``strength`` (controlled range): ``g = offset + strength * t`` with
       ``t = (p - min p) / (max p - min p)`` in ``[0, 1]``, ``p = u cos(angle) + v sin(angle)``;
       ``g`` spans exactly ``[offset, offset + strength]`` (``offset + strength`` at the far
-      side in the direction ``angle``; 0 = left to right, pi/2 = top to bottom). It equals the
+      side in the direction ``angle``; 0 = left to right, pi/2 = top to bottom; a negative
+      ``strength`` makes a ramp that falls from ``offset``). It equals the
       ``(a, b)`` form with ``a = strength cos / (|cos| + |sin|)``, ``b = strength sin /
-      (|cos| + |sin|)``, offset shifted by ``-(min(0, a) + min(0, b))``; conversely any
+      (|cos| + |sin|)``, offset shifted by ``-strength (min(0, cos) + min(0, sin)) /
+      (|cos| + |sin|)``; conversely any
       ``(a, b) != 0`` is ``angle = atan2(b, a)``, ``strength = |a| + |b|``.
 
     Args:
@@ -293,7 +358,9 @@ def linear_gradient(x: ImageLike, a: Any = None, b: Any = None, alpha: Any = 0.1
         strength: peak-to-peak range of ``g``; number, ``(B,)`` or ``(B, C)``.
         offset: added to ``g``; number, ``(B,)`` or ``(B, C)``.
         mode: ``blend`` | ``add`` | ``multiply`` (see the module docstring).
-        clamp: clamp the result to ``[0, white]`` (integers are always saturated).
+        clamp: clamp the result to the input's own range: ``[0, white]`` for integers and
+            float images within [0, 1], else per sample ``[min(0, min x), max(1, max x)]``
+            (a float image is never squeezed into [0, 1]); integers are always saturated.
         backend: ``auto`` | ``torch`` | ``triton``.
 
     Returns:
@@ -327,8 +394,9 @@ def linear_gradient(x: ImageLike, a: Any = None, b: Any = None, alpha: Any = 0.1
         th, st = _same_shape([th, st], C)
         cs, sn = torch.cos(th), torch.sin(th)
         norm = cs.abs() + sn.abs()                       # >= 1 for every angle
+        # t = (p - min p) / (max p - min p), p = u cos + v sin: min p = min(0, cos) + min(0, sin)
         at, bt = st * cs / norm, st * sn / norm
-        off_t = -(at.clamp(max=0.0) + bt.clamp(max=0.0))
+        off_t = -st * (cs.clamp(max=0.0) + sn.clamp(max=0.0)) / norm
         aa, bb, al, off = _same_shape([at, bt, al, off], C)
         off = off + (off_t if off_t.ndim == off.ndim else off_t[:, None].expand_as(off))
     else:
@@ -337,8 +405,10 @@ def linear_gradient(x: ImageLike, a: Any = None, b: Any = None, alpha: Any = 0.1
         aa = per_channel(a, B, C, fn, "a")
         bb = per_channel(b, B, C, fn, "b")
         aa, bb, al, off = _same_shape([aa, bb, al, off], C)
-    out = _dispatch.try_triton(fn, batch.data, backend, a=aa, b=bb, alpha=al, offset=off,
-                               mode=mode, clamp=clamp)
+    if batch.empty:
+        return batch.restore(batch.data.clone())
+    out = _try_triton(fn, batch.data, _own_backend(batch.data, backend, clamp), a=aa, b=bb, alpha=al,
+                      offset=off, mode=mode, clamp=clamp)
     if out is None:
         out = _linear_torch(batch.data, aa, bb, al, off, mode, clamp)
     return batch.restore(out)
@@ -380,8 +450,10 @@ def corner_gradient(x: ImageLike, corner: Any = 0, alpha: Any = 0.1, *, strength
     B, C = batch.data.shape[:2]
     k = _parse_corner(corner, B, fn)
     st, al, off = _amounts(strength, alpha, offset, B, C, fn, mode)
-    out = _dispatch.try_triton(fn, batch.data, backend, corner=k, strength=st, alpha=al,
-                               offset=off, mode=mode, clamp=clamp)
+    if batch.empty:
+        return batch.restore(batch.data.clone())
+    out = _try_triton(fn, batch.data, _own_backend(batch.data, backend, clamp), corner=k, strength=st, alpha=al, offset=off,
+                      mode=mode, clamp=clamp)
     if out is None:
         uv = torch.tensor(_CORNER_UV, dtype=torch.float64)[k.long()]      # (B, 2) (u0, v0)
         su, sv = 1.0 - 2.0 * uv[:, 0], 1.0 - 2.0 * uv[:, 1]               # |u - u0| = su*u + u0
@@ -444,8 +516,10 @@ def radial_gradient(x: ImageLike, alpha: Any = 0.5, *, center: Any = (0.5, 0.5),
     B, C = batch.data.shape[:2]
     c, s = _center_scale(batch, center, radius, fn, "radius")
     st, al, off = _amounts(strength, alpha, offset, B, C, fn, mode)
-    out = _dispatch.try_triton(fn, batch.data, backend, center=c, radius=s, strength=st,
-                               alpha=al, offset=off, mode=mode, clamp=clamp)
+    if batch.empty:
+        return batch.restore(batch.data.clone())
+    out = _try_triton(fn, batch.data, _own_backend(batch.data, backend, clamp), center=c, radius=s, strength=st, alpha=al,
+                      offset=off, mode=mode, clamp=clamp)
     if out is None:
         dy, dx = _radial_parts(batch.data, c, s)
         t = (1.0 - torch.sqrt(dy * dy + dx * dx)).clamp_(min=0.0)      # (B, 1, H, W)
@@ -475,8 +549,10 @@ def gaussian_spot(x: ImageLike, alpha: Any = 0.2, *, center: Any = (0.5, 0.5), s
     B, C = batch.data.shape[:2]
     c, s = _center_scale(batch, center, sigma, fn, "sigma")
     st, al, off = _amounts(strength, alpha, offset, B, C, fn, mode)
-    out = _dispatch.try_triton(fn, batch.data, backend, center=c, sigma=s, strength=st,
-                               alpha=al, offset=off, mode=mode, clamp=clamp)
+    if batch.empty:
+        return batch.restore(batch.data.clone())
+    out = _try_triton(fn, batch.data, _own_backend(batch.data, backend, clamp), center=c, sigma=s, strength=st, alpha=al,
+                      offset=off, mode=mode, clamp=clamp)
     if out is None:
         dy, dx = _radial_parts(batch.data, c, s)
         t = torch.exp(-0.5 * dy * dy) * torch.exp(-0.5 * dx * dx)    # separable: (B,1,H,1)*(B,1,1,W)
