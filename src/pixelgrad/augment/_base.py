@@ -14,7 +14,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from .._errors import bad_type, bad_value
+from .._errors import bad_type, bad_value, check_choice
 from ..functional import _dispatch
 from . import _adapters
 from ._params import Params
@@ -141,7 +141,7 @@ class Transform(nn.Module):
         ``triton`` a :class:`~pixelgrad.augment.Compose` also fuses a blur followed by an
         illumination transform into one kernel)."""
         name = self.type_name
-        backend = parse_choice(backend, _dispatch.BACKENDS, name, "backend")
+        backend = check_choice(backend, _dispatch.BACKENDS, name, "backend")
         with _dispatch.backend_scope(backend):
             return self._forward(inputs, generator, seed, params, return_params, targets)
 
