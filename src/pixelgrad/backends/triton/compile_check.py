@@ -64,55 +64,47 @@ def _image(dtype: torch.dtype, shape=SHAPE) -> torch.Tensor:
     return (x * 255).round().to(torch.uint8) if dtype == torch.uint8 else x.to(dtype)
 
 
-def typical_calls(dtype: torch.dtype) -> list:
-    """``(label, call)`` pairs: the public calls whose launches the check compiles."""
-    import pixelgrad as pg
-    from pixelgrad.functional import illumination as il
+def _per_sample(v, B: int, pair: bool = False) -> torch.Tensor:
+    t = torch.as_tensor(v, dtype=torch.float64)
+    return t.expand(B, 2).contiguous() if pair and t.ndim == 0 else (
+        t[:, None].expand(B, 2).contiguous() if pair else t.expand(B).contiguous())
 
-    from . import blur_then_blend
+
+def typical_calls(dtype: torch.dtype) -> list:
+    """``(label, call)`` pairs: the launches behind typical public calls, made through the
+    backend's entry points with the validated parameters the functional layer passes
+    (this module sits below :mod:`pixelgrad.functional` and does not import it)."""
+    from . import blur_then_blend, dispatch
 
     B = SHAPE[0]
     x = _image(dtype)
     sig = torch.linspace(0.5, 2.0, B, dtype=torch.float64)
-    spot = dict(alpha=0.5, center=(0.3, 0.6), sigma=0.3, strength=0.8)
-    calls = [
-        ("gaussian sigma=1 (small tile)", lambda: pg.gaussian_blur(x, 1.0, backend="triton")),
-        ("gaussian sigma=8 (largest tile)", lambda: pg.gaussian_blur(x, 8.0, backend="triton")),
-        ("gaussian per-sample sigma", lambda: pg.gaussian_blur(x, sig, backend="triton")),
-        ("gaussian sigma=30 (banded)", lambda: pg.gaussian_blur(x, 30.0, backend="triton")),
-        ("motion per-sample (taps)", lambda: pg.motion_blur(x, sig * 5, sig, backend="triton")),
-        ("linear_gradient", lambda: il.linear_gradient(x, a=0.5, b=-0.3, alpha=0.2, backend="triton")),
-        ("gaussian_spot", lambda: il.gaussian_spot(x, backend="triton", **spot)),
-    ]
-    seen = {}
+    zero, one = torch.zeros(B, dtype=torch.float64), torch.ones(B, dtype=torch.float64)
 
-    def spy(op, xx, backend, **params):
-        seen.update(op=op, params=params)
-        return None
+    def gauss(s):
+        return dict(sigma=_per_sample(s, B, pair=True), angle=None, truncate=4.0,
+                    border="reflect", method="auto")
 
-    orig = il._dispatch.try_triton
-    il._dispatch.try_triton = spy
-    try:
-        il.gaussian_spot(x, **spot)
-    finally:
-        il._dispatch.try_triton = orig
-    fop, fparams = seen["op"], seen["params"]
-    from pixelgrad.functional._params import per_sample
-
-    s8 = per_sample(8.0, B, "check", "sigma", pair=True)
-    s30 = per_sample(30.0, B, "check", "sigma", pair=True)
-    length = sig * 5
-    zero = torch.zeros(B, dtype=torch.float64)
-    calls += [
+    motion = dict(length=sig * 5, angle=sig, direction=zero, border="reflect", method="auto")
+    linear = dict(a=one * 0.5, b=one * -0.3, alpha=one * 0.2, offset=zero, mode="blend", clamp=True)
+    spot = dict(center=torch.tensor([[0.3, 0.6]], dtype=torch.float64).expand(B, 2).contiguous(),
+                sigma=_per_sample(0.3, B, pair=True), strength=one * 0.8, alpha=one * 0.5,
+                offset=zero, mode="blend", clamp=True)
+    return [
+        ("gaussian sigma=1 (small tile)", lambda: dispatch("gaussian_blur", x, True, **gauss(1.0))),
+        ("gaussian sigma=8 (largest tile)", lambda: dispatch("gaussian_blur", x, True, **gauss(8.0))),
+        ("gaussian per-sample sigma", lambda: dispatch("gaussian_blur", x, True, **gauss(sig))),
+        ("gaussian sigma=30 (banded)", lambda: dispatch("gaussian_blur", x, True, **gauss(30.0))),
+        ("motion per-sample (taps)", lambda: dispatch("motion_blur", x, True, **motion)),
+        ("linear_gradient", lambda: dispatch("linear_gradient", x, True, **linear)),
+        ("gaussian_spot", lambda: dispatch("gaussian_spot", x, True, **spot)),
         ("fused gaussian(8) + spot", lambda: blur_then_blend(
-            x, "gaussian_blur", dict(sigma=s8), fop, fparams, forced=True)),
+            x, "gaussian_blur", gauss(8.0), "gaussian_spot", spot, forced=True)),
         ("fused gaussian(30) + spot (banded)", lambda: blur_then_blend(
-            x, "gaussian_blur", dict(sigma=s30), fop, fparams, forced=True)),
+            x, "gaussian_blur", gauss(30.0), "gaussian_spot", spot, forced=True)),
         ("fused motion + spot", lambda: blur_then_blend(
-            x, "motion_blur", dict(length=length, angle=sig, direction=zero), fop, fparams,
-            forced=True)),
+            x, "motion_blur", motion, "gaussian_spot", spot, forced=True)),
     ]
-    return calls
 
 
 def record(calls) -> list:
@@ -239,8 +231,7 @@ def count_compiles(n: int = 200, seed: int = 0, cc: int = 90, dtypes=None, borde
     Gaussian blurs with sigma drawn uniformly in (0.1, 8), half of them with one sigma per
     call and half with a per-sample sigma per batch. Returns ``{(dtype, border): count}``."""
     _require_compiler()
-    import pixelgrad as pg
-
+    from . import dispatch
     from ._common import KERNEL_DTYPES
 
     dtypes = KERNEL_DTYPES if dtypes is None else dtypes
@@ -257,8 +248,10 @@ def count_compiles(n: int = 200, seed: int = 0, cc: int = 90, dtypes=None, borde
                     sigma = 0.1 + 7.9 * torch.rand((), generator=g, dtype=torch.float64).item()
                 else:
                     sigma = 0.1 + 7.9 * torch.rand(shape[0], generator=g, dtype=torch.float64)
+                params = dict(sigma=_per_sample(sigma, shape[0], pair=True), angle=None,
+                              truncate=4.0, border=border, method="auto")
                 for _, kernel, args, kwargs in record(
-                        [("", lambda: pg.gaussian_blur(x, sigma, border=border, backend="triton"))]):
+                        [("", lambda: dispatch("gaussian_blur", x, True, **params))]):
                     keys.add((kernel.__name__, specialize(kernel, args, kwargs, backend)[0]))
             counts[(str(dt).replace("torch.", ""), border)] = len(keys)
     return counts
