@@ -21,7 +21,7 @@ from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File
 
 _TMP: list[Path] = []
-_ROLE = re.compile(r":(?:py:)?(?:func|meth|mod|class|data|attr|exc|obj|const|term):`~?([^`]+)`")
+_ROLE = re.compile(r":(?:py:)?(?:func|meth|mod|class|data|attr|exc|obj|const|term|math):`~?([^`]+)`")
 _LITERAL = re.compile(r"(?<=\S)::\s*$")
 _MATH = re.compile(r"^(\s*)\.\. math::\s*(.*?)\s*$")
 

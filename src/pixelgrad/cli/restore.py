@@ -52,8 +52,9 @@ def register(sub) -> None:
                    help="refuse an image whose header declares more than N pixels, before "
                         "decoding it (default %(default)s)")
     p.add_argument("--max-seconds", type=float, default=None, metavar="S",
-                   help="time budget per image in seconds (the auto/dct methods stop their "
-                        "thresholding rounds early to meet it)")
+                   help="time budget per image in seconds, passed to inpaint(time_budget=): the "
+                        "auto/dct methods skip DCT thresholding rounds to meet it (their "
+                        "biharmonic start and EED polish are not cut short)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
