@@ -141,6 +141,17 @@ def test_tile_kernel_every_config_and_window(rng, tr, r):
     _check(y, want, x)
 
 
+@pytest.mark.parametrize("border", BORDERS)
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16, torch.bfloat16, torch.uint8])
+def test_large_tile_every_border_and_dtype(rng, border, dtype):
+    """The largest tile configuration (radius 9..64: 64x64 tiles, several K chunks per axis,
+    per-sample kernels) against the float64 reference for every border and dtype."""
+    x = _image(rng, (2, 1, 70, 40), dtype)                                # two tile rows
+    sigma = torch.tensor([[2.4, 3.1], [1.2, 2.8]], dtype=torch.float64)   # radii up to 13
+    y = pg.gaussian_blur(x, sigma, border=border, method="direct", backend="triton")
+    _check(y, pg.gaussian_blur(x.double(), sigma, border=border, backend="torch"), x)
+
+
 @pytest.mark.parametrize("border", ["reflect", "symmetric", "constant"])
 def test_box_per_sample_sizes(rng, border):
     x = _image(rng, (3, 2, 15, 14))
