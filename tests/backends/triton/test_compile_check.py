@@ -1,7 +1,7 @@
 """The Triton kernels compiled ahead of time for real GPUs (sm_80, sm_90) on this CPU machine.
 
 Runs :mod:`pixelgrad.backends.triton.compile_check` in subprocesses (the interpreter, which
-``tests/triton_backend`` switches on, replaces the compiler, and it must be off before triton
+``tests/backends/triton`` switches on, replaces the compiler, and it must be off before triton
 is imported): every specialization the typical public calls launch is compiled with Triton's
 bundled ``ptxas``; shared memory must fit each target and spills must stay within the
 budget (0 bytes). The resource table is printed (``pytest -s`` shows it). Compiled kernels
@@ -22,7 +22,7 @@ import pytest
 
 pytest.importorskip("triton", reason="the triton package is an optional dependency")
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _env() -> dict:

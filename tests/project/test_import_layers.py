@@ -21,7 +21,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-SRC = Path(__file__).resolve().parents[1] / "src" / "pixelgrad"
+SRC = Path(__file__).resolve().parents[2] / "src" / "pixelgrad"
 
 LAYERS = {
     "_errors": 0, "_dtypes": 0, "_interop": 0, "borders": 0, "kernels": 0,
