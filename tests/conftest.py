@@ -3,9 +3,7 @@ failure can be replayed (the seed is printed by pytest in the test id / fixture)
 from __future__ import annotations
 
 import os
-import sys
 import zlib
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -33,13 +31,3 @@ def pytest_report_header(config):
 @pytest.fixture
 def rng(request) -> np.random.Generator:
     return np.random.default_rng([SESSION_SEED, zlib.crc32(request.node.nodeid.encode())])
-
-
-# Transitional: tests/ is a package now (tests/<package>/test_<module>.py may share basenames),
-# so this folder is no longer put on sys.path by pytest; the restore tests still at the top
-# level (and any test file written before the move) import their helpers by bare name, e.g.
-# `from _tutorial_reference import ...`. Appended, so it shadows nothing installed. Remove
-# once those files live in tests/restore/ and import `tests.restore._tutorial_reference`.
-_TESTS = str(Path(__file__).resolve().parent)
-if _TESTS not in sys.path:
-    sys.path.append(_TESTS)

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from _tutorial_reference import tutorial_err_func
+from tests.restore._tutorial_reference import tutorial_err_func
 from pixelgrad.restore import energies as E
 
 

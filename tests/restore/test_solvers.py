@@ -8,8 +8,8 @@ import torch
 import pixelgrad as pg
 from pixelgrad.restore import energies as E
 from pixelgrad.restore import solvers as S
-from _tutorial_reference import tutorial_err_func
-from test_restore_energies import err_func_torch
+from tests.restore._tutorial_reference import tutorial_err_func
+from tests.restore.test_energies import err_func_torch
 
 
 def tutorial_loop_torch(normalized, I, iterations):

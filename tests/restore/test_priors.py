@@ -22,7 +22,7 @@ def test_gradient_matches_autograd(rng, prior):
 
 
 def test_multiscale_gradient_is_the_energy_gradient(rng):
-    """(the energy's gradient itself is checked against autograd in test_restore_energies)"""
+    """(the energy's gradient itself is checked against autograd in tests/restore/test_energies.py)"""
     from pixelgrad.restore import energies
 
     x = _img(rng)
