@@ -8,6 +8,7 @@ import torch
 import pixelgrad as pg
 from pixelgrad.restore import operators as O
 from pixelgrad.restore import priors as P
+from pixelgrad.restore.noise import selection_bias
 
 
 def _scene(rng, shape=(2, 1, 48, 48), dtype=torch.float32):
@@ -93,6 +94,21 @@ def test_estimate_noise(rng):
     est = pg.restore.estimate_noise(y)
     assert est.shape == (3,)
     assert float(est[0]) < 0.01 and abs(float(est[1]) - 0.02) < 0.004 and abs(float(est[2]) - 0.1) < 0.01
+
+
+@pytest.mark.parametrize("dof, fraction", [(48, 0.5), (48, 0.25), (24, 0.5), (8, 0.9)])
+def test_selection_bias_is_the_truncated_chi_square_mean(dof, fraction):
+    chi2 = pytest.importorskip("scipy.stats").chi2
+    q = chi2.ppf(fraction, dof)
+    expected = chi2.expect(lambda t: t, args=(dof,), ub=q, conditional=True) / dof
+    assert abs(selection_bias(dof, fraction) - expected) < 1e-6
+
+
+def test_flat_fraction_estimate_unbiased_on_pure_noise(rng):
+    y = 0.5 + 0.07 * torch.randn((2, 1, 256, 256), generator=_gen(rng), dtype=torch.float64)
+    for f in (1.0, 0.5, 0.25):
+        est = pg.restore.estimate_noise(y, flat_fraction=f)
+        assert float((est / 0.07 - 1).abs().max()) < 0.03, (f, est)
 
 
 def test_bad_inputs_name_the_argument(rng):

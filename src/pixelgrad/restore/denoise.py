@@ -13,8 +13,10 @@ Methods
     Chambolle's dual projection (:class:`~pixelgrad.restore.priors.TotalVariation`'s prox).
 
 ``sigma`` (the noise standard deviation in [0, 1] units) is estimated per image when not
-given (:func:`~pixelgrad.restore.noise.estimate_noise` with ``flat_fraction=0.5``). Images are processed one by one on
-one torch thread: bitwise independent of the batch composition and the thread count.
+given: the smaller of :func:`~pixelgrad.restore.noise.estimate_noise` over all patches and over
+the flattest half (both unbiased on pure noise; texture only inflates them, so the smaller is
+the less contaminated one). Images are processed one by one on one torch thread: bitwise
+independent of the batch composition and the thread count.
 """
 from __future__ import annotations
 
@@ -37,6 +39,8 @@ TV_WEIGHT = 0.9
 #: (patch, stride) configurations; ``auto`` keeps the one with the lowest SURE of its second
 #: stage (larger patches win on smooth images), ``dct`` uses the first.
 PATCHES = ((8, 2), (12, 3))
+#: Patch fractions of the noise estimates whose minimum is used when ``sigma`` is not given.
+FLAT_FRACTIONS = (1.0, 0.5)
 #: Hard threshold in noise standard deviations.
 THRESHOLD = 2.7
 
@@ -94,7 +98,10 @@ def denoise(image: ImageLike, sigma: Any = None, method: str = "auto", *,
     make = wrap_callback(callback, ref)
     stages = ["threshold"] + (["wiener"] if method == "auto" else []) if method != "tv" else ["tv"]
     with single_thread():
-        s = noise_levels(fn, "sigma", sigma, y)
+        s = noise_levels(fn, "sigma", sigma, y, flat_fraction=FLAT_FRACTIONS[0])
+        if sigma is None:
+            for f in FLAT_FRACTIONS[1:]:
+                s = torch.minimum(s, noise_levels(fn, "sigma", None, y, flat_fraction=f))
         per_stage: dict = {st: [] for st in stages}
         for i in range(y.shape[0]):
             yi = y[i:i + 1]
