@@ -115,7 +115,9 @@ def estimate_noise(image: ImageLike, flat_fraction: float = 1.0) -> object:
     flat_fraction : float
         In (0, 1]: use only this fraction of the patches, those with the lowest variance
         (texture then inflates the estimate less); the variance is divided by
-        :func:`selection_bias` so that the estimate stays unbiased on pure noise.
+        :func:`selection_bias` so that the estimate stays unbiased on pure noise (within
+        ~1 % on average at 0.5, 3 % at worst on 256x256; smaller fractions keep fewer patches and
+        read a few % low).
         ``pg.restore.denoise`` uses the smaller of the estimates at 1 and 0.5.
 
     Returns
