@@ -190,3 +190,16 @@ def test_cli_task(tmp_path, capsys, task, extra, rng):
     assert read_image(out).shape == clean.shape
     assert main(["restore", str(src), "-o", str(out), "--task", "deblur", "--no-progress"]) == 2
     assert main(["restore", str(src), "-o", str(out), "--task", task, "--method", "magic", *extra]) == 2
+
+
+def test_two_stage_equals_the_two_shrinkage_stages(rng):
+    from pixelgrad.restore import shrinkage
+
+    x = _scene(rng, (1, 1, 40, 36), torch.float64)
+    y = x + 0.05 * torch.randn(x.shape, generator=_gen(rng), dtype=torch.float64)
+    v = torch.tensor(0.0025, dtype=torch.float64)
+    first, second, sure = shrinkage.two_stage(y, v, patch=8, stride=3)
+    assert torch.equal(first, shrinkage.hard_threshold(y, v, patch=8, stride=3))
+    ref, ref_sure = shrinkage.wiener(y, first, v, patch=8, stride=3, risk=True)
+    assert torch.equal(second, ref) and sure == ref_sure
+    assert float((second - x).square().mean()) < float((y - x).square().mean())

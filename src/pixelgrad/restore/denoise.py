@@ -117,17 +117,17 @@ def denoise(image: ImageLike, sigma: Any = None, method: str = "auto", *,
             opp = to_opponent(yi)
             best = None
             for p, step in (PATCHES if method == "auto" else PATCHES[:1]):
-                first = torch.cat([shrinkage.hard_threshold(opp[:, j:j + 1], var, threshold=THRESHOLD,
-                                                            patch=p, stride=step)
-                                   for j in range(opp.shape[1])], 1)
                 if method != "auto":
+                    first = torch.cat([shrinkage.hard_threshold(opp[:, j:j + 1], var, threshold=THRESHOLD,
+                                                                patch=p, stride=step)
+                                       for j in range(opp.shape[1])], 1)
                     best = (0.0, first, first)
                     break
-                outs = [shrinkage.wiener(opp[:, j:j + 1], first[:, j:j + 1], var, patch=p, stride=step, risk=True)
+                outs = [shrinkage.two_stage(opp[:, j:j + 1], var, threshold=THRESHOLD, patch=p, stride=step)
                         for j in range(opp.shape[1])]
-                risk = sum(r for _, r in outs)
+                risk = sum(r for _, _, r in outs)
                 if best is None or risk < best[0]:
-                    best = (risk, first, torch.cat([o for o, _ in outs], 1))
+                    best = (risk, torch.cat([o[0] for o in outs], 1), torch.cat([o[1] for o in outs], 1))
             assert best is not None
             per_stage["threshold"].append(from_opponent(best[1]))
             if method == "auto":
