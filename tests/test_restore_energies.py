@@ -20,7 +20,7 @@ def err_func_torch(x):
 def test_tutorial_value_matches_err_func(shape):
     rng = np.random.default_rng(1)
     imgs = rng.random((3, 2, *shape))
-    e, _ = E.tutorial(torch.from_numpy(imgs), need_grad=False)
+    e, _ = E.multiscale_smoothness(torch.from_numpy(imgs), need_grad=False)
     want = [sum(err_func_numpy(imgs[b, c]) for c in range(2)) for b in range(3)]
     np.testing.assert_allclose(e.numpy(), want, rtol=1e-12)
 
@@ -34,7 +34,7 @@ def _autograd_grad(fn, x):
 @pytest.mark.parametrize("shape", [(9, 12), (10, 7), (3, 3)])
 def test_tutorial_grad_matches_autograd(shape):
     x = torch.rand(2, 1, *shape, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
-    e, g = E.tutorial(x)
+    e, g = E.multiscale_smoothness(x)
     ref = torch.stack([_autograd_grad(err_func_torch, x[b, 0]) for b in range(2)])[:, None]
     torch.testing.assert_close(g, ref, rtol=1e-10, atol=1e-12)
 
@@ -42,7 +42,7 @@ def test_tutorial_grad_matches_autograd(shape):
 def test_tutorial_grad_zero_row_is_finite():
     x = torch.zeros(1, 1, 5, 6, dtype=torch.float64)
     x[0, 0, 2, 3] = 1.0
-    e, g = E.tutorial(x)
+    e, g = E.multiscale_smoothness(x)
     assert torch.isfinite(g).all() and torch.isfinite(e).all()
 
 

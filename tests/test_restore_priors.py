@@ -101,7 +101,7 @@ def _problem(rng):
 @pytest.mark.parametrize("solver,prior", [
     (S.gradient_descent, P.Charbonnier(0.01)), (S.fista, P.TotalVariation(0.01)),
     (S.fista, P.Charbonnier(0.01)), (S.cg, P.Harmonic(0.01)), (S.pdhg, P.TotalVariation(0.01)),
-    (S.hqs, P.TotalVariation(0.01))])
+    (S.hqs, P.TotalVariation(0.01, iterations=20))])
 def test_solvers_lower_the_objective_with_one_history_format(rng, solver, prior):
     A, y = _problem(rng)
     seen = []
@@ -114,7 +114,7 @@ def test_solvers_lower_the_objective_with_one_history_format(rng, solver, prior)
 
 def test_hqs_takes_a_plug_and_play_denoiser(rng):
     A, y = _problem(rng)
-    x, hist = S.hqs(A, y, P.EdgeEnhancingDiffusion(0.05), iterations=3, inner=5)
+    x, hist = S.hqs(A, y, P.EdgeEnhancingDiffusion(0.05), iterations=3, inner=5, mu=(1.0, 10.0))
     assert hist.shape == (3, 2) and bool(torch.isfinite(x).all())
 
 

@@ -38,7 +38,7 @@ def _tutorial_problem(h=14, w=11, seed=0):
 def test_tutorial_method_matches_tutorial_loop():
     A, I = _tutorial_problem()
     ref = tutorial_loop_torch(torch.from_numpy(A.copy()), torch.from_numpy(I), 500)
-    res = pg.restore.inpaint(torch.from_numpy(A), torch.from_numpy(I), "tutorial")
+    res = pg.restore.inpaint(torch.from_numpy(A), torch.from_numpy(I), "multiscale_gd")
     assert res.iterations == 500
     assert float((res.image - ref).abs().max()) < 1e-4
     assert np.array_equal(res.image.numpy()[I], A[I])
@@ -61,7 +61,7 @@ def test_tutorial_method_matches_autograd_package():
         normalized = normalized - L * g
         normalized[normalized < 0] = 0
         normalized[normalized > 1] = 1
-    res = pg.restore.inpaint(A, I, "tutorial", iterations=100)
+    res = pg.restore.inpaint(A, I, "multiscale_gd", iterations=100)
     assert np.abs(res.image - normalized).max() < 1e-4
 
 

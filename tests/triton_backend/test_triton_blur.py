@@ -107,22 +107,38 @@ def test_large_sigma_banded_path(rng, tr, border):
     sigma = torch.tensor([[9.0, 12.0], [3.0, 30.0]], dtype=torch.float64)
     y = pg.gaussian_blur(x, sigma, border=border, backend="triton")
     _check(y, pg.gaussian_blur(x.double(), sigma, border=border, backend="torch"), x)
-    assert _separable.tile_side(120, 19) is None        # really not the tile kernel
+    assert _separable.tile_config(120, 120) is None     # really not the tile kernel
     xu = _image(rng, (1, 3, 9, 40), torch.uint8)
     yu = pg.gaussian_blur(xu, 2.0, border=border, method="matrix", backend="triton")
     _check(yu, pg.gaussian_blur(xu.double(), 2.0, border=border, backend="torch"), xu)
 
 
-def test_tile_and_banded_agree_and_tile_sides():
-    from pixelgrad.backends.triton._separable import tile_cost, tile_side
+def test_tile_configs_and_costs():
+    from pixelgrad.backends.triton._separable import (MAX_TILE_RADIUS, TILE_CONFIGS, banded_cost,
+                                                      tile_config, tile_cost)
 
-    assert tile_side(8, 224) == 32 or tile_side(8, 224) == 64
-    assert tile_side(2, 5) == 16
-    for r, n in [(0, 1), (1, 1), (5, 3), (12, 224), (30, 224)]:
-        P = tile_side(r, n)
-        assert P is not None and P - 2 * r >= 1
-    assert tile_side(70, 300) is None
-    assert math.isinf(tile_cost(70, 1, 300, 300))
+    assert tile_config(1, 1) == TILE_CONFIGS[0]
+    assert tile_config(0, MAX_TILE_RADIUS) == TILE_CONFIGS[-1]
+    assert tile_config(MAX_TILE_RADIUS + 1, 0) is None
+    assert math.isinf(tile_cost(MAX_TILE_RADIUS + 1, 1, 300, 300))
+    # short kernels: the tile algorithm is cheaper; sigma ~ 8 on 224 still tiles
+    assert tile_cost(2, 2, 224, 224) < tile_cost(32, 32, 224, 224) < banded_cost(224, 224)
+
+
+@pytest.mark.parametrize("r", [0, 7, 8, 9, 33, 64])
+def test_tile_kernel_every_config_and_window(rng, tr, r):
+    """Radii at the configuration boundaries and the largest the tile kernel takes (K loop
+    with several chunks in each direction), on an image spanning several tiles."""
+    from pixelgrad.backends.triton import _separable
+
+    x = _image(rng, (1, 1, 70, 67))
+    k = torch.from_numpy(rng.random((1, 2 * r + 1)))
+    k = k / k.sum()
+    y = _separable.sep_tile(x, k, k.flip(1), "reflect")
+    ky, kx = k[0], k[0].flip(0)
+    from pixelgrad.backends import torch_backend
+    want = torch_backend.separable(x.double(), ky, kx, "reflect", "direct")
+    _check(y, want, x)
 
 
 @pytest.mark.parametrize("border", ["reflect", "symmetric", "constant"])

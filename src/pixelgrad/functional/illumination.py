@@ -159,10 +159,11 @@ def _own_range(x: torch.Tensor, white: float):
     ``(B, 1, 1, 1)`` (the image keeps its own range)."""
     if not x.dtype.is_floating_point or x.numel() == 0:
         return 0.0, white
-    flat = x.detach().reshape(x.shape[0], -1)
-    lo, hi = torch.aminmax(flat, dim=1)
-    if bool((lo >= 0).all()) and bool((hi <= white).all()):
+    lo, hi = torch.aminmax(x.detach())             # one fast pass for the common case
+    if bool(lo >= 0) and bool(hi <= white):
         return 0.0, white
+    flat = x.detach().reshape(x.shape[0], -1)
+    lo, hi = flat.amin(dim=1), flat.amax(dim=1)    # (aminmax with dim is ~5x slower on CPU)
     cdt = compute_dtype(x.dtype)
     lo = lo.clamp(max=0.0).to(cdt)[:, None, None, None]
     hi = hi.clamp(min=white).to(cdt)[:, None, None, None]
