@@ -249,7 +249,8 @@ _BLOCK_ELEMS = 1 << 18
 def _mix_cpu(x: torch.Tensor, field: torch.Tensor, alpha: torch.Tensor, mode: str,
              clamp: bool, bounds=None) -> torch.Tensor:
     """No-autograd CPU mixer: the same elementwise float ops as the batched path, hence the
-    same bits, run block by block (whole samples, about ``_BLOCK_ELEMS`` values per block)
+    same bits, run block by block (whole samples, about ``_BLOCK_ELEMS`` values per block;
+    a larger sample in strips of rows, so the float buffers never hold a whole large image)
     through small reused buffers, so every pass stays in cache. On a 2-core machine
     16x3x256x256 uint8 went from 1.3 to 0.25 ms per image (single-threaded; 3.3 to 0.7 with
     two torch threads on a busy machine).

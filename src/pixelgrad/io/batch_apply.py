@@ -150,15 +150,17 @@ def _run(pipeline: Callable, x: torch.Tensor, seeds: Sequence[int]) -> tuple[tor
         # one draw for the whole image (exactly what the pipeline's own call draws), replayed
         # on each channel chunk: the ops' float buffers then hold a chunk, not the image
         from ..augment import Rng
+        from ..functional import _dispatch
 
         params = pipeline.draw(x.shape, Rng(B, gens, None, pipeline.type_name))
         y = None
-        for c0 in range(0, C, CHUNK_CHANNELS):
-            part = pipeline.replay(x[:, c0:c0 + CHUNK_CHANNELS].contiguous(), params)
-            if y is None:
-                y = torch.empty((B, C, H, W), dtype=part.dtype, device=part.device)
-            y[:, c0:c0 + CHUNK_CHANNELS] = part
-            del part
+        with _dispatch.backend_scope("auto"):        # as the pipeline's own call does
+            for c0 in range(0, C, CHUNK_CHANNELS):
+                part = pipeline.replay(x[:, c0:c0 + CHUNK_CHANNELS].contiguous(), params)
+                if y is None:
+                    y = torch.empty((B, C, H, W), dtype=part.dtype, device=part.device)
+                y[:, c0:c0 + CHUNK_CHANNELS] = part
+                del part
     else:
         y, params = pipeline(x, generator=gens, return_params=True)
     per = params.per_sample() if params is not None else [{} for _ in seeds]
