@@ -495,11 +495,7 @@ def _radial_parts(x: torch.Tensor, c: torch.Tensor, s: torch.Tensor):
 def _shape_field(x, t: torch.Tensor, st, al, off) -> torch.Tensor:
     """``alpha * (offset + strength * t)`` with ``t`` ``(B, 1, H, W)``, params ``(B,)`` / ``(B, C)``."""
     cdt, dev = compute_dtype(x.dtype), x.device
-    field = _as4(al * st, dev, cdt) * t
-    shift = _as4(al * off, dev, cdt)
-    if torch.broadcast_shapes(field.shape, shift.shape) == field.shape:
-        return field.add_(shift)              # in place: same bits, one image-sized buffer less
-    return field + shift
+    return _as4(al * st, dev, cdt) * t + _as4(al * off, dev, cdt)
 
 
 def radial_gradient(x: ImageLike, alpha: Any = 0.5, *, center: Any = (0.5, 0.5), radius: Any = 1.0,
