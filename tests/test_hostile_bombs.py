@@ -389,7 +389,8 @@ def _cli_path_under_limit(tmp_path, ratio: float, size: int = 1024):
 
 def test_the_chunked_per_image_path_stays_within_a_small_multiple_of_the_image(tmp_path):
     """The per-image path of a large image, channel by channel (``io.batch_apply``), in strips
-    (shear, illumination mixer): within 14 x the decoded size (docs/scale.md measures ~11 x by
-    RSS). Before the chunking it needed ~28 x and failed here."""
-    res = _cli_path_under_limit(tmp_path, 14.0)
+    (shear, illumination mixer): within 12 x the decoded size (docs/scale.md measures 8-11 x by
+    RSS; it passes here at 10 x). Before the chunking it needed ~28 x and failed at 14 x and
+    20 x."""
+    res = _cli_path_under_limit(tmp_path, 12.0)
     assert res.returncode == 0 and "OK" in res.stdout, res.stderr[-2000:]
