@@ -12,7 +12,7 @@ import pytest
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 # Triton decides between compiling and interpreting when a kernel is defined, so the
-# interpreter (tests/triton_backend) must be on before anything imports the Triton backend;
+# interpreter (tests/backends/triton) must be on before anything imports the Triton backend;
 # `make test` collects `--doctest-modules src` first, which imports it. Only
 # pixelgrad.backends.triton reads this; the ahead-of-time compile test unsets it in its
 # subprocesses.

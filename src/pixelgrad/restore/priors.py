@@ -206,7 +206,8 @@ class BlockDCTSparsity(Prior):
     """Sparsity in a 16x16 block DCT (l0 of the non-DC coefficients). ``prox(v, t)`` is the
     hard threshold at ``sqrt(2 t weight)`` (the exact prox of ``weight * l0`` in an orthonormal
     basis) on a grid shifted by a random offset drawn from ``generator``.
-    ``value`` counts the nonzero coefficients on the unshifted grid."""
+    ``value`` counts the nonzero coefficients on the unshifted grid (round-off level counts
+    as zero)."""
 
     def __init__(self, weight: float = 1e-3, block: int = 16, generator: Optional[torch.Generator] = None) -> None:
         super().__init__(weight)
@@ -217,7 +218,8 @@ class BlockDCTSparsity(Prior):
         from .sparse import block_dct_coefficients
 
         c = block_dct_coefficients(x, self.block)
-        nz = (c != 0).to(x.dtype)
+        tiny = 1e3 * torch.finfo(x.dtype).eps * c.abs().amax().clamp_min(1e-30)   # round-off zeros
+        nz = (c.abs() > tiny).to(x.dtype)
         nz[..., ::self.block, ::self.block] = 0.0
         return self.weight * nz.reshape(x.shape[0], -1).sum(1)
 

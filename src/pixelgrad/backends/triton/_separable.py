@@ -31,7 +31,7 @@ accumulation is always float32; ``tf32`` rounds both operands of a tensor-core p
 splits each operand into two tf32 parts and keeps float32 accuracy at three times the work.
 The image values of uint8 / float16 / bfloat16 inputs are exact in tf32, so only the weights
 and the intermediate are rounded. :data:`ERROR_BOUND` is the resulting worst case, before the
-final rounding to the output dtype, relative to ``max |x|`` (``tests/test_triton_precision.py``
+final rounding to the output dtype, relative to ``max |x|`` (``tests/backends/triton/test_separable.py``
 checks each choice against float64):
 
 ========  ==================  ============================================================

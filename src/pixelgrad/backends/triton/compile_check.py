@@ -209,7 +209,7 @@ def check(targets=(80, 90), dtypes=None, verbose: bool = True) -> list[dict]:
             rows.append(row)
             if verbose:
                 print(_format_row(row), flush=True)
-    if info_path:
+    if cache_dir and info_path:
         os.makedirs(cache_dir, exist_ok=True)
         with open(info_path, "w") as f:
             json.dump(info_cache, f)
@@ -244,10 +244,9 @@ def count_compiles(n: int = 200, seed: int = 0, cc: int = 90, dtypes=None, borde
         for border in borders:
             keys = set()
             for i in range(n):
-                if i % 2:
-                    sigma = 0.1 + 7.9 * torch.rand((), generator=g, dtype=torch.float64).item()
-                else:
-                    sigma = 0.1 + 7.9 * torch.rand(shape[0], generator=g, dtype=torch.float64)
+                # odd calls: one sigma for the batch; even calls: one per sample
+                draw = torch.rand(1 if i % 2 else shape[0], generator=g, dtype=torch.float64)
+                sigma = 0.1 + 7.9 * draw
                 params = dict(sigma=_per_sample(sigma, shape[0], pair=True), angle=None,
                               truncate=4.0, border=border, method="auto")
                 for _, kernel, args, kwargs in record(
