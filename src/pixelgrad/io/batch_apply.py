@@ -13,7 +13,7 @@ split off before and put back after (so geometric transforms do not move it; see
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 import cv2
 import numpy as np
@@ -149,11 +149,12 @@ def _run(pipeline: Callable, x: torch.Tensor, seeds: Sequence[int]) -> tuple[tor
     if C > CHUNK_CHANNELS and H * W >= CHUNK_MIN_PIXELS and channel_separable(pipeline, x):
         # one draw for the whole image (exactly what the pipeline's own call draws), replayed
         # on each channel chunk: the ops' float buffers then hold a chunk, not the image
-        from ..augment import Rng
+        from ..augment import Rng, Transform
         from ..functional import _dispatch
 
+        assert isinstance(pipeline, Transform)            # channel_separable checked it
         params = pipeline.draw(x.shape, Rng(B, gens, None, pipeline.type_name))
-        y = None
+        y: Optional[torch.Tensor] = None
         with _dispatch.backend_scope("auto"):        # as the pipeline's own call does
             for c0 in range(0, C, CHUNK_CHANNELS):
                 part = pipeline.replay(x[:, c0:c0 + CHUNK_CHANNELS].contiguous(), params)
@@ -164,6 +165,7 @@ def _run(pipeline: Callable, x: torch.Tensor, seeds: Sequence[int]) -> tuple[tor
     else:
         y, params = pipeline(x, generator=gens, return_params=True)
     per = params.per_sample() if params is not None else [{} for _ in seeds]
+    assert y is not None                                  # C >= 1 on the chunked path
     return y, list(per)
 
 
