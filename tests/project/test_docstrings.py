@@ -23,6 +23,11 @@ NUMPYDOC_MODULES = [
     "pixelgrad.viz.grid",
     "pixelgrad.viz.animate",
     "pixelgrad.viz.catalog",
+    "pixelgrad.restore.deblur",
+    "pixelgrad.restore.denoise",
+    "pixelgrad.restore.solve",
+    "pixelgrad.restore.metrics",
+    "pixelgrad.restore.result",
 ]
 
 # public names that need no Examples section, and why

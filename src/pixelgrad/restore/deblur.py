@@ -177,7 +177,7 @@ def deblur(image: ImageLike, kernel: Any = None, *, sigma: Any = None, angle: An
            motion: Any = None, noise: Any = None, border: str = "reflect", method: str = "auto",
            iterations: Optional[int] = None, reference: Optional[ImageLike] = None,
            callback: Optional[Callable[[StepInfo], None]] = None) -> RestoreResult:
-    """Restore an image blurred by a known blur (and noise).
+    r"""Restore an image blurred by a known blur (and noise).
 
     Parameters
     ----------
@@ -218,7 +218,28 @@ def deblur(image: ImageLike, kernel: Any = None, *, sigma: Any = None, angle: An
 
     Notes
     -----
-    See the module docstring for the maths of each method.
+    The model is :math:`y = A x + n`. The ``auto`` and ``wiener`` methods start from the
+    Laplacian-regularised inverse filter
+
+    .. math:: \hat x_{RI} = \mathcal F^{-1}\left[\frac{\overline{K}\, Y} {|K|^2 + \alpha \sigma^2 |L|^2}\right],
+
+    ``tv`` minimises :math:`\tfrac12\|A x - y\|^2 + \lambda\,\mathrm{TV}(x)` by
+    Chambolle-Pock and ``tikhonov`` minimises
+    :math:`\tfrac12\|A x - y\|^2 + \lambda\|\nabla x\|^2` by conjugate gradient. See
+    the module docstring for the details of each method (margin handling, the choice of
+    :math:`\alpha` by generalised cross-validation, the two shrinkage stages of ``auto``).
+    The shrinkage of ``auto`` follows the two stages of BM3D-DEB [1]_ with a sliding
+    8x8 DCT in place of block matching, so it is related to, not an implementation of, [1]_.
+
+    References
+    ----------
+    .. [1] K. Dabov, A. Foi, V. Katkovnik, K. Egiazarian, "Image restoration by sparse 3D
+       transform-domain collaborative filtering", Proc. SPIE 6812, Image Processing:
+       Algorithms and Systems VI, 681207 (2008).
+    .. [2] G. H. Golub, M. Heath, G. Wahba, "Generalized cross-validation as a method for
+       choosing a good ridge parameter", Technometrics 21(2):215-223 (1979).
+    .. [3] A. Chambolle, T. Pock, "A first-order primal-dual algorithm for convex problems
+       with applications to imaging", J. Math. Imaging Vis. 40:120-145 (2011).
 
     Examples
     --------

@@ -48,7 +48,7 @@ THRESHOLD = 2.7
 def denoise(image: ImageLike, sigma: Any = None, method: str = "auto", *,
             reference: Optional[ImageLike] = None,
             callback: Optional[Callable[[StepInfo], None]] = None) -> RestoreResult:
-    """Remove additive white Gaussian noise.
+    r"""Remove additive white Gaussian noise.
 
     Parameters
     ----------
@@ -79,7 +79,27 @@ def denoise(image: ImageLike, sigma: Any = None, method: str = "auto", *,
     -----
     Stage 1 keeps the DCT coefficients ``|c_k| > 2.7 sigma``; stage 2 scales them by
     ``b_k^2 / (b_k^2 + sigma^2)`` with ``b`` the stage-1 estimate's coefficients; patches are
-    averaged with weights inverse to their residual noise (module :mod:`.shrinkage`).
+    averaged with weights inverse to their residual noise (module :mod:`.shrinkage`):
+
+    .. math:: \hat c_k = c_k\,[|c_k| > 2.7\sigma], \qquad \tilde c_k = \frac{b_k^2}{b_k^2 + \sigma^2}\, c_k .
+
+    These are the two stages of BM3D [1]_ without its block matching (a sliding DCT instead
+    of 3-D groups of similar patches). ``tv`` solves the ROF model [2]_
+    :math:`\min_x \tfrac12\|x - y\|^2 + \lambda\,\mathrm{TV}(x)` by Chambolle's dual
+    projection [3]_. ``auto`` picks the patch size with the lower Stein unbiased risk
+    estimate [4]_ of its Wiener stage.
+
+    References
+    ----------
+    .. [1] K. Dabov, A. Foi, V. Katkovnik, K. Egiazarian, "Image denoising by sparse 3-D
+       transform-domain collaborative filtering", IEEE Trans. Image Process. 16(8):2080-2095
+       (2007).
+    .. [2] L. I. Rudin, S. Osher, E. Fatemi, "Nonlinear total variation based noise removal
+       algorithms", Physica D 60(1-4):259-268 (1992).
+    .. [3] A. Chambolle, "An algorithm for total variation minimization and applications",
+       J. Math. Imaging Vis. 20:89-97 (2004).
+    .. [4] C. M. Stein, "Estimation of the mean of a multivariate normal distribution",
+       Ann. Statist. 9(6):1135-1151 (1981).
 
     Examples
     --------

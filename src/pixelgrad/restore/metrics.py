@@ -43,11 +43,47 @@ def _per_image(b: Batch, values: torch.Tensor) -> Score:
 
 def psnr(x: ImageLike, reference: ImageLike, *, data_range: Optional[float] = None,
          mask: Optional[ImageLike] = None) -> Score:
-    """Peak signal-to-noise ratio in dB: ``10 log10(data_range^2 / MSE)``.
+    r"""Peak signal-to-noise ratio in dB.
 
-    ``data_range`` defaults to 255 for uint8 and 1.0 for float images. With ``mask`` (bool,
-    broadcastable to the image in its own layout, e.g. the *unknown* pixels of an inpainting
-    problem) the MSE averages only over the True pixels. An exact match gives ``inf``.
+    Parameters
+    ----------
+    x : tensor ``(..., C, H, W)`` or numpy ``(H, W[, C])``
+        The image to score.
+    reference : image
+        The clean image, same shape as ``x``.
+    data_range : float, optional
+        Peak value :math:`R`; defaults to 255 for uint8 and 1.0 for float references.
+    mask : bool array, optional
+        Broadcastable to the image in its own layout (e.g. the *unknown* pixels of an
+        inpainting problem): the MSE averages only over the True pixels.
+
+    Returns
+    -------
+    float or tensor
+        A Python float for a single image (numpy, 2-D or 3-D tensor), otherwise a float64
+        tensor of the leading batch shape. An exact match gives ``inf``.
+
+    Raises
+    ------
+    ValueError
+        Shapes differ, ``data_range <= 0``, a non-bool mask, a mask that does not broadcast
+        or that is False everywhere in an image.
+
+    Notes
+    -----
+    Computed in float64 over the :math:`N` pixels (times channels) selected:
+
+    .. math:: \mathrm{PSNR} = 10 \log_{10} \frac{R^2}{\mathrm{MSE}}, \qquad \mathrm{MSE} = \frac1N \sum_i (x_i - r_i)^2
+
+    Examples
+    --------
+    >>> import torch
+    >>> from pixelgrad.restore import psnr
+    >>> r = torch.zeros(1, 8, 8)
+    >>> round(psnr(r + 0.1, r), 6)
+    20.0
+    >>> psnr(torch.zeros(2, 1, 8, 8), torch.zeros(2, 1, 8, 8))
+    tensor([inf, inf], dtype=torch.float64)
     """
     fn = "psnr"
     bx, br = _pair(fn, x, reference)
@@ -88,14 +124,57 @@ def _mask_like(fn: str, mask: ImageLike, b: Batch, like: torch.Tensor) -> torch.
 
 def ssim(x: ImageLike, reference: ImageLike, *, data_range: Optional[float] = None,
          sigma: float = 1.5) -> Score:
-    """Structural similarity (Wang et al. 2004), Gaussian-weighted.
+    r"""Structural similarity index (SSIM) of Wang et al. [1]_, Gaussian-weighted.
 
-    Local means, variances and covariance use an 11-tap Gaussian window (sigma 1.5, radius
-    ``int(3.5 sigma + 0.5)``), population (not sample) covariances, ``C1 = (0.01 R)^2``,
-    ``C2 = (0.03 R)^2``; SSIM = mean over channels and over the pixels at least ``radius``
-    from the border of ``(2 mx my + C1)(2 sxy + C2) / ((mx^2 + my^2 + C1)(sx^2 + sy^2 + C2))``.
-    This equals ``skimage.metrics.structural_similarity(gaussian_weights=True, sigma=1.5,
+    Parameters
+    ----------
+    x : tensor ``(..., C, H, W)`` or numpy ``(H, W[, C])``
+        The image to score.
+    reference : image
+        The clean image, same shape as ``x``.
+    data_range : float, optional
+        Dynamic range :math:`R`; defaults to 255 for uint8 and 1.0 for float references.
+    sigma : float
+        Standard deviation of the Gaussian window (radius ``int(3.5 sigma + 0.5)``).
+
+    Returns
+    -------
+    float or tensor
+        A Python float for a single image, otherwise a float64 tensor of the leading batch
+        shape; 1.0 for identical images.
+
+    Raises
+    ------
+    ValueError
+        Shapes differ, ``data_range <= 0``, or an image not larger than the window.
+
+    Notes
+    -----
+    Local means :math:`\mu`, population variances :math:`\sigma^2` and covariance
+    :math:`\sigma_{xy}` use the Gaussian window (11 taps for sigma 1.5), with
+    :math:`C_1 = (0.01 R)^2`, :math:`C_2 = (0.03 R)^2`:
+
+    .. math:: \mathrm{SSIM} = \frac{(2\mu_x\mu_y + C_1)(2\sigma_{xy} + C_2)}{(\mu_x^2 + \mu_y^2 + C_1)(\sigma_x^2 + \sigma_y^2 + C_2)}
+
+    averaged over channels and over the pixels at least one radius from the border. This
+    equals ``skimage.metrics.structural_similarity(gaussian_weights=True, sigma=1.5,
     use_sample_covariance=False, data_range=R)``.
+
+    References
+    ----------
+    .. [1] Z. Wang, A. C. Bovik, H. R. Sheikh, E. P. Simoncelli, "Image quality assessment:
+       from error visibility to structural similarity", IEEE Trans. Image Process.
+       13(4):600-612 (2004).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from pixelgrad.restore import ssim
+    >>> r = torch.rand(1, 32, 32, generator=torch.Generator().manual_seed(0))
+    >>> ssim(r, r)
+    1.0
+    >>> ssim(r, 1 - r) < 0
+    True
     """
     fn = "ssim"
     bx, br = _pair(fn, x, reference)
@@ -125,5 +204,25 @@ def ssim(x: ImageLike, reference: ImageLike, *, data_range: Optional[float] = No
 
 
 def psnr_from_mse(mse: float, data_range: float = 1.0) -> float:
-    """``10 log10(data_range^2 / mse)`` for a plain number."""
+    """PSNR in dB from a mean squared error given as a plain number.
+
+    Parameters
+    ----------
+    mse : float
+        Mean squared error (>= 0).
+    data_range : float
+        Peak value of the images.
+
+    Returns
+    -------
+    float
+        ``10 log10(data_range^2 / mse)``; ``inf`` when ``mse == 0``.
+
+    Examples
+    --------
+    >>> psnr_from_mse(0.01)
+    20.0
+    >>> psnr_from_mse(0.0)
+    inf
+    """
     return math.inf if mse == 0 else 10.0 * math.log10(data_range * data_range / mse)

@@ -14,11 +14,30 @@ __all__ = ["RestoreResult", "StepInfo", "single_thread"]
 
 @dataclass
 class StepInfo:
-    """What a callback receives after every iteration (or stage).
+    """What a callback receives after every iteration (or stage) of a restoration.
 
-    ``image`` is the current iterate ``(B, C, H, W)`` float (do not modify it); ``energy``
-    ``(B,)`` the objective of the running stage; ``psnr`` ``(B,)`` dB against ``reference``
-    when one was given."""
+    Attributes
+    ----------
+    stage : str
+        Name of the running stage (e.g. ``"threshold"``, ``"wiener"``, ``"pdhg"``).
+    iteration : int
+        Iteration count within the whole call, from 1.
+    energy : tensor ``(B,)``
+        The objective of the running stage.
+    image : tensor ``(B, C, H, W)``
+        The current iterate, float; do not modify it.
+    psnr : tensor ``(B,)`` or None
+        PSNR in dB against the ``reference`` given to the facade, else ``None``.
+
+    Examples
+    --------
+    >>> import torch, pixelgrad as pg
+    >>> seen = []
+    >>> y = torch.rand(1, 1, 32, 32, generator=torch.Generator().manual_seed(0))
+    >>> _ = pg.restore.denoise(y, 0.1, callback=lambda info: seen.append(info.stage))
+    >>> seen
+    ['threshold', 'wiener']
+    """
 
     stage: str
     iteration: int
@@ -29,18 +48,33 @@ class StepInfo:
 
 @dataclass
 class RestoreResult:
-    """Outcome of a restoration.
+    """Outcome of a restoration (returned by every facade).
 
     Attributes
     ----------
-    image : the restored image, same container, shape and dtype as the input.
-    iterations : int, total iterations run (all stages).
-    history : float64 CPU tensor ``(iterations, B)``, objective per iteration.
-    seconds : float, wall time of the call.
-    method : str, the method that ran.
-    stages : ``{stage name: (first, last + 1)}`` rows of ``history``.
-    noise : float64 tensor ``(B,)`` of the noise standard deviation used (given or
-        estimated), or ``None`` where the method does not use one.
+    image : tensor or numpy array
+        The restored image, same container, shape and dtype as the input.
+    iterations : int
+        Total iterations run (all stages).
+    history : tensor ``(iterations, B)``
+        float64 CPU tensor, the objective per iteration.
+    seconds : float
+        Wall time of the call.
+    method : str
+        The method that ran.
+    stages : dict
+        ``{stage name: (first, last + 1)}`` rows of ``history``.
+    noise : tensor ``(B,)`` or None
+        float64 noise standard deviation used (given or estimated), or ``None`` where the
+        method does not use one.
+
+    Examples
+    --------
+    >>> import torch, pixelgrad as pg
+    >>> y = torch.rand(2, 1, 32, 32, generator=torch.Generator().manual_seed(0))
+    >>> res = pg.restore.denoise(y, 0.1, method="dct")
+    >>> res.image.shape, res.method, res.history.shape, res.noise
+    (torch.Size([2, 1, 32, 32]), 'dct', torch.Size([1, 2]), tensor([0.1000, 0.1000], dtype=torch.float64))
     """
 
     image: Any
@@ -58,7 +92,23 @@ def single_thread() -> Iterator[None]:
 
     Restoration runs many small ops; on a busy machine several threads thrash, and a
     single thread also makes every reduction's order fixed, so results are bitwise the same
-    whatever the caller's thread count."""
+    whatever the caller's thread count.
+
+    Returns
+    -------
+    context manager
+        Use it in a ``with`` statement; it yields nothing.
+
+    Examples
+    --------
+    >>> import torch
+    >>> before = torch.get_num_threads()
+    >>> with single_thread():
+    ...     torch.get_num_threads()
+    1
+    >>> torch.get_num_threads() == before
+    True
+    """
     old = torch.get_num_threads()
     if old != 1:
         torch.set_num_threads(1)

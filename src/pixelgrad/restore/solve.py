@@ -32,7 +32,7 @@ def solve(y: ImageLike, operator: LinearOperator, prior: _priors.Prior, solver: 
           x0: Optional[torch.Tensor] = None, iterations: int = 200, tol: float = 1e-5,
           bounds: Optional[Tuple[float, float]] = (0.0, 1.0), reference: Optional[ImageLike] = None,
           callback: Optional[Callable[[StepInfo], None]] = None, **options: Any) -> RestoreResult:
-    """Minimise ``||A x - y||^2 / 2 + R(x)`` with one of the generic solvers.
+    r"""Minimise ``||A x - y||^2 / 2 + R(x)`` with one of the generic solvers.
 
     Parameters
     ----------
@@ -67,6 +67,25 @@ def solve(y: ImageLike, operator: LinearOperator, prior: _priors.Prior, solver: 
         ``operator`` / ``prior`` of the wrong type, or a prior the solver cannot use.
     ValueError
         Unknown solver, bad iterations / tol.
+
+    Notes
+    -----
+    The problem is
+
+    .. math:: \hat x = \arg\min_x \tfrac12 \|A x - y\|_2^2 + R(x).
+
+    ``"auto"`` picks conjugate gradient on the normal equations
+    :math:`(A^T A + \nabla^2 R)\,x = A^T y` for quadratic priors, the primal-dual hybrid
+    gradient of Chambolle and Pock [1]_ for total variation, FISTA [2]_ for smooth priors and
+    half-quadratic splitting otherwise. The iterations of each solver are given in
+    :mod:`pixelgrad.restore.solvers`.
+
+    References
+    ----------
+    .. [1] A. Chambolle, T. Pock, "A first-order primal-dual algorithm for convex problems
+       with applications to imaging", J. Math. Imaging Vis. 40:120-145 (2011).
+    .. [2] A. Beck, M. Teboulle, "A fast iterative shrinkage-thresholding algorithm for
+       linear inverse problems", SIAM J. Imaging Sci. 2(1):183-202 (2009).
 
     Examples
     --------
