@@ -28,6 +28,8 @@ NUMPYDOC_MODULES = [
     "pixelgrad.restore.solve",
     "pixelgrad.restore.metrics",
     "pixelgrad.restore.result",
+    "pixelgrad.restore.noise",
+    "pixelgrad.restore.shrinkage",
 ]
 
 # public names that need no Examples section, and why

@@ -16,10 +16,14 @@ and the patches are put back and averaged with the weights ``1 / #kept`` (hard t
 
 References
 ----------
-Yu, Sapiro (2011). DCT image denoising: a simple and effective image denoising algorithm.
-Dabov, Foi, Katkovnik, Egiazarian (2007/2008). Image denoising by sparse 3-D transform-domain
-collaborative filtering; image restoration by sparse 3-D transform-domain collaborative
-filtering (regularised inverse + coloured-noise shrinkage).
+G. Yu, G. Sapiro, "DCT image denoising: a simple and effective image denoising algorithm",
+Image Processing On Line 1:292-296 (2011).
+K. Dabov, A. Foi, V. Katkovnik, K. Egiazarian, "Image denoising by sparse 3-D
+transform-domain collaborative filtering", IEEE Trans. Image Process. 16(8):2080-2095 (2007)
+(the two stages and the aggregation weights; no block matching here).
+K. Dabov, A. Foi, V. Katkovnik, K. Egiazarian, "Image restoration by sparse 3D
+transform-domain collaborative filtering", Proc. SPIE 6812, 681207 (2008) (regularised inverse
+followed by coloured-noise shrinkage).
 """
 from __future__ import annotations
 
@@ -63,7 +67,7 @@ def _check_plane(x: torch.Tensor, p: int, stride: int) -> None:
 
 def hard_threshold(x: torch.Tensor, variance: torch.Tensor, *, threshold: float = 2.7, patch: int = 8,
                    stride: int = 2) -> torch.Tensor:
-    """First stage: hard thresholding at ``threshold * sqrt(v_k)`` (see the module docstring).
+    r"""First stage: hard thresholding of the DCT coefficients of overlapping patches.
 
     Parameters
     ----------
@@ -71,12 +75,40 @@ def hard_threshold(x: torch.Tensor, variance: torch.Tensor, *, threshold: float 
         One noisy plane ``(1, 1, H, W)``.
     variance : torch.Tensor
         Noise variance per coefficient ``(patch**2,)`` (or a scalar for white noise).
-    threshold, patch, stride : float, int, int
+    threshold : float
+        Threshold in noise standard deviations.
+    patch : int
+        Side of the square patches.
+    stride : int
+        Step of the patch grid, in ``[1, patch]``.
 
     Returns
     -------
     torch.Tensor
         The estimate, shape of ``x``.
+
+    Raises
+    ------
+    ValueError
+        ``x`` is not one plane ``(1, 1, H, W)`` or ``stride`` is outside ``[1, patch]``.
+
+    Notes
+    -----
+    With :math:`c_k` the orthonormal 2-D DCT coefficients of a patch and :math:`v_k` their
+    noise variance (the DC coefficient is always kept):
+
+    .. math:: \hat c_k = c_k \, [c_k^2 > t^2 v_k]
+
+    The patches are put back and averaged with weight :math:`1 / \#\{\text{kept}\}` (as in
+    the aggregation of BM3D [2]_; sliding DCT denoising as in [1]_).
+
+    References
+    ----------
+    .. [1] G. Yu, G. Sapiro, "DCT image denoising: a simple and effective image denoising
+       algorithm", Image Processing On Line 1:292-296 (2011).
+    .. [2] K. Dabov, A. Foi, V. Katkovnik, K. Egiazarian, "Image denoising by sparse 3-D
+       transform-domain collaborative filtering", IEEE Trans. Image Process.
+       16(8):2080-2095 (2007).
 
     Examples
     --------
@@ -102,15 +134,65 @@ def _threshold(x, c, basis, variance, threshold, patch, stride):
 
 def wiener(x: torch.Tensor, pilot: torch.Tensor, variance: torch.Tensor, *, patch: int = 8,
            stride: int = 2, risk: bool = False):
-    """Second stage: empirical Wiener shrinkage ``g_k = b_k^2 / (b_k^2 + v_k)`` with the DCT
-    coefficients ``b`` of ``pilot`` (see the module docstring); arguments as
-    :func:`hard_threshold`.
+    r"""Second stage: empirical Wiener shrinkage of the DCT coefficients with a pilot estimate.
 
-    With ``risk=True`` returns ``(estimate, sure)``: Stein's unbiased risk estimate of the
-    mean squared error per pixel for white noise of variance ``v`` (scalar), treating the
-    gains as fixed (they depend on the pilot): ``SURE = ||x_hat - y||^2 / N - v + 2 v div / N``
-    with ``div = sum_i d x_hat_i / d y_i`` = the aggregate of ``sum_k phi_k(i)^2 g_k``.
-    Used to compare configurations on the same image (its absolute value is rough)."""
+    Parameters
+    ----------
+    x : torch.Tensor
+        One noisy plane ``(1, 1, H, W)``.
+    pilot : torch.Tensor
+        A first estimate of the clean plane (e.g. :func:`hard_threshold`'s), shape of ``x``.
+    variance : torch.Tensor
+        Noise variance per coefficient ``(patch**2,)`` or a scalar (a scalar is needed for
+        ``risk=True``).
+    patch, stride : int
+        As for :func:`hard_threshold`.
+    risk : bool
+        Also return Stein's unbiased risk estimate [3]_ of the mean squared error per pixel.
+
+    Returns
+    -------
+    torch.Tensor or tuple
+        The estimate (shape of ``x``), or ``(estimate, sure)`` with ``risk=True``.
+
+    Raises
+    ------
+    ValueError
+        ``x`` is not one plane ``(1, 1, H, W)`` or ``stride`` is outside ``[1, patch]``.
+
+    Notes
+    -----
+    With :math:`b_k` the DCT coefficients of the pilot's patch (DC kept, :math:`g_0 = 1`):
+
+    .. math:: \hat c_k = g_k c_k, \qquad g_k = \frac{b_k^2}{b_k^2 + v_k}
+
+    and the patches are averaged with weight :math:`1 / \sum_k g_k^2` (BM3D's second stage
+    [2]_, without block matching). SURE treats the gains as fixed (they depend on the pilot):
+
+    .. math:: \mathrm{SURE} = \frac{\|\hat x - y\|^2}{N} - v + \frac{2 v}{N} \sum_i \frac{\partial \hat x_i}{\partial y_i}
+
+    where the divergence is the aggregate of :math:`\sum_k \phi_k(i)^2 g_k`. It is used to
+    compare configurations on the same image (its absolute value is rough).
+
+    References
+    ----------
+    .. [1] G. Yu, G. Sapiro, "DCT image denoising: a simple and effective image denoising
+       algorithm", Image Processing On Line 1:292-296 (2011).
+    .. [2] K. Dabov, A. Foi, V. Katkovnik, K. Egiazarian, "Image denoising by sparse 3-D
+       transform-domain collaborative filtering", IEEE Trans. Image Process.
+       16(8):2080-2095 (2007).
+    .. [3] C. M. Stein, "Estimation of the mean of a multivariate normal distribution",
+       Ann. Statist. 9(6):1135-1151 (1981).
+
+    Examples
+    --------
+    >>> import torch
+    >>> clean = torch.linspace(0, 1, 32).repeat(32, 1)[None, None]
+    >>> noisy = clean + 0.1 * torch.randn(clean.shape, generator=torch.Generator().manual_seed(0))
+    >>> est, sure = wiener(noisy, hard_threshold(noisy, torch.tensor(0.01)), torch.tensor(0.01), risk=True)
+    >>> est.shape, bool((est - clean).square().mean() < (noisy - clean).square().mean())
+    (torch.Size([1, 1, 32, 32]), True)
+    """
     _check_plane(x, patch, stride)
     basis = _basis(patch, x.dtype, x.device)
     return _wiener(x, basis @ _patches(x, patch, stride), pilot, basis, variance, patch, stride, risk)
@@ -135,14 +217,34 @@ def _wiener(x, c, pilot, basis, variance, patch, stride, risk):
 
 def two_stage(x: torch.Tensor, variance: torch.Tensor, *, threshold: float = 2.7, patch: int = 8,
               stride: int = 2):
-    """:func:`hard_threshold` then :func:`wiener` with it as pilot (white noise, scalar
-    ``variance``), sharing the DCT coefficients of the noisy patches.
+    """:func:`hard_threshold` then :func:`wiener` with it as pilot, sharing the DCT
+    coefficients of the noisy patches (white noise).
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        One noisy plane ``(1, 1, H, W)``.
+    variance : torch.Tensor
+        Scalar noise variance.
+    threshold, patch, stride :
+        As for :func:`hard_threshold`.
 
     Returns
     -------
     tuple
         ``(first, second, sure)``: the two estimates (shape of ``x``) and the second's SURE
         (see :func:`wiener`). Same values as the two functions called one after the other.
+
+    Raises
+    ------
+    ValueError
+        As for :func:`hard_threshold`.
+
+    Notes
+    -----
+    The two stages of BM3D (Dabov et al. 2007, IEEE Trans. Image Process. 16(8):2080-2095)
+    with a sliding DCT in place of block matching; the maths is in :func:`hard_threshold`
+    and :func:`wiener`.
 
     Examples
     --------
@@ -163,8 +265,37 @@ def two_stage(x: torch.Tensor, variance: torch.Tensor, *, threshold: float = 2.7
 
 def coefficient_variance(autocorrelation: torch.Tensor, patch: int = 8,
                          dtype: Optional[torch.dtype] = None) -> torch.Tensor:
-    """Noise variance of each ``patch x patch`` DCT coefficient for stationary noise with the
-    given circular ``autocorrelation`` ``(h, w)`` (lag ``(0, 0)`` at index ``[0, 0]``)."""
+    r"""Noise variance of each ``patch x patch`` DCT coefficient for stationary coloured noise.
+
+    Parameters
+    ----------
+    autocorrelation : torch.Tensor
+        Circular autocorrelation ``(h, w)`` of the noise, lag ``(0, 0)`` at index ``[0, 0]``.
+    patch : int
+        Side of the square patches.
+    dtype : torch.dtype, optional
+        Output dtype (default float64).
+
+    Returns
+    -------
+    torch.Tensor
+        ``(patch**2,)`` variances, clamped at 0, on the CPU.
+
+    Notes
+    -----
+    With :math:`D` the orthonormal DCT matrix and :math:`S` the covariance of a vectorised
+    patch, :math:`S_{(a,b),(a',b')} = R(a - a', b - b')`:
+
+    .. math:: v = \mathrm{diag}\left((D \otimes D)\, S\, (D \otimes D)^T\right)
+
+    Examples
+    --------
+    >>> import torch
+    >>> r = torch.zeros(16, 16); r[0, 0] = 0.01          # white noise, variance 0.01
+    >>> v = coefficient_variance(r)
+    >>> v.shape, bool(torch.allclose(v, torch.full((64,), 0.01, dtype=torch.float64)))
+    (torch.Size([64]), True)
+    """
     r = autocorrelation.to(torch.float64)
     h, w = r.shape
     i = torch.arange(patch)
