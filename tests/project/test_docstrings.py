@@ -30,6 +30,8 @@ NUMPYDOC_MODULES = [
     "pixelgrad.restore.result",
     "pixelgrad.restore.noise",
     "pixelgrad.restore.shrinkage",
+    "pixelgrad.restore.sparse",
+    "pixelgrad.restore.diffusion",
 ]
 
 # public names that need no Examples section, and why
