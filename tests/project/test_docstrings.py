@@ -32,12 +32,14 @@ NUMPYDOC_MODULES = [
     "pixelgrad.restore.shrinkage",
     "pixelgrad.restore.sparse",
     "pixelgrad.restore.diffusion",
+    "pixelgrad.restore.energies",
 ]
 
 # public names that need no Examples section, and why
 NO_EXAMPLE = {
     "pixelgrad.kernels.box.box_for_filtering": "the private-cache twin of box_kernel1d (same values)",
     "pixelgrad.viz.animate.frames_from_gif": "shown in the example of save_gif",
+    "pixelgrad.restore.energies.tutorial": "deprecated alias of multiscale_smoothness",
 }
 
 
