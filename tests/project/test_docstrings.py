@@ -33,6 +33,7 @@ NUMPYDOC_MODULES = [
     "pixelgrad.restore.sparse",
     "pixelgrad.restore.diffusion",
     "pixelgrad.restore.energies",
+    "pixelgrad.restore.corrupt",
 ]
 
 # public names that need no Examples section, and why

@@ -52,11 +52,43 @@ def _unknown_draw(b: Batch, fraction: float, generator: Optional[torch.Generator
 
 def salt_and_pepper(x: ImageLike, fraction: float, generator: Optional[torch.Generator] = None
                     ) -> Tuple[ImageLike, ImageLike]:
-    """Replace a ``fraction`` of the pixels by black or white at random (the tutorial's model).
+    """Replace a random fraction of the pixels by black or white (impulse noise).
 
-    Each pixel is corrupted with probability ``fraction`` (all its channels); each corrupted
-    value is 0 or the white level (1.0, or 255 for uint8) with probability 1/2, drawn per
-    channel. Returns ``(corrupted, known_mask)``.
+    Parameters
+    ----------
+    x : tensor ``(..., C, H, W)`` or numpy ``(H, W[, C])``
+        uint8 or float in [0, 1]. Never modified.
+    fraction : float
+        Probability in [0, 1] that a pixel (all its channels) is corrupted.
+    generator : torch.Generator, optional
+        CPU generator for the random draws (``None``: torch's global one).
+
+    Returns
+    -------
+    tuple
+        ``(corrupted, known_mask)``: ``corrupted`` of the type, shape and dtype of ``x``;
+        ``known_mask`` bool, True where the pixel is intact, ``(..., 1, H, W)`` for tensors and
+        ``(H, W)`` for numpy.
+
+    Raises
+    ------
+    TypeError
+        ``fraction`` not a number or ``generator`` not a ``torch.Generator``.
+    ValueError
+        ``fraction`` outside [0, 1].
+
+    Notes
+    -----
+    Each corrupted value is 0 or the white level (1.0, or 255 for uint8) with probability 1/2,
+    drawn per channel.
+
+    Examples
+    --------
+    >>> import torch
+    >>> x = torch.full((1, 3, 16, 16), 0.5)
+    >>> y, known = salt_and_pepper(x, 0.3, generator=torch.Generator().manual_seed(0))
+    >>> known.shape, sorted(set(y[~known.expand_as(y)].tolist())), bool((y[known.expand_as(y)] == 0.5).all())
+    (torch.Size([1, 1, 16, 16]), [0.0, 1.0], True)
     """
     fn = "salt_and_pepper"
     fraction = _check_fraction(fn, fraction)
@@ -71,7 +103,40 @@ def salt_and_pepper(x: ImageLike, fraction: float, generator: Optional[torch.Gen
 
 def random_missing(x: ImageLike, fraction: float, generator: Optional[torch.Generator] = None,
                    fill: float = 0.0) -> Tuple[ImageLike, ImageLike]:
-    """Set a random ``fraction`` of the pixels to ``fill`` (in [0, 1], scaled to the dtype)."""
+    """Set a random fraction of the pixels to a constant.
+
+    Parameters
+    ----------
+    x : tensor ``(..., C, H, W)`` or numpy ``(H, W[, C])``
+        uint8 or float in [0, 1]. Never modified.
+    fraction : float
+        Probability in [0, 1] that a pixel (all its channels) is lost.
+    generator : torch.Generator, optional
+        CPU generator for the random draws (``None``: torch's global one).
+    fill : float
+        The value of the lost pixels, in [0, 1] (scaled to the dtype).
+
+    Returns
+    -------
+    tuple
+        ``(corrupted, known_mask)``: ``corrupted`` of the type, shape and dtype of ``x``;
+        ``known_mask`` bool, True where the pixel is intact, ``(..., 1, H, W)`` for tensors and
+        ``(H, W)`` for numpy.
+
+    Raises
+    ------
+    TypeError
+        ``fraction`` / ``fill`` not numbers or ``generator`` not a ``torch.Generator``.
+    ValueError
+        ``fraction`` or ``fill`` outside [0, 1].
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y, known = random_missing(np.full((8, 8, 3), 200, np.uint8), 0.5, fill=1.0)
+    >>> y.dtype, known.shape, bool((y[~known] == 255).all())
+    (dtype('uint8'), (8, 8), True)
+    """
     fn = "random_missing"
     fraction = _check_fraction(fn, fraction)
     _check_fraction(fn, fill, "fill")
@@ -85,8 +150,42 @@ def random_missing(x: ImageLike, fraction: float, generator: Optional[torch.Gene
 
 def gaussian_noise(x: ImageLike, sigma: float, generator: Optional[torch.Generator] = None
                    ) -> Tuple[ImageLike, ImageLike]:
-    """Add white Gaussian noise of standard deviation ``sigma`` (image units in [0, 1]) and
-    clip to the valid range; every pixel is corrupted, so ``known_mask`` is all False."""
+    """Add white Gaussian noise and clip to the valid range.
+
+    Parameters
+    ----------
+    x : tensor ``(..., C, H, W)`` or numpy ``(H, W[, C])``
+        uint8 or float in [0, 1]. Never modified.
+    sigma : float
+        Standard deviation in [0, 1] image units (>= 0).
+    generator : torch.Generator, optional
+        CPU generator for the random draws (``None``: torch's global one).
+
+    Returns
+    -------
+    tuple
+        ``(noisy, known_mask)``; every pixel is corrupted, so ``known_mask`` is all False
+        (layout as for :func:`salt_and_pepper`).
+
+    Raises
+    ------
+    TypeError
+        ``sigma`` not a number or ``generator`` not a ``torch.Generator``.
+    ValueError
+        ``sigma`` negative, NaN or infinite.
+
+    Notes
+    -----
+    ``y = clip(x + sigma * white * n, 0, white)`` with ``n ~ N(0, 1)`` per value, drawn in
+    float64 on the CPU.
+
+    Examples
+    --------
+    >>> import torch
+    >>> y, known = gaussian_noise(torch.full((1, 1, 64, 64), 0.5), 0.1, generator=torch.Generator().manual_seed(0))
+    >>> bool(known.any()), round(float(y.std()), 1)
+    (False, 0.1)
+    """
     fn = "gaussian_noise"
     if isinstance(sigma, bool) or not isinstance(sigma, (int, float)):
         bad_type(fn, "sigma", "a non-negative number", sigma)
@@ -116,8 +215,42 @@ def _line_mask(h: int, w: int, lines: torch.Tensor, width: float) -> torch.Tenso
 def scratches(x: ImageLike, count: int = 12, width: float = 3.0,
               generator: Optional[torch.Generator] = None, value: float = 1.0
               ) -> Tuple[ImageLike, ImageLike]:
-    """Draw ``count`` random straight scratches ``width`` pixels wide per image, painted
-    ``value`` (in [0, 1]); the scratched pixels are unknown."""
+    """Draw random straight scratches; the scratched pixels are unknown.
+
+    Parameters
+    ----------
+    x : tensor ``(..., C, H, W)`` or numpy ``(H, W[, C])``
+        uint8 or float in [0, 1]. Never modified.
+    count : int
+        Scratches per image (>= 0).
+    width : float
+        Width in pixels (> 0): pixels within ``width / 2`` of a segment are scratched.
+    generator : torch.Generator, optional
+        CPU generator for the random draws (``None``: torch's global one).
+    value : float
+        Colour of the scratches, in [0, 1].
+
+    Returns
+    -------
+    tuple
+        ``(corrupted, known_mask)``: ``corrupted`` of the type, shape and dtype of ``x``;
+        ``known_mask`` bool, True where the pixel is intact, ``(..., 1, H, W)`` for tensors and
+        ``(H, W)`` for numpy.
+
+    Raises
+    ------
+    TypeError
+        ``value`` not a number or ``generator`` not a ``torch.Generator``.
+    ValueError
+        Bad ``count``, ``width`` or ``value``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> y, known = scratches(torch.zeros(2, 1, 32, 32), count=3, generator=torch.Generator().manual_seed(0))
+    >>> bool((y[~known] == 1.0).all()), bool((~known).any())
+    (True, True)
+    """
     fn = "scratches"
     if isinstance(count, bool) or not isinstance(count, int) or count < 0:
         bad_value(fn, "count", "an int >= 0", count)
@@ -140,9 +273,44 @@ def scratches(x: ImageLike, count: int = 12, width: float = 3.0,
 
 def text_overlay(x: ImageLike, text: str = "pixelgrad restores images", size: int = 0,
                  value: float = 1.0) -> Tuple[ImageLike, ImageLike]:
-    """Write ``text`` in lines across the image (Pillow's default font scaled to ``size``
-    pixels, 0 = about H/12) painted ``value``; the covered pixels are unknown.
-    Deterministic (no randomness)."""
+    """Write text in lines across the image; the covered pixels are unknown.
+
+    Parameters
+    ----------
+    x : tensor ``(..., C, H, W)`` or numpy ``(H, W[, C])``
+        uint8 or float in [0, 1]. Never modified.
+    text : str
+        Non-empty text, repeated along each line.
+    size : int
+        Font size in pixels (Pillow's default font); 0 means about ``H / 12``.
+    value : float
+        Colour of the text, in [0, 1].
+
+    Returns
+    -------
+    tuple
+        ``(corrupted, known_mask)``: ``corrupted`` of the type, shape and dtype of ``x``;
+        ``known_mask`` bool, True where the pixel is intact, ``(..., 1, H, W)`` for tensors and
+        ``(H, W)`` for numpy.
+
+    Raises
+    ------
+    TypeError
+        ``value`` not a number.
+    ValueError
+        Empty ``text`` or ``value`` outside [0, 1].
+
+    Notes
+    -----
+    Deterministic (no randomness): every image of a batch gets the same mask.
+
+    Examples
+    --------
+    >>> import torch
+    >>> y, known = text_overlay(torch.zeros(2, 3, 48, 64))
+    >>> known.shape, bool(torch.equal(known[0], known[1])), bool((~known).any())
+    (torch.Size([2, 1, 48, 64]), True, True)
+    """
     fn = "text_overlay"
     if not isinstance(text, str) or not text:
         bad_value(fn, "text", "a non-empty string", text)
@@ -169,21 +337,48 @@ def text_overlay(x: ImageLike, text: str = "pixelgrad restores images", size: in
 def blur(x: ImageLike, kernel: Any = None, *, sigma: Any = None, angle: Any = None, box: Any = None,
          motion: Any = None, border: str = "reflect", noise: float = 0.0,
          generator: Optional[torch.Generator] = None) -> Tuple[ImageLike, Any]:
-    """Blur ``x`` with one of pixelgrad's blurs (or a point-spread function), then add white
-    Gaussian noise of standard deviation ``noise`` (in [0, 1] units, not clipped for float
-    images; uint8 results are rounded and saturated).
+    r"""Blur with one of pixelgrad's blurs (or a point-spread function), then add noise.
 
-    Returns ``(blurred, operator)``: the operator is the
-    :class:`~pixelgrad.restore.operators.Blur` used, ready for
-    :func:`~pixelgrad.restore.solve`; ``pg.restore.deblur`` takes the same blur arguments.
+    Parameters
+    ----------
+    x : tensor ``(..., C, H, W)`` or numpy ``(H, W[, C])``
+        uint8 or float in [0, 1]. Never modified.
+    kernel, sigma, angle, box, motion :
+        The blur, exactly one of them, as for :class:`~pixelgrad.restore.operators.Blur`
+        (``pg.restore.deblur`` takes the same arguments).
+    border : str
+        Border mode of the blur.
+    noise : float
+        Standard deviation of the added white Gaussian noise, in [0, 1] units (>= 0); not
+        clipped for float images, uint8 results are rounded and saturated.
+    generator : torch.Generator, optional
+        CPU generator for the noise.
+
+    Returns
+    -------
+    tuple
+        ``(blurred, operator)``: the image in the container, shape and dtype of ``x`` and the
+        :class:`~pixelgrad.restore.operators.Blur` used, ready for
+        :func:`~pixelgrad.restore.solve`.
+
+    Raises
+    ------
+    TypeError
+        ``generator`` not a ``torch.Generator``.
+    ValueError
+        Bad blur parameters or ``noise``.
+
+    Notes
+    -----
+    .. math:: y = A x + \sigma n, \qquad n \sim \mathcal N(0, I)
 
     Examples
     --------
     >>> import torch, pixelgrad as pg
     >>> y, A = pg.restore.blur(torch.rand(1, 1, 32, 32), motion=(9, 0.5), noise=0.01,
     ...                        generator=torch.Generator().manual_seed(0))
-    >>> y.shape
-    torch.Size([1, 1, 32, 32])
+    >>> y.shape, type(A).__name__
+    (torch.Size([1, 1, 32, 32]), 'Blur')
     """
     from .operators import Blur
 
