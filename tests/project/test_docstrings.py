@@ -34,6 +34,7 @@ NUMPYDOC_MODULES = [
     "pixelgrad.restore.diffusion",
     "pixelgrad.restore.energies",
     "pixelgrad.restore.corrupt",
+    "pixelgrad.restore.priors",
 ]
 
 # public names that need no Examples section, and why

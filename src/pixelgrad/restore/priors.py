@@ -27,9 +27,10 @@ prior                            ``R(x)``                                       
 
 References
 ----------
-Rudin, Osher, Fatemi (1992). Nonlinear total variation based noise removal algorithms.
-Chambolle (2004). An algorithm for total variation minimization and applications.
-Beck, Teboulle (2009). Fast gradient-based algorithms for constrained TV image denoising.
+L. I. Rudin, S. Osher, E. Fatemi, "Nonlinear total variation based noise removal
+algorithms", Physica D 60(1-4):259-268 (1992).
+A. Chambolle, "An algorithm for total variation minimization and applications",
+J. Math. Imaging Vis. 20:89-97 (2004).
 """
 from __future__ import annotations
 
@@ -59,7 +60,45 @@ def _grad(out: energies.EnergyOut) -> torch.Tensor:
 
 
 class Prior:
-    """Base class: ``weight * R(x)`` (see the module docstring)."""
+    r"""Base class of the regularisers: ``weight * R(x)`` (see the module docstring).
+
+    Parameters
+    ----------
+    weight : float
+        Weight of the prior, finite and >= 0.
+
+    Attributes
+    ----------
+    quadratic : bool
+        ``R`` is a quadratic form with a ``hessian`` (conjugate gradient applies).
+    smooth : bool
+        ``R`` has a gradient with Lipschitz bound ``lipschitz``.
+    lipschitz : float
+        Bound of the gradient's Lipschitz constant (``inf`` when not smooth).
+
+    Raises
+    ------
+    ValueError
+        ``weight`` negative, NaN, infinite or not a number.
+
+    Notes
+    -----
+    Subclasses provide ``value(x) -> (B,)`` and ``grad(x)`` and/or
+    ``prox(v, t)`` :math:`= \arg\min_x\, w R(x) + \|x - v\|^2 / (2t)`; the base ``grad`` and
+    ``prox`` raise ``TypeError`` naming the solver family to use instead.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from pixelgrad.restore import priors
+    >>> p = priors.Harmonic(0.5)
+    >>> p, p.quadratic, p.lipschitz
+    (Harmonic(weight=0.5), True, 8.0)
+    >>> priors.TotalVariation().grad(torch.zeros(1, 1, 4, 4))
+    Traceback (most recent call last):
+    ...
+    TypeError: TotalVariation has no gradient; use a prox-based solver
+    """
 
     quadratic = False
     smooth = False
@@ -82,8 +121,28 @@ class Prior:
 
 
 class MultiscaleSmoothness(Prior):
-    """The multiscale line-smoothness energy (plain-norm differences at steps 1 and 2 of every
-    row and column); its (sub)gradient is exact, zero where a norm vanishes."""
+    r"""The multiscale line-smoothness energy of :func:`~pixelgrad.restore.energies.multiscale_smoothness`.
+
+    Parameters
+    ----------
+    weight : float
+        Weight of the prior, finite and >= 0.
+
+    Notes
+    -----
+    .. math:: R(x) = \sum_r \|D r\|_2 + \|D r_{0::2}\|_2 + \|D r_{1::2}\|_2
+
+    over every row and column :math:`r` (plain, not squared, norms); its (sub)gradient is exact,
+    zero where a norm vanishes. No finite Lipschitz bound.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from pixelgrad.restore.priors import MultiscaleSmoothness
+    >>> x = torch.tensor([[[[0.0, 3.0, 3.0]]]])
+    >>> float(MultiscaleSmoothness(2.0).value(x)[0])
+    12.0
+    """
 
     smooth = True
 
@@ -95,8 +154,30 @@ class MultiscaleSmoothness(Prior):
 
 
 class Harmonic(Prior):
-    """Tikhonov ``R(x) = sum |grad x|^2``; ``grad = -2 L x``, Lipschitz ``16 weight``.
-    ``prox`` solves ``(I - 2 t w L) x = v`` by conjugate gradient."""
+    r"""Tikhonov (harmonic) prior, the squared norm of the gradient.
+
+    Parameters
+    ----------
+    weight : float
+        Weight of the prior, finite and >= 0.
+
+    Notes
+    -----
+    .. math:: R(x) = \sum |\nabla x|^2, \qquad \nabla R = -2 L x, \qquad \mathrm{Lip} \le 16 w
+
+    ``hessian(x)`` is :math:`-2 w L x`; ``prox(v, t)`` solves :math:`(I - 2 t w L)\, x = v` by
+    conjugate gradient.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from pixelgrad.restore.priors import Harmonic
+    >>> v = torch.rand(1, 1, 8, 8, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    >>> p = Harmonic(1.0)
+    >>> x = p.prox(v, 0.5)
+    >>> bool(torch.allclose(x + 0.5 * p.hessian(x), v, atol=1e-8))
+    True
+    """
 
     quadratic = smooth = True
 
@@ -120,7 +201,28 @@ class Harmonic(Prior):
 
 
 class Biharmonic(Harmonic):
-    """``R(x) = sum (L x)^2``; ``grad = 2 L L x``, Lipschitz ``128 weight``."""
+    r"""Biharmonic prior, the squared norm of the Laplacian.
+
+    Parameters
+    ----------
+    weight : float
+        Weight of the prior, finite and >= 0.
+
+    Notes
+    -----
+    .. math:: R(x) = \sum (L x)^2, \qquad \nabla R = 2 L L x, \qquad \mathrm{Lip} \le 128 w
+
+    ``hessian(x)`` is :math:`2 w L L x`; ``prox`` as for :class:`Harmonic` with this Hessian.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from pixelgrad.restore.priors import Biharmonic
+    >>> x = torch.rand(1, 1, 6, 6, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    >>> p = Biharmonic(1.0)
+    >>> bool(torch.allclose(p.grad(x), p.hessian(x))), p.lipschitz
+    (True, 128.0)
+    """
 
     @property
     def lipschitz(self) -> float:  # type: ignore[override]
@@ -137,16 +239,47 @@ class Biharmonic(Harmonic):
 
 
 class TotalVariation(Prior):
-    """Exact total variation; ``prox`` is the ROF denoiser solved on the dual by Chambolle's
-    projection iterations (``iterations`` of them, step 1/8: convergent for both norms).
+    r"""Exact (non-smoothed) total variation; ``prox`` is the ROF denoiser solved on the dual.
 
     Parameters
     ----------
     weight : float
+        Weight of the prior, finite and >= 0.
     isotropic : bool
-        ``|grad x|`` (True) or ``|Dx| + |Dy|``.
+        :math:`|\nabla x|` (True) or :math:`|D_x x| + |D_y x|`.
     iterations : int
         Inner dual iterations of ``prox``.
+
+    Notes
+    -----
+    .. math:: R(x) = \sum \sqrt{(D_x x)^2 + (D_y x)^2} \quad\text{or}\quad \sum |D_x x| + |D_y x|
+
+    ``prox(v, t)`` with :math:`\lambda = w t` solves the ROF problem [1]_
+    :math:`\min_x \lambda R(x) + \tfrac12\|x - v\|^2` by projected gradient on the dual
+    field :math:`p` (Chambolle's dual approach [2]_), step :math:`1/(8\lambda)`, convergent
+    for both norms:
+
+    .. math:: p \leftarrow \Pi\big(p + \tfrac{1}{8\lambda} \nabla (v + \lambda\, \mathrm{div}\, p)\big), \qquad x = v + \lambda\, \mathrm{div}\, p
+
+    with :math:`\Pi` the projection onto the unit ball of the dual norm (``project``).
+
+    References
+    ----------
+    .. [1] L. I. Rudin, S. Osher, E. Fatemi, "Nonlinear total variation based noise removal
+       algorithms", Physica D 60(1-4):259-268 (1992).
+    .. [2] A. Chambolle, "An algorithm for total variation minimization and applications",
+       J. Math. Imaging Vis. 20:89-97 (2004).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from pixelgrad.restore.priors import TotalVariation
+    >>> x = torch.zeros(1, 1, 4, 4); x[..., 2:] = 1.0
+    >>> float(TotalVariation(1.0).value(x)[0])
+    4.0
+    >>> y = TotalVariation(0.1, iterations=200).prox(x, 1.0)    # ROF shrinks the step's contrast
+    >>> 0.0 < float(y[..., 0, 3] - y[..., 0, 0]) < 1.0
+    True
     """
 
     def __init__(self, weight: float = 1.0, isotropic: bool = True, iterations: int = 50) -> None:
@@ -181,8 +314,34 @@ class TotalVariation(Prior):
 
 
 class Charbonnier(Prior):
-    """``R(x) = sum sqrt(|grad x|^2 + eps^2) - eps`` (isotropic; smooth TV), Lipschitz
-    ``8 weight / eps``."""
+    r"""Charbonnier (smoothed total variation) prior.
+
+    Parameters
+    ----------
+    weight : float
+        Weight of the prior, finite and >= 0.
+    eps : float
+        Smoothing in image units (> 0).
+    isotropic : bool
+        Isotropic or anisotropic variant (see :func:`~pixelgrad.restore.energies.total_variation`).
+
+    Raises
+    ------
+    ValueError
+        ``weight`` or ``eps`` out of range.
+
+    Notes
+    -----
+    .. math:: R(x) = \sum \sqrt{|\nabla x|^2 + \epsilon^2} - \epsilon, \qquad \mathrm{Lip} \le 8 w / \epsilon
+
+    Examples
+    --------
+    >>> import torch
+    >>> from pixelgrad.restore.priors import Charbonnier
+    >>> p = Charbonnier(1.0, eps=0.01)
+    >>> p.lipschitz, abs(float(p.value(torch.ones(1, 1, 4, 4))[0])) < 1e-6
+    (800.0, True)
+    """
 
     smooth = True
 
@@ -203,11 +362,36 @@ class Charbonnier(Prior):
 
 
 class BlockDCTSparsity(Prior):
-    """Sparsity in a 16x16 block DCT (l0 of the non-DC coefficients). ``prox(v, t)`` is the
-    hard threshold at ``sqrt(2 t weight)`` (the exact prox of ``weight * l0`` in an orthonormal
-    basis) on a grid shifted by a random offset drawn from ``generator``.
-    ``value`` counts the nonzero coefficients on the unshifted grid (round-off level counts
-    as zero)."""
+    r"""Sparsity in a block DCT (l0 of the non-DC coefficients).
+
+    Parameters
+    ----------
+    weight : float
+        Weight of the prior, finite and >= 0.
+    block : int
+        Side of the DCT blocks.
+    generator : torch.Generator, optional
+        CPU generator of the random grid shifts of ``prox`` (default: seeded with 0).
+
+    Notes
+    -----
+    .. math:: R(x) = \#\{k : c_k \ne 0\}, \qquad \mathrm{prox}_{t w R}(v) = H_{\sqrt{2 t w}}(v)
+
+    the hard threshold being the exact prox of :math:`w\|c\|_0` in an orthonormal basis
+    (:func:`~pixelgrad.restore.sparse.hard_threshold`), applied on a grid shifted by a random
+    offset. ``value`` counts the nonzero coefficients on the unshifted grid (round-off level
+    counts as zero).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from pixelgrad.restore.priors import BlockDCTSparsity
+    >>> p = BlockDCTSparsity(1.0, block=8)
+    >>> float(p.value(torch.full((1, 1, 16, 16), 0.5))[0])      # only DC coefficients
+    0.0
+    >>> p.prox(torch.rand(1, 1, 16, 16), 1e-3).shape
+    torch.Size([1, 1, 16, 16])
+    """
 
     def __init__(self, weight: float = 1e-3, block: int = 16, generator: Optional[torch.Generator] = None) -> None:
         super().__init__(weight)
@@ -232,10 +416,40 @@ class BlockDCTSparsity(Prior):
 
 
 class EdgeEnhancingDiffusion(Prior):
-    """Edge-enhancing diffusion used as a denoising step: ``prox(v, t)`` runs
-    ``round(t / tau)`` explicit EED steps (at least one, at most ``max_steps``) of step ``tau``
-    from ``v``.
-    Not the prox of an energy (EED has none); usable in plug-and-play schemes (HQS)."""
+    r"""Edge-enhancing diffusion used as a denoising step (plug-and-play prior).
+
+    Parameters
+    ----------
+    contrast : float
+        Contrast parameter :math:`\lambda` of the diffusivity (> 0).
+    sigma : float
+        Gaussian pre-smoothing (>= 0).
+    tau : float
+        Explicit time step (> 0; stable up to 0.25).
+    max_steps : int
+        Most steps per ``prox`` call.
+
+    Raises
+    ------
+    ValueError
+        A parameter out of range.
+
+    Notes
+    -----
+    ``prox(v, t)`` runs :math:`\max(1, \mathrm{round}(t/\tau))` (at most ``max_steps``)
+    explicit steps of :func:`~pixelgrad.restore.diffusion.eed_step` from ``v``. EED has no
+    energy, so this is not a prox and ``value`` is 0; it is meant for half-quadratic
+    splitting (plug-and-play). Diffusion tensor after J. Weickert, *Anisotropic Diffusion in
+    Image Processing*, Teubner, Stuttgart (1998).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from pixelgrad.restore.priors import EdgeEnhancingDiffusion
+    >>> p = EdgeEnhancingDiffusion()
+    >>> float(p.value(torch.rand(2, 1, 8, 8)).abs().sum()), p.prox(torch.rand(1, 1, 8, 8), 1.0).shape
+    (0.0, torch.Size([1, 1, 8, 8]))
+    """
 
     def __init__(self, contrast: float = 0.01, sigma: float = 1.0, tau: float = 0.2, max_steps: int = 50) -> None:
         super().__init__(1.0)
