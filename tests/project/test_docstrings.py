@@ -35,6 +35,7 @@ NUMPYDOC_MODULES = [
     "pixelgrad.restore.energies",
     "pixelgrad.restore.corrupt",
     "pixelgrad.restore.priors",
+    "pixelgrad.restore.operators",
 ]
 
 # public names that need no Examples section, and why
