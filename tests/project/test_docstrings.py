@@ -36,6 +36,7 @@ NUMPYDOC_MODULES = [
     "pixelgrad.restore.corrupt",
     "pixelgrad.restore.priors",
     "pixelgrad.restore.operators",
+    "pixelgrad.restore.solvers",
 ]
 
 # public names that need no Examples section, and why

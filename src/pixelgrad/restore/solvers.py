@@ -48,24 +48,94 @@ def _stack(hist: List[torch.Tensor], bsz: int) -> torch.Tensor:
 
 
 def past(deadline: Optional[float]) -> bool:
-    """True when ``deadline`` (a :func:`time.perf_counter` value, or None for no limit) has
-    passed. The masked solvers test it before every iteration but the first, so a time budget
-    stops them after at most one iteration past it."""
+    """Whether a deadline has passed.
+
+    Parameters
+    ----------
+    deadline : float or None
+        A :func:`time.perf_counter` value, or ``None`` for no limit.
+
+    Returns
+    -------
+    bool
+        True once ``deadline`` has passed. The masked solvers test it before every iteration
+        but the first, so a time budget stops them at most one iteration after it.
+
+    Examples
+    --------
+    >>> import time
+    >>> past(None), past(time.perf_counter() - 1.0), past(time.perf_counter() + 60.0)
+    (False, True, False)
+    """
     return deadline is not None and time.perf_counter() > deadline
 
 
 def tutorial_step(w: int) -> float:
-    """The tutorial's step size at iteration ``w`` (0-based): ``max(1.5 / (w + 1), 0.015)``."""
+    r"""Step size of the multiscale-smoothness descent at iteration ``w``.
+
+    Parameters
+    ----------
+    w : int
+        Iteration, from 0.
+
+    Returns
+    -------
+    float
+        :math:`\max(1.5 / (w + 1),\ 0.015)`.
+
+    Examples
+    --------
+    >>> tutorial_step(0), tutorial_step(2), tutorial_step(1000)
+    (1.5, 0.5, 0.015)
+    """
     return max(1.5 / (w + 1), 0.015)
 
 
 def tutorial_descent(x0: torch.Tensor, known: torch.Tensor, iterations: int = 500,
                      callback: Callback = None, record: bool = True,
                      deadline: Optional[float] = None) -> Tuple[torch.Tensor, torch.Tensor]:
-    """The tutorial's gradient descent (see module docstring), all images at once.
+    r"""Gradient descent on the multiscale-smoothness energy over the unknown pixels, batched.
 
-    The energy recorded for iteration ``w`` is that of the iterate the step was taken from
-    (it is computed with the gradient for free).
+    Parameters
+    ----------
+    x0 : torch.Tensor
+        Start ``(B, C, H, W)`` in [0, 1]; its known pixels are kept bit for bit. Never modified.
+    known : torch.Tensor
+        Bool mask broadcastable to ``x0``, True where the pixel is fixed.
+    iterations : int
+        Number of steps.
+    callback : callable, optional
+        ``callback(k, objective (B,), x)`` after every iteration.
+    record : bool
+        Record the energy history.
+    deadline : float, optional
+        A :func:`time.perf_counter` value; iterations after the first stop once it has passed.
+
+    Returns
+    -------
+    tuple
+        ``(x, history)``: the estimate and the float64 CPU tensor ``(iterations run, B)`` of the
+        energy per image.
+        The energy recorded for iteration ``w`` is that of the iterate the step was taken
+        from (computed with the gradient for free).
+
+    Notes
+    -----
+    .. math:: x \leftarrow \mathrm{clip}_{[0,1]}\big(x - s_w\, (\nabla E(x) \odot u)\big), \qquad s_w = \max(1.5/(w+1),\ 0.015)
+
+    with :math:`E` :func:`~pixelgrad.restore.energies.multiscale_smoothness` and :math:`u` the
+    indicator of the unknown pixels.
+
+    Examples
+    --------
+    >>> import torch
+    >>> g = torch.Generator().manual_seed(0)
+    >>> clean = torch.linspace(0, 1, 16).repeat(16, 1)[None, None]
+    >>> known = torch.rand(clean.shape, generator=g) > 0.5
+    >>> x0 = torch.where(known, clean, 0.5)
+    >>> x, hist = tutorial_descent(x0, known, iterations=50)
+    >>> bool(torch.equal(x[known], x0[known])), bool(hist[-1, 0] < hist[0, 0])
+    (True, True)
     """
     x = x0.clone()
     free = (~known).to(x.dtype)
@@ -88,10 +158,69 @@ def projected_gradient(energy: energies.EnergyFn, x0: torch.Tensor, known: torch
                        accelerate: bool = True, bounds: Optional[Tuple[float, float]] = (0.0, 1.0),
                        callback: Callback = None,
                        deadline: Optional[float] = None) -> Tuple[torch.Tensor, torch.Tensor]:
-    """Minimize ``energy`` over the unknown pixels (projected onto ``bounds``) with step
-    ``1 / lipschitz``; with ``accelerate`` FISTA momentum and the MFISTA safeguard (an
-    iterate is accepted only where it lowers each image's energy), so the recorded energy is
-    non-increasing. Stops early when every image's relative energy decrease is ``< tol``."""
+    r"""Projected gradient / monotone FISTA over the unknown pixels.
+
+    Parameters
+    ----------
+    energy : callable
+        ``energy(x, need_grad=True) -> (E (B,), grad)``, e.g. from
+        :mod:`~pixelgrad.restore.energies`.
+    x0 : torch.Tensor
+        Start ``(B, C, H, W)`` in [0, 1]; its known pixels are kept bit for bit. Never modified.
+    known : torch.Tensor
+        Bool mask broadcastable to ``x0``, True where the pixel is fixed.
+    lipschitz : float
+        Lipschitz bound of the gradient; the step is ``1 / lipschitz``.
+    iterations : int
+        Most iterations.
+    tol : float
+        Stop once every image's relative energy decrease is below ``tol`` (tested every 10
+        iterations; 0: run all iterations).
+    accelerate : bool
+        FISTA momentum with the MFISTA safeguard; plain projected gradient otherwise.
+    bounds : pair or None
+        Box ``(lo, hi)`` the iterates are projected onto.
+    callback : callable, optional
+        ``callback(k, objective (B,), x)`` after every iteration.
+    deadline : float, optional
+        A :func:`time.perf_counter` value; iterations after the first stop once it has passed.
+
+    Returns
+    -------
+    tuple
+        ``(x, history)``: the estimate and the float64 CPU tensor ``(iterations run, B)`` of the
+        energy per image.
+        Non-increasing.
+
+    Notes
+    -----
+    With :math:`P` the projection onto the box with the known pixels fixed and
+    :math:`u` the indicator of the unknown pixels:
+
+    .. math:: z_k = P\big(y_k - \tfrac1L \nabla E(y_k) \odot u\big), \quad x_k = \begin{cases} z_k & E(z_k) \le E(x_{k-1}) \\ x_{k-1} & \text{otherwise} \end{cases}, \quad t_{k+1} = \tfrac{1 + \sqrt{1 + 4 t_k^2}}{2}, \quad y_{k+1} = x_k + \tfrac{t_k}{t_{k+1}}(z_k - x_k) + \tfrac{t_k - 1}{t_{k+1}}(x_k - x_{k-1})
+
+    FISTA [1]_ with the monotone safeguard (MFISTA) of [2]_, per image.
+
+    References
+    ----------
+    .. [1] A. Beck, M. Teboulle, "A fast iterative shrinkage-thresholding algorithm for
+       linear inverse problems", SIAM J. Imaging Sci. 2(1):183-202 (2009).
+    .. [2] A. Beck, M. Teboulle, "Fast gradient-based algorithms for constrained total
+       variation image denoising and deblurring problems", IEEE Trans. Image Process.
+       18(11):2419-2434 (2009).
+
+    Examples
+    --------
+    >>> import torch
+    >>> g = torch.Generator().manual_seed(0)
+    >>> clean = torch.linspace(0, 1, 16).repeat(16, 1)[None, None]
+    >>> known = torch.rand(clean.shape, generator=g) > 0.5
+    >>> x0 = torch.where(known, clean, 0.5)
+    >>> from pixelgrad.restore import energies
+    >>> x, hist = projected_gradient(energies.harmonic, x0, known, lipschitz=16.0, iterations=100)
+    >>> bool((hist[1:] <= hist[:-1]).all()), bool(torch.equal(x[known], x0[known]))
+    (True, True)
+    """
     free = (~known).to(x0.dtype)
     step = 1.0 / float(lipschitz)
 
@@ -136,12 +265,60 @@ def conjugate_gradient(hessian: Callable[[torch.Tensor], torch.Tensor], energy: 
                        tol: float = 1e-4, callback: Callback = None,
                        check_every: int = 10,
                        deadline: Optional[float] = None) -> Tuple[torch.Tensor, torch.Tensor]:
-    """Minimize the quadratic ``energy`` (``E(x) = x^T A x / 2`` with ``A = hessian``) over the
-    unknown pixels by conjugate gradient, every (image, channel) plane with its own steps.
+    r"""Conjugate gradient on a quadratic energy over the unknown pixels, one solve per plane.
 
-    The energy is updated exactly from the CG scalars
-    (``E(x + a p) = E(x) - a r.p + a^2 p.Ap / 2``), so recording it costs nothing; in exact
-    arithmetic it decreases monotonically.
+    Parameters
+    ----------
+    hessian : callable
+        :math:`x \mapsto H x` with :math:`E(x) = x^T H x / 2`.
+    energy : callable
+        ``energy(x, need_grad=False) -> (E, None)``, the same quadratic energy.
+    x0 : torch.Tensor
+        Start ``(B, C, H, W)`` in [0, 1]; its known pixels are kept bit for bit. Never modified.
+    known : torch.Tensor
+        Bool mask broadcastable to ``x0``, True where the pixel is fixed.
+    iterations : int
+        Most iterations.
+    tol : float
+        Stop once every plane has :math:`\|r\| \le tol\, \|r_0\|`.
+    callback : callable, optional
+        ``callback(k, objective (B,), x)`` after every iteration.
+    check_every : int
+        Test the stopping rule every this many iterations.
+    deadline : float, optional
+        A :func:`time.perf_counter` value; iterations after the first stop once it has passed.
+
+    Returns
+    -------
+    tuple
+        ``(x, history)``: the estimate and the float64 CPU tensor ``(iterations run, B)`` of the
+        energy per image.
+
+    Notes
+    -----
+    Solves :math:`H_{UU} x_U = -H_{UK} x_K` (:math:`U` unknown, :math:`K` known pixels) by
+    CG [1]_; every (image, channel) plane has its own step sizes. The energy is updated
+    exactly from the CG scalars,
+    :math:`E(x + \alpha p) = E(x) - \alpha\, r^T p + \tfrac{\alpha^2}{2} p^T H p`, so
+    recording it costs nothing.
+
+    References
+    ----------
+    .. [1] M. R. Hestenes, E. Stiefel, "Methods of conjugate gradients for solving linear
+       systems", J. Res. Natl. Bur. Stand. 49(6):409-436 (1952).
+
+    Examples
+    --------
+    >>> import torch
+    >>> g = torch.Generator().manual_seed(0)
+    >>> clean = torch.linspace(0, 1, 16).repeat(16, 1)[None, None]
+    >>> known = torch.rand(clean.shape, generator=g) > 0.5
+    >>> x0 = torch.where(known, clean, 0.5)
+    >>> from pixelgrad.restore import energies
+    >>> hess = lambda z: -2.0 * energies.laplacian(z)
+    >>> x, hist = conjugate_gradient(hess, energies.harmonic, x0, known, iterations=200)
+    >>> bool(hist[-1, 0] < hist[0, 0]), bool(torch.equal(x[known], x0[known]))
+    (True, True)
     """
     bsz, c, h, w = x0.shape
     x = x0.reshape(bsz * c, 1, h, w).clone()
@@ -182,7 +359,27 @@ def conjugate_gradient(hessian: Callable[[torch.Tensor], torch.Tensor], energy: 
 
 
 def tv_value(x: torch.Tensor, isotropic: bool = True) -> torch.Tensor:
-    """Exact total variation per image ``(B,)``: ``sum |grad x|`` (iso) or ``sum |Dx| + |Dy|``."""
+    r"""Exact (non-smoothed) total variation per image.
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        Images ``(B, C, H, W)``.
+    isotropic : bool
+        :math:`\sum |\nabla x|` (True) or :math:`\sum |D_x x| + |D_y x|`.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(B,)``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> x = torch.zeros(2, 1, 4, 4); x[..., 2:] = 1.0
+    >>> tv_value(x).tolist()
+    [4.0, 4.0]
+    """
     dy, dx = energies.forward_diff(x)
     t = (dy.square() + dx.square()).sqrt() if isotropic else dy.abs() + dx.abs()
     return t.reshape(t.shape[0], -1).sum(1)
@@ -191,9 +388,55 @@ def tv_value(x: torch.Tensor, isotropic: bool = True) -> torch.Tensor:
 def chambolle_pock_tv(x0: torch.Tensor, known: torch.Tensor, *, iterations: int = 300,
                       isotropic: bool = True, tol: float = 0.0, callback: Callback = None,
                       deadline: Optional[float] = None) -> Tuple[torch.Tensor, torch.Tensor]:
-    """TV inpainting ``min TV(x) s.t. x_K = x0_K, 0 <= x <= 1`` by the primal-dual algorithm
-    with ``tau = sigma = 0.99 / sqrt(8)`` (``||grad||^2 <= 8``) and over-relaxation 1.
-    The primal-dual gap is not monotone; the recorded energy is TV of the primal iterate."""
+    r"""TV inpainting by the primal-dual algorithm of Chambolle and Pock.
+
+    Parameters
+    ----------
+    x0 : torch.Tensor
+        Start ``(B, C, H, W)`` in [0, 1]; its known pixels are kept bit for bit. Never modified.
+    known : torch.Tensor
+        Bool mask broadcastable to ``x0``, True where the pixel is fixed.
+    iterations : int
+        Most iterations.
+    isotropic : bool
+        Isotropic or anisotropic TV.
+    tol : float
+        Stop once every image's TV changed by at most ``tol`` relatively over 10 iterations.
+    callback : callable, optional
+        ``callback(k, objective (B,), x)`` after every iteration.
+    deadline : float, optional
+        A :func:`time.perf_counter` value; iterations after the first stop once it has passed.
+
+    Returns
+    -------
+    tuple
+        ``(x, history)``: the estimate and the float64 CPU tensor ``(iterations run, B)`` of the
+        energy per image.
+        The energy is the TV of the primal iterate (not monotone).
+
+    Notes
+    -----
+    Solves :math:`\min_x \mathrm{TV}(x)` subject to :math:`x_K = x0_K,\ 0 \le x \le 1` with
+    :math:`\tau = \sigma = 0.99/\sqrt 8` (:math:`\|\nabla\|^2 \le 8`) and over-relaxation 1 [1]_:
+
+    .. math:: p \leftarrow \Pi_{\|\cdot\|_* \le 1}(p + \sigma \nabla \bar x), \quad x^+ = P(x + \tau\, \mathrm{div}\, p), \quad \bar x = 2x^+ - x
+
+    References
+    ----------
+    .. [1] A. Chambolle, T. Pock, "A first-order primal-dual algorithm for convex problems
+       with applications to imaging", J. Math. Imaging Vis. 40:120-145 (2011).
+
+    Examples
+    --------
+    >>> import torch
+    >>> g = torch.Generator().manual_seed(0)
+    >>> clean = torch.linspace(0, 1, 16).repeat(16, 1)[None, None]
+    >>> known = torch.rand(clean.shape, generator=g) > 0.5
+    >>> x0 = torch.where(known, clean, 0.5)
+    >>> x, hist = chambolle_pock_tv(x0, known, iterations=100)
+    >>> bool(hist[-1, 0] < hist[0, 0]), bool(torch.equal(x[known], x0[known]))
+    (True, True)
+    """
     tau = sigma = 0.99 / 8 ** 0.5
     x = x0.clone()
     xbar = x
@@ -247,16 +490,73 @@ def _converged(x: torch.Tensor, x_old: torch.Tensor, tol: float) -> bool:
 
 
 def objective(operator, data: torch.Tensor, prior, x: torch.Tensor) -> torch.Tensor:
-    """``||A x - y||^2 / 2 + R(x)`` per image ``(B,)``."""
+    r"""The objective of the generic solvers per image.
+
+    Parameters
+    ----------
+    operator : LinearOperator
+        The forward model :math:`A`.
+    data : torch.Tensor
+        The data :math:`y`.
+    prior : Prior
+        The regulariser :math:`R`.
+    x : torch.Tensor
+        The point ``(B, C, H, W)``.
+
+    Returns
+    -------
+    torch.Tensor
+        :math:`\tfrac12\|A x - y\|^2 + R(x)`, shape ``(B,)``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from pixelgrad.restore import operators, priors
+    >>> objective(operators.Identity(), torch.zeros(1, 1, 2, 2), priors.Harmonic(1.0), torch.ones(1, 1, 2, 2))
+    tensor([2.])
+    """
     r = operator(x) - data
     return 0.5 * r.reshape(r.shape[0], -1).square().sum(1) + prior.value(x)
 
 
 def cg_solve(apply: Callable[[torch.Tensor], torch.Tensor], b: torch.Tensor, x0: torch.Tensor, *,
              iterations: int = 100, tol: float = 1e-6) -> torch.Tensor:
-    """Solve the symmetric positive (semi)definite system ``apply(x) = b`` by conjugate
-    gradient, every image of the batch with its own step sizes; stops when every image has
-    ``||r|| <= tol ||b||``."""
+    r"""Solve a symmetric positive (semi)definite system by conjugate gradient, per image.
+
+    Parameters
+    ----------
+    apply : callable
+        :math:`v \mapsto M v`, symmetric positive (semi)definite.
+    b : torch.Tensor
+        Right-hand side ``(B, ...)``.
+    x0 : torch.Tensor
+        Start, shape of ``b``.
+    iterations : int
+        Most iterations.
+    tol : float
+        Stop once every image has :math:`\|r\| \le tol\, \|b\|`.
+
+    Returns
+    -------
+    torch.Tensor
+        The solution of :math:`M x = b`, shape of ``b``.
+
+    Notes
+    -----
+    Standard CG [1]_, every image of the batch with its own step sizes.
+
+    References
+    ----------
+    .. [1] M. R. Hestenes, E. Stiefel, "Methods of conjugate gradients for solving linear
+       systems", J. Res. Natl. Bur. Stand. 49(6):409-436 (1952).
+
+    Examples
+    --------
+    >>> import torch
+    >>> b = torch.tensor([[1.0, 2.0]], dtype=torch.float64)
+    >>> cg_solve(lambda v: 2.0 * v, b, torch.zeros_like(b))
+    tensor([[0.5000, 1.0000]], dtype=torch.float64)
+    """
     x = x0.clone()
     r = b - apply(x)
     p = r.clone()
@@ -290,16 +590,54 @@ def gradient_descent(operator, data: torch.Tensor, prior, *, x0: Optional[torch.
                      step: Union[None, float, Callable[[int], float]] = None, iterations: int = 200,
                      tol: float = 0.0, bounds: Optional[Tuple[float, float]] = None,
                      callback: Callback = None) -> Tuple[torch.Tensor, torch.Tensor]:
-    """(Projected) gradient descent ``x <- P(x - s_k (A^T (A x - y) + grad R(x)))``.
+    r"""(Projected) gradient descent on :math:`\tfrac12\|A x - y\|^2 + R(x)` (smooth priors).
 
-    ``step``: a number, a schedule ``step(k)`` (e.g. :func:`tutorial_step`), or ``None`` for
-    ``1 / (||A||^2 + Lip(grad R))``. ``bounds``: optional box ``(lo, hi)`` projection.
+    Parameters
+    ----------
+    operator : LinearOperator
+        The forward model :math:`A` (:mod:`pixelgrad.restore.operators`).
+    data : torch.Tensor
+        The data :math:`y`, shape of ``operator(x)``.
+    prior : Prior
+        The regulariser :math:`R` (:mod:`pixelgrad.restore.priors`), weight included.
+    x0 : torch.Tensor, optional
+        Start ``(B, C, H, W)`` (default :math:`A^T y`).
+    step : float, callable or None
+        A number, a schedule ``step(k)`` (e.g. :func:`tutorial_step`), or ``None`` for
+        :math:`1 / (\|A\|^2 + \mathrm{Lip}(\nabla R))`.
+    iterations : int
+        Most iterations (>= 0).
+    tol : float
+        Stop once every image's relative change :math:`\|x_k - x_{k-1}\| \le tol\, \|x_k\|`
+        (0: run all iterations).
+    bounds : pair or None
+        Box ``(lo, hi)`` projection.
+    callback : callable, optional
+        ``callback(k, objective (B,), x)`` after every iteration.
+
+    Returns
+    -------
+    tuple
+        ``(x, history)``: the estimate and the float64 CPU tensor ``(iterations run, B)`` of the
+        objective :math:`F(x) = \tfrac12\|A x - y\|^2 + R(x)` after every iteration.
+
+    Raises
+    ------
+    ValueError
+        ``iterations`` not an int >= 0 or ``tol`` not a number >= 0.
+    TypeError
+        The prior has no gradient.
+
+    Notes
+    -----
+    .. math:: x_{k+1} = P\big(x_k - s_k (A^T (A x_k - y) + \nabla R(x_k))\big)
 
     Examples
     --------
     >>> import torch
     >>> from pixelgrad.restore import operators, priors
-    >>> y = torch.rand(1, 1, 16, 16)
+    >>> g = torch.Generator().manual_seed(0)
+    >>> y = torch.rand(1, 1, 16, 16, generator=g)
     >>> x, hist = gradient_descent(operators.Identity(), y, priors.Harmonic(0.1), iterations=20)
     >>> bool(hist[-1, 0] <= hist[0, 0])
     True
@@ -330,11 +668,69 @@ def gradient_descent(operator, data: torch.Tensor, prior, *, x0: Optional[torch.
 def fista(operator, data: torch.Tensor, prior, *, x0: Optional[torch.Tensor] = None,
           iterations: int = 200, tol: float = 0.0, bounds: Optional[Tuple[float, float]] = None,
           callback: Callback = None) -> Tuple[torch.Tensor, torch.Tensor]:
-    """FISTA (Beck & Teboulle 2009) with adaptive restart (O'Donoghue & Candes 2015).
+    r"""FISTA with adaptive restart.
 
-    The data term is the smooth part (step ``1 / ||A||^2``, plus ``Lip(grad R)`` when the
-    prior is smooth and handled by its gradient); a non-smooth prior enters through its
-    ``prox``. ``bounds`` clamps after the prox (exact when the prior is smooth)."""
+    Parameters
+    ----------
+    operator : LinearOperator
+        The forward model :math:`A` (:mod:`pixelgrad.restore.operators`).
+    data : torch.Tensor
+        The data :math:`y`, shape of ``operator(x)``.
+    prior : Prior
+        The regulariser :math:`R` (:mod:`pixelgrad.restore.priors`), weight included.
+    x0 : torch.Tensor, optional
+        Start ``(B, C, H, W)`` (default :math:`A^T y`).
+    iterations : int
+        Most iterations (>= 0).
+    tol : float
+        Stop once every image's relative change :math:`\|x_k - x_{k-1}\| \le tol\, \|x_k\|`
+        (0: run all iterations).
+    bounds : pair or None
+        Box ``(lo, hi)`` clamped after the prox (exact when the prior is smooth).
+    callback : callable, optional
+        ``callback(k, objective (B,), x)`` after every iteration.
+
+    Returns
+    -------
+    tuple
+        ``(x, history)``: the estimate and the float64 CPU tensor ``(iterations run, B)`` of the
+        objective :math:`F(x) = \tfrac12\|A x - y\|^2 + R(x)` after every iteration.
+
+    Raises
+    ------
+    ValueError
+        ``iterations`` not an int >= 0 or ``tol`` not a number >= 0.
+    TypeError
+        The prior has neither a gradient nor a prox.
+
+    Notes
+    -----
+    The data term is the smooth part, step :math:`s = 1/L` with :math:`L = \|A\|^2` (plus
+    :math:`\mathrm{Lip}(\nabla R)` when the prior is smooth and handled by its gradient);
+    a non-smooth prior enters through its prox [1]_:
+
+    .. math:: x_k = \mathrm{prox}_{s R}\big(z_k - s A^T(A z_k - y)\big), \quad t_{k+1} = \tfrac{1 + \sqrt{1 + 4t_k^2}}{2}, \quad z_{k+1} = x_k + \tfrac{t_k - 1}{t_{k+1}}(x_k - x_{k-1})
+
+    The momentum is dropped (:math:`z_{k+1} = x_k`) for an image whose objective went up:
+    the function-value restart of [2]_.
+
+    References
+    ----------
+    .. [1] A. Beck, M. Teboulle, "A fast iterative shrinkage-thresholding algorithm for
+       linear inverse problems", SIAM J. Imaging Sci. 2(1):183-202 (2009).
+    .. [2] B. O'Donoghue, E. Candes, "Adaptive restart for accelerated gradient schemes",
+       Found. Comput. Math. 15(3):715-732 (2015).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from pixelgrad.restore import operators, priors
+    >>> g = torch.Generator().manual_seed(0)
+    >>> y = torch.rand(1, 1, 16, 16, generator=g)
+    >>> x, hist = fista(operators.Blur(sigma=1.0), y, priors.TotalVariation(0.01), iterations=30)
+    >>> x.shape, hist.shape
+    (torch.Size([1, 1, 16, 16]), torch.Size([30, 1]))
+    """
     _check_iters("fista", iterations, tol)
     use_prox = not prior.smooth
     lip = operator.norm_bound() ** 2 + (0.0 if use_prox else prior.lipschitz)
@@ -370,14 +766,58 @@ def fista(operator, data: torch.Tensor, prior, *, x0: Optional[torch.Tensor] = N
 
 def cg(operator, data: torch.Tensor, prior, *, x0: Optional[torch.Tensor] = None, iterations: int = 200,
        tol: float = 1e-6, callback: Callback = None) -> Tuple[torch.Tensor, torch.Tensor]:
-    """Conjugate gradient on the normal equations ``(A^T A + H) x = A^T y`` of a quadratic
-    prior ``R(x) = x^T H x / 2`` (``prior.hessian``); stops when every image's residual
-    ``||r|| <= tol ||A^T y||`` (the shared rule applied to the residual).
+    r"""Conjugate gradient on the normal equations of a quadratic prior.
+
+    Parameters
+    ----------
+    operator : LinearOperator
+        The forward model :math:`A` (:mod:`pixelgrad.restore.operators`).
+    data : torch.Tensor
+        The data :math:`y`, shape of ``operator(x)``.
+    prior : Prior
+        The regulariser :math:`R` (:mod:`pixelgrad.restore.priors`), weight included.
+    x0 : torch.Tensor, optional
+        Start ``(B, C, H, W)`` (default :math:`A^T y`).
+    iterations : int
+        Most iterations (>= 0).
+    tol : float
+        Stop once every image's residual :math:`\|r\| \le tol\, \|A^T y\|`.
+    callback : callable, optional
+        ``callback(k, objective (B,), x)`` after every iteration.
+
+    Returns
+    -------
+    tuple
+        ``(x, history)``: the estimate and the float64 CPU tensor ``(iterations run, B)`` of the
+        objective :math:`F(x) = \tfrac12\|A x - y\|^2 + R(x)` after every iteration.
 
     Raises
     ------
     TypeError
         If the prior is not quadratic.
+    ValueError
+        Bad ``iterations`` or ``tol``.
+
+    Notes
+    -----
+    With :math:`R(x) = x^T H x / 2` (``prior.hessian``), CG [1]_ solves
+
+    .. math:: (A^T A + H)\, x = A^T y
+
+    References
+    ----------
+    .. [1] M. R. Hestenes, E. Stiefel, "Methods of conjugate gradients for solving linear
+       systems", J. Res. Natl. Bur. Stand. 49(6):409-436 (1952).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from pixelgrad.restore import operators, priors
+    >>> g = torch.Generator().manual_seed(0)
+    >>> y = torch.rand(1, 1, 16, 16, generator=g)
+    >>> x, hist = cg(operators.Blur(sigma=1.0), y, priors.Harmonic(0.01), iterations=50)
+    >>> bool(hist[-1, 0] <= hist[0, 0])
+    True
     """
     _check_iters("cg", iterations, tol)
     if not getattr(prior, "quadratic", False):
@@ -419,10 +859,63 @@ def cg(operator, data: torch.Tensor, prior, *, x0: Optional[torch.Tensor] = None
 def pdhg(operator, data: torch.Tensor, prior, *, x0: Optional[torch.Tensor] = None, iterations: int = 300,
          tol: float = 0.0, bounds: Optional[Tuple[float, float]] = None,
          callback: Callback = None) -> Tuple[torch.Tensor, torch.Tensor]:
-    """Chambolle-Pock primal-dual for ``||A x - y||^2 / 2 + w TV(x)`` (``prior`` a
-    :class:`~pixelgrad.restore.priors.TotalVariation`), ``K = [A; grad]``, dual variables
-    for both terms, ``tau = sigma = 0.99 / ||K||`` with ``||K||^2 <= ||A||^2 + 8``,
-    over-relaxation 1 (Chambolle & Pock 2011, Alg. 1)."""
+    r"""Chambolle-Pock primal-dual hybrid gradient for :math:`\tfrac12\|A x - y\|^2 + w\,\mathrm{TV}(x)`.
+
+    Parameters
+    ----------
+    operator : LinearOperator
+        The forward model :math:`A` (:mod:`pixelgrad.restore.operators`).
+    data : torch.Tensor
+        The data :math:`y`, shape of ``operator(x)``.
+    prior : Prior
+        The regulariser :math:`R` (:mod:`pixelgrad.restore.priors`), weight included.
+    x0 : torch.Tensor, optional
+        Start ``(B, C, H, W)`` (default :math:`A^T y`).
+    iterations : int
+        Most iterations (>= 0).
+    tol : float
+        Stop once every image's relative change :math:`\|x_k - x_{k-1}\| \le tol\, \|x_k\|`
+        (0: run all iterations).
+    bounds : pair or None
+        Box ``(lo, hi)`` projection of the primal iterate.
+    callback : callable, optional
+        ``callback(k, objective (B,), x)`` after every iteration.
+
+    Returns
+    -------
+    tuple
+        ``(x, history)``: the estimate and the float64 CPU tensor ``(iterations run, B)`` of the
+        objective :math:`F(x) = \tfrac12\|A x - y\|^2 + R(x)` after every iteration.
+
+    Raises
+    ------
+    TypeError
+        If the prior is not a :class:`~pixelgrad.restore.priors.TotalVariation`.
+    ValueError
+        Bad ``iterations`` or ``tol``.
+
+    Notes
+    -----
+    Algorithm 1 of [1]_ with :math:`K = [A; \nabla]`, a dual variable for each term,
+    :math:`\tau = \sigma = 0.99/\|K\|`, :math:`\|K\|^2 \le \|A\|^2 + 8` and over-relaxation 1:
+
+    .. math:: q \leftarrow \frac{q + \sigma(A\bar x - y)}{1 + \sigma}, \quad p \leftarrow w\,\Pi\Big(\frac{p + \sigma\nabla\bar x}{w}\Big), \quad x^+ = x - \tau(A^T q - \mathrm{div}\, p), \quad \bar x = 2x^+ - x
+
+    References
+    ----------
+    .. [1] A. Chambolle, T. Pock, "A first-order primal-dual algorithm for convex problems
+       with applications to imaging", J. Math. Imaging Vis. 40:120-145 (2011).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from pixelgrad.restore import operators, priors
+    >>> g = torch.Generator().manual_seed(0)
+    >>> y = torch.rand(1, 1, 16, 16, generator=g)
+    >>> x, hist = pdhg(operators.Blur(sigma=1.0), y, priors.TotalVariation(0.01), iterations=50)
+    >>> bool(hist[-1, 0] < hist[0, 0])
+    True
+    """
     from .priors import TotalVariation
 
     _check_iters("pdhg", iterations, tol)
@@ -463,11 +956,63 @@ def pdhg(operator, data: torch.Tensor, prior, *, x0: Optional[torch.Tensor] = No
 def hqs(operator, data: torch.Tensor, prior, *, x0: Optional[torch.Tensor] = None, iterations: int = 30,
         tol: float = 0.0, mu: Tuple[float, float] = (1e-2, 1e2), inner: int = 20,
         callback: Callback = None) -> Tuple[torch.Tensor, torch.Tensor]:
-    """Half-quadratic splitting: ``min ||A x - y||^2/2 + R(z) + mu_k/2 ||x - z||^2`` with
-    ``mu_k`` growing geometrically from ``mu[0]`` to ``mu[1]``; the x-step solves
-    ``(A^T A + mu I) x = A^T y + mu z`` by ``inner`` CG steps (warm-started), the z-step is the
-    prior's prox / denoising step ``z = prox_R(x, 1 / mu)`` -- any denoiser fits
-    (plug-and-play). The history records ``F(z)``."""
+    r"""Half-quadratic splitting (plug-and-play: any prox or denoising step fits).
+
+    Parameters
+    ----------
+    operator : LinearOperator
+        The forward model :math:`A` (:mod:`pixelgrad.restore.operators`).
+    data : torch.Tensor
+        The data :math:`y`, shape of ``operator(x)``.
+    prior : Prior
+        The regulariser :math:`R` (:mod:`pixelgrad.restore.priors`), weight included.
+    x0 : torch.Tensor, optional
+        Start ``(B, C, H, W)`` (default :math:`A^T y`).
+    iterations : int
+        Most iterations (>= 0).
+    tol : float
+        Stop once every image's relative change :math:`\|x_k - x_{k-1}\| \le tol\, \|x_k\|`
+        (0: run all iterations).
+    mu : pair of float
+        Penalty :math:`\mu_k` grows geometrically from ``mu[0]`` to ``mu[1]``.
+    inner : int
+        CG steps of each x-step (warm-started).
+    callback : callable, optional
+        ``callback(k, objective (B,), x)`` after every iteration.
+
+    Returns
+    -------
+    tuple
+        ``(z, history)``, the history holding :math:`F(z_k)`.
+
+    Raises
+    ------
+    ValueError
+        ``iterations`` not an int >= 0 or ``tol`` not a number >= 0.
+    TypeError
+        The prior has no prox.
+
+    Notes
+    -----
+    Alternates on :math:`\tfrac12\|A x - y\|^2 + R(z) + \tfrac{\mu_k}{2}\|x - z\|^2` [1]_:
+
+    .. math:: (A^T A + \mu_k I)\, x_k = A^T y + \mu_k z_{k-1}, \qquad z_k = \mathrm{prox}_{R/\mu_k}(x_k)
+
+    References
+    ----------
+    .. [1] D. Geman, C. Yang, "Nonlinear image recovery with half-quadratic regularization",
+       IEEE Trans. Image Process. 4(7):932-946 (1995).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from pixelgrad.restore import operators, priors
+    >>> g = torch.Generator().manual_seed(0)
+    >>> y = torch.rand(1, 1, 16, 16, generator=g)
+    >>> z, hist = hqs(operators.Blur(sigma=1.0), y, priors.EdgeEnhancingDiffusion(), iterations=5)
+    >>> z.shape, hist.shape
+    (torch.Size([1, 1, 16, 16]), torch.Size([5, 1]))
+    """
     _check_iters("hqs", iterations, tol)
     aty = operator.adjoint(data)
     x = _start(operator, data, x0)
