@@ -37,6 +37,8 @@ NUMPYDOC_MODULES = [
     "pixelgrad.restore.priors",
     "pixelgrad.restore.operators",
     "pixelgrad.restore.solvers",
+    "pixelgrad.restore.inpaint",
+    "pixelgrad.restore.init",
 ]
 
 # public names that need no Examples section, and why

@@ -12,9 +12,41 @@ import torch.nn.functional as F
 
 
 def push_pull(x: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
-    """``x`` ``(B, C, H, W)`` float, ``known`` bool broadcastable -> filled copy of ``x``
-    (known pixels unchanged, unknown ones interpolated; an image with no known pixel at all
-    becomes its mean fill value 0.5)."""
+    r"""Pull-push pyramid fill of the unknown pixels (a first guess for the solvers).
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        Float images ``(B, C, H, W)``.
+    known : torch.Tensor
+        Bool mask broadcastable to ``x``, True where the pixel is known.
+
+    Returns
+    -------
+    torch.Tensor
+        A filled copy of ``x``: known pixels unchanged, unknown ones interpolated; an image
+        with no known pixel at all becomes 0.5.
+
+    Notes
+    -----
+    Pull: average the known pixels over 2x2 blocks level by level,
+    :math:`v = \sum w x / \sum w` with :math:`w` the known weights. Push: fill each level's
+    holes from the coarser level upsampled bilinearly, blending by the level's weight. Cost
+    :math:`O(HW)`. After Gortler et al. [1]_.
+
+    References
+    ----------
+    .. [1] S. J. Gortler, R. Grzeszczuk, R. Szeliski, M. F. Cohen, "The Lumigraph",
+       Proc. SIGGRAPH 96, 43-54 (1996).
+
+    Examples
+    --------
+    >>> import torch
+    >>> x = torch.tensor([[[[0.0, 9.0], [9.0, 1.0]]]])
+    >>> known = torch.tensor([[[[True, False], [False, True]]]])
+    >>> push_pull(x, known)[0, 0].tolist()
+    [[0.0, 0.5], [0.5, 1.0]]
+    """
     w = known.to(x.dtype).expand_as(x)
     num = x * w
     levels = []

@@ -95,37 +95,69 @@ def inpaint(image: ImageLike, known_mask: ImageLike, method: str = "auto", *,
             callback: Optional[Callable[[StepInfo], None]] = None,
             generator: Optional[torch.Generator] = None,
             time_budget: Optional[float] = None) -> RestoreResult:
-    """Restore the pixels of ``image`` where ``known_mask`` is False.
+    r"""Restore the pixels of ``image`` where ``known_mask`` is False.
 
-    Args:
-        image: tensor ``(..., C, H, W)`` or numpy ``(H, W[, C])``, uint8 or float in [0, 1].
-            The values at unknown pixels are ignored except by ``"multiscale_gd"``, which starts
-            from them as the tutorial does. Never modified.
-        known_mask: bool, True where the pixel is correct: ``(H, W)``, or broadcastable to the
-            tensor image with 1 or C channels (numpy: ``(H, W)`` or the image's shape).
-        method: one of :data:`METHODS` (see the module docstring).
-        iterations: maximum iterations of the main solver (per-method default in
-            :data:`DEFAULT_ITERATIONS`; DCT rounds for ``"dct"``/``"auto"``).
-        tol: relative stopping tolerance (CG residual, FISTA / TV energy change).
-        reference: the clean image, only to report PSNR to ``callback``.
-        callback: called with a :class:`StepInfo` after every iteration.
-        generator: CPU ``torch.Generator`` for the random DCT grid shifts (default: seed 0).
-        time_budget: seconds for the whole call, shared equally by the images; every solver
-            stops once its share has passed (each runs at least one iteration), so the call
-            returns shortly after the budget; ``"auto"`` gives 40% of an image's share to the
-            hold-out run that chooses its stages.
+    Parameters
+    ----------
+    image : tensor ``(..., C, H, W)`` or numpy ``(H, W[, C])``
+        uint8 or float in [0, 1]. The values at unknown pixels are ignored except by
+        ``"multiscale_gd"``, which starts from them. Never modified.
+    known_mask : bool tensor or numpy array
+        True where the pixel is correct: ``(H, W)``, or broadcastable to the tensor image with
+        1 or C channels (numpy: ``(H, W)`` or the image's shape).
+    method : str
+        One of :data:`METHODS` (see the module docstring).
+    iterations : int, optional
+        Maximum iterations of the main solver (per-method default in
+        :data:`DEFAULT_ITERATIONS`; DCT rounds for ``"dct"`` / ``"auto"``).
+    tol : float, optional
+        Relative stopping tolerance (CG residual, FISTA / TV energy change).
+    reference : image, optional
+        The clean image, only to report PSNR to ``callback``.
+    callback : callable, optional
+        Called with a :class:`~pixelgrad.restore.result.StepInfo` after every iteration.
+    generator : torch.Generator, optional
+        CPU generator for the random DCT grid shifts (default: seed 0).
+    time_budget : float, optional
+        Seconds for the whole call, shared equally by the images; every solver stops once its
+        share has passed (each runs at least one iteration), so the call returns shortly after
+        the budget; ``"auto"`` gives 40 % of an image's share to the hold-out run that chooses
+        its stages.
 
-    Returns:
-        :class:`~pixelgrad.restore.result.RestoreResult`; ``result.image`` has the input's type, shape and dtype and
-        equals the input bit for bit at known pixels.
+    Returns
+    -------
+    RestoreResult
+        ``image`` has the input's type, shape and dtype and equals the input bit for bit at
+        known pixels.
 
-    Example:
-        >>> import torch, pixelgrad as pg
-        >>> x = torch.rand(1, 1, 64, 64)
-        >>> bad, known = pg.restore.salt_and_pepper(x, 0.8, torch.Generator().manual_seed(0))
-        >>> res = pg.restore.inpaint(bad, known)
-        >>> res.image.shape
-        torch.Size([1, 1, 64, 64])
+    Raises
+    ------
+    TypeError
+        ``known_mask`` not a tensor / numpy array, or a wrong argument type.
+    ValueError
+        A mask of the wrong shape or dtype, an unknown method, bad ``iterations`` / ``tol`` /
+        ``time_budget``.
+
+    Notes
+    -----
+    With :math:`K` the known pixels, every method solves (approximately)
+
+    .. math:: \min_x E(x) \quad \text{subject to} \quad x_K = f_K
+
+    for :math:`E` the multiscale smoothness, :math:`\sum|\nabla x|^2`,
+    :math:`\sum (L x)^2`, TV or smoothed TV (:mod:`~pixelgrad.restore.energies`), by the
+    solvers of :mod:`~pixelgrad.restore.solvers`; ``dct`` and ``auto`` add iterated block-DCT
+    thresholding (:func:`~pixelgrad.restore.sparse.dct_inpaint`) and edge-enhancing diffusion
+    (:func:`~pixelgrad.restore.diffusion.eed_inpaint`); the references are given there.
+
+    Examples
+    --------
+    >>> import torch, pixelgrad as pg
+    >>> x = torch.rand(1, 1, 64, 64)
+    >>> bad, known = pg.restore.salt_and_pepper(x, 0.8, torch.Generator().manual_seed(0))
+    >>> res = pg.restore.inpaint(bad, known, method="biharmonic")
+    >>> res.image.shape, bool(torch.equal(res.image[known.expand_as(x)], x[known.expand_as(x)]))
+    (torch.Size([1, 1, 64, 64]), True)
     """
     fn = "inpaint"
     t0 = time.perf_counter()
