@@ -39,6 +39,7 @@ NUMPYDOC_MODULES = [
     "pixelgrad.restore.solvers",
     "pixelgrad.restore.inpaint",
     "pixelgrad.restore.init",
+    "pixelgrad.augment.illumination",
 ]
 
 # public names that need no Examples section, and why

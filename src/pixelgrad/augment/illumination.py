@@ -22,19 +22,56 @@ def _alpha_range(alpha: Any, mode: str, name: str) -> tuple[float, float]:
 
 
 class RandomGradient(Transform):
-    """The seed's random gradient: mix a random linear ramp into every channel.
+    r"""Random linear illumination ramp mixed into every channel (the seed's distribution by default).
 
-    Per sample: ``a ~ U(a)``, ``b ~ U(b)``, ``alpha ~ U(alpha)``, ``offset ~ U(offset)``, then
-    :func:`pixelgrad.linear_gradient` ``(x, a, b, alpha, offset=offset, mode=mode)``, i.e. with
-    the defaults ``y_c = (1 - alpha) x_c + alpha (a u + b v)`` exactly as
-    ``make_random_gradient`` + the convex blend of the seed (``u, v`` = linspace(0, 1) across
-    the width / height).
+    Parameters
+    ----------
+    p : float
+        Probability per sample of applying the transform.
+    a, b : float or (low, high)
+        Ranges of the slopes along the width and the height (used when ``strength`` is None).
+    alpha : float or (low, high)
+        Range of the mixing weight (within [0, 1] for ``mode="blend"``).
+    mode : str
+        How the ramp is mixed in (see :data:`pixelgrad.functional.illumination.MODES`).
+    offset : float or (low, high)
+        Range of the ramp's value at its start.
+    angle : float or (low, high)
+        Range of the ramp direction in radians (used with ``strength``).
+    strength : float or (low, high), optional
+        When given, draw ``angle`` and ``strength`` instead of ``a, b``: the ramp then spans
+        exactly ``[offset, offset + strength]``.
+    colored : bool
+        Draw the slopes (or angle and strength) per channel: a coloured ramp.
+    clamp : bool
+        Clip the result to the image's valid range.
 
-    With ``strength`` given, draws ``angle ~ U(angle)`` (radians) and ``strength ~ U(strength)``
-    instead of ``a, b``: the ramp then spans exactly ``[offset, offset + strength]`` (a controlled
-    range; the seed's ``a u + b v`` spans ``[min(0,a)+min(0,b), max(0,a)+max(0,b)]``).
-    ``colored=True`` draws the slopes (or angle and strength) per channel: a colored ramp.
-    Parameters drawn, in order: gate, then ``a, b`` (or ``angle, strength``), ``alpha``, ``offset``.
+    Raises
+    ------
+    TypeError
+        A range that is neither a number nor a pair.
+    ValueError
+        ``p`` outside [0, 1], an unknown ``mode``, a range with low > high or out of bounds.
+
+    Notes
+    -----
+    Per sample (drawn in this order: gate, ``a, b`` or ``angle, strength``, ``alpha``,
+    ``offset``) :func:`pixelgrad.linear_gradient` is applied; with the defaults, with
+    :math:`u, v` running from 0 to 1 across the width and the height,
+
+    .. math:: y_c = (1 - \alpha)\, x_c + \alpha\, (a u + b v), \qquad a, b \sim U(-1, 1),\ \alpha \sim U(0.05, 0.15)
+
+    Examples
+    --------
+    >>> import torch
+    >>> from pixelgrad import augment as A
+    >>> t = A.RandomGradient()
+    >>> x = torch.rand(4, 3, 16, 16, generator=torch.Generator().manual_seed(0))
+    >>> y, params = t(x, seed=0, return_params=True)
+    >>> y.shape, sorted(params.values)
+    (torch.Size([4, 3, 16, 16]), ['a', 'alpha', 'b', 'offset'])
+    >>> bool(torch.equal(t(x, params=params), y))
+    True
     """
 
     def __init__(self, p: float = 1.0, a: Any = (-1.0, 1.0), b: Any = (-1.0, 1.0),
@@ -72,9 +109,43 @@ class RandomGradient(Transform):
 
 
 class RandomCornerGradient(Transform):
-    """A diagonal ramp peaking at a random corner (kornia's ``RandomLinearCornerIllumination``
-    family): per sample ``corner ~ {0, 1, 2, 3}`` uniformly, ``strength``, ``alpha``, ``offset``
-    uniform in their ranges; :func:`pixelgrad.corner_gradient`."""
+    """Diagonal ramp peaking at a random corner (the ``RandomLinearCornerIllumination`` family of kornia).
+
+    Parameters
+    ----------
+    p : float
+        Probability per sample of applying the transform.
+    alpha : float or (low, high)
+        Range of the mixing weight.
+    strength : float or (low, high)
+        Range of the ramp's height.
+    mode : str
+        How the field is mixed in (see :data:`pixelgrad.functional.illumination.MODES`).
+    offset : float or (low, high)
+        Range of the ramp's value at the opposite corner.
+    clamp : bool
+        Clip the result to the image's valid range.
+
+    Raises
+    ------
+    TypeError
+        A range that is neither a number nor a pair.
+    ValueError
+        ``p`` outside [0, 1], an unknown ``mode``, a bad range.
+
+    Notes
+    -----
+    Per sample ``corner`` uniform in {0, 1, 2, 3}, ``strength``, ``alpha`` and ``offset``
+    uniform in their ranges, then :func:`pixelgrad.corner_gradient`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from pixelgrad import augment as A
+    >>> y, params = A.RandomCornerGradient()(torch.rand(2, 3, 8, 8), seed=1, return_params=True)
+    >>> y.shape, params.values["corner"].shape
+    (torch.Size([2, 3, 8, 8]), torch.Size([2]))
+    """
 
     def __init__(self, p: float = 1.0, alpha: Any = (0.05, 0.15), strength: Any = (-1.0, 1.0),
                  mode: str = "blend", *, offset: Any = 0.0, clamp: bool = True):
@@ -130,10 +201,47 @@ class _Spot(Transform):
 
 
 class RandomRadialGradient(_Spot):
-    """Random vignette / light cone: :func:`pixelgrad.radial_gradient` with per-sample
-    ``center ~ U(center)^2`` (cy, cx), ``radius ~ U(radius)`` (per axis if ``anisotropic``),
-    ``strength``, ``alpha``, ``offset``. Defaults: a multiplicative vignette darkening the
-    outside of the cone by 20-60%."""
+    """Random vignette / light cone (:func:`pixelgrad.radial_gradient`).
+
+    Parameters
+    ----------
+    p : float
+        Probability per sample of applying the transform.
+    alpha : float or (low, high)
+        Range of the mixing weight.
+    center : float or (low, high)
+        Range of each coordinate ``(cy, cx)`` of the centre, in unit-square units.
+    radius : float or (low, high)
+        Range of the radius (> 0; drawn per axis when ``anisotropic``).
+    strength, offset : float or (low, high)
+        Ranges of the field's height and base value.
+    mode : str
+        How the field is mixed in (see :data:`pixelgrad.functional.illumination.MODES`).
+    anisotropic : bool
+        Draw one radius per axis.
+    clamp : bool
+        Clip the result to the image's valid range.
+
+    Raises
+    ------
+    TypeError
+        A range that is neither a number nor a pair.
+    ValueError
+        ``p`` outside [0, 1], an unknown ``mode``, a bad range (e.g. ``radius <= 0``).
+
+    Notes
+    -----
+    The defaults make a multiplicative vignette darkening the outside of the cone by 20-60 %.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from pixelgrad import augment as A
+    >>> x = torch.ones(2, 1, 32, 32)
+    >>> y = A.RandomRadialGradient()(x, seed=0)
+    >>> bool(y[:, :, 16, 16].min() > y[:, :, 0, 0].max())       # darker corners
+    True
+    """
 
     size_name = "radius"
 
@@ -148,9 +256,50 @@ class RandomRadialGradient(_Spot):
 
 
 class RandomGaussianSpot(_Spot):
-    """Random Gaussian light / shadow spot (kornia's ``RandomGaussianIllumination`` family):
-    :func:`pixelgrad.gaussian_spot` with per-sample ``center``, ``sigma`` (per axis if
-    ``anisotropic``), ``strength`` (negative darkens), ``alpha``, ``offset``."""
+    """Random Gaussian light or shadow spot (the ``RandomGaussianIllumination`` family of kornia).
+
+    Parameters
+    ----------
+    p : float
+        Probability per sample of applying the transform.
+    alpha : float or (low, high)
+        Range of the mixing weight.
+    center : float or (low, high)
+        Range of each coordinate ``(cy, cx)`` of the centre, in unit-square units.
+    sigma : float or (low, high)
+        Range of the spot's standard deviation (> 0; per axis when ``anisotropic``).
+    strength : float or (low, high)
+        Range of the spot's height (negative darkens).
+    offset : float or (low, high)
+        Range of the field's base value.
+    mode : str
+        How the field is mixed in (see :data:`pixelgrad.functional.illumination.MODES`).
+    anisotropic : bool
+        Draw one sigma per axis.
+    clamp : bool
+        Clip the result to the image's valid range.
+
+    Raises
+    ------
+    TypeError
+        A range that is neither a number nor a pair.
+    ValueError
+        ``p`` outside [0, 1], an unknown ``mode``, a bad range (e.g. ``sigma <= 0``).
+
+    Notes
+    -----
+    Per sample: ``center`` (2 numbers), ``sigma``, ``strength``, ``alpha``, ``offset`` uniform in
+    their ranges, then :func:`pixelgrad.gaussian_spot`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from pixelgrad import augment as A
+    >>> t = A.RandomGaussianSpot(strength=1.0, alpha=0.2)
+    >>> y = t(torch.zeros(1, 1, 16, 16), seed=0)
+    >>> bool(y.max() > 0), bool(y.min() >= 0)
+    (True, True)
+    """
 
     size_name = "sigma"
 
