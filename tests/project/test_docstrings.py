@@ -40,6 +40,8 @@ NUMPYDOC_MODULES = [
     "pixelgrad.restore.inpaint",
     "pixelgrad.restore.init",
     "pixelgrad.augment.illumination",
+    "pixelgrad.augment.containers",
+    "pixelgrad.augment.fastai",
 ]
 
 # public names that need no Examples section, and why

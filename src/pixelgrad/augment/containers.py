@@ -30,7 +30,33 @@ def _sequence(children, params: list[Params], x: torch.Tensor) -> torch.Tensor:
 
 
 class Compose(Transform):
-    """Apply ``transforms`` one after the other (no gate of its own)."""
+    """Apply ``transforms`` one after the other (no gate of its own).
+
+    Parameters
+    ----------
+    transforms : sequence of Transform
+        A non-empty list of pixelgrad transforms.
+
+    Raises
+    ------
+    TypeError
+        ``transforms`` empty, not a list or holding something else than pixelgrad transforms.
+
+    Notes
+    -----
+    Every child draws its parameters for the whole batch, so each sample consumes the same
+    random numbers whatever the other samples do. With ``backend="triton"`` a blur directly
+    followed by an illumination transform may run as one fused kernel.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from pixelgrad import augment as A
+    >>> aug = A.Compose([A.RandomGradient(), A.RandomGaussianSpot()])
+    >>> y, params = aug(torch.rand(2, 3, 16, 16), seed=0, return_params=True)
+    >>> len(aug), y.shape, [c.type for c in params.children]
+    (2, torch.Size([2, 3, 16, 16]), ['RandomGradient', 'RandomGaussianSpot'])
+    """
 
     def __init__(self, transforms: Sequence[Transform]):
         super().__init__(1.0)
@@ -57,7 +83,31 @@ class Compose(Transform):
 
 
 class RandomApply(Compose):
-    """With probability ``p`` per sample, apply all of ``transforms`` in order; else none."""
+    """With probability ``p`` per sample, apply all of ``transforms`` in order; else none.
+
+    Parameters
+    ----------
+    transforms : sequence of Transform
+        A non-empty list of pixelgrad transforms.
+    p : float
+        Probability per sample, in [0, 1].
+
+    Raises
+    ------
+    TypeError
+        Bad ``transforms``.
+    ValueError
+        ``p`` outside [0, 1].
+
+    Examples
+    --------
+    >>> import torch
+    >>> from pixelgrad import augment as A
+    >>> x = torch.rand(8, 1, 8, 8)
+    >>> y = A.RandomApply([A.RandomGradient(alpha=0.5)], p=0.0)(x, seed=0)
+    >>> bool(torch.equal(y, x))
+    True
+    """
 
     def __init__(self, transforms: Sequence[Transform], p: float = 0.5):
         super().__init__(transforms)
@@ -84,10 +134,39 @@ class RandomApply(Compose):
 
 
 class OneOf(Compose):
-    """With probability ``p`` per sample, apply one of ``transforms``, option ``k`` chosen with
-    probability ``weights[k] / sum(weights)`` (uniform by default). Drawn per sample: gate,
-    choice (one uniform number, inverted through the cumulative weights), then every option's
-    parameters."""
+    r"""With probability ``p`` per sample, apply one of ``transforms``.
+
+    Parameters
+    ----------
+    transforms : sequence of Transform
+        A non-empty list of pixelgrad transforms (the options).
+    p : float
+        Probability per sample of applying one option, in [0, 1].
+    weights : sequence of float, optional
+        Non-negative weights with a positive sum, one per option (uniform by default).
+
+    Raises
+    ------
+    TypeError
+        Bad ``transforms`` or non-numeric ``weights``.
+    ValueError
+        ``p`` outside [0, 1], or ``weights`` of the wrong length, negative or summing to 0.
+
+    Notes
+    -----
+    Option :math:`k` is chosen with probability :math:`w_k / \sum_j w_j`. Drawn per sample:
+    the gate, the choice (one uniform number inverted through the cumulative weights), then
+    every option's parameters.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from pixelgrad import augment as A
+    >>> aug = A.OneOf([A.RandomGradient(), A.RandomGaussianSpot()], weights=[1.0, 0.0])
+    >>> _, params = aug(torch.rand(4, 3, 8, 8), seed=0, return_params=True)
+    >>> params.values["chosen"].tolist()
+    [0, 0, 0, 0]
+    """
 
     def __init__(self, transforms: Sequence[Transform], p: float = 1.0,
                  weights: Sequence[float] | None = None):

@@ -7,18 +7,43 @@ from typing import Any
 
 
 def to_fastai(transform: Any, *, order: int = 50, split_idx: Any = 0, generator: Any = None):
-    """Return a fastcore ``Transform`` applying ``transform`` to every ``TensorImage`` batch.
+    """Wrap a pixelgrad transform as a fastai *batch* transform (for ``batch_tfms=``).
 
-    Args:
-        transform: a :class:`pixelgrad.augment.Transform`.
-        order: fastai pipeline order; the default 50 runs after ``IntToFloatTensor`` (10) and
-            before ``Normalize`` (99), so images are float in [0, 1] as pixelgrad expects.
-        split_idx: 0 = training set only (fastai's augmentation default), ``None`` = all sets.
-        generator: CPU ``torch.Generator`` (``None``: torch's global generator, which
-            ``fastai.torch_core.set_seed`` controls).
+    Parameters
+    ----------
+    transform : pixelgrad.augment.Transform
+        The transform to apply to every ``TensorImage`` batch.
+    order : int
+        fastai pipeline order; the default 50 runs after ``IntToFloatTensor`` (10) and
+        before ``Normalize`` (99), so images are float in [0, 1] as pixelgrad expects.
+    split_idx : int or None
+        0 = training set only (fastai's augmentation default), ``None`` = all sets.
+    generator : torch.Generator, optional
+        CPU generator (``None``: torch's global generator, which
+        ``fastai.torch_core.set_seed`` controls).
 
-    Masks (``TensorMask``), points and boxes pass through unchanged (fastai only calls
-    ``encodes`` for the annotated type); labels too.
+    Returns
+    -------
+    fastcore Transform
+        Applies ``transform`` to ``TensorImage`` batches. Masks (``TensorMask``), points,
+        boxes and labels pass through unchanged (fastai only calls ``encodes`` for the
+        annotated type).
+
+    Raises
+    ------
+    ImportError
+        fastai is not installed (it is imported only when this function is called).
+    TypeError
+        ``transform`` is not a pixelgrad transform.
+
+    Examples
+    --------
+    Needs fastai (not a dependency of pixelgrad), so not run here:
+
+    >>> from pixelgrad import augment as A                                  # doctest: +SKIP
+    >>> from pixelgrad.augment.fastai import to_fastai                      # doctest: +SKIP
+    >>> tfm = to_fastai(A.RandomGradient(p=0.5))                            # doctest: +SKIP
+    >>> dls = ImageDataLoaders.from_folder(path, batch_tfms=[tfm])          # doctest: +SKIP
     """
     from fastai.vision.core import TensorImage
     try:  # fastai >= 2.8 moved Transform to the fasttransform package
