@@ -42,6 +42,7 @@ NUMPYDOC_MODULES = [
     "pixelgrad.augment.illumination",
     "pixelgrad.augment.containers",
     "pixelgrad.augment.fastai",
+    "pixelgrad.augment._params",
 ]
 
 # public names that need no Examples section, and why

@@ -11,13 +11,39 @@ from .._errors import bad_value
 
 @dataclass
 class Params:
-    """Parameters drawn by one transform for a batch of ``B`` samples.
+    """Parameters drawn by one transform for a batch of ``B`` samples (returned by ``return_params=True``).
 
-    Attributes:
-        type: the transform's type name (``"RandomGradient"``, ``"Compose"``, ...).
-        applied: ``(B,)`` bool, whether the transform's own ``p`` gate let each sample through.
-        values: name -> per-sample tensor ``(B, ...)`` (float64 or int64, CPU).
-        children: the parameters of the child transforms of a container, in order.
+    Attributes
+    ----------
+    type : str
+        The transform's type name (``"RandomGradient"``, ``"Compose"``, ...).
+    applied : torch.Tensor
+        ``(B,)`` bool, whether the transform's own ``p`` gate let each sample through.
+    values : dict
+        Name -> per-sample tensor ``(B, ...)`` (float64 or int64, CPU).
+    children : list of Params
+        The parameters of the child transforms of a container, in order.
+
+    Notes
+    -----
+    ``subset(index)`` slices samples, ``Params.cat(parts)`` concatenates consecutive batches,
+    ``per_sample()`` gives one JSON-able dict per sample (``applied`` there is the *effective*
+    flag: False for a child its container skipped) and ``Params.from_per_sample`` inverts it.
+    Passing ``params=`` to the transform replays them exactly.
+
+    Examples
+    --------
+    >>> import json, torch
+    >>> from pixelgrad import augment as A
+    >>> from pixelgrad.augment._params import Params
+    >>> t = A.RandomGradient(p=0.5)
+    >>> x = torch.rand(3, 1, 8, 8)
+    >>> y, params = t(x, seed=0, return_params=True)
+    >>> params.batch_size, params.subset(torch.tensor([0, 2])).batch_size
+    (3, 2)
+    >>> back = Params.from_per_sample(json.loads(json.dumps(params.per_sample())))
+    >>> bool(torch.equal(t(x, params=back), y))
+    True
     """
 
     type: str
