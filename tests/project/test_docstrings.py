@@ -43,6 +43,7 @@ NUMPYDOC_MODULES = [
     "pixelgrad.augment.containers",
     "pixelgrad.augment.fastai",
     "pixelgrad.augment._params",
+    "pixelgrad.augment._base",
 ]
 
 # public names that need no Examples section, and why

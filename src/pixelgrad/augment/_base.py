@@ -24,7 +24,42 @@ from ._rng import Rng
 # ------------------------------------------------------------------------- argument parsing
 def parse_range(value: Any, name: str, arg: str, *, low: float | None = None,
                 high: float | None = None, low_open: bool = False) -> tuple[float, float]:
-    """A number ``v`` (-> ``(v, v)``) or a pair ``(lo, hi)`` with ``lo <= hi`` inside the bounds."""
+    """Validate a transform's range argument: a number ``v`` (-> ``(v, v)``) or a pair ``(lo, hi)``.
+
+    Parameters
+    ----------
+    value : float or (float, float)
+        The argument as given.
+    name : str
+        The transform's name, for the error message.
+    arg : str
+        The argument's name, for the error message.
+    low, high : float, optional
+        Bounds the range must lie within.
+    low_open : bool
+        ``low`` itself is excluded.
+
+    Returns
+    -------
+    tuple of float
+        ``(lo, hi)`` with ``lo <= hi``, finite.
+
+    Raises
+    ------
+    TypeError
+        Neither a number nor a pair of numbers (bools are refused).
+    ValueError
+        Not finite, ``lo > hi`` or outside the bounds.
+
+    Examples
+    --------
+    >>> parse_range(0.5, "T", "alpha"), parse_range([0, 1], "T", "alpha", low=0.0)
+    ((0.5, 0.5), (0.0, 1.0))
+    >>> parse_range((2, 1), "T", "alpha")
+    Traceback (most recent call last):
+    ...
+    ValueError: T: argument `alpha` must be finite with low <= high, got tuple (2, 1)
+    """
     if isinstance(value, Real) and not isinstance(value, bool):
         lo = hi = float(value)
     elif (isinstance(value, (tuple, list)) and len(value) == 2 and
@@ -42,6 +77,30 @@ def parse_range(value: Any, name: str, arg: str, *, low: float | None = None,
 
 
 def parse_p(p: Any, name: str) -> float:
+    """Validate a probability argument ``p``.
+
+    Parameters
+    ----------
+    p : float
+        The probability as given.
+    name : str
+        The transform's name, for the error message.
+
+    Returns
+    -------
+    float
+        ``p`` as a float in [0, 1].
+
+    Raises
+    ------
+    ValueError
+        Not a number in [0, 1] (bools are refused).
+
+    Examples
+    --------
+    >>> parse_p(1, "T")
+    1.0
+    """
     if isinstance(p, bool) or not isinstance(p, Real) or not 0.0 <= float(p) <= 1.0:
         bad_value(name, "p", "a probability in [0, 1]", p)
     return float(p)
@@ -58,10 +117,42 @@ def _plain(v: Any) -> Any:
 class Transform(nn.Module):
     """Base of every pixelgrad random transform (see :mod:`pixelgrad.augment`).
 
+    Parameters
+    ----------
+    p : float
+        Probability per sample of applying the transform, in [0, 1].
+
+    Attributes
+    ----------
+    kind : str
+        ``"photometric"`` transforms leave boxes / masks alone; ``"geometric"`` ones refuse them.
+
+    Raises
+    ------
+    ValueError
+        ``p`` outside [0, 1].
+
+    Notes
+    -----
     Call: ``y = t(x, generator=None, seed=None)``; ``y, params = t(x, return_params=True)``;
     replay ``y = t(x, params=params)``. ``x``: ``(..., C, H, W)`` tensor, numpy ``(H, W[, C])``,
     torchvision ``tv_tensors.Image`` or a tuple / list / dict holding images (and boxes, masks,
-    labels), or keyword ``image=`` (albumentations style; returns a dict).
+    labels), or keyword ``image=`` (albumentations style; returns a dict). ``backend=``
+    (``auto`` | ``torch`` | ``opencv`` | ``triton``) selects the functional ops' backend.
+
+    A leaf transform overrides ``sample(shape, rng)`` (draw the per-sample parameters),
+    ``apply(x, **values)`` (the functional op) and ``config()`` (constructor arguments);
+    the per-sample gate is always drawn first.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pixelgrad import augment as A
+    >>> t = A.RandomGradient(p=0.5)
+    >>> t(np.zeros((8, 8, 3), np.uint8), seed=0).shape
+    (8, 8, 3)
+    >>> t.to_dict()["type"], t.kind
+    ('RandomGradient', 'photometric')
     """
 
     #: "photometric" transforms leave boxes / masks alone; "geometric" ones refuse them
