@@ -44,6 +44,7 @@ NUMPYDOC_MODULES = [
     "pixelgrad.augment.fastai",
     "pixelgrad.augment._params",
     "pixelgrad.augment._base",
+    "pixelgrad.augment._config",
 ]
 
 # public names that need no Examples section, and why

@@ -49,7 +49,33 @@ _CONTAINERS = ("Compose", "RandomApply", "OneOf")
 
 
 def register(cls: type) -> type:
-    """Make a :class:`Transform` subclass loadable by :func:`from_dict` (usable as a decorator)."""
+    """Make a :class:`~pixelgrad.augment._base.Transform` subclass loadable by :func:`from_dict`.
+
+    Parameters
+    ----------
+    cls : type
+        A ``Transform`` subclass; registered under its class name.
+
+    Returns
+    -------
+    type
+        ``cls`` itself, so it can be used as a class decorator.
+
+    Raises
+    ------
+    TypeError
+        ``cls`` is not a ``Transform`` subclass.
+
+    Examples
+    --------
+    >>> from pixelgrad import augment as A
+    >>> @register
+    ... class Brighter(A.RandomGradient):
+    ...     pass
+    >>> type(from_dict({"type": "Brighter", "p": 0.5})).__name__
+    'Brighter'
+    >>> _ = REGISTRY.pop("Brighter")
+    """
     if not (isinstance(cls, type) and issubclass(cls, Transform)):
         bad_type("register", "cls", "a pixelgrad.augment.Transform subclass", cls)
     REGISTRY[cls.__name__] = cls
@@ -61,8 +87,34 @@ def _tuples(v: Any) -> Any:
 
 
 def from_dict(d: dict[str, Any]) -> Transform:
-    """Build a transform from ``{"type": "RandomGaussianBlur", "p": 0.5, "sigma": [0.1, 2.0]}``;
-    containers hold ``"transforms": [ ... ]``. Inverse of ``Transform.to_dict()``."""
+    """Build a transform from its dict form; inverse of ``Transform.to_dict()``.
+
+    Parameters
+    ----------
+    d : dict
+        ``{"type": <registered name>, **arguments}``; containers hold
+        ``"transforms": [ ... ]``. Lists become tuples for the constructors.
+
+    Returns
+    -------
+    Transform
+        The transform.
+
+    Raises
+    ------
+    TypeError
+        ``d`` not a dict, or arguments the constructor does not take.
+    ValueError
+        An unknown ``type`` or a container without a ``transforms`` list (and the
+        constructors' own checks).
+
+    Examples
+    --------
+    >>> t = from_dict({"type": "RandomApply", "p": 0.3,
+    ...                "transforms": [{"type": "RandomGradient", "alpha": [0.1, 0.2]}]})
+    >>> t.p, t[0].alpha
+    (0.3, (0.1, 0.2))
+    """
     if not isinstance(d, dict):
         bad_type("from_dict", "d", "a dict with a 'type' key", d)
     name = d.get("type")
@@ -95,10 +147,26 @@ def _format(path: Path, fn: str) -> str:
 
 
 def compact_dict(d: dict[str, Any]) -> dict[str, Any]:
-    """``d`` (a ``to_dict()``) without the arguments equal to their defaults: for a leaf, the
-    values of a default-constructed transform of its type; for containers, ``p`` / ``weights``
-    at their defaults, children compacted. :func:`from_dict` of the result builds the same
-    transform (the defaults fill the gaps)."""
+    """A ``to_dict()`` without the arguments equal to their defaults.
+
+    Parameters
+    ----------
+    d : dict
+        A transform's ``to_dict()``.
+
+    Returns
+    -------
+    dict
+        For a leaf, only the values that differ from a default-constructed transform of its
+        type; for containers, ``p`` / ``weights`` dropped at their defaults and the children
+        compacted. :func:`from_dict` of the result builds the same transform.
+
+    Examples
+    --------
+    >>> from pixelgrad import augment as A
+    >>> compact_dict(A.Compose([A.RandomGradient(p=0.5)]).to_dict())
+    {'type': 'Compose', 'transforms': [{'type': 'RandomGradient', 'p': 0.5}]}
+    """
     name = d.get("type")
     if name in _CONTAINERS:
         out = {k: v for k, v in d.items() if k != "transforms"}
@@ -117,9 +185,43 @@ def compact_dict(d: dict[str, Any]) -> dict[str, Any]:
 
 
 def save(transform: Transform, path: str | os.PathLike) -> Path:
-    """Write ``transform``'s configuration to a .yaml / .yml / .json file (atomically),
-    with only the arguments that differ from their defaults (:func:`compact_dict`);
-    :func:`load` reads both this and the full ``to_dict()`` form."""
+    r"""Write a transform's configuration to a .yaml / .yml / .json file, atomically.
+
+    Parameters
+    ----------
+    transform : Transform
+        The transform (or container) to save.
+    path : str or os.PathLike
+        Destination; the suffix chooses the format.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+
+    Raises
+    ------
+    TypeError
+        ``transform`` is not a pixelgrad transform.
+    ValueError
+        A suffix other than .yaml, .yml or .json.
+
+    Notes
+    -----
+    Only the arguments that differ from their defaults are written (:func:`compact_dict`);
+    :func:`load` reads both this and the full ``to_dict()`` form.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from pixelgrad import augment as A
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> p = save(A.Compose([A.RandomGradient(p=0.5)]), folder / "aug.json")
+    >>> print(p.read_text().replace("\n", "").replace(" ", ""))
+    {"type":"Compose","transforms":[{"type":"RandomGradient","p":0.5}]}
+    >>> load(p).to_dict() == A.Compose([A.RandomGradient(p=0.5)]).to_dict()
+    True
+    """
     from ..io import atomic_write
 
     if not isinstance(transform, Transform):
@@ -141,10 +243,31 @@ def _short(text: str, limit: int = 60) -> str:
 
 
 def check_spec(d: Any, fn: str = "load") -> None:
-    """Raise ``ValueError`` naming the offending path when the spec ``d`` nests deeper than
-    :data:`MAX_DEPTH`, holds more than :data:`MAX_NODES` values, a string or list too long,
-    or a number that is not finite or out of its :data:`PARAM_BOUNDS` (iterative: never a
-    RecursionError)."""
+    """Check the bounds of a pipeline spec before anything is built.
+
+    Parameters
+    ----------
+    d : object
+        The parsed spec (dicts, lists, strings, numbers).
+    fn : str
+        Function name used in the error messages.
+
+    Raises
+    ------
+    ValueError
+        Naming the offending path (``transforms[2].sigma``) when ``d`` nests deeper than
+        :data:`MAX_DEPTH`, holds more than :data:`MAX_NODES` values, a string or list too
+        long, or a number that is not finite or outside its :data:`PARAM_BOUNDS`. Iterative:
+        never a ``RecursionError``.
+
+    Examples
+    --------
+    >>> check_spec({"type": "RandomGradient", "p": 0.5})
+    >>> check_spec({"type": "Compose", "transforms": [{"type": "RandomGradient", "p": 2.0}]})
+    Traceback (most recent call last):
+    ...
+    ValueError: load: transforms[0].p must be a finite number in [0, 1], got 2.0
+    """
     import math
 
     count = 0
@@ -230,11 +353,41 @@ def _check_yaml_events(text: str, fn: str) -> None:
 
 
 def load(path: str | os.PathLike) -> Transform:
-    """Read a transform saved by :func:`save` (or written by hand) from .yaml / .yml / .json.
+    r"""Read a transform saved by :func:`save` (or written by hand) from .yaml / .yml / .json.
 
-    Bounded whatever the file holds (see the module docstring): ``ValueError`` for a file too
-    large, nested too deep, an alias bomb or out-of-bounds parameters, ``yaml.YAMLError`` for
-    malformed YAML or a tag the safe loader refuses (e.g. ``!!python/object``)."""
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The pipeline file; the suffix chooses the parser.
+
+    Returns
+    -------
+    Transform
+        The transform built by :func:`from_dict`.
+
+    Raises
+    ------
+    ValueError
+        A wrong suffix, a file larger than :data:`MAX_CONFIG_BYTES`, nesting deeper than
+        :data:`MAX_DEPTH`, an alias bomb, out-of-bounds parameters (see :func:`check_spec`).
+    yaml.YAMLError
+        Malformed YAML or a tag the safe loader refuses (e.g. ``!!python/object``).
+    OSError
+        The file cannot be read.
+
+    Notes
+    -----
+    Bounded whatever the file holds (see the module docstring): YAML is checked on its event
+    stream (depth, expanded size) before it is parsed with the safe loader.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "aug.yaml"
+    >>> _ = p.write_text("type: RandomGradient\np: 0.25\n")
+    >>> load(p).p
+    0.25
+    """
     path = Path(path)
     fmt = _format(path, "load")
     size = path.stat().st_size
