@@ -45,6 +45,7 @@ NUMPYDOC_MODULES = [
     "pixelgrad.augment._params",
     "pixelgrad.augment._base",
     "pixelgrad.augment._config",
+    "pixelgrad.augment._fusion",
 ]
 
 # public names that need no Examples section, and why

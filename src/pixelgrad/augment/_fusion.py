@@ -29,8 +29,34 @@ FIELDS = (RandomGradient, RandomCornerGradient, RandomRadialGradient, RandomGaus
 
 
 def sequence(children: Sequence, params: Sequence[Params], x: torch.Tensor) -> torch.Tensor:
-    """Replay ``children`` with their ``params`` in order on ``x``, fusing adjacent
-    (blur, illumination) pairs where :func:`fused_pair` applies."""
+    """Replay transforms with their parameters in order, fusing (blur, illumination) pairs.
+
+    Parameters
+    ----------
+    children : sequence of Transform
+        The transforms, in order.
+    params : sequence of Params
+        Their drawn parameters, one per child.
+    x : torch.Tensor
+        The batch ``(B, C, H, W)``.
+
+    Returns
+    -------
+    torch.Tensor
+        The result: bitwise the same as replaying the children one after the other on the
+        same backend (adjacent pairs fused where :func:`fused_pair` applies).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from pixelgrad import augment as A
+    >>> from pixelgrad.augment._rng import Rng
+    >>> ts = [A.RandomGaussianBlur(), A.RandomGradient()]
+    >>> x = torch.rand(2, 3, 16, 16)
+    >>> ps = [t.draw(x.shape, Rng(2, None, 0, "doc")) for t in ts]
+    >>> bool(torch.equal(sequence(ts, ps, x), ts[1].replay(ts[0].replay(x, ps[0]), ps[1])))
+    True
+    """
     i, n = 0, len(children)
     while i < n:
         if i + 1 < n:
@@ -45,8 +71,39 @@ def sequence(children: Sequence, params: Sequence[Params], x: torch.Tensor) -> t
 
 
 def fused_pair(blur, p_blur: Params, field, p_field: Params, x: torch.Tensor) -> torch.Tensor | None:
-    """``field.replay(blur.replay(x, p_blur), p_field)`` in one kernel, or None when fusion
-    does not apply (then nothing has been computed)."""
+    """A blur followed by an illumination transform in one Triton kernel, if that applies.
+
+    Parameters
+    ----------
+    blur : Transform
+        One of :data:`BLURS`.
+    p_blur : Params
+        Its drawn parameters.
+    field : Transform
+        One of :data:`FIELDS`.
+    p_field : Params
+        Its drawn parameters (the same gates as ``p_blur``).
+    x : torch.Tensor
+        The batch ``(B, C, H, W)``.
+
+    Returns
+    -------
+    torch.Tensor or None
+        ``field.replay(blur.replay(x, p_blur), p_field)`` computed in one kernel, or ``None``
+        when fusion does not apply (other transform types, different gates, the torch or
+        OpenCV backend, an op Triton does not cover); then nothing has been computed.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from pixelgrad import augment as A
+    >>> from pixelgrad.augment._rng import Rng
+    >>> b, f = A.RandomGaussianBlur(), A.RandomGradient()
+    >>> x = torch.rand(1, 3, 16, 16)
+    >>> rng = Rng(1, None, 0, "doc")
+    >>> fused_pair(f, f.draw(x.shape, rng), b, b.draw(x.shape, rng), x) is None   # wrong order
+    True
+    """
     if type(blur) not in BLURS or type(field) not in FIELDS:
         return None
     applied = p_blur.applied
