@@ -46,6 +46,7 @@ NUMPYDOC_MODULES = [
     "pixelgrad.augment._base",
     "pixelgrad.augment._config",
     "pixelgrad.augment._fusion",
+    "pixelgrad.augment._adapters",
 ]
 
 # public names that need no Examples section, and why

@@ -36,6 +36,22 @@ def _tv_kind(obj: Any) -> str | None:
 
 
 def is_structure(x: Any) -> bool:
+    """Whether ``x`` is a tuple, list or dict of leaves (images, targets, labels).
+
+    Parameters
+    ----------
+    x : object
+        The transform's positional input.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> is_structure((1, 2)), is_structure({"image": 0}), is_structure("img")
+    (True, True, False)
+    """
     return isinstance(x, (tuple, list, dict))
 
 
@@ -44,7 +60,24 @@ def _is_pil(x: Any) -> bool:
 
 
 def is_label(v: Any) -> bool:
-    """A class label / score: a Python number or a plain 0-d / 1-d tensor or array."""
+    """Whether ``v`` is a class label / score that always passes through.
+
+    Parameters
+    ----------
+    v : object
+        A leaf of the input structure.
+
+    Returns
+    -------
+    bool
+        True for a Python or numpy number and a plain (not tv_tensor) 0-d / 1-d tensor or array.
+
+    Examples
+    --------
+    >>> import torch
+    >>> is_label(3), is_label(torch.tensor([1, 2])), is_label(torch.zeros(3, 4, 4))
+    (True, True, False)
+    """
     if isinstance(v, (int, float, np.integer, np.floating)):
         return True
     if isinstance(v, (torch.Tensor, np.ndarray)) and _tv_kind(v) is None:
@@ -56,9 +89,29 @@ _FASTAI_IMAGES = ("TensorImage", "TensorImageBW")
 
 
 def check_fastai(x: Any, name: str) -> None:
-    """A fastai target tensor (``TensorCategory``, ``TensorMask``, ...) means the transform sits
-    in fastai's ``batch_tfms`` unwrapped: fastai then calls it on every element of the batch
-    (labels, masks) and on the validation set too. Refuse, naming the adapter."""
+    """Refuse a fastai target tensor (``TensorCategory``, ``TensorMask``, ...).
+
+    Such an input means the transform sits unwrapped in fastai's ``batch_tfms``: fastai then
+    calls it on every element of the batch (labels, masks) and on the validation set too.
+
+    Parameters
+    ----------
+    x : object
+        The transform's positional input.
+    name : str
+        The transform's name, for the error message.
+
+    Raises
+    ------
+    TypeError
+        ``x`` is a fastai tensor other than ``TensorImage`` / ``TensorImageBW``; the message
+        names :func:`pixelgrad.augment.to_fastai`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> check_fastai(torch.zeros(1, 3, 4, 4), "RandomGradient")     # plain tensors pass
+    """
     if isinstance(x, torch.Tensor) and type(x).__module__.startswith("fastai.") \
             and type(x).__name__ not in _FASTAI_IMAGES:
         from .._errors import bad_type
@@ -69,7 +122,24 @@ def check_fastai(x: Any, name: str) -> None:
 
 
 def is_lone_target(x: Any) -> bool:
-    """A single tv_tensor that is not an image (``Mask``, ``BoundingBoxes``, ``KeyPoints``)."""
+    """Whether ``x`` is a single torchvision tv_tensor that is not an image.
+
+    Parameters
+    ----------
+    x : object
+        The transform's positional input.
+
+    Returns
+    -------
+    bool
+        True for a lone ``Mask``, ``BoundingBoxes``, ``KeyPoints``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> is_lone_target(torch.zeros(1, 4, 4))
+    False
+    """
     kind = _tv_kind(x)
     return kind is not None and kind not in ("Image", "Video")
 
@@ -96,8 +166,41 @@ def _as_clips(leaf: Any, name: str):
 
 
 def run_images(t, leaf: Any, generator, seed, params, name: str):
-    """Transform one image-like leaf (one draw per image, per clip for a Video); returns
-    ``(out, params)`` with ``params`` for ``clips`` samples."""
+    """Transform one image-like leaf.
+
+    Parameters
+    ----------
+    t : Transform
+        The transform being called.
+    leaf : object
+        A tensor, numpy array, PIL image or tv_tensor ``Image`` / ``Video``.
+    generator, seed :
+        As for the transform's call (only one of them; ``None`` for the global generator).
+    params : Params or None
+        Parameters to replay instead of drawing new ones.
+    name : str
+        The transform's name, for error messages.
+
+    Returns
+    -------
+    tuple
+        ``(out, params)``: ``out`` in the leaf's container; one draw per image, per clip for a
+        ``Video`` ``(..., T, C, H, W)`` (all ``T`` frames alike), so ``params`` covers the clips.
+
+    Raises
+    ------
+    ValueError
+        ``generator`` / ``seed`` given together with ``params``, or ``params`` of another
+        transform or batch size.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pixelgrad import augment as A
+    >>> out, params = run_images(A.RandomGradient(), np.zeros((8, 8, 3), np.uint8), None, 0, None, "doc")
+    >>> out.shape, params.batch_size
+    ((8, 8, 3), 1)
+    """
     batch, clips, T = _as_clips(leaf, name)
     x4 = batch.data
     if T == 1:
@@ -140,8 +243,38 @@ def _has_geometric(t) -> bool:
 
 
 def run_lone_target(t, x: Any, generator, seed, params):
-    """A lone ``Mask`` / ``BoundingBoxes``: untouched by photometric transforms (parameters
-    are drawn for an empty batch); geometric ones refuse it."""
+    """A lone ``Mask`` / ``BoundingBoxes``: untouched by photometric transforms.
+
+    Parameters
+    ----------
+    t : Transform
+        The transform being called.
+    x : object
+        The lone target.
+    generator, seed :
+        As for the transform's call (only one of them; ``None`` for the global generator).
+    params : Params or None
+        Parameters to replay instead of drawing new ones.
+
+    Returns
+    -------
+    tuple
+        ``(x, params)``: ``x`` unchanged; ``params`` drawn for an empty batch (or those given).
+
+    Raises
+    ------
+    ValueError
+        ``t`` is (or contains) a geometric transform, which would misalign the target.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from pixelgrad import augment as A
+    >>> m = torch.zeros(1, 4, 4)
+    >>> out, params = run_lone_target(A.RandomGradient(), m, None, 0, None)
+    >>> out is m, params.batch_size
+    (True, 0)
+    """
     name = t.type_name
     if t.kind == "geometric" or _has_geometric(t):
         bad_value(name, "x", "an image: geometric transforms do not move boxes or masks yet",
@@ -152,13 +285,76 @@ def run_lone_target(t, x: Any, generator, seed, params):
 
 
 def run_structure(t, x: Any, generator, seed, params):
+    """Transform the images of a tuple / list / dict, passing every other leaf through.
+
+    Parameters
+    ----------
+    t : Transform
+        The transform being called.
+    x : tuple, list or dict
+        The structure (e.g. ``(img, target)`` or ``{"image": ..., "boxes": ...}``).
+    generator, seed :
+        As for the transform's call (only one of them; ``None`` for the global generator).
+    params : Params or None
+        Parameters to replay instead of drawing new ones.
+
+    Returns
+    -------
+    tuple
+        ``(out, params)``: the same structure with the images transformed by one draw of
+        parameters (the same for every image, as torchvision v2 does).
+
+    Raises
+    ------
+    ValueError
+        No image in the structure, or boxes / masks given to a geometric transform.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from pixelgrad import augment as A
+    >>> (img, label), _ = run_structure(A.RandomGradient(alpha=0.5), (torch.zeros(3, 8, 8), 7), None, 0, None)
+    >>> bool(img.abs().sum() > 0), label
+    (True, 7)
+    """
     leaves, spec = tree_flatten(x)
     out, params = _apply_to_images(t, leaves, _image_positions(leaves), generator, seed, params)
     return tree_unflatten(out, spec), params
 
 
 def run_targets(t, targets: dict, generator, seed, params):
-    """albumentations style: ``image=`` is transformed, other targets are returned as given."""
+    """albumentations style: ``image=`` is transformed, the other targets are returned as given.
+
+    Parameters
+    ----------
+    t : Transform
+        The transform being called.
+    targets : dict
+        The keyword inputs; must hold ``image``.
+    generator, seed :
+        As for the transform's call (only one of them; ``None`` for the global generator).
+    params : Params or None
+        Parameters to replay instead of drawing new ones.
+
+    Returns
+    -------
+    tuple
+        ``(dict of the same keys, params)``.
+
+    Raises
+    ------
+    ValueError
+        Boxes / masks given to a geometric transform.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pixelgrad import augment as A
+    >>> m = np.ones((8, 8), np.uint8)
+    >>> out, _ = run_targets(A.RandomGradient(), {"image": np.zeros((8, 8, 3), np.uint8), "mask": m}, None, 0, None)
+    >>> sorted(out), out["mask"] is m
+    (['image', 'mask'], True)
+    """
     keys = list(targets)
     leaves = [targets[k] for k in keys]
     out, params = _apply_to_images(t, leaves, [keys.index("image")], generator, seed, params)
