@@ -125,7 +125,7 @@ def table_markdown(results: dict) -> str:
 def plot_group(results: dict, group: str, path: Path) -> None:
     names = [n for n, s in results["shifts"].items() if s["group"] == group]
     conds = [c for c in results["conditions"] if _runs(results, c)]
-    cols = min(3, len(names))
+    cols = 2 if len(names) in (2, 4) else min(3, len(names))
     rows = math.ceil(len(names) / cols)
     fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 3.6 * rows), squeeze=False)
     cmap = plt.get_cmap("tab10")
@@ -160,9 +160,35 @@ def plot_group(results: dict, group: str, path: Path) -> None:
     plt.close(fig)
 
 
-def write_all(results: dict, out: Path) -> list[Path]:
+def plot_examples(images, labels, classes, shift_rows, path: Path) -> None:
+    """A grid: the first row ``images`` (float ``(n, 3, H, W)``) with their class names, then
+    one row per ``(name, shifted images)`` of ``shift_rows``."""
+    n = images.shape[0]
+    rows = 1 + len(shift_rows)
+    fig, axes = plt.subplots(rows, n, figsize=(1.3 * n, 1.35 * rows), squeeze=False)
+    for r, (name, imgs) in enumerate([("clean", images), *shift_rows]):
+        for c in range(n):
+            ax = axes[r, c]
+            ax.imshow(imgs[c].permute(1, 2, 0).clamp(0, 1).numpy(), interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if r == 0:
+                ax.set_title(classes[int(labels[c])], fontsize=8)
+            if c == 0:
+                ax.set_ylabel(name, fontsize=7, rotation=0, ha="right", va="center")
+    fig.tight_layout(pad=0.2)
+    _atomic(path, lambda tmp: fig.savefig(tmp, dpi=80, format="png"))
+    plt.close(fig)
+
+
+def write_all(results: dict, out: Path, examples: tuple | None = None) -> list[Path]:
+    """Write the JSON, the table and the plots (and, given ``examples = (images, labels,
+    classes, shift_rows)``, the example grid ``robustness_examples.png``)."""
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / "robustness_results.json", out / "robustness_table.md"]
+    if examples is not None:
+        paths.append(out / "robustness_examples.png")
+        plot_examples(*examples, paths[-1])
     write_json(paths[0], results)
     write_text(paths[1], table_markdown(results))
     for g in ("illumination", "blur", "held-out"):

@@ -47,7 +47,7 @@ def test_tiny_run_writes_well_formed_outputs(tmp_path):
     results = robustness.main(["--tiny", "--out", str(out), "--jobs", "1"])
     names = {p.name for p in out.iterdir()}
     assert {"robustness_results.json", "robustness_table.md", "robustness_illumination.png",
-            "robustness_blur.png", "robustness_heldout.png"} <= names
+            "robustness_blur.png", "robustness_heldout.png", "robustness_examples.png"} <= names
     assert not any(n.startswith(".") or "partial" in n for n in names)      # no temp files left
     saved = json.loads((out / "robustness_results.json").read_text())
     assert saved == json.loads(json.dumps(results))
@@ -64,7 +64,7 @@ def test_tiny_run_writes_well_formed_outputs(tmp_path):
     rows = [ln for ln in table.splitlines() if ln.startswith("| `")]
     assert len(rows) == 2 * len(conds)                     # summary table + per-shift table
     assert all(ln.count("|") == rows[0].count("|") for ln in rows[:len(conds)])
-    for g in ("illumination", "blur", "heldout"):
+    for g in ("illumination", "blur", "heldout", "examples"):
         with Image.open(out / f"robustness_{g}.png") as im:
             assert im.format == "PNG" and im.size[0] > 300 and im.size[1] > 200
             assert np.asarray(im.convert("L")).std() > 5      # not a blank canvas
