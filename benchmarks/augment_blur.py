@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 
 import torch
@@ -54,15 +55,22 @@ def main(argv=None):
     a = p.parse_args(argv)
     torch.set_num_threads(1)
     print(f"SMALL_SIDE = {SMALL_SIDE}; median ms per call, 1 thread\n")
-    print("| case | functional auto | direct | auto / direct | transform auto resolves to |")
+    print("| case | functional auto | direct | auto / direct (range over rounds) | transform auto resolves to |")
     print("|---|---|---|---|---|")
-    rep = 3 if a.quick else 7
+    rounds = 3 if a.quick else 7
     for name, x, fn in [*gaussian_cases(a.quick), *other_cases(a.quick)]:
-        t_auto = bench(lambda: fn(x, "auto"), repeat=rep)
-        t_direct = bench(lambda: fn(x, "direct"), repeat=rep)
+        # interleave the two methods round by round, so that a load spike on a shared machine
+        # hits both; report medians and the median of the per-round ratios
+        t_auto, t_direct, ratio = [], [], []
+        for _ in range(rounds):
+            ta = bench(lambda: fn(x, "auto"), repeat=3)
+            td = bench(lambda: fn(x, "direct"), repeat=3)
+            t_auto.append(ta)
+            t_direct.append(td)
+            ratio.append(ta / td)
         resolved = pg.augment.blur.resolve_method("auto", x.shape)
-        print(f"| {name} | {fmt_ms(t_auto)} | {fmt_ms(t_direct)} | {t_auto / t_direct:.2f} | {resolved} |")
-
+        print(f"| {name} | {fmt_ms(statistics.median(t_auto))} | {fmt_ms(statistics.median(t_direct))} | "
+              f"{statistics.median(ratio):.2f} ({min(ratio):.2f}-{max(ratio):.2f}) | {resolved} |")
 
 if __name__ == "__main__":
     main()
