@@ -127,6 +127,12 @@ def quick_config() -> Config:
     return Config(n_train=1500, n_test=300, epochs=4, seeds=(0,), mode="quick")
 
 
+def reduced_config() -> Config:
+    """All conditions and seeds with fewer images and epochs (about half the full run's CPU
+    time), for a machine too busy to run the full configuration in time."""
+    return Config(n_train=2000, n_test=400, epochs=6, mode="reduced")
+
+
 def tiny_config() -> Config:
     """For the smoke test only: seconds, not meaningful numbers."""
     return Config(n_train=96, n_test=48, epochs=1, batch_size=32, seeds=(0,), width=8, severities=2,
@@ -302,9 +308,50 @@ def examples(test, cfg: Config, n: int = 8):
     return imgs, y[first], data.CLASSES, rows
 
 
+def merge(paths: list[Path], out: Path, log=print) -> dict[str, Any]:
+    """Combine the runs of several result files (final or ``.partial.json``) of one
+    configuration, e.g. seeds run as separate invocations, and write the outputs.
+
+    The configurations must agree on everything but ``seeds``, ``conditions`` and ``mode``. A
+    (condition, seed) run present twice must have the same accuracies (runs are deterministic
+    on one machine), else ValueError.
+    """
+    parts = [json.loads(Path(p).read_text()) for p in paths]
+    free = {"seeds", "conditions", "mode"}
+    base = {k: v for k, v in parts[0]["config"].items() if k not in free}
+    runs: dict[tuple, dict] = {}
+    for path, part in zip(paths, parts):
+        cfg = {k: v for k, v in part["config"].items() if k not in free}
+        if cfg != base:
+            raise ValueError(f"--merge: {path} has another configuration: {cfg} != {base}")
+        for r in part["runs"]:
+            key = (r["condition"], r["seed"])
+            if key in runs and (runs[key]["clean"], runs[key]["shifted"]) != (r["clean"], r["shifted"]):
+                raise ValueError(f"--merge: run {key} differs between files")
+            runs.setdefault(key, r)
+    order = [c.name for c in CONDITIONS]
+    cfg = Config(**{**base, "seeds": tuple(sorted({s for _, s in runs})),
+                    "conditions": tuple(c for c in order if any(k[0] == c for k in runs))})
+    cfg.mode = "full" if dataclasses.asdict(cfg) == dataclasses.asdict(Config()) else "custom"
+    results = {**parts[0], "config": cfg.as_json(), "merged_from": [str(p) for p in paths],
+               "runs": sorted(runs.values(), key=lambda r: (order.index(r["condition"]), r["seed"]))}
+    results["conditions"] = {c: v for p in parts for c, v in p["conditions"].items()}
+    results["conditions"] = {c: results["conditions"][c] for c in cfg.conditions}
+    results.pop("wall_seconds", None)
+    missing = [(c, s) for c in cfg.conditions for s in cfg.seeds if (c, s) not in runs]
+    if missing:
+        raise ValueError(f"--merge: missing runs (condition, seed): {missing}")
+    test = data.make_split(cfg.n_test, cfg.data_seed, "test")
+    report.write_all(results, out, examples(test, cfg))
+    log(f"merged {len(runs)} runs from {len(paths)} files ({cfg.mode} configuration)")
+    return results
+
+
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="1 seed, 1500 training images, 4 epochs (under 2 min)")
+    p.add_argument("--reduced", action="store_true",
+                   help="all conditions and seeds, 2000 training images, 6 epochs, 400 test images (about half the full CPU time)")
     p.add_argument("--tiny", action="store_true", help=argparse.SUPPRESS)   # smoke test only
     p.add_argument("--out", type=Path, default=None,
                    help="folder for plots, table and raw results (default: docs/img and "
@@ -314,6 +361,9 @@ def parse_args(argv=None):
     p.add_argument("--n-train", type=int, default=None)
     p.add_argument("--n-test", type=int, default=None)
     p.add_argument("--conditions", nargs="+", default=None, choices=[c.name for c in CONDITIONS])
+    p.add_argument("--merge", type=Path, nargs="+", default=None, metavar="JSON",
+                   help="instead of training: combine result files of one configuration "
+                        "(e.g. seeds run separately) and write the outputs")
     p.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1),
                    help="training runs in parallel (one thread each)")
     return p.parse_args(argv)
@@ -321,7 +371,8 @@ def parse_args(argv=None):
 
 def main(argv=None) -> dict[str, Any]:
     a = parse_args(argv)
-    cfg = tiny_config() if a.tiny else quick_config() if a.quick else Config()
+    cfg = (tiny_config() if a.tiny else quick_config() if a.quick else reduced_config() if a.reduced
+           else Config())
     for field, value in (("seeds", a.seeds), ("epochs", a.epochs), ("n_train", a.n_train),
                          ("n_test", a.n_test), ("conditions", a.conditions)):
         if value is not None:
@@ -329,6 +380,14 @@ def main(argv=None) -> dict[str, Any]:
             if cfg.mode == "full":
                 cfg.mode = "custom"
     torch.set_num_threads(1)
+    if a.merge:
+        out = a.out if a.out is not None else REPO / "docs" / "img"
+        results = merge(a.merge, out)
+        docs = a.out is None and results["config"]["mode"] == "full"
+        if docs:
+            report.update_doc(REPO / "docs" / "robustness.md", results, out)
+        print(f"wrote {out}")
+        return results
     docs = a.out is None and cfg.mode == "full"
     out = a.out if a.out is not None else (REPO / "docs" / "img" if docs else Path("robustness-out"))
     results = run(cfg, a.jobs, out)

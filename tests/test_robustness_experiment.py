@@ -90,3 +90,24 @@ def test_report_statistics_and_doc_update(tmp_path):
     assert text.startswith("intro\n") and text.endswith("after\n") and "old" not in text
     assert "| `a` | 60.0 ± 14.1 |" in text
     assert not robustness_report.update_doc(tmp_path / "missing.md", res, tmp_path)
+
+
+def test_runs_are_deterministic_and_merge(tmp_path):
+    a = robustness.main(["--tiny", "--out", str(tmp_path / "a"), "--jobs", "1",
+                         "--conditions", "none", "gradient", "--seeds", "0", "1"])
+    b = robustness.main(["--tiny", "--out", str(tmp_path / "b"), "--jobs", "1",
+                         "--conditions", "gradient", "--seeds", "1"])
+    again = [r for r in a["runs"] if (r["condition"], r["seed"]) == ("gradient", 1)][0]
+    assert (b["runs"][0]["clean"], b["runs"][0]["shifted"]) == (again["clean"], again["shifted"])
+    m = robustness.main(["--merge", str(tmp_path / "b" / "robustness_results.json"),
+                         str(tmp_path / "a" / "robustness_results.json"), "--out", str(tmp_path / "m")])
+    assert m["config"]["seeds"] == [0, 1] or m["config"]["seeds"] == (0, 1)
+    assert [(r["condition"], r["seed"]) for r in m["runs"]] == [("none", 0), ("none", 1),
+                                                                ("gradient", 0), ("gradient", 1)]
+    assert (tmp_path / "m" / "robustness_table.md").read_text().count("| `") == 4
+    bad = json.loads((tmp_path / "b" / "robustness_results.json").read_text())
+    bad["runs"][0]["clean"] = -1.0
+    (tmp_path / "bad.json").write_text(json.dumps(bad))
+    with pytest.raises(ValueError, match="differs"):
+        robustness.main(["--merge", str(tmp_path / "bad.json"), str(tmp_path / "a" / "robustness_results.json"),
+                         "--out", str(tmp_path / "m2")])
