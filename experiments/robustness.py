@@ -349,9 +349,11 @@ def merge(paths: list[Path], out: Path, log=print) -> dict[str, Any]:
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--quick", action="store_true", help="1 seed, 1500 training images, 4 epochs (under 2 min)")
+    p.add_argument("--quick", action="store_true",
+                   help="1 seed, 1500 training images, 4 epochs (under 2 min)")
     p.add_argument("--reduced", action="store_true",
-                   help="all conditions and seeds, 2000 training images, 6 epochs, 400 test images (about half the full CPU time)")
+                   help="all conditions and seeds, 2000 training images, 6 epochs, 400 test "
+                        "images (about half the full CPU time)")
     p.add_argument("--tiny", action="store_true", help=argparse.SUPPRESS)   # smoke test only
     p.add_argument("--out", type=Path, default=None,
                    help="folder for plots, table and raw results (default: docs/img and "

@@ -109,5 +109,5 @@ def test_runs_are_deterministic_and_merge(tmp_path):
     bad["runs"][0]["clean"] = -1.0
     (tmp_path / "bad.json").write_text(json.dumps(bad))
     with pytest.raises(ValueError, match="differs"):
-        robustness.main(["--merge", str(tmp_path / "bad.json"), str(tmp_path / "a" / "robustness_results.json"),
-                         "--out", str(tmp_path / "m2")])
+        robustness.main(["--merge", str(tmp_path / "bad.json"),
+                         str(tmp_path / "a" / "robustness_results.json"), "--out", str(tmp_path / "m2")])

@@ -87,8 +87,8 @@ class RandomGaussianBlur(Transform):
         return d
 
     def apply(self, x, **v):
-        return F.gaussian_blur(x, v["sigma"], angle=v.get("angle"), truncate=self.truncate, border=self.border,
-                               method=resolve_method(self.method, x.shape))
+        return F.gaussian_blur(x, v["sigma"], angle=v.get("angle"), truncate=self.truncate,
+                               border=self.border, method=resolve_method(self.method, x.shape))
 
     def config(self) -> dict[str, Any]:
         return dict(p=self.p, sigma=self.sigma, anisotropic=self.anisotropic, angle=self.angle,
