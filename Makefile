@@ -9,7 +9,7 @@ TORCH_PIN    ?= torch==2.13.0
 TV_PINS      ?= torch==2.14.1 torchvision==0.29.1
 PYTEST_ARGS  ?=
 
-.PHONY: demo test test-main test-interop bench clean chromium robustness
+.PHONY: demo test test-main test-interop typecheck docs bench clean chromium robustness
 
 $(VENV)/.base:
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,7 @@ $(VENV)/.runtime: $(VENV)/.base pyproject.toml
 	touch $@
 
 $(VENV)/.dev: $(VENV)/.runtime pyproject.toml
-	$(VENV)/bin/pip install -q -e '.[dev]'
+	$(VENV)/bin/pip install -q -e '.[dev,docs]'
 	touch $@
 
 # Second venv for the optional torchvision / fastai adapters (built once, then reused).
@@ -35,7 +35,7 @@ $(TV_VENV)/.ready: pyproject.toml
 demo: $(VENV)/.runtime
 	$(VENV)/bin/pixelgrad demo
 
-test: test-main test-interop
+test: test-main test-interop typecheck docs
 
 # headless browser for the gallery test (Debian's chromium), installed only when absent
 chromium:
@@ -43,10 +43,19 @@ chromium:
 
 # tests/interop needs torchvision/fastai: it runs for real in $(TV_VENV) below, not as skips here
 test-main: $(VENV)/.dev chromium
-	$(PY) -m pytest -q -n 2 -m "not interop" --ignore=tests/interop $(PYTEST_ARGS)
+	$(PY) -m pytest -q -n 2 -m "not interop" --ignore=tests/interop --doctest-modules src tests $(PYTEST_ARGS)
 
 test-interop: $(TV_VENV)/.ready
 	$(TV_PY) -m pytest -q -m interop tests/interop $(PYTEST_ARGS)
+
+# static type check of the package (configuration: [tool.mypy] in pyproject.toml)
+typecheck: $(VENV)/.dev
+	$(PY) -m mypy
+
+# the documentation site -> site/ (API reference from the docstrings, gallery drawn by
+# pixelgrad.viz.gallery); --strict turns every warning (broken link, bad reference) into an error
+docs: $(VENV)/.dev
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --site-dir site
 
 bench: $(VENV)/.dev
 	$(VENV)/bin/pixelgrad bench
@@ -58,4 +67,4 @@ robustness: $(VENV)/.runtime
 	$(PY) experiments/robustness.py $(ROBUSTNESS_ARGS)
 
 clean:
-	rm -rf $(VENV) $(TV_VENV) pixelgrad-demo .pytest_cache
+	rm -rf $(VENV) $(TV_VENV) pixelgrad-demo .pytest_cache .mypy_cache site

@@ -34,7 +34,9 @@ def _write_cfg(path: Path, transform) -> Path:
 
 
 def _files(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    """Every file of an output tree but the job record (hidden bookkeeping, tested apart)."""
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file() and p.name != ".pixelgrad-job.json"}
 
 
 @pytest.fixture

@@ -62,16 +62,16 @@ def test_atomic_write_fsyncs_before_rename_and_cleans_up(tmp_path: Path, monkeyp
     calls: list[tuple[str, object]] = []
     real_fsync, real_replace = os.fsync, os.replace
     monkeypatch.setattr(os, "fsync", lambda fd: (calls.append(("fsync", fd)), real_fsync(fd))[1])
-    monkeypatch.setattr(os, "replace", lambda a, b: (calls.append(("replace", Path(b))),
-                                                     real_replace(a, b))[1])
+    monkeypatch.setattr(os, "replace", lambda a, b, **kw: (calls.append(("replace", b)),
+                                                           real_replace(a, b, **kw))[1])
     target = tmp_path / "d" / "x.png"
     atomic.atomic_write(target, b"payload")
-    assert [c[0] for c in calls] == ["fsync", "replace"] and calls[1][1] == target
+    assert [c[0] for c in calls] == ["fsync", "replace"] and calls[1][1] == target.name
     assert target.read_bytes() == b"payload"
     assert target.stat().st_mode & 0o777 == atomic.FILE_MODE
     assert [p.name for p in target.parent.iterdir()] == ["x.png"]
 
-    def boom(a, b):
+    def boom(a, b, **kw):
         raise OSError("disk full")
 
     monkeypatch.setattr(os, "replace", boom)

@@ -34,7 +34,7 @@ def local_ray():
 
 def _files(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file() and p.name != "manifest.jsonl"}
+            if p.is_file() and p.name not in ("manifest.jsonl", ".pixelgrad-job.json")}
 
 
 def test_engine_ray_is_byte_identical_to_local(tmp_path: Path, local_ray):

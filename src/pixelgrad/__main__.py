@@ -1,3 +1,5 @@
+"""``python -m pixelgrad``: the same as the ``pixelgrad`` command."""
 from .cli.main import main
 
-raise SystemExit(main())
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,19 +1,19 @@
 """Border modes: one spelling, exact index arithmetic for any extension width.
 
-=========== ================ ======================= ================== =============
-pixelgrad   pattern          scipy.ndimage ``mode``  OpenCV             torch F.pad
-=========== ================ ======================= ================== =============
-reflect     dcb|abcd|cba     ``"mirror"``            BORDER_REFLECT_101 ``"reflect"``
-symmetric   cba|abcd|dcb     ``"reflect"``           BORDER_REFLECT     (none)
-replicate   aaa|abcd|ddd     ``"nearest"``           BORDER_REPLICATE   ``"replicate"``
-circular    bcd|abcd|abc     ``"wrap"``              BORDER_WRAP        ``"circular"``
-constant    000|abcd|000     ``"constant"`` (cval=0) BORDER_CONSTANT    ``"constant"``
-=========== ================ ======================= ================== =============
+Every filter extends the image beyond its edges with one of five modes:
 
-Unlike ``torch.nn.functional.pad`` (which refuses a reflection wider than the image), the
+| pixelgrad   | pattern (image `abcd`) | scipy.ndimage `mode`  | OpenCV `borderType`  | torch `F.pad` |
+|-------------|------------------------|-----------------------|----------------------|---------------|
+| `reflect`   | `dcb|abcd|cba`         | `"mirror"`            | `BORDER_REFLECT_101` | `"reflect"`   |
+| `symmetric` | `cba|abcd|dcb`         | `"reflect"`           | `BORDER_REFLECT`     | (none)        |
+| `replicate` | `aaa|abcd|ddd`         | `"nearest"`           | `BORDER_REPLICATE`   | `"replicate"` |
+| `circular`  | `bcd|abcd|abc`         | `"wrap"`              | `BORDER_WRAP`        | `"circular"`  |
+| `constant`  | `000|abcd|000`         | `"constant"`, cval=0  | `BORDER_CONSTANT`    | `"constant"`  |
+
+Unlike `torch.nn.functional.pad` (which refuses a reflection wider than the image), the
 extension here repeats as scipy.ndimage does, so any kernel works on any image size:
-``reflect`` is periodic with period ``2n - 2``, ``symmetric`` with period ``2n``,
-``circular`` with period ``n``.
+`reflect` is periodic with period `2n - 2`, `symmetric` with period `2n`, `circular` with
+period `n`.
 """
 from __future__ import annotations
 
@@ -22,16 +22,34 @@ from functools import lru_cache
 import torch
 import torch.nn.functional as F
 
-from ._errors import bad_value
+#: The border modes, in the order error messages list them; ``reflect`` is every filter's default.
+BORDERS: tuple[str, ...] = ("reflect", "symmetric", "replicate", "circular", "constant")
 
-BORDERS = ("reflect", "symmetric", "replicate", "circular", "constant")
-
-SCIPY_MODE = {"reflect": "mirror", "symmetric": "reflect", "replicate": "nearest",
+#: pixelgrad border name -> the ``mode`` of scipy.ndimage that extends the same way.
+SCIPY_MODE: dict[str, str] = {"reflect": "mirror", "symmetric": "reflect", "replicate": "nearest",
               "circular": "wrap", "constant": "constant"}
 
 
 def cv2_border(border: str) -> int:
-    """The OpenCV ``borderType`` constant for ``border``."""
+    """The OpenCV ``borderType`` constant that extends an image as ``border`` does.
+
+    Parameters
+    ----------
+    border : str
+        One of :data:`BORDERS`.
+
+    Returns
+    -------
+    int
+        A ``cv2.BORDER_*`` constant. OpenCV's filters do not implement ``BORDER_WRAP``
+        (``circular``): the dispatcher sends that mode to torch instead.
+
+    Examples
+    --------
+    >>> import cv2
+    >>> cv2_border("reflect") == cv2.BORDER_REFLECT_101
+    True
+    """
     import cv2
 
     return {"reflect": cv2.BORDER_REFLECT_101, "symmetric": cv2.BORDER_REFLECT,
@@ -39,16 +57,45 @@ def cv2_border(border: str) -> int:
             "constant": cv2.BORDER_CONSTANT}[border]
 
 
-def check_border(border: object, fn: str, arg: str = "border") -> str:
-    if not isinstance(border, str) or border not in BORDERS:
-        bad_value(fn, arg, "one of " + ", ".join(repr(b) for b in BORDERS), border)
-    return border  # type: ignore[return-value]
-
-
 def map_index(idx: torch.Tensor, n: int, border: str) -> torch.Tensor:
-    """Map integer positions ``idx`` (any range) into ``[0, n)``.
+    """Map integer positions of the extended signal to positions of the signal.
 
-    For ``constant`` positions outside the image map to ``-1`` (the caller supplies 0).
+    Parameters
+    ----------
+    idx : torch.Tensor
+        Integer positions, any shape and range (negative or ``>= n`` lie in the border).
+    n : int
+        Length of the signal, ``n >= 1``.
+    border : str
+        One of :data:`BORDERS`.
+
+    Returns
+    -------
+    torch.Tensor
+        Positions in ``[0, n)`` of the shape of ``idx``; for ``constant``, positions outside
+        the signal map to ``-1`` (the caller supplies the value 0 there).
+
+    Notes
+    -----
+    With ``m = idx mod P`` for the mode's period ``P``:
+
+    * ``reflect`` (``P = 2n - 2``): ``m`` if ``m < n``, else ``P - m`` (``n = 1``: 0);
+    * ``symmetric`` (``P = 2n``): ``m`` if ``m < n``, else ``P - 1 - m``;
+    * ``circular`` (``P = n``): ``m``;
+    * ``replicate``: ``clamp(idx, 0, n - 1)``.
+
+    These are the extensions of scipy.ndimage, valid for any distance from the signal.
+
+    Examples
+    --------
+    >>> import torch
+    >>> i = torch.arange(-3, 7)                         # a 4-sample signal, 3 samples each side
+    >>> map_index(i, 4, "reflect").tolist()
+    [3, 2, 1, 0, 1, 2, 3, 2, 1, 0]
+    >>> map_index(i, 4, "symmetric").tolist()
+    [2, 1, 0, 0, 1, 2, 3, 3, 2, 1]
+    >>> map_index(i, 4, "constant").tolist()
+    [-1, -1, -1, 0, 1, 2, 3, -1, -1, -1]
     """
     if border == "constant":
         return torch.where((idx >= 0) & (idx < n), idx, torch.full_like(idx, -1))
@@ -76,7 +123,34 @@ def _padded_index(n: int, before: int, after: int, border: str) -> torch.Tensor:
 
 
 def pad_dim(x: torch.Tensor, dim: int, before: int, after: int, border: str) -> torch.Tensor:
-    """Extend ``x`` along ``dim`` by ``before``/``after`` samples with ``border`` (any width)."""
+    """Extend ``x`` along one dimension with a border mode, by any number of samples.
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        Any shape, dtype and device; not modified.
+    dim : int
+        The dimension to extend (negative counts from the end).
+    before, after : int
+        Samples added before the first and after the last one (``>= 0``; may exceed the
+        length of ``x`` along ``dim``, unlike ``torch.nn.functional.pad``).
+    border : str
+        One of :data:`BORDERS`.
+
+    Returns
+    -------
+    torch.Tensor
+        ``x`` extended to length ``before + n + after`` along ``dim`` (``x`` itself when
+        nothing is added). Differentiable (an index gather, or ``F.pad`` for ``constant``).
+
+    Examples
+    --------
+    >>> import torch
+    >>> pad_dim(torch.tensor([1, 2, 3]), 0, 4, 2, "reflect").tolist()
+    [1, 2, 3, 2, 1, 2, 3, 2, 1]
+    >>> pad_dim(torch.tensor([1, 2, 3]), 0, 2, 0, "circular").tolist()
+    [2, 3, 1, 2, 3]
+    """
     if before == 0 and after == 0:
         return x
     dim = dim % x.ndim
@@ -87,7 +161,7 @@ def pad_dim(x: torch.Tensor, dim: int, before: int, after: int, border: str) -> 
     return x.index_select(dim, idx)
 
 
-def _fpad_spec(ndim: int, dim: int, before: int, after: int) -> list:
+def _fpad_spec(ndim: int, dim: int, before: int, after: int) -> list[int]:
     # F.pad lists (before, after) pairs from the last dim backwards.
     spec = [0, 0] * (ndim - dim)
     spec[-2], spec[-1] = before, after
@@ -95,5 +169,26 @@ def _fpad_spec(ndim: int, dim: int, before: int, after: int) -> list:
 
 
 def pad2d(x: torch.Tensor, top: int, bottom: int, left: int, right: int, border: str) -> torch.Tensor:
-    """Extend the last two dims of ``x`` (H, W) with ``border``."""
+    """Extend the last two dimensions (H, W) of ``x`` with a border mode.
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        ``(..., H, W)``; not modified.
+    top, bottom, left, right : int
+        Samples added on each side (``>= 0``, any size).
+    border : str
+        One of :data:`BORDERS`.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(..., top + H + bottom, left + W + right)``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> pad2d(torch.tensor([[1, 2], [3, 4]]), 1, 0, 0, 1, "replicate").tolist()
+    [[1, 2, 2], [1, 2, 2], [3, 4, 4]]
+    """
     return pad_dim(pad_dim(x, -2, top, bottom, border), -1, left, right, border)

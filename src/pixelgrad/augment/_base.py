@@ -47,12 +47,6 @@ def parse_p(p: Any, name: str) -> float:
     return float(p)
 
 
-def parse_choice(value: Any, choices: tuple, name: str, arg: str) -> str:
-    if not isinstance(value, str) or value not in choices:
-        bad_value(name, arg, "one of " + ", ".join(map(repr, choices)), value)
-    return value
-
-
 def _plain(v: Any) -> Any:
     """Config value -> JSON/YAML-able (tuples become lists)."""
     if isinstance(v, (tuple, list)):

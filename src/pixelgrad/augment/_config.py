@@ -1,4 +1,17 @@
-"""Pipelines as data: ``to_dict`` / ``from_dict`` and ``.yaml`` / ``.yml`` / ``.json`` files."""
+"""Pipelines as data: ``to_dict`` / ``from_dict`` and ``.yaml`` / ``.yml`` / ``.json`` files.
+
+Loading is bounded, whatever the file holds (:func:`load`, :func:`check_spec`):
+
+- files larger than :data:`MAX_CONFIG_BYTES` are refused unread;
+- YAML is parsed with the safe loader (no ``!!python`` tags) after a pass over its event stream
+  that refuses nesting deeper than :data:`MAX_DEPTH` and documents whose *expanded* size
+  (aliases counted as many times as they are used: a "billion laughs" file) exceeds
+  :data:`MAX_NODES` values, before anything is built;
+- JSON nesting beyond the interpreter's recursion limit is reported as a ``ValueError``;
+- every number must be finite and within :data:`PARAM_BOUNDS` for its key (or
+  ``|x| <= 1e6``), strings at most 1000 characters, lists at most 1000 items; errors name
+  the path of the value (``transforms[2].sigma``) and never render a whole huge value.
+"""
 from __future__ import annotations
 
 import json
@@ -8,6 +21,27 @@ from typing import Any
 
 from .._errors import bad_type, bad_value
 from ._base import Transform
+
+#: largest pipeline file read (bytes)
+MAX_CONFIG_BYTES = 1 << 20
+#: deepest nesting of lists / mappings in a pipeline file
+MAX_DEPTH = 64
+#: most values (scalars + containers) in a file once its aliases are expanded
+MAX_NODES = 100_000
+#: longest string and list in a pipeline spec
+MAX_STRING = 1000
+MAX_LIST = 1000
+#: ``key: (low, high)`` bounds of numbers in a spec (inclusive); other numbers: |x| <= 1e6.
+#: sigma and size are cheap at any value (kernels are folded, in closed form); a motion
+#: line costs O(length).
+PARAM_BOUNDS: dict[str, tuple[float, float]] = {
+    "p": (0.0, 1.0),
+    "sigma": (0.0, 1e6),
+    "size": (0.0, 1e6),
+    "length": (0.0, 1e4),
+    "truncate": (0.0, 100.0),
+}
+_DEFAULT_BOUND = 1e6
 
 #: type name -> class; filled by ``pixelgrad.augment`` (and :func:`register` for plugins)
 REGISTRY: dict[str, type] = {}
@@ -47,8 +81,8 @@ def from_dict(d: dict[str, Any]) -> Transform:
     try:
         return REGISTRY[name](**kwargs)
     except TypeError as exc:
-        raise TypeError(f"from_dict: bad arguments for {name} ({exc}); given keys "
-                        f"{sorted(kwargs)}") from None
+        raise TypeError(f"from_dict: bad arguments for {name} ({_short(str(exc), 200)}); given "
+                        f"keys {_short(str(sorted(kwargs)), 200)}") from None
 
 
 def _format(path: Path, fn: str) -> str:
@@ -78,15 +112,122 @@ def save(transform: Transform, path: str | os.PathLike) -> Path:
     return path
 
 
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def check_spec(d: Any, fn: str = "load") -> None:
+    """Raise ``ValueError`` naming the offending path when the spec ``d`` nests deeper than
+    :data:`MAX_DEPTH`, holds more than :data:`MAX_NODES` values, a string or list too long,
+    or a number that is not finite or out of its :data:`PARAM_BOUNDS` (iterative: never a
+    RecursionError)."""
+    import math
+
+    count = 0
+    stack: list[tuple[Any, str, int, str]] = [(d, "", 0, "")]
+    while stack:
+        v, where, depth, key = stack.pop()
+        count += 1
+        if count > MAX_NODES:
+            raise ValueError(f"{fn}: the pipeline must hold at most {MAX_NODES:,} values, got more")
+        if depth > MAX_DEPTH:
+            raise ValueError(f"{fn}: the pipeline must nest at most {MAX_DEPTH} levels, got "
+                             f"deeper at {_short(where or '<top>')}")
+        if isinstance(v, dict):
+            for k, u in v.items():
+                if not isinstance(k, str):
+                    raise ValueError(f"{fn}: keys must be strings, got {_short(repr(k))} at "
+                                     f"{_short(where or '<top>')}")
+                if len(k) > MAX_STRING:
+                    raise ValueError(f"{fn}: key at {_short(where or '<top>')} must be at most "
+                                     f"{MAX_STRING} characters, got {len(k)}")
+                stack.append((u, f"{where}.{k}" if where else k, depth + 1, k))
+        elif isinstance(v, (list, tuple)):
+            if len(v) > MAX_LIST:
+                raise ValueError(f"{fn}: list {_short(where or '<top>')} must have at most "
+                                 f"{MAX_LIST} items, got {len(v)}")
+            for i, u in enumerate(v):
+                stack.append((u, f"{where}[{i}]", depth + 1, key))
+        elif isinstance(v, str):
+            if len(v) > MAX_STRING:
+                raise ValueError(f"{fn}: {_short(where)} must be a string of at most {MAX_STRING} "
+                                 f"characters, got {len(v)}")
+        elif isinstance(v, bool) or v is None:
+            continue
+        elif isinstance(v, (int, float)):
+            x = float(v) if not isinstance(v, int) or abs(v) < 1e300 else math.inf
+            lo, hi = PARAM_BOUNDS.get(key, (-_DEFAULT_BOUND, _DEFAULT_BOUND))
+            if not math.isfinite(x) or not lo <= x <= hi:
+                raise ValueError(f"{fn}: {_short(where)} must be a finite number in [{lo:g}, "
+                                 f"{hi:g}], got {_short(repr(v))}")
+        else:
+            raise ValueError(f"{fn}: {_short(where)} must be a number, string, list or mapping, "
+                             f"got {type(v).__name__}")
+
+
+def _check_yaml_events(text: str, fn: str) -> None:
+    """One pass over the YAML event stream (iterative, nothing built): nesting depth and the
+    expanded size of every anchored node, so an alias bomb is refused in O(file size)."""
+    import yaml
+
+    anchors: dict[str, int] = {}
+    stack: list[list[Any]] = []                 # [anchor, expanded size so far]
+    total = 0
+
+    def add(n: int) -> None:
+        nonlocal total
+        if stack:
+            stack[-1][1] += n
+            size = stack[-1][1]
+        else:
+            total += n
+            size = total
+        if size > MAX_NODES:
+            raise ValueError(f"{fn}: the pipeline must hold at most {MAX_NODES:,} values once "
+                             f"its aliases are expanded, got more (alias bomb?)")
+
+    for ev in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(ev, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            stack.append([ev.anchor, 1])
+            if len(stack) > MAX_DEPTH:
+                raise ValueError(f"{fn}: the pipeline must nest at most {MAX_DEPTH} levels, got "
+                                 f"deeper (line {ev.start_mark.line + 1})")
+        elif isinstance(ev, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+            anchor, n = stack.pop()
+            if anchor is not None:
+                anchors[anchor] = n
+            add(n)
+        elif isinstance(ev, yaml.ScalarEvent):
+            if ev.anchor is not None:
+                anchors[ev.anchor] = 1
+            add(1)
+        elif isinstance(ev, yaml.AliasEvent):
+            add(anchors.get(ev.anchor, 1))
+
+
 def load(path: str | os.PathLike) -> Transform:
-    """Read a transform saved by :func:`save` (or written by hand) from .yaml / .yml / .json."""
+    """Read a transform saved by :func:`save` (or written by hand) from .yaml / .yml / .json.
+
+    Bounded whatever the file holds (see the module docstring): ``ValueError`` for a file too
+    large, nested too deep, an alias bomb or out-of-bounds parameters, ``yaml.YAMLError`` for
+    malformed YAML or a tag the safe loader refuses (e.g. ``!!python/object``)."""
     path = Path(path)
     fmt = _format(path, "load")
-    text = path.read_text()
+    size = path.stat().st_size
+    if size > MAX_CONFIG_BYTES:
+        raise ValueError(f"load: argument `path` must be a pipeline file of at most "
+                         f"{MAX_CONFIG_BYTES:,} bytes, got {size:,} bytes ({path})")
+    text = path.read_text(encoding="utf-8")
     if fmt == "json":
-        d = json.loads(text)
+        try:
+            d = json.loads(text)
+        except RecursionError:
+            raise ValueError(f"load: the pipeline must nest at most {MAX_DEPTH} levels, got a "
+                             f"deeper JSON document ({path})") from None
     else:
         import yaml
 
+        _check_yaml_events(text, "load")
         d = yaml.safe_load(text)
+    check_spec(d, "load")
     return from_dict(d)

@@ -8,8 +8,9 @@ import torch
 
 from .. import functional as F
 from ..borders import BORDERS
+from .._errors import check_choice
 from ..functional._dispatch import METHODS
-from ._base import Transform, parse_choice, parse_range
+from ._base import Transform, parse_range
 from ._rng import Rng
 
 #: With ``method="auto"``, images whose height and width are both at most this many pixels are
@@ -77,8 +78,8 @@ class RandomGaussianBlur(Transform):
         self.anisotropic = bool(anisotropic)
         self.angle = None if angle is None else parse_range(angle, n, "angle")
         self.truncate = parse_range(truncate, n, "truncate", low=0.0, low_open=True)[0]
-        self.border = parse_choice(border, BORDERS, n, "border")
-        self.method = parse_choice(method, METHODS if angle is None else _NON_SEPARABLE, n, "method")
+        self.border = check_choice(border, BORDERS, n, "border")
+        self.method = check_choice(method, METHODS if angle is None else _NON_SEPARABLE, n, "method")
 
     def sample(self, shape, rng: Rng) -> dict[str, torch.Tensor]:
         d = {"sigma": rng.uniform(*self.sigma, 2) if self.anisotropic else rng.uniform(*self.sigma)}
@@ -113,8 +114,8 @@ class RandomBoxBlur(Transform):
         self.size = (lo, hi)
         self._odd = odd
         self.anisotropic = bool(anisotropic)
-        self.border = parse_choice(border, BORDERS, n, "border")
-        self.method = parse_choice(method, METHODS, n, "method")
+        self.border = check_choice(border, BORDERS, n, "border")
+        self.method = check_choice(method, METHODS, n, "method")
 
     def sample(self, shape, rng: Rng) -> dict[str, torch.Tensor]:
         choices = torch.tensor(self._odd, dtype=torch.int64)
@@ -142,8 +143,8 @@ class RandomMotionBlur(Transform):
         self.length = parse_range(length, n, "length", low=1.0)
         self.angle = parse_range(angle, n, "angle")
         self.direction = parse_range(direction, n, "direction", low=-1.0, high=1.0)
-        self.border = parse_choice(border, BORDERS, n, "border")
-        self.method = parse_choice(method, _NON_SEPARABLE, n, "method")
+        self.border = check_choice(border, BORDERS, n, "border")
+        self.method = check_choice(method, _NON_SEPARABLE, n, "method")
 
     def sample(self, shape, rng: Rng) -> dict[str, torch.Tensor]:
         return {"length": rng.uniform(*self.length), "angle": rng.uniform(*self.angle),
@@ -169,7 +170,7 @@ class RandomShear(Transform):
         n = type(self).__name__
         self.sx = parse_range(sx, n, "sx", low=-0.9, high=0.9)
         self.sy = parse_range(sy, n, "sy", low=-0.9, high=0.9)
-        self.border = parse_choice(border, BORDERS, n, "border")
+        self.border = check_choice(border, BORDERS, n, "border")
 
     def sample(self, shape, rng: Rng) -> dict[str, torch.Tensor]:
         return {"sx": rng.uniform(*self.sx), "sy": rng.uniform(*self.sy)}

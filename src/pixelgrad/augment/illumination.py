@@ -10,7 +10,8 @@ import torch
 
 from .. import functional as F
 from ..functional.illumination import MODES
-from ._base import Transform, parse_choice, parse_range
+from .._errors import check_choice
+from ._base import Transform, parse_range
 from ._rng import Rng
 
 
@@ -42,7 +43,7 @@ class RandomGradient(Transform):
                  clamp: bool = True):
         super().__init__(p)
         n = type(self).__name__
-        self.mode = parse_choice(mode, MODES, n, "mode")
+        self.mode = check_choice(mode, MODES, n, "mode")
         self.a = parse_range(a, n, "a")
         self.b = parse_range(b, n, "b")
         self.alpha = _alpha_range(alpha, self.mode, n)
@@ -79,7 +80,7 @@ class RandomCornerGradient(Transform):
                  mode: str = "blend", *, offset: Any = 0.0, clamp: bool = True):
         super().__init__(p)
         n = type(self).__name__
-        self.mode = parse_choice(mode, MODES, n, "mode")
+        self.mode = check_choice(mode, MODES, n, "mode")
         self.alpha = _alpha_range(alpha, self.mode, n)
         self.strength = parse_range(strength, n, "strength")
         self.offset = parse_range(offset, n, "offset")
@@ -107,7 +108,7 @@ class _Spot(Transform):
     def __init__(self, p, alpha, center, size, strength, offset, mode, anisotropic, clamp):
         super().__init__(p)
         n = type(self).__name__
-        self.mode = parse_choice(mode, MODES, n, "mode")
+        self.mode = check_choice(mode, MODES, n, "mode")
         self.alpha = _alpha_range(alpha, self.mode, n)
         self.center = parse_range(center, n, "center")
         self.size = parse_range(size, n, self.size_name, low=0.0, low_open=True)

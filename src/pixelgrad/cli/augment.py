@@ -11,6 +11,8 @@ import sys
 from importlib import resources
 from pathlib import Path
 
+from ..io.header import DEFAULT_MAX_PIXELS
+
 EXAMPLE_CONFIG = "example_pipeline.yaml"
 
 
@@ -42,8 +44,8 @@ def register(sub) -> None:
     p.add_argument("-c", "--config", help="pipeline file (.yaml/.yml/.json) in pixelgrad.augment's format")
     p.add_argument("--example-config", action="store_true",
                    help="print a commented example pipeline file and exit")
-    p.add_argument("--copies", type=int, default=1, help="augmented copies per image (default 1; "
-                   "copy k of a/b.png is a/b_k.png when > 1)")
+    p.add_argument("--copies", type=int, default=1, help="augmented copies per image (default 1, "
+                   "at most 10000; copy k of a/b.png is a/b_k.png when > 1)")
     p.add_argument("--seed", type=int, default=0, help="run seed (default 0)")
     p.add_argument("--device", default="cpu", help="torch device for the pipeline (cpu, cuda, cuda:1)")
     p.add_argument("--workers", type=int, default=_default_workers(),
@@ -56,6 +58,9 @@ def register(sub) -> None:
                    help="skip outputs already written and recorded in OUT/manifest.jsonl")
     p.add_argument("--overwrite", action="store_true",
                    help="allow OUT == IN, OUT inside IN, or replacing input files")
+    p.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS, metavar="N",
+                   help="refuse (and report) an image whose header declares more than N pixels, "
+                        "before decoding it (default %(default)s = 8192^2)")
     p.add_argument("--engine", choices=("local", "ray"), default="local",
                    help="local threads + one device (default), or a Ray Data job")
     p.add_argument("--address", default=None,
@@ -78,8 +83,12 @@ def _check_args(args: argparse.Namespace) -> None:
     if not args.config:
         raise _usage("argument `--config` is required: a pipeline .yaml/.json file "
                      "(see `pixelgrad augment --example-config`), got none")
-    if args.copies < 1:
-        raise _usage(f"argument `--copies` must be >= 1, got {args.copies}")
+    from ..io.dataset import MAX_COPIES
+
+    if not 1 <= args.copies <= MAX_COPIES:
+        raise _usage(f"argument `--copies` must be in [1, {MAX_COPIES}], got {args.copies}")
+    if args.max_pixels < 1:
+        raise _usage(f"argument `--max-pixels` must be >= 1, got {args.max_pixels}")
     if args.workers < 1:
         raise _usage(f"argument `--workers` must be >= 1, got {args.workers}")
     if args.batch_size < 1:
@@ -112,8 +121,20 @@ def load_pipeline(path: str):
         raise _usage(f"argument `--config` must be an existing .yaml/.json file, got {path!r}")
     try:
         return augment.load(p)
-    except (ValueError, TypeError, KeyError) as exc:
-        raise _usage(f"argument `--config` must hold a valid pipeline, got {path!r}: {exc}") from None
+    except (ValueError, TypeError, KeyError, OSError, RecursionError) as exc:
+        raise _usage(f"argument `--config` must hold a valid pipeline, got {path!r}: "
+                     f"{_one_line(exc)}") from None
+    except Exception as exc:  # noqa: BLE001 - yaml.YAMLError and friends: a bad file, not a bug
+        if type(exc).__module__.split(".")[0] != "yaml":
+            raise
+        raise _usage(f"argument `--config` must hold a valid pipeline, got {path!r}: "
+                     f"{_one_line(exc)}") from None
+
+
+def _one_line(exc: BaseException, limit: int = 300) -> str:
+    """An exception's text on one line, at most ``limit`` characters."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def run(args: argparse.Namespace) -> int:
@@ -121,17 +142,23 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(example_config_text())
         return 0
     _check_args(args)
-    from ..io.dataset import collect_inputs, plan_outputs
+    from ..io.dataset import collect_inputs, plan_outputs, printable_path
+    from ..io.outdir import job_directory, job_record
 
     device = check_device(args.device)
     pipeline = load_pipeline(args.config)
-    root, inputs = collect_inputs(args.input)
+    skipped: list[str] = []
+
+    def on_skip(path: str, why: str) -> None:
+        skipped.append(path)
+
+    root, inputs = collect_inputs(args.input, on_skip=on_skip)
     items = plan_outputs(root, inputs, args.output, copies=args.copies, seed=args.seed,
-                         overwrite=args.overwrite)
+                         overwrite=args.overwrite, in_is_folder=Path(args.input).is_dir())
     progress = not args.quiet
 
     def on_fail(path: str, reason: str) -> None:
-        msg = f"pixelgrad augment: failed: {path}: {reason}"
+        msg = f"pixelgrad augment: failed: {printable_path(path)}: {reason}"
         if progress:
             from tqdm import tqdm
 
@@ -139,22 +166,26 @@ def run(args: argparse.Namespace) -> int:
         else:
             print(msg, file=sys.stderr)
 
-    if args.engine == "ray":
-        from ..scale.ray_engine import run_ray
+    job = job_record(pipeline.to_dict(), seed=args.seed, copies=args.copies)
+    with job_directory(args.output, job):
+        if args.engine == "ray":
+            from ..scale.ray_engine import run_ray
 
-        summary = run_ray(items, pipeline, args.output, address=args.address, device=device,
-                          batch_size=args.batch_size, resume=args.resume, progress=progress,
-                          on_fail=on_fail)
-    else:
-        from ..io.jobs import run_local
+            summary = run_ray(items, pipeline, args.output, address=args.address, device=device,
+                              batch_size=args.batch_size, resume=args.resume, progress=progress,
+                              on_fail=on_fail, max_pixels=args.max_pixels)
+        else:
+            from ..io.jobs import run_local
 
-        summary = run_local(items, pipeline, args.output, workers=args.workers,
-                            batch_size=args.batch_size, device=device, resume=args.resume,
-                            progress=progress, on_fail=on_fail)
+            summary = run_local(items, pipeline, args.output, workers=args.workers,
+                                batch_size=args.batch_size, device=device, resume=args.resume,
+                                progress=progress, on_fail=on_fail, max_pixels=args.max_pixels)
+    for path in skipped:
+        summary.failed.append((path, "skipped: file name is not valid UTF-8"))
     print(f"pixelgrad augment: {summary.text()} -> {args.output}")
     failed = list(dict.fromkeys(summary.failed))  # one line per (input, reason)
     for path, reason in failed[:20]:
-        print(f"  failed: {path}: {reason}", file=sys.stderr)
+        print(f"  failed: {printable_path(path)}: {reason}", file=sys.stderr)
     if len(failed) > 20:
         print(f"  ... and {len(failed) - 20} more failures", file=sys.stderr)
     return summary.exit_code

@@ -11,7 +11,9 @@ import argparse
 import base64
 import html
 import json
+import os
 import random
+import sys
 import time
 from pathlib import Path
 from typing import Any, Sequence
@@ -60,16 +62,34 @@ def format_params(params: dict[str, Any]) -> str:
     return "\n".join(lines) if lines else "identity (nothing applied)"
 
 
+def to_uint8_preview(img: np.ndarray) -> np.ndarray:
+    """8-bit preview of ``img``: uint16 scaled by 1/257; a float image mapped from its own
+    range ``[min(0, lo), max(1, hi)]`` (``lo``, ``hi`` its finite extremes) to 0..255, so an
+    image outside [0, 1] is shown, not clipped to black and white. The alpha channel of a
+    gray+alpha / RGBA float image is shown as ``clip(a, 0, 1)``."""
+    if img.dtype == np.uint8:
+        return img
+    if img.dtype == np.uint16:
+        return np.rint(img.astype(np.float64) / 257.0).astype(np.uint8)
+    arr = np.nan_to_num(img.astype(np.float64), nan=0.0)
+    color = arr[..., :-1] if arr.ndim == 3 and arr.shape[2] in (2, 4) else arr
+    finite = color[np.isfinite(color)]
+    lo = min(0.0, float(finite.min())) if finite.size else 0.0
+    hi = max(1.0, float(finite.max())) if finite.size else 1.0
+    out = np.clip((arr - lo) / (hi - lo), 0.0, 1.0)
+    if color is not arr:
+        out[..., -1] = np.clip(arr[..., -1], 0.0, 1.0)
+    return np.rint(out * 255.0).astype(np.uint8)
+
+
 def thumbnail_uri(img: np.ndarray, size: int) -> str:
-    """``data:image/png;base64,...`` of ``img`` (uint8/uint16, gray/RGB/RGBA) scaled to width
-    ``size`` (never enlarged), 8 bits per channel."""
+    """``data:image/png;base64,...`` of ``img`` (uint8/uint16/float, gray/gray+alpha/RGB/RGBA)
+    scaled to width ``size`` (never enlarged), 8 bits per channel (:func:`to_uint8_preview`)."""
     import cv2
 
     from ..io.images import encode_image
 
-    arr = img
-    if arr.dtype == np.uint16:
-        arr = np.rint(arr.astype(np.float64) / 257.0).astype(np.uint8)
+    arr = to_uint8_preview(img)
     h, w = arr.shape[:2]
     if w > size:
         arr = cv2.resize(arr, (size, max(1, round(h * size / w))), interpolation=cv2.INTER_AREA)
@@ -98,13 +118,19 @@ def _sections(pipeline) -> list[tuple[str, dict[str, Any]]]:
 
 
 def build_gallery(pipeline, images: Sequence[tuple[str, np.ndarray]], *, draws: int = 4,
-                  seed: int = 0, size: int = 192, title: str = "pixelgrad gallery") -> str:
+                  seed: int = 0, size: int = 192, title: str = "pixelgrad gallery",
+                  stats: dict[str, int] | None = None) -> str:
     """The HTML text of the gallery.
 
     ``pipeline``: a ``pixelgrad.augment`` transform; ``images``: ``(name, (H, W[, C]) uint8/uint16
     array)`` pairs; ``draws`` random draws per (section, image), draw ``d`` of image ``i`` in
-    section ``s`` seeded with ``derive_seed(seed, f"{s}/{i}", d)``.
+    section ``s`` seeded with ``derive_seed(seed, f"{s}/{i}", d)``. ``stats``, when given, gets
+    the counts ``"ok"`` and ``"failed"`` of the draws.
     """
+    if stats is None:
+        stats = {}
+    stats.setdefault("ok", 0)
+    stats.setdefault("failed", 0)
     from .. import augment
     from ..io.batch_apply import apply_pipeline
     from ..io.dataset import derive_seed
@@ -126,10 +152,12 @@ def build_gallery(pipeline, images: Sequence[tuple[str, np.ndarray]], *, draws: 
                             size, "orig")]
             for d, res in enumerate(results):
                 if isinstance(res, BaseException):
+                    stats["failed"] += 1
                     figs.append(f"<figure><figcaption>draw {d}: failed: "
                                 f"{html.escape(str(res))}</figcaption></figure>")
                     continue
                 out, params = res
+                stats["ok"] += 1
                 figs.append(_figure(thumbnail_uri(out, size), f"draw {d}\n{format_params(params)}", size))
             parts.append("<div class='row'>" + "".join(figs) + "</div>")
     parts.append("</body></html>")
@@ -149,6 +177,9 @@ def register(sub) -> None:
                    "(default %(default)s)")
     p.add_argument("--seed", type=int, default=0, help="seed of the input choice and the draws")
     p.add_argument("--size", type=int, default=192, help="thumbnail width in pixels (default %(default)s)")
+    p.add_argument("--max-pixels", type=int, default=None, metavar="N",
+                   help="skip an image whose header declares more than N pixels (default: the "
+                        "reader's limit, 8192^2)")
     p.set_defaults(func=run)
 
 
@@ -159,7 +190,11 @@ def _pick_inputs(source: str, k: int, seed: int) -> list[Path]:
     src = Path(source)
     if src.is_file() and src.suffix.lower() in IMAGE_SUFFIXES:
         return [src]
-    _, files = collect_inputs(src)
+
+    def on_skip(path: str, why: str) -> None:
+        print(f"pixelgrad gallery: skipped: {path}: {why}", file=sys.stderr)
+
+    _, files = collect_inputs(src, on_skip=on_skip)
     if len(files) <= k:
         return files
     return sorted(random.Random(seed).sample(files, k))
@@ -171,24 +206,47 @@ def run(args: argparse.Namespace) -> int:
     from ..io.images import read_image
     from .augment import load_pipeline
 
+    from ..io.dataset import printable_path
+    from ..io.header import DEFAULT_MAX_PIXELS
+
     for name in ("inputs", "draws", "size"):
         if getattr(args, name) < 1:
             raise UsageError(f"gallery: argument `--{name}` must be >= 1, got {getattr(args, name)}")
+    if args.max_pixels is not None and args.max_pixels < 1:
+        raise UsageError(f"gallery: argument `--max-pixels` must be >= 1, got {args.max_pixels}")
+    out = Path(args.out)
+    if out.is_dir():
+        raise UsageError(f"gallery: argument `-o` must be a file name, got the existing folder "
+                         f"{str(out)!r}")
     t0 = time.perf_counter()
     pipeline = load_pipeline(args.config)
+    picked = _pick_inputs(args.input, args.inputs, args.seed)
+    for p in picked + [Path(args.config)]:
+        if os.path.realpath(out) == os.path.realpath(p):
+            raise UsageError(f"gallery: argument `-o` must not be an input, got {str(out)!r} "
+                             f"(the input {str(p)!r})")
     images, failed = [], 0
-    for path in _pick_inputs(args.input, args.inputs, args.seed):
+    max_pixels = DEFAULT_MAX_PIXELS if args.max_pixels is None else args.max_pixels
+    for path in picked:
         try:
-            images.append((path.name, read_image(path)))
+            images.append((path.name, read_image(path, max_pixels=max_pixels)))
         except (ValueError, OSError) as exc:
             failed += 1
-            print(f"pixelgrad gallery: failed: {path}: {exc}")
+            print(f"pixelgrad gallery: failed: {printable_path(path)}: {exc}", file=sys.stderr)
     if not images:
-        print("pixelgrad gallery: no readable input image")
+        print("pixelgrad gallery: no readable input image", file=sys.stderr)
         return 1
+    stats: dict[str, int] = {}
     page = build_gallery(pipeline, images, draws=args.draws, seed=args.seed, size=args.size,
-                         title=f"pixelgrad gallery: {Path(args.config).name}")
-    write_file(Path(args.out), page.encode("utf-8"))
+                         title=f"pixelgrad gallery: {Path(args.config).name}", stats=stats)
+    if stats["ok"] == 0:
+        print(f"pixelgrad gallery: every one of the {stats['failed']} draws failed; nothing "
+              f"written to {args.out}", file=sys.stderr)
+        return 1
+    write_file(out, page.encode("utf-8"))
     print(f"pixelgrad gallery: wrote {args.out} ({len(page) / 1e6:.2f} MB, {len(images)} inputs, "
           f"{args.draws} draws) in {time.perf_counter() - t0:.2f} s")
+    if stats["failed"]:
+        print(f"pixelgrad gallery: {stats['failed']} of {stats['ok'] + stats['failed']} draws "
+              f"failed (shown in the page)", file=sys.stderr)
     return 1 if failed else 0

@@ -39,8 +39,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except (ValueError, TypeError, FileNotFoundError) as exc:
-        print(f"pixelgrad {args.command}: error: {exc}", file=sys.stderr)
+    except (ValueError, TypeError, OSError) as exc:
+        # bad usage or an unusable path (missing, read-only, full disk): one line, exit 2
+        text = " ".join(str(exc).split()) or type(exc).__name__
+        if len(text) > 500:
+            text = text[:497] + "..."
+        print(f"pixelgrad {args.command}: error: {text}", file=sys.stderr)
         return 2
 
 

@@ -6,16 +6,25 @@ corruption, with a progress bar, an optional GIF of the restoration and an energ
     pixelgrad restore DIR -o OUTDIR (--mask-dir MASKS | --corrupt 0.9) [--resume]
 
 Mask files follow OpenCV's inpainting convention: nonzero pixels are the ones to restore.
-Exit status: 0 all written, 1 some inputs failed (reported, the rest still done), 2 bad usage.
+An alpha channel is kept as it is (only the colour is restored); uint16 and float32 (e.g. TIFF)
+images are restored in their own range and written back in their own dtype.
+Every output path (-o, --save-corrupted, --animate, --plot) is checked before any work: it
+must not be an input (or the mask), nor an existing folder, and -o must have an image suffix;
+--overwrite allows replacing an input. Exit status: 0 all written, 1 some inputs failed
+(reported, the rest still done), 2 bad usage.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Optional
 
 import numpy as np
+
+
+from ..io.header import DEFAULT_MAX_PIXELS
 
 
 def register(sub) -> None:
@@ -37,6 +46,14 @@ def register(sub) -> None:
     p.add_argument("--plot", metavar="PNG", help="write the energy-per-iteration plot (single image)")
     p.add_argument("--save-corrupted", metavar="PATH", help="with --corrupt: also write the corrupted image")
     p.add_argument("--resume", action="store_true", help="folder mode: skip inputs whose output exists")
+    p.add_argument("--overwrite", action="store_true",
+                   help="allow an output path to be an input (replacing it); off by default")
+    p.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS, metavar="N",
+                   help="refuse an image whose header declares more than N pixels, before "
+                        "decoding it (default %(default)s)")
+    p.add_argument("--max-seconds", type=float, default=None, metavar="S",
+                   help="time budget per image in seconds (the auto/dct methods stop their "
+                        "thresholding rounds early to meet it)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -46,44 +63,67 @@ def _usage(msg: str) -> int:
     return 2
 
 
-def _read_mask(path: Path, shape) -> np.ndarray:
+def _read_mask(path: Path, shape, max_pixels: Optional[int] = DEFAULT_MAX_PIXELS) -> np.ndarray:
     """Known mask (H, W) bool from a mask file (nonzero = unknown)."""
     from ..io import read_image
 
-    m = read_image(path)
+    m = read_image(path, max_pixels=max_pixels)
     if m.shape[:2] != tuple(shape[:2]):
         raise ValueError(f"mask {path} has size {m.shape[1]}x{m.shape[0]}, the image {shape[1]}x{shape[0]}")
     unknown = m.any(axis=2) if m.ndim == 3 else m != 0
     return ~unknown
 
 
-def _to_supported(img: np.ndarray) -> tuple[np.ndarray, Optional[np.dtype]]:
-    """uint16 images are restored as float32 in [0, 1] and written back as uint16."""
+def _to_supported(img: np.ndarray) -> tuple[np.ndarray, Optional[tuple]]:
+    """uint16 images are restored as float32 in [0, 1] and written back as uint16; float
+    images are mapped from their own range ``[lo, hi]`` to [0, 1] and back (dtype kept)."""
     if img.dtype == np.uint16:
-        return img.astype(np.float32) / 65535.0, np.dtype(np.uint16)
+        return img.astype(np.float32) / 65535.0, (np.dtype(np.uint16),)
+    if img.dtype.kind == "f":
+        finite = img[np.isfinite(img)]
+        lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+        if lo >= 0.0 and hi <= 1.0:
+            lo, hi = 0.0, 1.0
+        span = hi - lo if hi > lo else 1.0
+        work = ((np.nan_to_num(img.astype(np.float64), nan=lo, posinf=hi, neginf=lo) - lo) / span)
+        return work.astype(np.float32), (img.dtype, lo, span)
     return img, None
 
 
+def _split_alpha(img: np.ndarray) -> tuple[np.ndarray, Optional[np.ndarray]]:
+    """``(colour, alpha)``: gray+alpha and RGBA images lose their last channel (kept apart)."""
+    if img.ndim == 3 and img.shape[2] in (2, 4):
+        color = img[..., :-1]
+        return (color[..., 0] if color.shape[2] == 1 else color), img[..., -1]
+    return img, None
+
+
+def _join_alpha(img: np.ndarray, alpha: Optional[np.ndarray]) -> np.ndarray:
+    if alpha is None:
+        return img
+    color = img[..., None] if img.ndim == 2 else img
+    return np.ascontiguousarray(np.concatenate([color, alpha[..., None].astype(img.dtype)], axis=2))
+
+
 def restore_file(src: Path, dst: Path, args, mask_path: Optional[Path] = None, progress: bool = True,
-                 animate: Optional[str] = None, plot: Optional[str] = None) -> str:
+                 animate: Optional[str] = None, plot: Optional[str] = None, prefix: str = "",
+                 out_root: Optional[Path] = None) -> str:
     """Restore one file; returns a one-line summary. Raises on bad input."""
     import torch
 
     from ..io import read_image, write_image
     from ..restore import inpaint, psnr, salt_and_pepper
 
-    img = read_image(src)
-    if img.ndim == 3 and img.shape[2] == 4:
-        img = img[..., :3]
+    img, alpha = _split_alpha(read_image(src, max_pixels=getattr(args, "max_pixels", DEFAULT_MAX_PIXELS)))
     work, back = _to_supported(img)
     reference = None
     if args.corrupt is not None:
         bad, known = salt_and_pepper(work, args.corrupt, torch.Generator().manual_seed(args.seed))
         reference = work
         if args.save_corrupted:
-            write_image(args.save_corrupted, _back(bad, back))
+            write_image(args.save_corrupted, _join_alpha(_back(bad, back), alpha))
     elif mask_path is not None:
-        known = _read_mask(mask_path, img.shape)
+        known = _read_mask(mask_path, img.shape, getattr(args, "max_pixels", DEFAULT_MAX_PIXELS))
         bad = work
     else:
         raise ValueError("no mask: give --mask/--mask-dir or --corrupt")
@@ -93,7 +133,7 @@ def restore_file(src: Path, dst: Path, args, mask_path: Optional[Path] = None, p
     if progress:
         from tqdm import tqdm
 
-        bar = tqdm(desc=src.name, unit="it", leave=False, file=sys.stderr)
+        bar = tqdm(desc=f"{prefix}{src.name}", unit="it", leave=False, file=sys.stderr)
     every = 1
 
     def cb(info) -> None:
@@ -110,11 +150,12 @@ def restore_file(src: Path, dst: Path, args, mask_path: Optional[Path] = None, p
     if animate:                                     # frames at most ~256 pixels wide
         every = max(1, -(-max(img.shape[:2]) // 256))
     res = inpaint(bad, known, args.method, iterations=args.iterations, reference=reference,
-                  callback=cb if (bar is not None or animate or reference is not None) else None)
+                  callback=cb if (bar is not None or animate or reference is not None) else None,
+                  time_budget=getattr(args, "max_seconds", None))
     if bar is not None:
         bar.close()
-    out = _back(res.image, back)
-    write_image(dst, out)
+    out = _join_alpha(_back(res.image, back), alpha)
+    write_image(dst, out, root=out_root)
     if animate:
         from ..viz.animate import save_gif
 
@@ -134,22 +175,67 @@ def restore_file(src: Path, dst: Path, args, mask_path: Optional[Path] = None, p
     return msg
 
 
-def _back(x: np.ndarray, dtype: Optional[np.dtype]) -> np.ndarray:
-    if dtype is None:
+def _back(x: np.ndarray, back: Optional[tuple]) -> np.ndarray:
+    """The restored ``x`` (in [0, 1] unless uint8) back in the input's dtype and range."""
+    if back is None:
         if x.dtype != np.uint8 and x.dtype != np.uint16:
             return np.clip(np.round(x.astype(np.float64) * 255.0), 0, 255).astype(np.uint8)
         return x
-    return np.clip(np.round(x.astype(np.float64) * 65535.0), 0, 65535).astype(np.uint16)
+    if back[0] == np.uint16:
+        return np.clip(np.round(x.astype(np.float64) * 65535.0), 0, 65535).astype(np.uint16)
+    dtype, lo, span = back
+    return (x.astype(np.float64) * span + lo).astype(dtype)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """``a`` and ``b`` name the same file (resolved; an existing pair also by inode)."""
+    try:
+        if a.exists() and b.exists():
+            return a.samefile(b)
+    except OSError:
+        pass
+    return Path(os.path.realpath(a)) == Path(os.path.realpath(b))
+
+
+def _check_outputs(args, inputs: list[Path]) -> Optional[str]:
+    """Why the single-image output paths are unusable (None when fine): checked before work."""
+    from ..io import IMAGE_SUFFIXES
+
+    outs = [("-o", args.out, IMAGE_SUFFIXES), ("--save-corrupted", args.save_corrupted, IMAGE_SUFFIXES),
+            ("--animate", args.animate, (".gif",)), ("--plot", args.plot, (".png",))]
+    named = []
+    for flag, value, suffixes in outs:
+        if not value:
+            continue
+        p = Path(value)
+        if p.suffix.lower() not in suffixes:
+            return f"{flag} {value} must end with one of {', '.join(suffixes)}"
+        if p.is_dir():
+            return f"{flag} {value} is an existing folder; give a file name"
+        if not args.overwrite:
+            for q in inputs:
+                if _same_file(p, q):
+                    return (f"{flag} {value} is the input {q}: refusing to overwrite it "
+                            f"(pass --overwrite to allow it)")
+        for other_flag, other in named:
+            if _same_file(p, other):
+                return f"{flag} {value} and {other_flag} name the same file"
+        named.append((flag, p))
+    return None
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..io import IMAGE_SUFFIXES
+    from ..io.dataset import _walk, printable_path
 
     src = Path(args.input)
     if args.corrupt is not None and not 0.0 <= args.corrupt <= 1.0:
         return _usage(f"--corrupt must be a fraction in [0, 1], got {args.corrupt}")
     if args.iterations is not None and args.iterations < 0:
         return _usage(f"--iterations must be >= 0, got {args.iterations}")
+    if args.max_pixels < 1:
+        return _usage(f"--max-pixels must be >= 1, got {args.max_pixels}")
+    if args.max_seconds is not None and not args.max_seconds > 0:
+        return _usage(f"--max-seconds must be > 0, got {args.max_seconds}")
     if not src.exists():
         return _usage(f"no such file or folder: {src}")
     progress = not args.no_progress
@@ -163,11 +249,22 @@ def run(args: argparse.Namespace) -> int:
         out_dir = Path(args.out)
         if out_dir.exists() and not out_dir.is_dir():
             return _usage(f"output {out_dir} must be a folder for a folder input")
-        files = sorted(p for p in src.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
-                       and out_dir.resolve() not in p.resolve().parents)
+        out_real = Path(os.path.realpath(out_dir))
+        if out_real == Path(os.path.realpath(src)) and not args.overwrite:
+            return _usage(f"output folder {out_dir} is the input folder {src}: refusing to "
+                          f"overwrite the inputs (pass --overwrite to allow it)")
+        skipped_names: list[str] = []
+
+        def on_skip(path: str, why: str) -> None:
+            skipped_names.append(path)
+            print(f"pixelgrad restore: skipped: {path}: {why}", file=sys.stderr)
+
+        root = src.resolve()
+        out_dir.mkdir(parents=True, exist_ok=True)
+        files = [p for p in _walk(root, on_skip) if out_real not in Path(os.path.realpath(p)).parents]
         failed = done = skipped = 0
-        for f in files:
-            rel = f.relative_to(src)
+        for k, f in enumerate(files):
+            rel = f.relative_to(root)
             dst = out_dir / rel
             if args.resume and dst.exists():
                 skipped += 1
@@ -178,11 +275,13 @@ def run(args: argparse.Namespace) -> int:
                     mask_path = Path(args.mask_dir) / rel
                     if not mask_path.is_file():
                         raise FileNotFoundError(f"no mask {mask_path} for {f}")
-                print(restore_file(f, dst, args, mask_path, progress=progress))
+                print(restore_file(f, dst, args, mask_path, progress=progress,
+                                   prefix=f"[{k + 1}/{len(files)}] ", out_root=out_dir))
                 done += 1
             except (ValueError, TypeError, FileNotFoundError, OSError) as exc:
                 failed += 1
-                print(f"pixelgrad restore: failed: {f}: {exc}", file=sys.stderr)
+                print(f"pixelgrad restore: failed: {printable_path(f)}: {exc}", file=sys.stderr)
+        failed += len(skipped_names)
         print(f"pixelgrad restore: {done} restored, {skipped} skipped (already done), {failed} failed")
         return 1 if failed else 0
     if args.mask_dir:
@@ -191,6 +290,9 @@ def run(args: argparse.Namespace) -> int:
         return _usage("give --mask MASK or --corrupt FRACTION")
     if args.save_corrupted and args.corrupt is None:
         return _usage("--save-corrupted needs --corrupt")
+    why = _check_outputs(args, [src] + ([Path(args.mask)] if args.mask else []))
+    if why is not None:
+        return _usage(why)
     print(restore_file(src, Path(args.out), args, Path(args.mask) if args.mask else None, progress=progress,
                        animate=args.animate, plot=args.plot))
     return 0

@@ -16,24 +16,20 @@ import torch
 
 from .. import borders as _borders
 from .._dtypes import compute_dtype, from_compute
-from .._errors import bad_value
+from .._errors import bad_value, check_choice
 from .._interop import Batch, ImageLike, to_batch
 from ..backends import opencv_backend as _cv
 from ..backends import torch_backend as _tb
 from ..kernels import fold as _fold
 from ..kernels import gaussian as _g
 from ..kernels.stack import stack_centered_1d, stack_centered_2d
-from ..kernels.motion import motion_kernel2d, motion_radius
+from ..kernels import motion as _motion
+from ..kernels.motion import (motion_kernel2d, motion_kernel_for_image, motion_kernel_size,
+                              motion_radius)
 from . import _dispatch
 from ._params import is_uniform, per_sample, positive_number
 
 _ANGLE_EPS = 1e-12
-
-
-def _check_choice(value: Any, choices: tuple, fn: str, arg: str) -> str:
-    if not isinstance(value, str) or value not in choices:
-        bad_value(fn, arg, "one of " + ", ".join(repr(c) for c in choices), value)
-    return value
 
 
 # ------------------------------------------------------------------------- shared executor
@@ -174,10 +170,10 @@ def gaussian_blur(x: ImageLike, sigma: Any, *, truncate: float = 4.0, border: st
     """
     fn = "gaussian_blur"
     batch = to_batch(x, fn)
-    border = _borders.check_border(border, fn)
+    border = check_choice(border, _borders.BORDERS, fn, "border")
     truncate = positive_number(truncate, fn, "truncate")
-    method = _check_choice(method, _dispatch.METHODS, fn, "method")
-    backend = _check_choice(backend, _dispatch.BACKENDS, fn, "backend")
+    method = check_choice(method, _dispatch.METHODS, fn, "method")
+    backend = check_choice(backend, _dispatch.BACKENDS, fn, "backend")
     B = batch.batch_size
     fast = _scalar_pair(sigma)
     H, W = batch.data.shape[-2:]
@@ -257,9 +253,9 @@ def box_blur(x: ImageLike, size: Any, *, border: str = "reflect", method: str = 
     """
     fn = "box_blur"
     batch = to_batch(x, fn)
-    border = _borders.check_border(border, fn)
-    method = _check_choice(method, _dispatch.METHODS, fn, "method")
-    backend = _check_choice(backend, _dispatch.BACKENDS, fn, "backend")
+    border = check_choice(border, _borders.BORDERS, fn, "border")
+    method = check_choice(method, _dispatch.METHODS, fn, "method")
+    backend = check_choice(backend, _dispatch.BACKENDS, fn, "backend")
     B = batch.batch_size
     size_t = per_sample(size, B, fn, "size", pair=True, low=1.0)
     if not bool(((size_t.remainder(2) == 1)).all()):
@@ -293,9 +289,9 @@ def motion_blur(x: ImageLike, length: Any, angle: Any, *, direction: Any = 0.0,
     """
     fn = "motion_blur"
     batch = to_batch(x, fn)
-    border = _borders.check_border(border, fn)
-    method = _check_choice(method, _dispatch.METHODS, fn, "method")
-    backend = _check_choice(backend, _dispatch.BACKENDS, fn, "backend")
+    border = check_choice(border, _borders.BORDERS, fn, "border")
+    method = check_choice(method, _dispatch.METHODS, fn, "method")
+    backend = check_choice(backend, _dispatch.BACKENDS, fn, "backend")
     B = batch.batch_size
     L = per_sample(length, B, fn, "length", low=1.0)
     a = per_sample(angle, B, fn, "angle")
@@ -304,16 +300,20 @@ def motion_blur(x: ImageLike, length: Any, angle: Any, *, direction: Any = 0.0,
                           method=method)
     if out is not None:
         return batch.restore(out)
+    H, W = batch.data.shape[-2:]
     if is_uniform(L) and is_uniform(a) and is_uniform(d):
-        ks = [motion_kernel2d(float(L[0]), float(a[0]), float(d[0]))]
+        ks = [motion_kernel_for_image(float(L[0]), float(a[0]), float(d[0]), H, W, border)]
+    elif B * motion_kernel_size(float(L.max())) ** 2 > _motion.DENSE_LIMIT:
+        # long lines: each kernel built sparsely and folded (bounded memory)
+        ks = [motion_kernel_for_image(float(L[b]), float(a[b]), float(d[b]), H, W, border)
+              for b in range(B)]
     else:
         kb = motion_kernel2d(L, a, d)
         R = kb.shape[-1] // 2
         # each sample keeps its own kernel size, so its result does not depend on the batch
         ks = [kb[b, R - r:R + r + 1, R - r:R + r + 1] for b, r in
               ((b, motion_radius(float(L[b]))) for b in range(B))]
-    H, W = batch.data.shape[-2:]
-    ks = [_fold.folded_kernel2d(k, H, W, border) for k in ks]
+        ks = [_fold.folded_kernel2d(k, H, W, border) for k in ks]
     if method == "separable":
         method = "direct"
     return batch.restore(_run_2d(fn, batch, ks, border, method, backend))

@@ -7,7 +7,7 @@ import torch
 
 from .. import borders as _borders
 from .._dtypes import compute_dtype, from_compute
-from .._errors import bad_value
+from .._errors import bad_value, check_choice
 from .._interop import ImageLike, to_batch
 from ..backends.torch_backend import bilinear_sample_fast
 from ._params import per_sample
@@ -24,7 +24,7 @@ def shear(x: ImageLike, sx: Any = 0.0, sy: Any = 0.0, *, border: str = "constant
     """
     fn = "shear"
     batch = to_batch(x, fn)
-    border = _borders.check_border(border, fn)
+    border = check_choice(border, _borders.BORDERS, fn, "border")
     B, C, H, W = batch.data.shape
     a = per_sample(sx, B, fn, "sx")
     b = per_sample(sy, B, fn, "sy")

@@ -10,7 +10,12 @@ Every op here builds a field ``g(u, v)`` on the *unit-square grid* of the seed c
 
 ``white`` is the white level of the dtype (1.0 for floats, 255 for uint8), so ``g`` is in
 units of "a full-scale image" whatever the dtype. With ``clamp=True`` (default) the result is
-clamped to ``[0, white]``; integers are then rounded half-to-even and saturated. Inputs are
+clamped to the input's own range: ``[0, white]`` for integers and for float images within
+``[0, 1]``; a float image with values outside ``[0, 1]`` (e.g. normalised data, or a float TIFF
+of range -498..498) is clamped per sample to ``[min(0, min x), max(1, max x)]``, so it keeps
+its range instead of being wiped to ``[0, 1]``. Integers are then rounded half-to-even and
+saturated. Huge finite parameters (``a = 1e100``) saturate instead of giving NaN: the scaled
+coefficients are limited to a quarter of the compute dtype's largest value. Inputs are
 ``(..., C, H, W)`` tensors or numpy ``(H, W[, C])`` images; the output has the input's
 container, shape and dtype, and the input is never modified.
 
@@ -50,7 +55,7 @@ import numpy as np
 import torch
 
 from .._dtypes import compute_dtype, from_compute, max_value
-from .._errors import bad_type, bad_value
+from .._errors import bad_type, bad_value, check_choice
 from .._interop import ImageLike, to_batch
 from . import _dispatch
 from ._params import per_sample
@@ -62,12 +67,6 @@ _CORNER_UV = ((0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0))
 
 
 # ------------------------------------------------------------------------- parsing
-def _choice(value: Any, choices: tuple, fn: str, arg: str) -> str:
-    if not isinstance(value, str) or value not in choices:
-        bad_value(fn, arg, "one of " + ", ".join(repr(c) for c in choices), value)
-    return value
-
-
 def _flag(value: Any, fn: str, arg: str) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         bad_type(fn, arg, "True or False", value)
@@ -116,9 +115,9 @@ def _amounts(strength: Any, alpha: Any, offset: Any, B: int, C: int, fn: str, mo
 
 def _prepare(x: ImageLike, fn: str, mode: str, clamp: Any, backend: str):
     batch = to_batch(x, fn)
-    mode = _choice(mode, MODES, fn, "mode")
+    mode = check_choice(mode, MODES, fn, "mode")
     clamp = _flag(clamp, fn, "clamp")
-    backend = _choice(backend, _BACKENDS, fn, "backend")
+    backend = check_choice(backend, _BACKENDS, fn, "backend")
     return batch, mode, clamp, backend
 
 
@@ -128,9 +127,52 @@ def _grid(n: int, device, dtype) -> torch.Tensor:
 
 
 def _as4(t: torch.Tensor, device, dtype) -> torch.Tensor:
-    """``(B,)`` -> ``(B, 1, 1, 1)``; ``(B, C)`` -> ``(B, C, 1, 1)``."""
+    """``(B,)`` -> ``(B, 1, 1, 1)``; ``(B, C)`` -> ``(B, C, 1, 1)``, limited to a quarter of
+    ``dtype``'s largest value (a sum of three such terms stays finite, so a huge finite
+    parameter saturates the result instead of making ``inf * 0 = NaN``)."""
     t = t[:, None] if t.ndim == 1 else t
+    if dtype.is_floating_point:
+        lim = torch.finfo(dtype).max / 4
+        if t.dtype.is_floating_point and not t.requires_grad and bool((t.abs() > lim).any()):
+            t = t.clamp(-lim, lim)
     return t[:, :, None, None].to(device=device, dtype=dtype)
+
+
+def _own_range(x: torch.Tensor, white: float):
+    """Clamp bounds of ``x``: ``(0, white)``, or for a float batch with values outside
+    ``[0, 1]`` per-sample tensors ``min(0, min x)``, ``max(1, max x)`` of shape
+    ``(B, 1, 1, 1)`` (the image keeps its own range)."""
+    if not x.dtype.is_floating_point or x.numel() == 0:
+        return 0.0, white
+    flat = x.detach().reshape(x.shape[0], -1)
+    lo, hi = torch.aminmax(flat, dim=1)
+    if bool((lo >= 0).all()) and bool((hi <= white).all()):
+        return 0.0, white
+    cdt = compute_dtype(x.dtype)
+    lo = lo.clamp(max=0.0).to(cdt)[:, None, None, None]
+    hi = hi.clamp(min=white).to(cdt)[:, None, None, None]
+    return lo, hi
+
+
+def _clamp_(y: torch.Tensor, bounds) -> torch.Tensor:
+    lo, hi = bounds
+    if isinstance(lo, torch.Tensor):
+        return torch.clamp(y, lo, hi, out=y)
+    return y.clamp_(lo, hi)
+
+
+def _own_backend(x: torch.Tensor, backend: str, clamp: bool) -> str:
+    """``backend``, or ``"torch"`` for a clamped float batch outside [0, 1] (the Triton
+    kernels clamp to [0, 1]; the torch path keeps the image's own range)."""
+    if backend != "torch" and x.device.type != "cpu" and _out_of_unit_range(x, clamp):
+        return "torch"
+    return backend
+
+
+def _out_of_unit_range(x: torch.Tensor, clamp: bool) -> bool:
+    """True for a clamped float batch with values outside [0, 1] (handled by the torch path,
+    which clamps to the image's own range)."""
+    return bool(clamp) and x.dtype.is_floating_point and isinstance(_own_range(x, 1.0)[0], torch.Tensor)
 
 
 # ------------------------------------------------------------------------- the mixer
@@ -153,10 +195,12 @@ def _mix(x: torch.Tensor, field: torch.Tensor, alpha: torch.Tensor, mode: str,
         xc = x.to(cdt)
         y = torch.addcmul(field, xc, coef) if mode == "blend" else (xc + field if mode == "add" else xc * field)
         if clamp:
-            y = y.clamp(0.0, white)
+            lo, hi = _own_range(x, white)
+            y = torch.clamp(y, lo, hi) if isinstance(lo, torch.Tensor) else y.clamp(lo, hi)
         return from_compute(y, x.dtype)
+    bounds = _own_range(x, white) if clamp else (0.0, white)
     if x.device.type == "cpu":
-        return _mix_cpu(x, field, alpha, mode, clamp)
+        return _mix_cpu(x, field, alpha, mode, clamp, bounds)
     # No autograd, on an accelerator: write straight into the output (float) or into one float
     # buffer (ints, half precision), then clamp / round in place: two or three passes.
     if white != 1.0 and mode != "multiply":
@@ -172,7 +216,7 @@ def _mix(x: torch.Tensor, field: torch.Tensor, alpha: torch.Tensor, mode: str,
     else:
         torch.mul(x if same else x.to(cdt), field, out=out)
     if clamp:
-        out.clamp_(0.0, white)
+        _clamp_(out, bounds)
     if same:
         return out
     if not x.dtype.is_floating_point:
@@ -187,7 +231,7 @@ _BLOCK_ELEMS = 1 << 18
 
 
 def _mix_cpu(x: torch.Tensor, field: torch.Tensor, alpha: torch.Tensor, mode: str,
-             clamp: bool) -> torch.Tensor:
+             clamp: bool, bounds=None) -> torch.Tensor:
     """No-autograd CPU mixer: the same elementwise float ops as the batched path, hence the
     same bits, run block by block (whole samples, about ``_BLOCK_ELEMS`` values per block)
     through small reused buffers, so every pass stays in cache. On a 2-core machine
@@ -195,7 +239,8 @@ def _mix_cpu(x: torch.Tensor, field: torch.Tensor, alpha: torch.Tensor, mode: st
     two torch threads on a busy machine).
 
     ``field``: ``alpha * g`` ``(B, 1 | C, H, W)`` in the compute dtype; ``alpha``: float64
-    ``(B,)`` / ``(B, C)``. Returns a new tensor of ``x``'s dtype and memory format.
+    ``(B,)`` / ``(B, C)``; ``bounds``: clamp bounds from :func:`_own_range` (default
+    ``(0, white)``). Returns a new tensor of ``x``'s dtype and memory format.
     """
     cdt = compute_dtype(x.dtype)
     white = max_value(x.dtype)
@@ -233,7 +278,10 @@ def _mix_cpu(x: torch.Tensor, field: torch.Tensor, alpha: torch.Tensor, mode: st
         else:
             torch.mul(xs, f, out=y)
         if clamp:
-            y.clamp_(0.0, white)
+            if bounds is None or not isinstance(bounds[0], torch.Tensor):
+                y.clamp_(0.0, white)
+            else:
+                _clamp_(y, (bounds[0][b0:b1], bounds[1][b0:b1]))
         if not same:
             if not x.dtype.is_floating_point:
                 y.round_()
@@ -293,7 +341,9 @@ def linear_gradient(x: ImageLike, a: Any = None, b: Any = None, alpha: Any = 0.1
         strength: peak-to-peak range of ``g``; number, ``(B,)`` or ``(B, C)``.
         offset: added to ``g``; number, ``(B,)`` or ``(B, C)``.
         mode: ``blend`` | ``add`` | ``multiply`` (see the module docstring).
-        clamp: clamp the result to ``[0, white]`` (integers are always saturated).
+        clamp: clamp the result to the input's own range: ``[0, white]`` for integers and
+            float images within [0, 1], else per sample ``[min(0, min x), max(1, max x)]``
+            (a float image is never squeezed into [0, 1]); integers are always saturated.
         backend: ``auto`` | ``torch`` | ``triton``.
 
     Returns:
@@ -337,7 +387,7 @@ def linear_gradient(x: ImageLike, a: Any = None, b: Any = None, alpha: Any = 0.1
         aa = per_channel(a, B, C, fn, "a")
         bb = per_channel(b, B, C, fn, "b")
         aa, bb, al, off = _same_shape([aa, bb, al, off], C)
-    out = _dispatch.try_triton(fn, batch.data, backend, a=aa, b=bb, alpha=al, offset=off,
+    out = _dispatch.try_triton(fn, batch.data, _own_backend(batch.data, backend, clamp), a=aa, b=bb, alpha=al, offset=off,
                                mode=mode, clamp=clamp)
     if out is None:
         out = _linear_torch(batch.data, aa, bb, al, off, mode, clamp)
@@ -380,7 +430,7 @@ def corner_gradient(x: ImageLike, corner: Any = 0, alpha: Any = 0.1, *, strength
     B, C = batch.data.shape[:2]
     k = _parse_corner(corner, B, fn)
     st, al, off = _amounts(strength, alpha, offset, B, C, fn, mode)
-    out = _dispatch.try_triton(fn, batch.data, backend, corner=k, strength=st, alpha=al,
+    out = _dispatch.try_triton(fn, batch.data, _own_backend(batch.data, backend, clamp), corner=k, strength=st, alpha=al,
                                offset=off, mode=mode, clamp=clamp)
     if out is None:
         uv = torch.tensor(_CORNER_UV, dtype=torch.float64)[k.long()]      # (B, 2) (u0, v0)
@@ -444,7 +494,7 @@ def radial_gradient(x: ImageLike, alpha: Any = 0.5, *, center: Any = (0.5, 0.5),
     B, C = batch.data.shape[:2]
     c, s = _center_scale(batch, center, radius, fn, "radius")
     st, al, off = _amounts(strength, alpha, offset, B, C, fn, mode)
-    out = _dispatch.try_triton(fn, batch.data, backend, center=c, radius=s, strength=st,
+    out = _dispatch.try_triton(fn, batch.data, _own_backend(batch.data, backend, clamp), center=c, radius=s, strength=st,
                                alpha=al, offset=off, mode=mode, clamp=clamp)
     if out is None:
         dy, dx = _radial_parts(batch.data, c, s)
@@ -475,7 +525,7 @@ def gaussian_spot(x: ImageLike, alpha: Any = 0.2, *, center: Any = (0.5, 0.5), s
     B, C = batch.data.shape[:2]
     c, s = _center_scale(batch, center, sigma, fn, "sigma")
     st, al, off = _amounts(strength, alpha, offset, B, C, fn, mode)
-    out = _dispatch.try_triton(fn, batch.data, backend, center=c, sigma=s, strength=st,
+    out = _dispatch.try_triton(fn, batch.data, _own_backend(batch.data, backend, clamp), center=c, sigma=s, strength=st,
                                alpha=al, offset=off, mode=mode, clamp=clamp)
     if out is None:
         dy, dx = _radial_parts(batch.data, c, s)

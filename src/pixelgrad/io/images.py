@@ -1,7 +1,12 @@
 """Read and write images as numpy ``(H, W[, C])`` arrays, keeping their bit depth.
 
-Reading uses OpenCV (``IMREAD_UNCHANGED``: 8/16-bit, gray/RGB/RGBA) and returns RGB(A)
-order; writing picks the format from the suffix and goes through :func:`atomic_write`.
+Reading first reads the header (:mod:`pixelgrad.io.header`): an image that declares more than
+``max_pixels`` pixels, or more than one frame (animated GIF/WebP/PNG, multi-page TIFF), is
+refused before anything is decoded. Decoding uses OpenCV (``IMREAD_UNCHANGED``: 8/16-bit and
+float32, gray/gray+alpha/RGB/RGBA) and returns RGB(A) order; the EXIF orientation is applied
+as image viewers do (the written outputs carry no orientation tag, so they display the same).
+An 8-bit gray+alpha (LA) file stays ``(H, W, 2)`` and is written back as LA PNG.
+Writing picks the format from the suffix and goes through :func:`atomic_write`.
 """
 from __future__ import annotations
 
@@ -13,26 +18,66 @@ import cv2
 import numpy as np
 
 from .atomic import atomic_write
+from .header import DEFAULT_MAX_PIXELS, check_pixels, image_header
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp")
 
 
-def read_image(path: str | os.PathLike) -> np.ndarray:
-    """``(H, W)`` or ``(H, W, C)`` array in RGB(A) order, dtype uint8 or uint16.
+def apply_orientation(img: np.ndarray, orientation: int) -> np.ndarray:
+    """``img`` ``(H, W[, C])`` turned as EXIF ``orientation`` (1..8) asks a viewer to show it."""
+    ops = {1: (), 2: ("flipx",), 3: ("rot180",), 4: ("flipy",), 5: ("transpose",),
+           6: ("rot90cw",), 7: ("transverse",), 8: ("rot90ccw",)}.get(int(orientation), ())
+    for op in ops:
+        if op == "flipx":
+            img = img[:, ::-1]
+        elif op == "flipy":
+            img = img[::-1]
+        elif op == "rot180":
+            img = img[::-1, ::-1]
+        elif op == "transpose":
+            img = np.swapaxes(img, 0, 1)
+        elif op == "rot90cw":
+            img = np.swapaxes(img, 0, 1)[:, ::-1]
+        elif op == "rot90ccw":
+            img = np.swapaxes(img, 0, 1)[::-1]
+        elif op == "transverse":
+            img = np.swapaxes(img, 0, 1)[::-1, ::-1]
+    return np.ascontiguousarray(img)
 
-    Raises ``ValueError`` naming the path when the file is missing or not a decodable image.
+
+def read_image(path: str | os.PathLike, *, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> np.ndarray:
+    """``(H, W)`` or ``(H, W, C)`` array in RGB(A) order (``C = 2`` for 8-bit gray+alpha),
+    dtype uint8, uint16 or float32, EXIF orientation applied.
+
+    Raises ``FileNotFoundError`` when the file is missing and ``ValueError`` naming the path
+    when it is not a decodable image, declares more than ``max_pixels`` pixels (checked from
+    the header, before decoding; None: no limit) or holds several frames/pages.
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"read_image: no such file: {path}")
     data = np.fromfile(str(path), dtype=np.uint8)
-    img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
+    if not data.size:
+        raise ValueError(f"read_image: cannot decode image file {path} (empty file)")
+    header = image_header(data.tobytes(), path, max_pixels=max_pixels)
+    check_pixels(header, max_pixels, path)
+    if header.frames > 1:
+        raise ValueError(f"read_image: {path} holds {header.frames} frames/pages (animated or "
+                         f"multi-page image); refused: extract the frames as separate files")
+    img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
     if img is None:
         raise ValueError(f"read_image: cannot decode image file {path} (corrupt or unsupported format)")
+    if max_pixels is not None and img.shape[0] * img.shape[1] > max_pixels:  # header lied
+        raise ValueError(f"read_image: {path} decodes to {img.shape[1]}x{img.shape[0]} pixels, "
+                         f"more than max_pixels = {int(max_pixels):,}")
     if img.ndim == 3 and img.shape[2] == 3:
         img = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
     elif img.ndim == 3 and img.shape[2] == 4:
         img = cv2.cvtColor(img, cv2.COLOR_BGRA2RGBA)
+        if header.mode == "LA" and img.dtype == np.uint8:
+            img = np.ascontiguousarray(img[..., [0, 3]])
+    if header.orientation != 1:
+        img = apply_orientation(img, header.orientation)
     return img
 
 
@@ -41,6 +86,8 @@ def encode_image(img: np.ndarray, suffix: str) -> bytes:
     arr = img
     if arr.ndim == 3 and arr.shape[2] == 1:
         arr = arr[..., 0]
+    if arr.ndim == 3 and arr.shape[2] == 2:
+        return _encode_la(arr, suffix)
     if arr.ndim == 3 and arr.shape[2] == 3:
         arr = cv2.cvtColor(arr, cv2.COLOR_RGB2BGR)
     elif arr.ndim == 3 and arr.shape[2] == 4:
@@ -51,10 +98,28 @@ def encode_image(img: np.ndarray, suffix: str) -> bytes:
     return buf.tobytes()
 
 
-def write_image(path: str | os.PathLike, img: np.ndarray) -> None:
-    """Write ``img`` (RGB(A) or gray, uint8/uint16) to ``path`` atomically."""
+def _encode_la(arr: np.ndarray, suffix: str) -> bytes:
+    """Gray + alpha ``(H, W, 2)`` uint8 as an LA PNG / TIFF / WebP (Pillow; OpenCV has no LA)."""
+    import io
+
+    from PIL import Image
+
+    fmt = {".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WEBP"}.get(suffix.lower())
+    if arr.dtype != np.uint8 or fmt is None:
+        raise ValueError(f"encode_image: a gray+alpha image must be uint8 written as .png, .tif "
+                         f"or .webp, got {arr.dtype} as {suffix}")
+    buf = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(arr)).save(buf, fmt, **({"lossless": True} if fmt == "WEBP" else {}))
+    return buf.getvalue()
+
+
+def write_image(path: str | os.PathLike, img: np.ndarray, *,
+                root: str | os.PathLike | None = None) -> None:
+    """Write ``img`` (RGB(A), gray or gray+alpha; uint8/uint16, float32 for TIFF) to ``path``
+    atomically; with ``root`` (an output folder holding ``path``) never through a symlinked
+    folder under it (:func:`pixelgrad.io.atomic.atomic_write`)."""
     path = Path(path)
-    atomic_write(path, encode_image(img, path.suffix or ".png"))
+    atomic_write(path, encode_image(img, path.suffix or ".png"), root=root)
 
 
 def sample_image() -> np.ndarray:

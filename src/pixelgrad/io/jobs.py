@@ -36,6 +36,7 @@ import numpy as np
 from .atomic import atomic_write
 from .batch_apply import apply_pipeline
 from .dataset import WorkItem
+from .header import DEFAULT_MAX_PIXELS
 from .images import encode_image, read_image
 from .manifest import MANIFEST_NAME, ManifestWriter, read_manifest
 
@@ -72,20 +73,22 @@ def reason(exc: BaseException) -> str:
     return text if isinstance(exc, (ValueError, OSError)) else f"{type(exc).__name__}: {text}"
 
 
-def decode(path: Path) -> np.ndarray:
-    """Read one input (:func:`read_image`); errors propagate with the path in the message."""
-    return read_image(path)
+def decode(path: Path, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> np.ndarray:
+    """Read one input (:func:`read_image`, size checked from the header against
+    ``max_pixels``); errors propagate with the path in the message."""
+    return read_image(path, max_pixels=max_pixels)
 
 
-def write_file(path: Path, data: bytes) -> None:
+def write_file(path: Path, data: bytes, root: Path | None = None) -> None:
     """Write ``data`` to ``path`` atomically (temporary file, fsync, rename) with the usual
-    ``0o666 & ~umask`` permissions: :func:`pixelgrad.io.atomic.atomic_write`."""
-    atomic_write(path, data)
+    ``0o666 & ~umask`` permissions: :func:`pixelgrad.io.atomic.atomic_write`. With ``root``
+    (the output folder) no folder between ``root`` and ``path`` may be a symlink."""
+    atomic_write(path, data, root=root)
 
 
-def write_output(item: WorkItem, image: np.ndarray) -> None:
+def write_output(item: WorkItem, image: np.ndarray, root: Path | None = None) -> None:
     """Encode ``image`` in the format of ``item.dst``'s suffix and rename it into place."""
-    write_file(item.dst, encode_image(image, item.dst.suffix))
+    write_file(item.dst, encode_image(image, item.dst.suffix), root)
 
 
 def record(item: WorkItem, params: dict[str, Any]) -> dict[str, Any]:
@@ -133,8 +136,8 @@ def augment_chunk(pipeline: Callable, chunk: Sequence[WorkItem], images: dict[Pa
     return results
 
 
-def process_chunk(pipeline: Callable, chunk: Sequence[WorkItem], *, device: str = "cpu"
-                  ) -> list[tuple[bytes, dict] | str]:
+def process_chunk(pipeline: Callable, chunk: Sequence[WorkItem], *, device: str = "cpu",
+                  max_pixels: int | None = DEFAULT_MAX_PIXELS) -> list[tuple[bytes, dict] | str]:
     """Decode, augment and encode one chunk (no file is written): per item ``(encoded bytes in
     the format of its output suffix, params)`` or a failure reason. A source shared by several
     outputs of the chunk (``--copies``) is decoded once."""
@@ -142,7 +145,7 @@ def process_chunk(pipeline: Callable, chunk: Sequence[WorkItem], *, device: str 
     for it in chunk:
         if it.src not in images:
             try:
-                images[it.src] = decode(it.src)
+                images[it.src] = decode(it.src, max_pixels)
             except Exception as exc:  # noqa: BLE001 - reported per output, never aborts the run
                 images[it.src] = exc
     results: list[Any] = []
@@ -165,12 +168,13 @@ def io_threads(workers: int) -> int:
     return max(2, int(workers) // 2)
 
 
-def write_files(jobs: Sequence[tuple[Path, bytes]]) -> list[Exception | None]:
-    """:func:`write_file` each ``(path, data)`` in order; per file ``None`` or the error."""
+def write_files(jobs: Sequence[tuple[Path, bytes]], root: Path | None = None) -> list[Exception | None]:
+    """:func:`write_file` each ``(path, data)`` in order (under ``root``, never through a
+    symlink); per file ``None`` or the error."""
     errors: list[Exception | None] = []
     for path, data in jobs:
         try:
-            write_file(path, data)
+            write_file(path, data, root)
             errors.append(None)
         except Exception as exc:  # noqa: BLE001 - reported per output by the caller
             errors.append(exc)
@@ -200,10 +204,16 @@ def single_threaded_ops(device: str | Any = "cpu") -> Iterator[None]:
 
 def run_local(items: Sequence[WorkItem], pipeline: Callable, out: str | Path, *, workers: int = 2,
               batch_size: int = 16, device: str = "cpu", resume: bool = False,
-              progress: bool = True, on_fail: Callable[[str, str], None] | None = None) -> JobSummary:
+              progress: bool = True, on_fail: Callable[[str, str], None] | None = None,
+              max_pixels: int | None = DEFAULT_MAX_PIXELS) -> JobSummary:
     """Run the planned job ``items`` (from :func:`pixelgrad.io.dataset.plan_outputs` with the same
     OUT) with ``pipeline`` and append to ``OUT/manifest.jsonl``. Never raises for a bad image: it
     is counted in ``failed`` and reported through ``on_fail(path, reason)``.
+
+    Without ``resume`` every output is redone; the manifest is still appended to (a newer line
+    for an output supersedes the older one), so it keeps describing every file in OUT. Files are
+    written under OUT without following symlinks (:func:`pixelgrad.io.atomic.atomic_write`).
+    The caller holds OUT's lock (:func:`pixelgrad.io.outdir.job_directory`, as the CLI does).
 
     ``workers`` chunks are processed at the same time (threads: decoding, the pipeline's ops and
     encoding release the GIL); on a CPU device each op runs single-threaded meanwhile
@@ -237,7 +247,7 @@ def run_local(items: Sequence[WorkItem], pipeline: Callable, out: str | Path, *,
     max_writes = 2 * io_threads(workers)                  # chunks waiting to be written
     ahead = 2 * workers                                    # chunks in flight (bounded memory)
 
-    with single_threaded_ops(device), ManifestWriter(out / MANIFEST_NAME, append=resume) as manifest, \
+    with single_threaded_ops(device), ManifestWriter(out / MANIFEST_NAME, append=True) as manifest, \
             ThreadPoolExecutor(workers, thread_name_prefix="pg-work") as work, \
             ThreadPoolExecutor(io_threads(workers), thread_name_prefix="pg-write") as writers:
 
@@ -255,7 +265,8 @@ def run_local(items: Sequence[WorkItem], pipeline: Callable, out: str | Path, *,
         todo_chunks = iter(chunks)
         try:
             for chunk in todo_chunks:
-                pending.append((chunk, work.submit(process_chunk, pipeline, chunk, device=device)))
+                pending.append((chunk, work.submit(process_chunk, pipeline, chunk, device=device,
+                                                              max_pixels=max_pixels)))
                 if len(pending) >= ahead:
                     break
             while pending:
@@ -263,7 +274,8 @@ def run_local(items: Sequence[WorkItem], pipeline: Callable, out: str | Path, *,
                 results = fut.result()
                 nxt = next(todo_chunks, None)
                 if nxt is not None:
-                    pending.append((nxt, work.submit(process_chunk, pipeline, nxt, device=device)))
+                    pending.append((nxt, work.submit(process_chunk, pipeline, nxt, device=device,
+                                                                max_pixels=max_pixels)))
                 done, jobs = [], []
                 for item, res in zip(chunk, results):
                     if isinstance(res, str):
@@ -272,7 +284,7 @@ def run_local(items: Sequence[WorkItem], pipeline: Callable, out: str | Path, *,
                         done.append((item, res[1]))
                         jobs.append((item.dst, res[0]))
                 if jobs:
-                    writes.append((done, writers.submit(write_files, jobs)))
+                    writes.append((done, writers.submit(write_files, jobs, out)))
                 drain(max_writes)
         except BaseException:  # Ctrl-C or a bug: record what is already written, then stop
             for _, fut in pending:

@@ -7,6 +7,7 @@ manifest line, so a crash between writing an image and recording it just redoes 
 """
 from __future__ import annotations
 
+import errno
 import json
 import os
 import threading
@@ -23,9 +24,16 @@ def read_manifest(path: str | os.PathLike) -> dict[str, dict[str, Any]]:
     complete JSON objects with an ``output`` key are skipped (the last one wins on duplicates)."""
     path = Path(path)
     records: dict[str, dict[str, Any]] = {}
-    if not path.is_file():
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except FileNotFoundError:
         return records
-    with open(path, encoding="utf-8") as fh:
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise OSError(errno.ELOOP, f"manifest {path} is a symlink; refusing to use it",
+                          str(path)) from None
+        raise
+    with open(fd, encoding="utf-8", errors="surrogateescape") as fh:
         for line in fh:
             line = line.strip()
             if not line:
@@ -43,35 +51,68 @@ class ManifestWriter:
     """Append-only, thread-safe JSONL writer; every record is flushed when written.
 
     ``append=False`` starts a new file; ``append=True`` keeps previous records and first
-    terminates a truncated last line.
+    terminates a truncated last line. The file is opened with ``O_NOFOLLOW``: a symlinked
+    manifest is refused (``OSError``), never truncated through. A failed write (disk full)
+    raises ``OSError`` naming the manifest.
     """
 
     def __init__(self, path: str | os.PathLike, *, append: bool = False) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        flags = os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+        try:
+            fd = os.open(self.path, flags | (0 if append else os.O_TRUNC), 0o666)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise OSError(errno.ELOOP, f"manifest {self.path} is a symlink; refusing to "
+                              f"write through it", str(self.path)) from None
+            raise
         needs_newline = False
-        if append and self.path.is_file() and self.path.stat().st_size:
-            with open(self.path, "rb") as fh:
-                fh.seek(-1, os.SEEK_END)
-                needs_newline = fh.read(1) != b"\n"
-        self._fh = open(self.path, "a" if append else "w", encoding="utf-8")
-        if needs_newline:
-            self._fh.write("\n")
+        size = os.fstat(fd).st_size
+        if append and size:
+            needs_newline = os.pread(fd, 1, size - 1) != b"\n"
+        self._fh = open(fd, "a", encoding="utf-8")
         self._lock = threading.Lock()
+        self._failed = False
+        if needs_newline:
+            self._put("\n")
+
+    def _put(self, text: str) -> None:
+        try:
+            self._fh.write(text)
+            self._fh.flush()
+        except OSError as exc:
+            self._failed = True
+            raise self._error(exc) from None
+
+    def _error(self, exc: OSError) -> OSError:
+        return OSError(exc.errno, f"cannot write the manifest {self.path}: "
+                       f"{exc.strerror or exc}", str(self.path))
 
     def write(self, record: dict[str, Any]) -> None:
         """Append ``record`` (JSON-serializable, with an ``output`` key) as one line."""
         line = json.dumps(record, sort_keys=True, separators=(",", ":"), allow_nan=False)
         with self._lock:
-            self._fh.write(line + "\n")
-            self._fh.flush()
+            self._put(line + "\n")
 
     def close(self) -> None:
+        """Flush, fsync and close; a failure is raised naming the manifest, unless a write
+        already failed (that first error is the one reported)."""
         with self._lock:
-            if not self._fh.closed:
+            if self._fh.closed:
+                return
+            try:
                 self._fh.flush()
                 os.fsync(self._fh.fileno())
-                self._fh.close()
+            except OSError as exc:
+                if not self._failed:
+                    self._failed = True
+                    raise self._error(exc) from None
+            finally:
+                try:
+                    self._fh.close()
+                except OSError:
+                    pass
 
     def __enter__(self) -> "ManifestWriter":
         return self

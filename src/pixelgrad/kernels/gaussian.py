@@ -25,8 +25,14 @@ import torch
 
 
 def gaussian_radius(sigma: float, truncate: float = 4.0) -> int:
-    """``ceil(truncate * sigma)`` with a guard against float noise (e.g. 4 * 0.75)."""
-    return int(math.ceil(truncate * float(sigma) - 1e-9))
+    """``ceil(truncate * sigma)`` with a guard against float noise (e.g. 4 * 0.75).
+
+    Raises ``ValueError`` when ``truncate * sigma`` is not finite (e.g. sigma = 1e308)."""
+    r = truncate * float(sigma) - 1e-9
+    if not math.isfinite(r):
+        raise ValueError(f"gaussian_radius: argument `sigma` must give a finite radius "
+                         f"truncate * sigma, got sigma={float(sigma)!r}, truncate={truncate!r}")
+    return int(math.ceil(r))
 
 
 def _kernel1d(sigma: float, truncate: float, radius: int, dtype: torch.dtype,
@@ -99,10 +105,22 @@ _kernel2d_cached = lru_cache(maxsize=256)(_kernel2d)
 _kernel2d_private = lru_cache(maxsize=256)(_kernel2d)
 
 
+#: most weights a rotated 2-D Gaussian may have (2^24 float64 = 128 MiB)
+MAX_KERNEL2D = 1 << 24
+
+
 def kernel2d_for_filtering(sigma_y: float, sigma_x: float, angle: float,
                            truncate: float = 4.0) -> torch.Tensor:
-    """float64 CPU kernel of :func:`gaussian_kernel2d` from the private cache."""
+    """float64 CPU kernel of :func:`gaussian_kernel2d` from the private cache.
+
+    Raises ``ValueError`` when the kernel would have more than :data:`MAX_KERNEL2D` weights
+    (a rotated kernel is not separable; it is built whole before being folded)."""
     ry, rx = rotated_radius(sigma_y, sigma_x, angle, truncate)
+    if (2 * ry + 1) * (2 * rx + 1) > MAX_KERNEL2D:
+        raise ValueError(f"gaussian_blur: argument `sigma` ({sigma_y:g}, {sigma_x:g}) with "
+                         f"angle {angle:g} needs a rotated kernel of {2 * ry + 1}x{2 * rx + 1} "
+                         f"weights, more than {MAX_KERNEL2D:,}; use a smaller sigma, or an "
+                         f"isotropic / axis-aligned kernel (which is separable and folded)")
     return _kernel2d_private(float(sigma_y), float(sigma_x), float(angle), float(truncate),
                              int(ry), int(rx), torch.float64, "cpu")
 

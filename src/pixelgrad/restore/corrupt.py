@@ -11,7 +11,7 @@ device. ``x`` is never modified.
 from __future__ import annotations
 
 import math
-from typing import Optional, Tuple
+from typing import Any, Optional, Tuple
 
 import numpy as np
 import torch
@@ -164,3 +164,44 @@ def text_overlay(x: ImageLike, text: str = "pixelgrad restores images", size: in
     fill = from_compute(torch.tensor(value * max_value(b.data.dtype), dtype=torch.float64), b.data.dtype)
     out = torch.where(unknown, fill.to(b.data.device), b.data)
     return _give_back(b, out, ~unknown.expand(b.data.shape[0], 1, h, w))
+
+
+def blur(x: ImageLike, kernel: Any = None, *, sigma: Any = None, angle: Any = None, box: Any = None,
+         motion: Any = None, border: str = "reflect", noise: float = 0.0,
+         generator: Optional[torch.Generator] = None) -> Tuple[ImageLike, Any]:
+    """Blur ``x`` with one of pixelgrad's blurs (or a point-spread function), then add white
+    Gaussian noise of standard deviation ``noise`` (in [0, 1] units, not clipped for float
+    images; uint8 results are rounded and saturated).
+
+    Returns ``(blurred, operator)``: the operator is the
+    :class:`~pixelgrad.restore.operators.Blur` used, ready for
+    :func:`~pixelgrad.restore.solve`; ``pg.restore.deblur`` takes the same blur arguments.
+
+    Examples
+    --------
+    >>> import torch, pixelgrad as pg
+    >>> y, A = pg.restore.blur(torch.rand(1, 1, 32, 32), motion=(9, 0.5), noise=0.01,
+    ...                        generator=torch.Generator().manual_seed(0))
+    >>> y.shape
+    torch.Size([1, 1, 32, 32])
+    """
+    from .operators import Blur
+
+    fn = "blur"
+    if isinstance(noise, bool) or not isinstance(noise, (int, float)) or not (math.isfinite(noise) and noise >= 0):
+        bad_value(fn, "noise", "a finite number >= 0", noise)
+    _check_generator(fn, generator)
+    op = Blur(kernel, sigma=sigma, angle=angle, box=box, motion=motion, border=border)
+    b = to_batch(x, fn)
+    white = max_value(b.data.dtype)
+    work = torch.float64 if b.data.dtype == torch.float64 else torch.float32
+    v = b.data.to(work) / white
+    op._check_size(v)
+    y = op(v)
+    if noise > 0:
+        n = torch.randn(y.shape, generator=generator, dtype=torch.float64).to(y.device)
+        y = y + (n * noise).to(y.dtype)
+    y = y * white
+    if not b.data.is_floating_point():
+        y = y.clamp(0.0, white)
+    return b.restore(from_compute(y, b.data.dtype)), op

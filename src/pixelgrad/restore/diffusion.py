@@ -17,24 +17,19 @@ import torch
 import torch.nn.functional as F
 
 
-def _gauss_blur(u: torch.Tensor, sigma: float) -> torch.Tensor:
+def _smooth(u: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Gaussian pre-smoothing ``u_s`` with pixelgrad's own blur (replicate border)."""
     if sigma <= 0:
         return u
-    r = max(1, int(3 * sigma + 0.5))
-    k = torch.arange(-r, r + 1, dtype=u.dtype, device=u.device)
-    k = torch.exp(-k * k / (2 * sigma * sigma))
-    k = k / k.sum()
-    n, c, h, w = u.shape
-    v = u.reshape(n * c, 1, h, w)
-    v = F.conv2d(F.pad(v, (0, 0, r, r), mode="replicate"), k.view(1, 1, -1, 1))
-    v = F.conv2d(F.pad(v, (r, r, 0, 0), mode="replicate"), k.view(1, 1, 1, -1))
-    return v.reshape(n, c, h, w)
+    from ..functional import gaussian_blur
+
+    return gaussian_blur(u, sigma, truncate=3.0, border="replicate")
 
 
 def eed_step(u: torch.Tensor, *, contrast: float, sigma: float, tau: float) -> torch.Tensor:
     """One explicit EED step on ``u`` (B, C, H, W); the tensor field is computed from the
     channel-summed structure (one diffusion tensor per pixel shared by the channels)."""
-    us = _gauss_blur(u, sigma)
+    us = _smooth(u, sigma)
     p = F.pad(us, (1, 1, 1, 1), mode="replicate")
     gx = (p[..., 1:-1, 2:] - p[..., 1:-1, :-2]) * 0.5
     gy = (p[..., 2:, 1:-1] - p[..., :-2, 1:-1]) * 0.5

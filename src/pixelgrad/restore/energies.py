@@ -9,7 +9,8 @@ Notation: ``Dx`` forward differences along the columns (``x[i, j+1] - x[i, j]``)
 the rows; ``D2`` differences at step 2 (``x[j+2] - x[j]``); ``L = -(Dx^T Dx + Dy^T Dy)`` the
 5-point Laplacian with a mirrored (Neumann, ``symmetric``) border.
 
-* ``tutorial``: E(x) = sum over every row r and column c of
+* ``multiscale_smoothness`` (formerly ``tutorial``, kept as a deprecated alias):
+  E(x) = sum over every row r and column c of
   ||D r|| + ||D r_even|| + ||D r_odd||, with ``r_even = r[0::2]``, ``r_odd = r[1::2]`` and the
   plain (not squared) L2 norm -- exactly ``err_func`` of the tutorial (seed 001). At a row whose
   differences are all zero the norm is not differentiable; we use the subgradient 0.
@@ -38,8 +39,8 @@ def _image_sum(t: torch.Tensor) -> torch.Tensor:
 _TINY = 1e-30
 
 
-def _tutorial_dim(x: torch.Tensor, dim: int, grad: Optional[torch.Tensor]) -> torch.Tensor:
-    """Tutorial energy of the lines of ``x`` along ``dim`` (negative), summed to ``(B,)``;
+def _line_energy(x: torch.Tensor, dim: int, grad: Optional[torch.Tensor]) -> torch.Tensor:
+    """Multiscale smoothness of the lines of ``x`` along ``dim`` (negative), summed to ``(B,)``;
     adds the gradient into ``grad`` in place when given.
 
     ``D2 x`` (step-2 differences) holds the differences of the even sub-sequence at even
@@ -73,11 +74,29 @@ def _tutorial_dim(x: torch.Tensor, dim: int, grad: Optional[torch.Tensor]) -> to
     return energy
 
 
-def tutorial(x: torch.Tensor, need_grad: bool = True) -> EnergyOut:
-    """The tutorial's ``err_func`` (see module docstring), batched: ``(B,C,H,W) -> (B,)``."""
+def multiscale_smoothness(x: torch.Tensor, need_grad: bool = True) -> EnergyOut:
+    """Multiscale line smoothness (the tutorial's ``err_func``, see the module docstring),
+    batched: ``(B, C, H, W) -> (B,)``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> e, g = multiscale_smoothness(torch.zeros(1, 1, 4, 4))
+    >>> float(e[0]), float(g.abs().max())
+    (0.0, 0.0)
+    """
     grad = torch.zeros_like(x) if need_grad else None
-    energy = _tutorial_dim(x, -1, grad) + _tutorial_dim(x, -2, grad)
+    energy = _line_energy(x, -1, grad) + _line_energy(x, -2, grad)
     return energy, grad
+
+
+def tutorial(x: torch.Tensor, need_grad: bool = True) -> EnergyOut:
+    """Deprecated alias of :func:`multiscale_smoothness`."""
+    import warnings
+
+    warnings.warn("pixelgrad.restore.energies.tutorial is deprecated; use multiscale_smoothness",
+                  DeprecationWarning, stacklevel=2)
+    return multiscale_smoothness(x, need_grad)
 
 
 def forward_diff(x: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
@@ -135,7 +154,7 @@ def biharmonic(x: torch.Tensor, need_grad: bool = True) -> EnergyOut:
 
 
 ENERGIES: dict = {
-    "tutorial": tutorial,
+    "multiscale_smoothness": multiscale_smoothness,
     "tv": total_variation,
     "tv-aniso": lambda x, need_grad=True, eps=1e-3: total_variation(x, need_grad, isotropic=False, eps=eps),
     "harmonic": harmonic,

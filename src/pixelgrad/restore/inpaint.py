@@ -2,8 +2,10 @@
 
 Methods (all batched over ``(B, C, H, W)``, any device; see :mod:`.solvers`):
 
-* ``"tutorial"`` -- the tutorial's 500 gradient-descent steps on its energy, starting from
-  the corrupted values (faithful reproduction, vectorized).
+* ``"multiscale_gd"`` -- 500 gradient-descent steps on the multiscale smoothness energy
+  (:func:`.energies.multiscale_smoothness`) with the step ``max(1.5 / (k + 1), 0.015)``,
+  starting from the corrupted values: the seed tutorial's loop, vectorized. ``"tutorial"`` is
+  a deprecated alias.
 * ``"harmonic"`` / ``"biharmonic"`` -- the minimizer of sum |grad x|^2 / sum (Laplacian x)^2
   with the known pixels fixed, by conjugate gradient from a pull-push first guess.
 * ``"tv"`` -- total-variation inpainting by Chambolle-Pock (values kept in [0, 1]).
@@ -22,7 +24,6 @@ row ranges of the stages are in ``stages``.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Optional, Tuple
 
 import numpy as np
@@ -31,51 +32,22 @@ import torch
 from .._dtypes import max_value
 from .._errors import bad_type, bad_value
 from .._interop import Batch, ImageLike, to_batch
-from . import energies as E
-from . import solvers as S
+from . import energies, solvers
 from .diffusion import eed_inpaint
 from .init import push_pull
+from .result import RestoreResult, StepInfo, single_thread
 from .sparse import dct_inpaint
 
-METHODS = ("auto", "dct", "biharmonic", "harmonic", "tv", "tv-smooth", "tutorial")
+METHODS = ("auto", "dct", "biharmonic", "harmonic", "tv", "tv-smooth", "multiscale_gd")
+#: Old method names still accepted (with a DeprecationWarning).
+DEPRECATED_METHODS = {"tutorial": "multiscale_gd"}
 
-DEFAULT_ITERATIONS = {"tutorial": 500, "harmonic": 2000, "biharmonic": 1000, "tv": 300,
+DEFAULT_ITERATIONS = {"multiscale_gd": 500, "harmonic": 2000, "biharmonic": 1000, "tv": 300,
                       "tv-smooth": 300, "dct": 60, "auto": 60}
 
 
-@dataclass
-class StepInfo:
-    """What a callback receives after every iteration.
-
-    ``image`` is the current iterate ``(B, C, H, W)`` float in [0, 1] (do not modify it);
-    ``energy`` ``(B,)``; ``psnr`` ``(B,)`` dB against ``reference`` when one was given."""
-
-    stage: str
-    iteration: int
-    energy: torch.Tensor
-    image: torch.Tensor
-    psnr: Optional[torch.Tensor] = None
-
-
-@dataclass
-class InpaintResult:
-    """Outcome of :func:`inpaint`.
-
-    Attributes:
-        image: the restored image, same type, shape and dtype as the input.
-        iterations: total iterations run (all stages).
-        history: float64 CPU tensor ``(iterations, B)``, objective per iteration.
-        seconds: wall time of the solve.
-        method: the method that ran.
-        stages: ``{stage name: (first, last + 1)}`` rows of ``history``.
-    """
-
-    image: Any
-    iterations: int
-    history: torch.Tensor
-    seconds: float
-    method: str
-    stages: Dict[str, Tuple[int, int]] = field(default_factory=dict)
+#: Deprecated name of :class:`~pixelgrad.restore.result.RestoreResult`.
+InpaintResult = RestoreResult
 
 
 def _mask_batch(fn: str, mask: Any, b: Batch) -> torch.Tensor:
@@ -122,12 +94,12 @@ def inpaint(image: ImageLike, known_mask: ImageLike, method: str = "auto", *,
             reference: Optional[ImageLike] = None,
             callback: Optional[Callable[[StepInfo], None]] = None,
             generator: Optional[torch.Generator] = None,
-            time_budget: Optional[float] = None) -> InpaintResult:
+            time_budget: Optional[float] = None) -> RestoreResult:
     """Restore the pixels of ``image`` where ``known_mask`` is False.
 
     Args:
         image: tensor ``(..., C, H, W)`` or numpy ``(H, W[, C])``, uint8 or float in [0, 1].
-            The values at unknown pixels are ignored except by ``"tutorial"``, which starts
+            The values at unknown pixels are ignored except by ``"multiscale_gd"``, which starts
             from them as the tutorial does. Never modified.
         known_mask: bool, True where the pixel is correct: ``(H, W)``, or broadcastable to the
             tensor image with 1 or C channels (numpy: ``(H, W)`` or the image's shape).
@@ -141,7 +113,7 @@ def inpaint(image: ImageLike, known_mask: ImageLike, method: str = "auto", *,
         time_budget: seconds; ``"auto"``/``"dct"`` skip thresholding rounds to meet it.
 
     Returns:
-        :class:`InpaintResult`; ``result.image`` has the input's type, shape and dtype and
+        :class:`~pixelgrad.restore.result.RestoreResult`; ``result.image`` has the input's type, shape and dtype and
         equals the input bit for bit at known pixels.
 
     Example:
@@ -154,6 +126,12 @@ def inpaint(image: ImageLike, known_mask: ImageLike, method: str = "auto", *,
     """
     fn = "inpaint"
     t0 = time.perf_counter()
+    if isinstance(method, str) and method in DEPRECATED_METHODS:
+        import warnings
+
+        warnings.warn(f"inpaint(method={method!r}) is deprecated; use method={DEPRECATED_METHODS[method]!r}",
+                      DeprecationWarning, stacklevel=2)
+        method = DEPRECATED_METHODS[method]
     if not isinstance(method, str) or method not in METHODS:
         bad_value(fn, "method", f"one of {METHODS}", method)
     if iterations is not None and (isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 0):
@@ -173,53 +151,107 @@ def inpaint(image: ImageLike, known_mask: ImageLike, method: str = "auto", *,
         if rb.data.shape != b.data.shape:
             bad_value(fn, "reference", f"an image of the image's shape {tuple(b.data.shape)}", reference)
         ref = rb.data.to(work, copy=True).to(x.device) / max_value(rb.data.dtype)
-    if method != "tutorial":
+    if method != "multiscale_gd":
         x = torch.where(known, x, x.clamp(0.0, 1.0))
     its = DEFAULT_ITERATIONS[method] if iterations is None else iterations
-    gen = generator if generator is not None else torch.Generator().manual_seed(0)
+    # one seed for the DCT grid shifts, re-used for every image: each image's result depends
+    # on that image only (bitwise), whatever the batch it came in
+    seed = int(torch.randint(0, 2 ** 62, (1,), generator=generator)) if generator is not None else 0
+    cg_tol = tol
 
-    hist: list = []
-    stages: Dict[str, Tuple[int, int]] = {}
-
-    def wrap(stage: str) -> Optional[Callable]:
+    def wrap(stage: str, index: int) -> Optional[Callable]:
         if callback is None:
             return None
 
         def cb(it: int, energy: torch.Tensor, img: torch.Tensor) -> None:
             p = None
             if ref is not None:
-                mse = (img - ref).square().reshape(img.shape[0], -1).mean(1).double()
+                r = ref[index:index + 1]
+                mse = (img - r).square().reshape(img.shape[0], -1).mean(1).double()
                 p = 10.0 * torch.log10(1.0 / mse)
             callback(StepInfo(stage, it, energy, img, p))
         return cb
 
-    def record(stage: str, h: torch.Tensor) -> None:
-        start = sum(len(t) for t in hist)
-        hist.append(h)
-        stages[stage] = (start, start + len(h))
+    outs, runs = [], []
+    bsz = x.shape[0]
+    with single_thread():
+        for i in range(bsz):
+            deadline = None
+            if time_budget is not None:
+                deadline = t0 + float(time_budget) * (i + 1) / bsz
+            xi, ki = x[i:i + 1], known[i:i + 1]
+            if method == "auto":
+                keep = _auto_choice(xi, ki, its, cg_tol, seed)
+                out, rec = _run(method, xi, ki, its, cg_tol, seed, deadline, lambda st: wrap(st, i), keep)
+            else:
+                out, rec = _run(method, xi, ki, its, cg_tol, seed, deadline, lambda st: wrap(st, i))
+            outs.append(out)
+            runs.append(rec)
+    out = torch.cat(outs) if outs else x
+    history, stages = _merge_histories(runs, bsz)
+    y = out * white if white != 1.0 else out
+    from .._dtypes import from_compute
 
-    if method == "tutorial":
-        out, h = S.tutorial_descent(x, known, its, callback=wrap("tutorial"))
-        record("tutorial", h)
+    y = from_compute(y, b.data.dtype)
+    y = torch.where(known, b.data, y)                    # known pixels bit-identical
+    return RestoreResult(b.restore(y), int(history.shape[0]), history,
+                         time.perf_counter() - t0, method, stages)
+
+
+#: Fraction of the known pixels held out by ``method="auto"`` to choose its stages.
+HOLDOUT = 0.05
+AUTO_STAGES = ("biharmonic", "dct threshold", "eed")
+
+
+def _auto_choice(x: torch.Tensor, known: torch.Tensor, its: int, tol: Optional[float], seed: int) -> str:
+    """The last stage of the auto pipeline worth keeping for this image: run the pipeline with
+    :data:`HOLDOUT` of the known pixels hidden and keep the stage that predicts them best."""
+    h, w = x.shape[-2:]
+    u = torch.rand((h, w), generator=torch.Generator().manual_seed(seed + 1), dtype=torch.float64)
+    hold = known & (u < HOLDOUT).to(known.device)
+    if int(hold.sum()) < 32 or int((known & ~hold).sum()) < 32:
+        return "eed"
+    _, rec = _run("auto", x, known & ~hold, its, tol, seed, None, lambda st: None, "eed", keep_all=True)
+    errs = [float(((img - x).square() * hold).sum()) for img in rec["images"]]
+    best = min(range(len(errs)), key=lambda k: (errs[k], k))
+    return AUTO_STAGES[best]
+
+
+def _run(method: str, x: torch.Tensor, known: torch.Tensor, its: int, tol: Optional[float], seed: int,
+         deadline: Optional[float], wrap, upto: str = "eed", keep_all: bool = False):
+    """One image (or one batch) through ``method``; returns ``(out, record)`` where record has
+    ``hist`` (list of (name, tensor (n, B))) and, with ``keep_all``, every stage's image."""
+    hist: list = []
+    images: list = []
+
+    def record(stage: str, h: torch.Tensor) -> None:
+        hist.append((stage, h))
+
+    gen = torch.Generator().manual_seed(seed)
+    if method == "multiscale_gd":
+        out, h = solvers.tutorial_descent(x, known, its, callback=wrap("multiscale_gd"))
+        record("multiscale_gd", h)
     elif method in ("harmonic", "biharmonic"):
         out, h = _quadratic(method, x, known, its, 1e-5 if tol is None else tol, wrap(method))
         record(method, h)
     elif method == "tv":
-        out, h = S.chambolle_pock_tv(push_pull(x, known), known, iterations=its, tol=tol or 0.0,
-                                     callback=wrap("tv"))
+        out, h = solvers.chambolle_pock_tv(push_pull(x, known), known, iterations=its, tol=tol or 0.0,
+                                           callback=wrap("tv"))
         record("tv", h)
     elif method == "tv-smooth":
         eps = 1e-2
-        out, h = S.projected_gradient(lambda v, need_grad=True: E.total_variation(v, need_grad, eps=eps),
-                                      push_pull(x, known), known, lipschitz=E.tv_lipschitz(eps),
-                                      iterations=its, tol=tol or 0.0, callback=wrap("tv-smooth"))
+        out, h = solvers.projected_gradient(lambda v, need_grad=True: energies.total_variation(v, need_grad, eps=eps),
+                                            push_pull(x, known), known, lipschitz=energies.tv_lipschitz(eps),
+                                            iterations=its, tol=tol or 0.0, callback=wrap("tv-smooth"))
         record("tv-smooth", h)
     else:  # dct / auto
+        if method == "auto" and upto == "biharmonic":
+            out, h = _quadratic("biharmonic", x, known, 1000, 1e-5 if tol is None else tol, wrap("biharmonic"))
+            record("biharmonic", h)
+            return out, {"hist": hist, "images": [out]}
         out, h = _quadratic("biharmonic", x, known, 300, 1e-3 if tol is None else tol, wrap("biharmonic"))
         record("biharmonic", h)
-        deadline = None
-        if time_budget is not None:                  # keep ~15 % of the budget for EED
-            deadline = t0 + float(time_budget) * (0.85 if method == "auto" else 1.0)
+        images.append(out)
         taus: list = []
         cb = wrap("dct")
 
@@ -227,34 +259,60 @@ def inpaint(image: ImageLike, known_mask: ImageLike, method: str = "auto", *,
             taus.append(tau)
             if cb is not None:
                 cb(it, tau, img)
+        dl = deadline
+        if dl is not None and method == "auto" and upto == "eed":   # keep time for EED
+            dl = time.perf_counter() + (dl - time.perf_counter()) * 0.85
         out, _ = dct_inpaint(out, known, rounds=its, shifts=2, tau_start=0.3, tau_end=0.02,
-                             generator=gen, callback=dct_cb, deadline=deadline)
+                             generator=gen, callback=dct_cb, deadline=dl)
         record("dct threshold", torch.stack(taus) if taus else torch.zeros((0, x.shape[0]), dtype=torch.float64))
-        if method == "auto":
+        images.append(out)
+        if method == "auto" and upto == "eed":
             out = eed_inpaint(out, known, iterations=20, contrast=0.01, sigma=1.0, tau=0.2)
-            e, _ = E.biharmonic(out, need_grad=False)
+            e, _ = energies.biharmonic(out, need_grad=False)
             record("eed", e.double().cpu()[None])
-    history = torch.cat(hist) if hist else torch.zeros((0, x.shape[0]), dtype=torch.float64)
-    y = out * white if white != 1.0 else out
-    from .._dtypes import from_compute
+            images.append(out)
+    return out, {"hist": hist, "images": images if keep_all else []}
 
-    y = from_compute(y, b.data.dtype)
-    y = torch.where(known, b.data, y)                    # known pixels bit-identical
-    return InpaintResult(b.restore(y), int(history.shape[0]), history,
-                         time.perf_counter() - t0, method, stages)
+
+def _merge_histories(runs: list, bsz: int) -> Tuple[torch.Tensor, Dict[str, Tuple[int, int]]]:
+    """Per-image ``(stage, (n_i, 1))`` histories -> one ``(iterations, B)`` table: each stage
+    as long as its longest run, shorter runs padded with their last value (NaN if empty)."""
+    order: list = []
+    for r in runs:
+        for name, _ in r["hist"]:
+            if name not in order:
+                order.append(name)
+    cols = [[] for _ in range(bsz)]
+    stages: Dict[str, Tuple[int, int]] = {}
+    start = 0
+    for name in order:
+        segs = [dict(r["hist"]).get(name) for r in runs]
+        n = max((len(s) for s in segs if s is not None), default=0)
+        for i, s in enumerate(segs):
+            if s is None or len(s) == 0:
+                col = torch.full((n,), float("nan"), dtype=torch.float64)
+            else:
+                s = s.reshape(len(s), -1)[:, 0].to(torch.float64)
+                col = torch.cat([s, s[-1:].expand(n - len(s))])
+            cols[i].append(col)
+        stages[name] = (start, start + n)
+        start += n
+    if not bsz or start == 0:
+        return torch.zeros((0, bsz), dtype=torch.float64), stages
+    return torch.stack([torch.cat(c) for c in cols], 1), stages
 
 
 def _quadratic(kind: str, x: torch.Tensor, known: torch.Tensor, iterations: int, tol: float,
                callback) -> Tuple[torch.Tensor, torch.Tensor]:
     if kind == "harmonic":
-        energy = E.harmonic
+        energy = energies.harmonic
 
         def hess(v: torch.Tensor) -> torch.Tensor:
-            return -2.0 * E.laplacian(v)
+            return -2.0 * energies.laplacian(v)
     else:
-        energy = E.biharmonic
+        energy = energies.biharmonic
 
         def hess(v: torch.Tensor) -> torch.Tensor:
-            return 2.0 * E.laplacian(E.laplacian(v))
-    return S.conjugate_gradient(hess, energy, push_pull(x, known), known, iterations=iterations,
+            return 2.0 * energies.laplacian(energies.laplacian(v))
+    return solvers.conjugate_gradient(hess, energy, push_pull(x, known), known, iterations=iterations,
                                 tol=tol, callback=callback)

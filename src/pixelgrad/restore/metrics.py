@@ -14,6 +14,7 @@ import torch.nn.functional as F
 
 from .._errors import bad_value
 from .._interop import Batch, ImageLike, to_batch
+from ..kernels.gaussian import gaussian_kernel1d
 
 Score = Union[float, torch.Tensor]
 
@@ -85,13 +86,6 @@ def _mask_like(fn: str, mask: ImageLike, b: Batch, like: torch.Tensor) -> torch.
         bad_value(fn, "mask", f"broadcastable to the image {tuple(like.shape)}", mask)
 
 
-def gaussian_window(sigma: float = 1.5, radius: int = 5, dtype=torch.float64, device=None) -> torch.Tensor:
-    """1-D normalized Gaussian ``exp(-k^2 / (2 sigma^2))``, ``k = -radius..radius``."""
-    k = torch.arange(-radius, radius + 1, dtype=dtype, device=device)
-    w = torch.exp(-(k * k) / (2.0 * sigma * sigma))
-    return w / w.sum()
-
-
 def ssim(x: ImageLike, reference: ImageLike, *, data_range: Optional[float] = None,
          sigma: float = 1.5) -> Score:
     """Structural similarity (Wang et al. 2004), Gaussian-weighted.
@@ -113,7 +107,7 @@ def ssim(x: ImageLike, reference: ImageLike, *, data_range: Optional[float] = No
     a = bx.data.double()
     r = br.data.double()
     bsz, c = a.shape[:2]
-    win = gaussian_window(sigma, radius, device=a.device)
+    win = gaussian_kernel1d(sigma, radius=radius, dtype=torch.float64, device=a.device)
 
     def blur(t: torch.Tensor) -> torch.Tensor:
         t = t.reshape(bsz * c, 1, h, w)

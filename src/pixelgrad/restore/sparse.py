@@ -39,9 +39,23 @@ def dct_matrix(n: int, dtype: torch.dtype = torch.float32, device=None) -> torch
     return m
 
 
-def _threshold(x: torch.Tensor, tau: float, shift: Tuple[int, int], block: int,
-               dct: torch.Tensor) -> torch.Tensor:
-    """Block-DCT hard thresholding of ``x`` (B, C, H, W) on the grid shifted by ``shift``."""
+def block_dct_coefficients(x: torch.Tensor, block: int = 16) -> torch.Tensor:
+    """Orthonormal block-DCT coefficients of ``x`` (B, C, H, W) on the unshifted grid
+    (mirror-padded to a multiple of ``block``), shape ``(B, C, Hp, Wp)``."""
+    bsz, c, h, w = x.shape
+    ph, pw = (-h) % block, (-w) % block
+    dct = dct_matrix(block, x.dtype, x.device)
+    xp = F.pad(x.reshape(bsz * c, 1, h, w), (0, pw, 0, ph), mode="reflect" if min(h, w) > block else "replicate")
+    n, _, hp, wp = xp.shape
+    t = torch.matmul(dct, xp.view(n, hp // block, block, wp))
+    t = torch.matmul(t.view(n, hp, wp // block, block), dct.T)
+    return t.reshape(bsz, c, hp, wp)
+
+
+def hard_threshold(x: torch.Tensor, tau: float, shift: Tuple[int, int], block: int,
+                   dct: torch.Tensor) -> torch.Tensor:
+    """Block-DCT hard thresholding of ``x`` (B, C, H, W) on the grid shifted by ``shift``:
+    coefficients with ``|c| <= tau`` set to 0, DC kept (the prox of ``tau^2/2 * l0``)."""
     bsz, c, h, w = x.shape
     sy, sx = shift
     ph = (-(h + sy)) % block
@@ -82,7 +96,7 @@ def dct_inpaint(x: torch.Tensor, known: torch.Tensor, *, rounds: int = 60, block
         acc = None
         for _ in range(shifts):
             s = torch.randint(0, block, (2,), generator=generator).tolist()
-            y = _threshold(x, tau, (s[0], s[1]), block, dct)
+            y = hard_threshold(x, tau, (s[0], s[1]), block, dct)
             acc = y if acc is None else acc.add_(y)
         if shifts > 1:
             acc = acc.div_(shifts)

@@ -18,6 +18,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..io.dataset import WorkItem
+from ..io.header import DEFAULT_MAX_PIXELS
 from ..io.jobs import (JobSummary, make_chunks, pending_items, process_chunk, reason, record,
                        write_files)
 from ..io.manifest import MANIFEST_NAME, ManifestWriter
@@ -45,18 +46,22 @@ class FileAugmenter:
     and returns one row per output: ``chunk``, ``pos`` (index in the chunk), ``ok``, ``reason``,
     ``record`` (the manifest line as JSON text)."""
 
-    def __init__(self, spec: dict, device: str = "cpu") -> None:
+    def __init__(self, spec: dict, device: str = "cpu", out: str | None = None,
+                 max_pixels: int | None = DEFAULT_MAX_PIXELS) -> None:
         from .. import augment
 
         self.pipeline = augment.from_dict(spec)
         self.device = device
+        self.out = Path(out) if out is not None else None
+        self.max_pixels = max_pixels
         single_threaded_actor(device)   # one actor per CPU, like the local engine's workers
 
     def _one(self, text: str) -> list[tuple[bool, str, str]]:
         chunk = _decode_chunk(text)
-        results = process_chunk(self.pipeline, chunk, device=self.device)
+        results = process_chunk(self.pipeline, chunk, device=self.device,
+                                max_pixels=self.max_pixels)
         ok = [i for i, res in enumerate(results) if not isinstance(res, str)]
-        errors = dict(zip(ok, write_files([(chunk[i].dst, results[i][0]) for i in ok])))
+        errors = dict(zip(ok, write_files([(chunk[i].dst, results[i][0]) for i in ok], self.out)))
         rows = []
         for i, (it, res) in enumerate(zip(chunk, results)):
             if isinstance(res, str):
@@ -85,7 +90,8 @@ class FileAugmenter:
 def run_ray(items: Sequence[WorkItem], pipeline: Any, out: str | Path, *, address: str | None = None,
             device: str = "cpu", batch_size: int = 16, resume: bool = False, progress: bool = True,
             concurrency: int | None = None,
-            on_fail: Callable[[str, str], None] | None = None) -> JobSummary:
+            on_fail: Callable[[str, str], None] | None = None,
+            max_pixels: int | None = DEFAULT_MAX_PIXELS) -> JobSummary:
     """Run the planned job ``items`` on Ray (``address=None``: a local Ray, unless one is
     already initialized; ``"auto"``: the cluster this machine belongs to; ``ray://host:10001``:
     Ray Client). Same contract and same outputs as :func:`pixelgrad.io.jobs.run_local` with the
@@ -102,26 +108,47 @@ def run_ray(items: Sequence[WorkItem], pipeline: Any, out: str | Path, *, addres
     chunks = make_chunks(items, todo, max(1, int(batch_size)))
     started = ensure_ray(address) if chunks else False
     try:
-        with ManifestWriter(out / MANIFEST_NAME, append=resume) as manifest:
+        with ManifestWriter(out / MANIFEST_NAME, append=True) as manifest:
             if chunks:
                 rows = [{"chunk": i, "items": _encode_chunk(c)} for i, c in enumerate(chunks)]
                 strategy, resources = worker_pool(ray, device, concurrency)
                 ds = ray.data.from_items(rows, override_num_blocks=len(rows))
-                ds = ds.map_batches(FileAugmenter, fn_constructor_kwargs={"spec": spec, "device": device},
+                ds = ds.map_batches(FileAugmenter, fn_constructor_kwargs={"spec": spec, "device": device,
+                                                                     "out": str(out.absolute()),
+                                                                     "max_pixels": max_pixels},
                                     batch_size=1, batch_format="numpy", compute=strategy, **resources)
                 bar = tqdm(total=len(todo), unit="img", desc="augment[ray]", disable=not progress)
-                for res in ds.iter_batches(batch_size=None, batch_format="numpy"):
-                    for cid, pos, ok, why, rec in zip(res["chunk"], res["pos"], res["ok"],
-                                                      res["reason"], res["record"]):
-                        if ok:
-                            manifest.write(json.loads(rec))
-                            summary.done += 1
-                        else:
-                            src = str(chunks[int(cid)][int(pos)].src)
-                            summary.failed.append((src, str(why)))
-                            if on_fail is not None:
-                                on_fail(src, str(why))
-                        bar.update(1)
+                seen: set[tuple[int, int]] = set()
+
+                def fail(cid: int, pos: int, why: str) -> None:
+                    src = str(chunks[cid][pos].src)
+                    summary.failed.append((src, why))
+                    if on_fail is not None:
+                        on_fail(src, why)
+
+                try:
+                    for res in ds.iter_batches(batch_size=None, batch_format="numpy"):
+                        for cid, pos, ok, why, rec in zip(res["chunk"], res["pos"], res["ok"],
+                                                          res["reason"], res["record"]):
+                            key = (int(cid), int(pos))
+                            if key in seen:           # a retried task's rows, already counted
+                                continue
+                            seen.add(key)
+                            if ok:
+                                manifest.write(json.loads(rec))
+                                summary.done += 1
+                            else:
+                                fail(*key, str(why))
+                            bar.update(1)
+                except OSError:
+                    raise                              # the manifest itself: fail the run
+                except Exception as exc:  # noqa: BLE001 - Ray gave up (workers lost, ...)
+                    why = (f"Ray job stopped ({type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}); "
+                           f"rerun with --resume to finish")
+                    for cid, chunk in enumerate(chunks):
+                        for pos in range(len(chunk)):
+                            if (cid, pos) not in seen:
+                                fail(cid, pos, why)
                 bar.close()
     finally:
         if started:

@@ -8,15 +8,43 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from ..io import atomic_path
-from .grid import to_uint8_hwc
+from .grid import Picture, to_uint8_hwc
 
 
-def save_gif(path: str | os.PathLike, frames: Sequence, captions: Sequence[str] | None = None, *,
+def save_gif(path: str | os.PathLike, frames: Sequence[Picture], captions: Sequence[str] | None = None, *,
              duration_ms: int = 80, last_hold_ms: int = 1000, max_side: int = 512) -> None:
-    """Write ``frames`` (anything :func:`to_uint8_hwc` accepts: ``(C, H, W)`` tensors or
-    ``(H, W[, C])`` arrays, uint8 or float in [0, 1]) as a looping GIF. Each frame can carry a
-    caption drawn in a white strip under it; frames are downscaled so the longer side is at
-    most ``max_side``. The last frame is held ``last_hold_ms``."""
+    """Write frames as a looping animated GIF, atomically.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The GIF to write (temporary file, then rename: never half a file).
+    frames : sequence of tensors or arrays
+        Anything :func:`pixelgrad.viz.grid.to_uint8_hwc` accepts (``(C, H, W)`` tensors or
+        ``(H, W[, C])`` arrays, uint8 or float in [0, 1]).
+    captions : sequence of str, optional
+        One caption per frame, drawn in a white strip under it.
+    duration_ms : int, default 80
+        Display time of each frame.
+    last_hold_ms : int, default 1000
+        Display time of the last frame (at least ``duration_ms``).
+    max_side : int, default 512
+        Frames are scaled down so that their longer side is at most this.
+
+    Raises
+    ------
+    ValueError
+        If ``frames`` is empty.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, torch
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     p = pathlib.Path(d) / "fade.gif"
+    ...     save_gif(p, [torch.full((3, 8, 8), v) for v in (0.0, 0.5, 1.0)], ["0", "1", "2"])
+    ...     [f.shape for f in frames_from_gif(p)]
+    [(22, 8, 3), (22, 8, 3), (22, 8, 3)]
+    """
     if not frames:
         raise ValueError("save_gif: argument `frames` must be a non-empty sequence, got an empty one")
     font = ImageFont.load_default()
@@ -26,7 +54,7 @@ def save_gif(path: str | os.PathLike, frames: Sequence, captions: Sequence[str] 
         im = Image.fromarray(arr)
         scale = max_side / max(im.size)
         if scale < 1:
-            im = im.resize((max(1, int(im.width * scale)), max(1, int(im.height * scale))), Image.BILINEAR)
+            im = im.resize((max(1, int(im.width * scale)), max(1, int(im.height * scale))), Image.Resampling.BILINEAR)
         if captions is not None:
             canvas = Image.new("RGB", (im.width, im.height + 14), (255, 255, 255))
             canvas.paste(im, (0, 0))
@@ -41,7 +69,18 @@ def save_gif(path: str | os.PathLike, frames: Sequence, captions: Sequence[str] 
 
 
 def frames_from_gif(path: str | os.PathLike) -> list[np.ndarray]:
-    """Read every frame of a GIF as an RGB uint8 array (for tests and docs)."""
+    """Read every frame of a GIF.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A GIF file (a still image gives one frame).
+
+    Returns
+    -------
+    list of numpy.ndarray
+        One RGB uint8 ``(H, W, 3)`` array per frame.
+    """
     out = []
     with Image.open(path) as im:
         for k in range(getattr(im, "n_frames", 1)):

@@ -1,6 +1,7 @@
 """Demo section: the blur family on the sample image."""
 from __future__ import annotations
 
+import argparse
 import math
 from pathlib import Path
 
@@ -11,7 +12,24 @@ from ..io import write_image
 from .grid import image_grid
 
 
-def run(image: np.ndarray, out: Path, args) -> list[Path]:
+def run(image: np.ndarray, out: Path, args: argparse.Namespace) -> list[Path]:
+    """Draw this demo section.
+
+    Parameters
+    ----------
+    image : numpy.ndarray
+        The picture to show, ``(H, W, 3)`` RGB uint8 (``pixelgrad demo`` passes the bundled
+        sample or ``--image``).
+    out : pathlib.Path
+        Existing folder to write into.
+    args : argparse.Namespace
+        The demo's options; ``args.quick`` (optional) works on a 4x smaller image.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written: ``blur_family.png``.
+    """
     import pixelgrad as pg
 
     x = torch.from_numpy(image).permute(2, 0, 1).contiguous()          # (3, H, W) uint8

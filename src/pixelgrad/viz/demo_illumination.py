@@ -6,6 +6,7 @@ Writes ``gradient_fields.png`` (the fields g alone, shown in [0, 1] after the af
 """
 from __future__ import annotations
 
+import argparse
 import math
 from pathlib import Path
 
@@ -24,7 +25,24 @@ def _field(op, H: int, W: int, **kw) -> torch.Tensor:
     return (g - lo) / (hi - lo) if hi > lo else g * 0
 
 
-def run(image: np.ndarray, out: Path, args) -> list[Path]:
+def run(image: np.ndarray, out: Path, args: argparse.Namespace) -> list[Path]:
+    """Draw this demo section.
+
+    Parameters
+    ----------
+    image : numpy.ndarray
+        The picture to show, ``(H, W, 3)`` RGB uint8 (``pixelgrad demo`` passes the bundled
+        sample or ``--image``).
+    out : pathlib.Path
+        Existing folder to write into.
+    args : argparse.Namespace
+        The demo's options; ``args.quick`` (optional) works on a 4x smaller image.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written: ``gradient_fields.png``, ``gradient_family.png``, ``gradient_random.png``.
+    """
     import pixelgrad as pg
 
     x = torch.from_numpy(image).permute(2, 0, 1).contiguous()          # (3, H, W) uint8

@@ -1,0 +1,206 @@
+"""An output folder that holds one job: an exclusive lock, a job record, stale temp cleanup.
+
+``pixelgrad augment`` writes into OUT only inside :func:`job_directory`:
+
+- **Lock** ``OUT/.pixelgrad.lock``: an exclusive ``flock`` on a file holding the owner's pid
+  and host. A second run into the same OUT is refused with a message naming that pid. The
+  kernel drops the lock when its process dies, so a lock file left by a killed run (a dead
+  pid) is simply taken over. Where ``flock`` is unsupported (``ENOLCK``, some network file
+  systems) the pid in the file decides: a live pid on this host refuses, a dead one is
+  reclaimed.
+- **Job record** ``OUT/.pixelgrad-job.json``: the SHA-256 of the pipeline's canonical JSON,
+  the seed, the number of copies and the pixelgrad version. A run (``--resume`` or not) whose
+  job differs from the recorded one is refused: one OUT never mixes two jobs.
+- **Stale temporary files**: the hidden ``*.pgtmp*`` files that a killed run left are
+  removed (under the lock, so no live writer owns them) before any work starts.
+
+None of these files follows a symlink: they are opened with ``O_NOFOLLOW``.
+"""
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import hashlib
+import json
+import os
+import socket
+from pathlib import Path
+from typing import Any, Iterator
+
+from .atomic import atomic_write, is_temp_name
+from .dataset import UsageError
+from .manifest import MANIFEST_NAME
+
+__all__ = ["LOCK_NAME", "JOB_NAME", "job_directory", "out_lock", "job_record", "check_job",
+           "remove_stale_temps", "config_sha256", "prepare_out_dir"]
+
+LOCK_NAME = ".pixelgrad.lock"
+JOB_NAME = ".pixelgrad-job.json"
+_JOB_KEYS = ("config_sha256", "seed", "copies", "version")
+_O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+
+
+def config_sha256(spec: dict[str, Any]) -> str:
+    """SHA-256 (hex) of a pipeline spec's canonical JSON (sorted keys, no spaces)."""
+    text = json.dumps(spec, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def job_record(spec: dict[str, Any], *, seed: int, copies: int) -> dict[str, Any]:
+    """The job record of a run: config hash, seed, copies, pixelgrad version."""
+    from .. import __version__
+
+    return {"config_sha256": config_sha256(spec), "seed": int(seed), "copies": int(copies),
+            "version": str(__version__)}
+
+
+def prepare_out_dir(out: str | os.PathLike) -> Path:
+    """Create OUT (parents included) or check the existing one is a writable folder; raise
+    :class:`UsageError` naming the path otherwise."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"argument `OUT` must be a folder, got the existing file {str(out)!r}")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"argument `OUT` must be a folder that can be created, got {str(out)!r} "
+                         f"({exc.strerror or exc})") from None
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise UsageError(f"argument `OUT` must be a writable folder, got the read-only {str(out)!r}")
+    return out
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _read_owner(fd: int) -> tuple[int | None, str]:
+    try:
+        text = os.pread(fd, 256, 0).decode("utf-8", "replace").split()
+        return int(text[0]), (text[1] if len(text) > 1 else "")
+    except (OSError, ValueError, IndexError):
+        return None, ""
+
+
+def _busy(out: Path, pid: int | None, host: str) -> UsageError:
+    who = f"pid {pid}" + (f" on {host}" if host and host != socket.gethostname() else "")
+    return UsageError(f"argument `OUT` {str(out)!r} is in use by another pixelgrad run ({who}, "
+                      f"lock file {out / LOCK_NAME}); wait for it to finish or use another OUT")
+
+
+@contextlib.contextmanager
+def out_lock(out: str | os.PathLike) -> Iterator[Path]:
+    """Hold the exclusive lock of folder ``out`` for the duration (see the module docstring);
+    :class:`UsageError` when another live process holds it."""
+    out = Path(out)
+    path = out / LOCK_NAME
+    for _ in range(10):
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | _O_CLOEXEC, 0o644)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise UsageError(f"lock file {path} is a symlink; refusing to use {str(out)!r}") from None
+            raise UsageError(f"cannot create the lock file {path} ({exc.strerror or exc})") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            pid, host = _read_owner(fd)
+            os.close(fd)
+            raise _busy(out, pid, host) from None
+        except OSError as exc:                     # no flock here: fall back on the pid
+            if exc.errno not in (errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS):
+                os.close(fd)
+                raise
+            pid, host = _read_owner(fd)
+            if pid is not None and pid != os.getpid() and (host in ("", socket.gethostname())) \
+                    and _pid_alive(pid):
+                os.close(fd)
+                raise _busy(out, pid, host) from None
+        # the file may have been removed and re-created by its previous owner meanwhile
+        try:
+            same = os.path.samestat(os.fstat(fd), os.stat(path, follow_symlinks=False))
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)
+    else:  # pragma: no cover - the lock file kept changing under us
+        raise _busy(out, None, "")
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()} {socket.gethostname()}\n".encode(), 0)
+        yield path
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(path)                        # still locked: nobody else can hold it
+        os.close(fd)
+
+
+def _read_json_nofollow(path: Path) -> Any:
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | _O_CLOEXEC)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise UsageError(f"job record {path} is a symlink; refusing to use it") from None
+        raise
+    with os.fdopen(fd, "rb") as fh:
+        data = fh.read(1 << 16)
+    try:
+        rec = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise UsageError(f"job record {path} is not valid JSON; delete it (and check the "
+                         f"outputs) before reusing this OUT") from None
+    return rec if isinstance(rec, dict) else None
+
+
+def check_job(out: str | os.PathLike, job: dict[str, Any]) -> None:
+    """Raise :class:`UsageError` when ``out`` records a different job than ``job``."""
+    out = Path(out)
+    old = _read_json_nofollow(out / JOB_NAME)
+    if old is None:
+        return
+    diff = [f"{k} {old.get(k)!r} -> {job.get(k)!r}" for k in _JOB_KEYS if old.get(k) != job.get(k)]
+    if diff:
+        raise UsageError(f"argument `OUT` {str(out)!r} holds the outputs of a different job "
+                         f"({'; '.join(diff)}); writing into it would mix two jobs: use another "
+                         f"OUT, or delete {out / JOB_NAME} together with the old outputs")
+
+
+def remove_stale_temps(out: str | os.PathLike) -> list[Path]:
+    """Remove the temporary files (:func:`pixelgrad.io.atomic.is_temp_name`) under ``out``
+    (symlinks are not followed); returns the removed paths."""
+    out = Path(out)
+    legacy = (out / MANIFEST_NAME).is_file() or (out / JOB_NAME).is_file()
+    removed: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(out, followlinks=False):
+        for name in filenames:
+            if is_temp_name(name, legacy=legacy):
+                p = Path(dirpath) / name
+                with contextlib.suppress(FileNotFoundError):
+                    if not p.is_symlink():
+                        p.unlink()
+                        removed.append(p)
+    return removed
+
+
+@contextlib.contextmanager
+def job_directory(out: str | os.PathLike, job: dict[str, Any]) -> Iterator[Path]:
+    """Prepare OUT for ``job`` (a :func:`job_record`) and hold its lock for the duration:
+    create it, lock it, refuse a different recorded job, remove stale temporary files and
+    record the job. Raises :class:`UsageError` (exit code 2) for each refusal."""
+    out = prepare_out_dir(out)
+    with out_lock(out):
+        check_job(out, job)
+        remove_stale_temps(out)
+        atomic_write(out / JOB_NAME, (json.dumps(job, sort_keys=True, indent=1) + "\n").encode(),
+                     root=out)
+        yield out

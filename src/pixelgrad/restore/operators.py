@@ -1,0 +1,386 @@
+"""Linear forward models ``y = A x`` of image restoration, with exact adjoints.
+
+Every operator maps a float tensor ``(B, C, H, W)`` (float32 or float64, any device) to
+another one and has
+
+* ``A(x)`` -- the forward model,
+* ``A.adjoint(y)`` -- ``A^T y``, exact: ``<A x, y> = <x, A^T y>`` to rounding,
+* ``A @ B`` -- the composition ``x -> A(B(x))`` (adjoint ``B^T A^T``),
+* ``A.norm_bound()`` -- an upper bound of the spectral norm ``||A||_2`` (step sizes).
+
+Operators:
+
+* :class:`Identity` -- ``A = I`` (denoising).
+* :class:`Mask` -- ``A x = m * x`` with a 0/1 mask ``m`` (inpainting); self-adjoint.
+* :class:`Blur` -- pixelgrad's own blurs (``pg.gaussian_blur`` incl. anisotropic and rotated
+  kernels, ``pg.box_blur``, ``pg.motion_blur``) or any user point-spread function, with any
+  of pixelgrad's borders. The adjoint of a ``circular`` / ``constant`` blur is the
+  correlation with the flipped kernel; for the folding borders (``reflect``, ``symmetric``,
+  ``replicate``) it is the vector-Jacobian product of the forward blur (autograd through the
+  very same code), so it is exact for every border.
+* :class:`Downsample` -- keep every ``factor``-th pixel (``y = x[..., ::f, ::f]``); the adjoint
+  puts the values back and zeros elsewhere. Compose with a :class:`Blur` for the usual
+  super-resolution model ``y = S K x``.
+
+Examples
+--------
+>>> import torch
+>>> from pixelgrad.restore.operators import Blur
+>>> A = Blur(sigma=2.0, border="reflect")
+>>> x, y = torch.rand(1, 1, 32, 32, dtype=torch.float64), torch.rand(1, 1, 32, 32, dtype=torch.float64)
+>>> abs(float((A(x) * y).sum() - (x * A.adjoint(y)).sum())) < 1e-10
+True
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Optional, Tuple
+
+import torch
+
+from .. import borders as _borders
+from .._errors import bad_type, bad_value
+
+__all__ = ["LinearOperator", "Identity", "Mask", "Blur", "Downsample", "Composition"]
+
+
+def _check_tensor(fn: str, x: Any, arg: str = "x") -> torch.Tensor:
+    if not isinstance(x, torch.Tensor):
+        bad_type(fn, arg, "a float torch.Tensor (B, C, H, W)", x)
+    if x.ndim != 4 or not x.is_floating_point():
+        bad_value(fn, arg, "a float tensor of shape (B, C, H, W)", x)
+    return x
+
+
+class LinearOperator:
+    """A linear map between image batches with an exact adjoint (see the module docstring)."""
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def adjoint(self, y: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def normal(self, x: torch.Tensor) -> torch.Tensor:
+        """``A^T A x``."""
+        return self.adjoint(self.forward(x))
+
+    def norm_bound(self) -> float:
+        """An upper bound of ``||A||_2``."""
+        return 1.0
+
+    def __matmul__(self, other: "LinearOperator") -> "Composition":
+        if not isinstance(other, LinearOperator):
+            return NotImplemented
+        return Composition(self, other)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class Identity(LinearOperator):
+    """``A x = x``."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x
+
+    def adjoint(self, y: torch.Tensor) -> torch.Tensor:
+        return y
+
+
+class Mask(LinearOperator):
+    """``A x = m * x`` with ``m`` = ``known`` (bool, broadcastable to ``x``); self-adjoint."""
+
+    def __init__(self, known: torch.Tensor) -> None:
+        if not isinstance(known, torch.Tensor) or known.dtype != torch.bool:
+            bad_type("Mask", "known", "a bool torch.Tensor (True = observed pixel)", known)
+        if known.ndim != 4:
+            bad_value("Mask", "known", "a bool tensor of shape (B or 1, C or 1, H, W)", known)
+        self.known = known
+
+    def _apply(self, x: torch.Tensor) -> torch.Tensor:
+        if self.known.shape[-2:] != x.shape[-2:]:
+            bad_value("Mask", "known", f"a mask of the image's size {tuple(x.shape[-2:])}", self.known)
+        return x * self.known.to(x.device, x.dtype)
+
+    forward = _apply
+    adjoint = _apply
+
+
+class Composition(LinearOperator):
+    """``A x = outer(inner(x))``; ``A^T y = inner^T(outer^T(y))``."""
+
+    def __init__(self, outer: LinearOperator, inner: LinearOperator) -> None:
+        self.outer, self.inner = outer, inner
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.outer.forward(self.inner.forward(x))
+
+    def adjoint(self, y: torch.Tensor) -> torch.Tensor:
+        return self.inner.adjoint(self.outer.adjoint(y))
+
+    def norm_bound(self) -> float:
+        return self.outer.norm_bound() * self.inner.norm_bound()
+
+    def __repr__(self) -> str:
+        return f"{self.outer!r} @ {self.inner!r}"
+
+
+class Downsample(LinearOperator):
+    """Decimation ``y = x[..., ::factor, ::factor]``; adjoint: zero-filled upsampling.
+
+    Parameters
+    ----------
+    factor : int
+        Integer >= 1.
+    """
+
+    def __init__(self, factor: int) -> None:
+        if isinstance(factor, bool) or not isinstance(factor, int) or factor < 1:
+            bad_value("Downsample", "factor", "an int >= 1", factor)
+        self.factor = factor
+        self._shape: Optional[Tuple[int, int]] = None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self._shape = tuple(x.shape[-2:])  # type: ignore[assignment]
+        return x[..., ::self.factor, ::self.factor]
+
+    def adjoint(self, y: torch.Tensor, shape: Optional[Tuple[int, int]] = None) -> torch.Tensor:
+        f = self.factor
+        h, w = shape or self._shape or (y.shape[-2] * f, y.shape[-1] * f)
+        if -(-h // f) != y.shape[-2] or -(-w // f) != y.shape[-1]:
+            bad_value("Downsample.adjoint", "shape", f"a size that decimates to {tuple(y.shape[-2:])}", (h, w))
+        out = y.new_zeros((*y.shape[:-2], h, w))
+        out[..., ::f, ::f] = y
+        return out
+
+    def __repr__(self) -> str:
+        return f"Downsample({self.factor})"
+
+
+_FOLDING = ("reflect", "symmetric", "replicate")
+
+
+class Blur(LinearOperator):
+    """A blur from pixelgrad's blur family, or any point-spread function, as an operator.
+
+    Give exactly one of ``sigma`` (Gaussian, optionally with ``angle``), ``box``, ``motion``
+    or ``kernel``.
+
+    Parameters
+    ----------
+    kernel : torch.Tensor or numpy array, optional
+        Point-spread function ``(Kh, Kw)`` (odd sizes; or ``(B, Kh, Kw)`` per sample):
+        ``A x = psf * x`` is the *convolution* with it (scikit-image / scipy convention),
+        i.e. the correlation with the flipped kernel. Not normalised for you.
+    sigma : float, pair or tensor, optional
+        Standard deviation(s) of ``pg.gaussian_blur`` (``(sy, sx)``, per sample ``(B,)`` /
+        ``(B, 2)``); ``angle`` rotates an anisotropic kernel (radians).
+    box : int, pair or tensor, optional
+        Odd window size(s) of ``pg.box_blur``.
+    motion : tuple, optional
+        ``(length, angle)`` or ``(length, angle, direction)`` of ``pg.motion_blur``.
+    border : str
+        One of :data:`pixelgrad.BORDERS`.
+    truncate : float
+        Gaussian truncation (radius ``ceil(truncate * sigma)``).
+
+    Raises
+    ------
+    ValueError
+        When not exactly one blur is given, a parameter is invalid (e.g. ``sigma <= 0``), or
+        (``constant`` border) the kernel is larger than the image.
+
+    Notes
+    -----
+    ``A`` calls the library's blur functions; ``A^T`` is the flipped-kernel correlation for
+    ``circular`` and ``constant`` borders and ``(dA x / dx)^T y`` by autograd otherwise (for a
+    linear map the vector-Jacobian product *is* the adjoint).
+
+    Examples
+    --------
+    >>> import torch
+    >>> A = Blur(motion=(9, 0.3), border="circular")
+    >>> A(torch.rand(2, 3, 32, 32)).shape
+    torch.Size([2, 3, 32, 32])
+    """
+
+    def __init__(self, kernel: Any = None, *, sigma: Any = None, angle: Any = None, box: Any = None,
+                 motion: Any = None, border: str = "reflect", truncate: float = 4.0) -> None:
+        fn = "Blur"
+        given = [n for n, v in (("kernel", kernel), ("sigma", sigma), ("box", box), ("motion", motion))
+                 if v is not None]
+        if len(given) != 1:
+            bad_value(fn, "kernel", "exactly one of kernel=, sigma=, box=, motion=", given or None)
+        self.border = _borders.check_border(border, fn)
+        self.kind = given[0]
+        self.sigma, self.angle, self.box, self.motion, self.truncate = sigma, angle, box, motion, truncate
+        self.kernel: Optional[torch.Tensor] = None
+        if kernel is not None:
+            k = torch.as_tensor(kernel)
+            if not k.is_floating_point() or k.ndim not in (2, 3):
+                bad_value(fn, "kernel", "a float array (Kh, Kw) or (B, Kh, Kw)", kernel)
+            if k.shape[-1] % 2 == 0 or k.shape[-2] % 2 == 0:
+                bad_value(fn, "kernel", "odd height and width", tuple(k.shape))
+            if not bool(torch.isfinite(k).all()):
+                bad_value(fn, "kernel", "finite values", "NaN/inf")
+            self.kernel = k.to(torch.float64)
+        elif sigma is not None:
+            self._probe(lambda x: self._gauss(x), "sigma", sigma)
+        elif box is not None:
+            self._probe(lambda x: self._box(x), "box", box)
+        else:
+            if not isinstance(motion, (tuple, list)) or len(motion) not in (2, 3):
+                bad_value(fn, "motion", "a tuple (length, angle[, direction])", motion)
+            self._probe(lambda x: self._motion(x), "motion", motion)
+
+    # -- parameter check: run the library function once on a tiny image so that it reports
+    # bad parameters with its own message, then re-raise naming our argument
+    def _probe(self, f, arg: str, value: Any) -> None:
+        n = _batch_of(value)
+        try:
+            f(torch.zeros(n, 1, 3, 3, dtype=torch.float64))
+        except (ValueError, TypeError) as e:
+            raise type(e)(f"Blur: argument {arg!r}: {e}") from None
+
+    # -- forward models (the library's own functions)
+    def _gauss(self, x: torch.Tensor) -> torch.Tensor:
+        from ..functional import gaussian_blur
+
+        return gaussian_blur(x, self.sigma, angle=self.angle, truncate=self.truncate, border=self.border)
+
+    def _box(self, x: torch.Tensor) -> torch.Tensor:
+        from ..functional import box_blur
+
+        return box_blur(x, self.box, border=self.border)
+
+    def _motion(self, x: torch.Tensor) -> torch.Tensor:
+        from ..functional import motion_blur
+
+        m = tuple(self.motion)
+        return motion_blur(x, m[0], m[1], direction=m[2] if len(m) > 2 else 0.0, border=self.border)
+
+    def _correlate(self, x: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+        from ..backends import torch_backend
+        from ..kernels.fold import folded_kernel2d
+
+        h, w = x.shape[-2:]
+        if k.ndim == 2:
+            kk = folded_kernel2d(k, h, w, self.border)
+        else:
+            ks = [folded_kernel2d(kb, h, w, self.border) for kb in k]
+            kh = max(t.shape[0] for t in ks)
+            kw = max(t.shape[1] for t in ks)
+            kk = torch.stack([torch.nn.functional.pad(t, ((kw - t.shape[1]) // 2,) * 2 + ((kh - t.shape[0]) // 2,) * 2)
+                              for t in ks])
+        return torch_backend.correlate2d(x, kk.to(x.device, x.dtype), self.border, "direct")
+
+    def kernel2d(self) -> torch.Tensor:
+        """The correlation kernel ``(Kh, Kw)`` (or ``(B, Kh, Kw)``) in float64 on the CPU:
+        ``(A x)[i, j] = sum_{s,t} k[s, t] x[i + s, j + t]`` (border-extended)."""
+        if self.kind == "kernel":
+            return self.kernel.flip(-1, -2)
+        if self.kind == "motion":
+            from ..kernels.motion import motion_kernel2d
+
+            m = tuple(self.motion)
+            return motion_kernel2d(m[0], m[1], m[2] if len(m) > 2 else 0.0).to(torch.float64)
+        # Gaussian / box: read the kernel off the operator itself (impulse response).
+        r = self._radius()
+        n = 2 * r + 1
+        d = torch.zeros(_batch_of(self._param()), 1, n, n, dtype=torch.float64)
+        d[..., r, r] = 1.0
+        k = self._forward_raw(d, border="constant").flip(-1, -2)[:, 0]
+        return k[0] if k.shape[0] == 1 else k
+
+    def _radius(self) -> int:
+        if self.kind == "sigma":
+            s = torch.as_tensor(self.sigma, dtype=torch.float64)
+            return int(math.ceil(float(self.truncate) * float(s.max())))
+        if self.kind == "box":
+            return int(torch.as_tensor(self.box).max()) // 2
+        k = self.kernel2d()
+        return max(k.shape[-1], k.shape[-2]) // 2
+
+    def _forward_raw(self, x: torch.Tensor, border: Optional[str] = None) -> torch.Tensor:
+        saved = self.border
+        if border is not None:
+            self.border = border
+        try:
+            if self.kind == "sigma":
+                return self._gauss(x)
+            if self.kind == "box":
+                return self._box(x)
+            if self.kind == "motion":
+                return self._motion(x)
+            return self._correlate(x, self.kernel.flip(-1, -2))
+        finally:
+            self.border = saved
+
+    def _check_size(self, x: torch.Tensor) -> None:
+        if self.border == "constant":
+            k = self.kernel2d() if self.kind in ("kernel", "motion") else None
+            kh = k.shape[-2] if k is not None else 2 * self._radius() + 1
+            kw = k.shape[-1] if k is not None else 2 * self._radius() + 1
+            if kh > x.shape[-2] or kw > x.shape[-1]:
+                bad_value("Blur", "kernel", f"no larger than the image {tuple(x.shape[-2:])} with "
+                          "border='constant'", (kh, kw))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _check_tensor("Blur", x)
+        self._check_size(x)
+        return self._forward_raw(x)
+
+    def adjoint(self, y: torch.Tensor) -> torch.Tensor:
+        _check_tensor("Blur.adjoint", y, "y")
+        self._check_size(y)
+        if self.border in _FOLDING:
+            with torch.enable_grad():
+                z = torch.zeros_like(y).requires_grad_(True)
+                out = self._forward_raw(z)
+                (g,) = torch.autograd.grad(out, z, grad_outputs=y)
+            return g
+        if self.kind in ("sigma", "box"):
+            return self._forward_raw(y)          # point-symmetric kernels: A^T = A
+        return self._correlate(y, self.kernel2d().flip(-1, -2))
+
+    def norm_bound(self) -> float:
+        """``sum |k|`` (1 for the library's normalised blurs): a bound for every border."""
+        if self.kind in ("kernel",):
+            k = self.kernel.abs().reshape(-1, self.kernel.shape[-2] * self.kernel.shape[-1]).sum(1)
+            return float(k.max())
+        return 1.0
+
+    def transfer(self, shape: Tuple[int, int], dtype: torch.dtype = torch.float64,
+                 device: Any = "cpu") -> torch.Tensor:
+        """Fourier transfer function ``(B or 1, 1, H, W // 2 + 1)`` of the blur with a
+        *circular* border on a ``shape`` grid (``rfft2`` of the impulse response), so that
+        ``rfft2(A_circ x) = transfer * rfft2(x)``."""
+        h, w = shape
+        d = torch.zeros(_batch_of(self._param()), 1, h, w, dtype=torch.float64)
+        d[..., 0, 0] = 1.0
+        hr = self._forward_raw(d, border="circular")
+        return torch.fft.rfft2(hr).to(device=device, dtype=torch.complex128 if dtype == torch.float64 else torch.complex64)
+
+    def _param(self) -> Any:
+        if self.kind == "kernel":
+            return self.kernel if self.kernel.ndim == 3 else None
+        return {"sigma": self.sigma, "box": self.box, "motion": self.motion}[self.kind]
+
+    def __repr__(self) -> str:
+        p = {"sigma": self.sigma, "box": self.box, "motion": self.motion,
+             "kernel": None if self.kernel is None else tuple(self.kernel.shape)}[self.kind]
+        extra = f", angle={self.angle}" if self.angle is not None else ""
+        return f"Blur({self.kind}={p}{extra}, border={self.border!r})"
+
+
+def _batch_of(value: Any) -> int:
+    """Batch size implied by a per-sample parameter (1 for plain numbers)."""
+    if isinstance(value, torch.Tensor) and value.ndim >= 1:
+        return int(value.shape[0])
+    if isinstance(value, (tuple, list)):
+        return max([_batch_of(v) for v in value] + [1]) if any(isinstance(v, torch.Tensor) for v in value) else 1
+    return 1

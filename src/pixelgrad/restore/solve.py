@@ -1,0 +1,102 @@
+"""``solve(y, operator, prior, solver="auto")``: the general restoration problem
+``min_x ||A x - y||^2 / 2 + R(x)`` for researchers, returning the facades' result object."""
+from __future__ import annotations
+
+import time
+from typing import Any, Callable, Optional, Tuple
+
+import torch
+
+from .._errors import bad_type, bad_value
+from .._interop import ImageLike
+from . import priors as _priors
+from . import solvers as _solvers
+from ._facade import finish, prepare, reference_batch, wrap_callback
+from .operators import LinearOperator
+from .result import RestoreResult, StepInfo, single_thread
+
+__all__ = ["solve"]
+
+
+def _pick(prior: _priors.Prior) -> str:
+    if getattr(prior, "quadratic", False):
+        return "cg"
+    if isinstance(prior, _priors.TotalVariation):
+        return "pdhg"
+    if prior.smooth:
+        return "fista"
+    return "hqs"
+
+
+def solve(y: ImageLike, operator: LinearOperator, prior: _priors.Prior, solver: str = "auto", *,
+          x0: Optional[torch.Tensor] = None, iterations: int = 200, tol: float = 1e-5,
+          bounds: Optional[Tuple[float, float]] = (0.0, 1.0), reference: Optional[ImageLike] = None,
+          callback: Optional[Callable[[StepInfo], None]] = None, **options: Any) -> RestoreResult:
+    """Minimise ``||A x - y||^2 / 2 + R(x)`` with one of the generic solvers.
+
+    Parameters
+    ----------
+    y : tensor ``(..., C, H, W)`` or numpy ``(H, W[, C])``
+        The data (uint8 or float in [0, 1] units). Never modified.
+    operator : LinearOperator
+        The forward model ``A`` (:mod:`pixelgrad.restore.operators`).
+    prior : Prior
+        The regulariser ``R`` (:mod:`pixelgrad.restore.priors`), weight included.
+    solver : str
+        ``"auto"`` (CG for quadratic priors, PDHG for TV, FISTA for smooth priors, HQS
+        otherwise) or one of :data:`pixelgrad.restore.solvers.SOLVERS`.
+    x0 : tensor, optional
+        Starting point ``(B, C, H, W)`` (default ``A^T y``).
+    iterations, tol :
+        The shared stopping rule (see :mod:`pixelgrad.restore.solvers`).
+    bounds : pair or None
+        Box constraint for the solvers that take one (gradient descent, FISTA, PDHG); the
+        result is clipped to it in any case.
+    reference, callback :
+        As for :func:`~pixelgrad.restore.deblur`.
+    **options :
+        Passed to the solver (e.g. ``mu=(1e-2, 1e2)`` for HQS, ``step=`` for gradient descent).
+
+    Returns
+    -------
+    RestoreResult
+
+    Raises
+    ------
+    TypeError
+        ``operator`` / ``prior`` of the wrong type, or a prior the solver cannot use.
+    ValueError
+        Unknown solver, bad iterations / tol.
+
+    Examples
+    --------
+    >>> import torch, pixelgrad as pg
+    >>> from pixelgrad.restore import operators, priors
+    >>> x = pg.gaussian_blur(torch.rand(1, 1, 32, 32), 2.0)
+    >>> A = operators.Blur(sigma=1.0)
+    >>> res = pg.restore.solve(A(x), A, priors.TotalVariation(1e-4), iterations=100)
+    >>> res.method
+    'pdhg'
+    """
+    fn = "solve"
+    t0 = time.perf_counter()
+    if not isinstance(operator, LinearOperator):
+        bad_type(fn, "operator", "a pixelgrad.restore.operators.LinearOperator", operator)
+    if not isinstance(prior, _priors.Prior):
+        bad_type(fn, "prior", "a pixelgrad.restore.priors.Prior", prior)
+    if solver != "auto" and solver not in _solvers.SOLVERS:
+        bad_value(fn, "solver", "'auto' or one of " + ", ".join(repr(s) for s in _solvers.SOLVERS), solver)
+    name = _pick(prior) if solver == "auto" else solver
+    b, data, white = prepare(y, fn)
+    ref = reference_batch(fn, reference, b, data)
+    make = wrap_callback(callback, ref)
+    kwargs = dict(options)
+    if bounds is not None and name in ("gradient_descent", "fista", "pdhg"):
+        kwargs["bounds"] = bounds
+    with single_thread():
+        x, hist = _solvers.SOLVERS[name](operator, data, prior, x0=x0, iterations=iterations, tol=tol,
+                                         callback=make(name), **kwargs)
+        if bounds is not None:
+            x = x.clamp(*bounds)
+    return RestoreResult(finish(b, x.detach(), white), int(hist.shape[0]), hist, time.perf_counter() - t0,
+                         name, {name: (0, int(hist.shape[0]))})
