@@ -124,7 +124,7 @@ class Config:
 
 
 def quick_config() -> Config:
-    return Config(n_train=1500, n_test=300, epochs=4, seeds=(0,), mode="quick")
+    return Config(n_train=1500, n_test=200, epochs=4, seeds=(0,), mode="quick")
 
 
 def reduced_config() -> Config:
@@ -231,8 +231,8 @@ def train_one(cond: Condition, seed: int, cfg: Config, train, test) -> dict[str,
 @torch.no_grad()
 def _accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     correct = 0
-    for s in range(0, len(y), 400):
-        correct += int((model(_normalise(x[s:s + 400])).argmax(1) == y[s:s + 400]).sum())
+    for s in range(0, len(y), 64):          # small batches: twice as fast as 400 on one thread
+        correct += int((model(_normalise(x[s:s + 64])).argmax(1) == y[s:s + 64]).sum())
     return correct / max(len(y), 1)
 
 
@@ -332,7 +332,10 @@ def merge(paths: list[Path], out: Path, log=print) -> dict[str, Any]:
     order = [c.name for c in CONDITIONS]
     cfg = Config(**{**base, "seeds": tuple(sorted({s for _, s in runs})),
                     "conditions": tuple(c for c in order if any(k[0] == c for k in runs))})
-    cfg.mode = "full" if dataclasses.asdict(cfg) == dataclasses.asdict(Config()) else "custom"
+    cfg.mode = "custom"
+    for preset in (Config(), reduced_config()):
+        if {**dataclasses.asdict(cfg), "mode": preset.mode} == dataclasses.asdict(preset):
+            cfg.mode = preset.mode
     results = {**parts[0], "config": cfg.as_json(), "merged_from": [str(p) for p in paths],
                "runs": sorted(runs.values(), key=lambda r: (order.index(r["condition"]), r["seed"]))}
     results["conditions"] = {c: v for p in parts for c, v in p["conditions"].items()}
@@ -385,7 +388,7 @@ def main(argv=None) -> dict[str, Any]:
     if a.merge:
         out = a.out if a.out is not None else REPO / "docs" / "img"
         results = merge(a.merge, out)
-        docs = a.out is None and results["config"]["mode"] == "full"
+        docs = a.out is None and results["config"]["mode"] in ("full", "reduced")
         if docs:
             report.update_doc(REPO / "docs" / "robustness.md", results, out)
         print(f"wrote {out}")
