@@ -90,6 +90,34 @@ def summary(results: dict) -> dict[str, dict[str, tuple[float, float]]]:
     return out
 
 
+def paired_differences(results: dict, baseline: str = "none") -> dict[str, dict[str, tuple[float, float]]]:
+    """Per condition, ``(mean, sd)`` over seeds of (condition - ``baseline``) for the summary
+    columns, pairing runs of the same seed (same initialisation and batch order)."""
+    runs = {(r["condition"], r["seed"]): r for r in results["runs"]}
+    groups = [g for g in ("illumination", "blur", "held-out")
+              if any(s["group"] == g for s in results["shifts"].values())]
+    out = {}
+    for cond in results["conditions"]:
+        if cond == baseline:
+            continue
+        seeds = [s for (c, s) in runs if c == cond and (baseline, s) in runs]
+        if not seeds:
+            continue
+        cols: dict[str, list[float]] = {k: [] for k in ("clean", *groups, "all shifts")}
+        for s in seeds:
+            a, b = runs[(cond, s)], runs[(baseline, s)]
+            cols["clean"].append(a["clean"] - b["clean"])
+            for g in groups:
+                cols[g].append(group_score(a, results, g) - group_score(b, results, g))
+            cols["all shifts"].append(group_score(a, results, None) - group_score(b, results, None))
+        out[cond] = {k: (mean(v), _sd(v)) for k, v in cols.items()}
+    return out
+
+
+def _fmt_diff(m: float, s: float) -> str:
+    return f"{100 * m:+.1f}" if math.isnan(s) else f"{100 * m:+.1f} ± {100 * s:.1f}"
+
+
 def _fmt(m: float, s: float) -> str:
     return f"{100 * m:.1f}" if math.isnan(s) else f"{100 * m:.1f} ± {100 * s:.1f}"
 
@@ -97,7 +125,7 @@ def _fmt(m: float, s: float) -> str:
 def table_markdown(results: dict) -> str:
     S = summary(results)
     cfg = results["config"]
-    n_seeds = len(cfg["seeds"])
+    n_seeds = len({r["seed"] for r in results["runs"]})
     groups = [g for g in ("illumination", "blur", "held-out")
               if any(s["group"] == g for s in results["shifts"].values())]
     lines = [f"Accuracy in % on {cfg['n_test']} test images, mean ± standard deviation over "
@@ -110,6 +138,14 @@ def table_markdown(results: dict) -> str:
         cells = [f"`{cond}`", _fmt(*cols["clean"]), *[_fmt(*cols[g]) for g in groups],
                  _fmt(*cols["all shifts"])]
         lines.append("| " + " | ".join(cells) + " |")
+    D = paired_differences(results)
+    if D:
+        lines += ["", "Difference to `none` in points, paired by seed (a seed fixes the initialisation "
+                  "and the batch order), mean ± sd over seeds:", ""]
+        lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        for cond, cols in D.items():
+            cells = [f"`{cond}`", *[_fmt_diff(*cols[k]) for k in ("clean", *groups, "all shifts")]]
+            lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "Per shift (mean over severities and seeds, %):", ""]
     names = list(results["shifts"])
     lines += ["| condition | " + " | ".join(names) + " |", "|" + "---|" * (len(names) + 1)]

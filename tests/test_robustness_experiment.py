@@ -62,7 +62,7 @@ def test_tiny_run_writes_well_formed_outputs(tmp_path):
             assert len(accs) == saved["config"]["severities"] and all(0 <= a <= 1 for a in accs)
     table = (out / "robustness_table.md").read_text()
     rows = [ln for ln in table.splitlines() if ln.startswith("| `")]
-    assert len(rows) == 2 * len(conds)                     # summary table + per-shift table
+    assert len(rows) == 3 * len(conds) - 1       # summary, differences to `none`, per shift
     assert all(ln.count("|") == rows[0].count("|") for ln in rows[:len(conds)])
     for g in ("illumination", "blur", "heldout", "examples"):
         with Image.open(out / f"robustness_{g}.png") as im:
@@ -89,6 +89,9 @@ def test_report_statistics_and_doc_update(tmp_path):
     text = doc.read_text()
     assert text.startswith("intro\n") and text.endswith("after\n") and "old" not in text
     assert "| `a` | 60.0 ± 14.1 |" in text
+    D = robustness_report.paired_differences(res, baseline="a")
+    assert D["b"]["clean"] == pytest.approx((0.4, 0.1414213), rel=1e-5)    # 1.0-0.5, 1.0-0.7
+    assert "b" in D and "a" not in D
     assert not robustness_report.update_doc(tmp_path / "missing.md", res, tmp_path)
 
 
@@ -104,7 +107,7 @@ def test_runs_are_deterministic_and_merge(tmp_path):
     assert m["config"]["seeds"] == [0, 1] or m["config"]["seeds"] == (0, 1)
     assert [(r["condition"], r["seed"]) for r in m["runs"]] == [("none", 0), ("none", 1),
                                                                 ("gradient", 0), ("gradient", 1)]
-    assert (tmp_path / "m" / "robustness_table.md").read_text().count("| `") == 4
+    assert (tmp_path / "m" / "robustness_table.md").read_text().count("| `") == 5
     bad = json.loads((tmp_path / "b" / "robustness_results.json").read_text())
     bad["runs"][0]["clean"] = -1.0
     (tmp_path / "bad.json").write_text(json.dumps(bad))
