@@ -6,7 +6,9 @@ One run on a CUDA device, batch 256x3x224x224 (``--shape`` to change), border re
 * Gaussian blur sigma 1, 2, 5, 10, 30 (float32); sigma 2 in float16 and uint8;
 * per-sample sigma drawn in [0.1, 2];
 * motion blur with per-sample length in [3, 15] (and angle, direction);
-* linear illumination (``linear_gradient``, blend, per-sample slopes).
+* linear illumination (``linear_gradient``, blend, per-sample slopes);
+* compilations: how many kernels 50 random-sigma calls in (0.1, 8) compile (the radius is a
+  runtime argument: expect one per tile configuration, not one per radius).
 
 Times are medians of CUDA-event-timed rounds (warm-up first), in milliseconds. "% copy" is
 the copy time of the same dtype divided by the op's time: 100% means the op moves its bytes
@@ -91,6 +93,36 @@ def ksize(sigma: float) -> int:
 
 def max_err(y: torch.Tensor, ref: torch.Tensor) -> float:
     return float((y[:8].double() - ref[:8].double()).abs().max())
+
+
+def _jit_cache_sizes() -> int:
+    """Compiled kernels held by the Triton JIT caches of pixelgrad's kernels (this device)."""
+    from pixelgrad.backends.triton import _illumination, _separable, _taps
+
+    kernels = (_separable._sep_tile_kernel, _separable._plane_gemm_kernel, _taps._taps_kernel,
+               _illumination._field_kernel)
+    n = 0
+    for k in kernels:
+        for cache in getattr(k, "device_caches", {}).values():
+            n += len(cache[0])
+    return n
+
+
+def compile_count_for_sigma_stream(x32, xu8, g):
+    """Compilations triggered by 50 calls with sigma drawn in (0.1, 8) (half per-sample),
+    per dtype, counted from the JIT caches (None on the interpreter, which compiles nothing)."""
+    if DEV.type != "cuda":
+        return None
+    out = {}
+    for dt, x in (("float32", x32), ("uint8", xu8)):
+        before = _jit_cache_sizes()
+        for i in range(50):
+            s = (torch.rand(x.shape[0], generator=g, dtype=torch.float64) if i % 2 else
+                 torch.rand((), generator=g, dtype=torch.float64).item()) * 7.9 + 0.1
+            pg.gaussian_blur(x[:8], s, border="constant", backend="triton")
+        torch.cuda.synchronize()
+        out[dt] = _jit_cache_sizes() - before
+    return out
 
 
 def main() -> int:
@@ -179,6 +211,8 @@ def main() -> int:
     add(case, "pixelgrad torch backend", lambda: il.linear_gradient(x32, a=a, b=b, alpha=0.2, backend="torch"),
         torch.float32)
 
+    compiles = compile_count_for_sigma_stream(x32, xu8, g)
+
     print("\n| case | implementation | ms | % copy | max abs err (f64 ref) |")
     print("|---|---|---:|---:|---:|")
     for case, impl, ms, dt, err in rows:
@@ -192,6 +226,10 @@ def main() -> int:
     def target(desc, ok):
         print(f"[{'PASS' if ok else 'FAIL'}] {desc}")
         return ok
+
+    if compiles is not None:
+        for dt, n in compiles.items():
+            print(f"compilations for 50 random-sigma calls in (0.1, 8), {dt}: {n}")
 
     print()
     if DEV.type == "cpu":

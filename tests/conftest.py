@@ -11,6 +11,13 @@ import pytest
 # Keep the test suite deterministic in speed on the 2-core CI machine.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
+# Triton decides between compiling and interpreting when a kernel is defined, so the
+# interpreter (tests/backends/triton) must be on before anything imports the Triton backend;
+# `make test` collects `--doctest-modules src` first, which imports it. Only
+# pixelgrad.backends.triton reads this; the ahead-of-time compile test unsets it in its
+# subprocesses.
+os.environ["TRITON_INTERPRET"] = "1"
+
 
 # Fresh inputs per run: PIXELGRAD_TEST_SEED (default: a new one each session, printed in the
 # header) is mixed with the test id, so any failure replays with the printed seed.

@@ -5,6 +5,11 @@ Accepted inputs
 * ``torch.Tensor`` of shape ``(..., C, H, W)`` (any number of leading batch dims, or none;
   a 2-D ``(H, W)`` tensor is treated as one gray plane).
 * ``numpy.ndarray`` of shape ``(H, W)`` or ``(H, W, C)`` (OpenCV / scikit-image layout).
+* ``PIL.Image.Image`` in modes ``L``, ``LA``, ``RGB``, ``RGBA``, ``I;16`` or ``F`` (as torchvision
+  v2 accepts them); the result is a PIL image of the same mode and size.
+
+torchvision ``tv_tensors`` (``Image``, ``Video``, ...) and other tensor subclasses come back as
+the same subclass (as torchvision's functional API does).
 
 ``to_batch`` returns a :class:`Batch` holding a 4-D ``(B, C, H, W)`` tensor *view* of the
 input (no copy for numpy: ``torch.from_numpy`` then a permute) and the recipe to give the
@@ -20,10 +25,14 @@ import torch
 
 from ._errors import bad_type, bad_value
 
-ImageLike = Union[torch.Tensor, np.ndarray]
+ImageLike = Union[torch.Tensor, np.ndarray, Any]   # Any: a PIL.Image.Image
 
-SUPPORTED_DTYPES = (torch.uint8, torch.float16, torch.bfloat16, torch.float32, torch.float64)
-_NUMPY_DTYPES = (np.uint8, np.float16, np.float32, np.float64)
+SUPPORTED_DTYPES = (torch.uint8, torch.uint16, torch.float16, torch.bfloat16, torch.float32,
+                    torch.float64)
+_NUMPY_DTYPES = (np.uint8, np.uint16, np.float16, np.float32, np.float64)
+#: PIL mode -> numpy dtype of its pixels (modes whose pixels pixelgrad can filter)
+_PIL_MODES = {"L": np.uint8, "LA": np.uint8, "RGB": np.uint8, "RGBA": np.uint8,
+              "I;16": np.uint16, "F": np.float32}
 
 
 @dataclass
@@ -44,30 +53,83 @@ class Batch:
     lead_shape: tuple
     tensor_ndim: int
     numpy_dtype: Any = None          # the caller's numpy dtype when not native-endian
+    like: Any = None                 # the caller's tensor subclass instance, or PIL image
 
     @property
     def batch_size(self) -> int:
         return self.data.shape[0]
 
+    @property
+    def empty(self) -> bool:
+        """True for an empty batch or a zero-size image (the op then returns an empty result)."""
+        return self.data.numel() == 0
+
     def restore(self, out: torch.Tensor) -> ImageLike:
-        """Give ``out`` (``(B, C, H, W)``, same dtype as the input) back in the caller's layout."""
+        """Give ``out`` (``(B, C, H, W)``, same dtype as the input) back in the caller's layout
+        (numpy, PIL, the caller's tensor subclass)."""
         if self.is_numpy:
             arr = out[0].permute(1, 2, 0) if self.numpy_ndim == 3 else out[0, 0]
             res = np.ascontiguousarray(arr.detach().cpu().numpy())
-            return res if self.numpy_dtype is None else res.astype(self.numpy_dtype)
-        if self.tensor_ndim == 2:
-            return out[0, 0]
-        return out.reshape(*self.lead_shape, *out.shape[1:])
+            res = res if self.numpy_dtype is None else res.astype(self.numpy_dtype)
+            return res if self.like is None else _to_pil(res, self.like)
+        res = out[0, 0] if self.tensor_ndim == 2 else out.reshape(*self.lead_shape, *out.shape[1:])
+        return res if self.like is None else wrap_like(res, self.like)
 
 
-def to_batch(x: Any, fn: str, arg: str = "x") -> Batch:
-    """Validate ``x`` and view it as ``(B, C, H, W)``; see the module docstring."""
+def wrap_like(out: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """``out`` as the tensor subclass of ``like`` (a torchvision tv_tensor keeps its metadata
+    through ``tv_tensors.wrap``); a plain tensor for a plain ``like``."""
+    if type(like) is torch.Tensor or not isinstance(out, torch.Tensor):
+        return out
+    plain = out.as_subclass(torch.Tensor)
+    mod = type(like).__module__
+    if mod.startswith("torchvision.tv_tensors"):
+        from torchvision import tv_tensors  # only reached when torchvision is already in use
+
+        return tv_tensors.wrap(plain, like=like)
+    return plain.as_subclass(type(like))
+
+
+def _is_pil(x: Any) -> bool:
+    mod = type(x).__module__
+    return mod.startswith("PIL.") and hasattr(x, "mode") and hasattr(x, "size")
+
+
+def _from_pil(img: Any, fn: str, arg: str) -> np.ndarray:
+    if img.mode not in _PIL_MODES:
+        bad_value(fn, arg, "a PIL image in mode " + ", ".join(_PIL_MODES) +
+                  " (convert others first, e.g. img.convert('RGB'))", f"mode {img.mode!r}")
+    arr = np.asarray(img)
+    want = _PIL_MODES[img.mode]
+    return arr if arr.dtype == want else arr.astype(want)
+
+
+def _to_pil(arr: np.ndarray, like: Any) -> Any:
+    from PIL import Image
+
+    if like.mode == "I;16":
+        out = Image.new("I;16", like.size)
+        out.frombytes(np.ascontiguousarray(arr.astype("<u2")).tobytes())
+        return out
+    out = Image.fromarray(np.ascontiguousarray(arr))    # uint8 (H, W[, 2|3|4]) / float32 (H, W)
+    return out if out.mode == like.mode else out.convert(like.mode)
+
+
+def to_batch(x: Any, fn: str, arg: str = "x", *, allow_empty: bool = False) -> Batch:
+    """Validate ``x`` and view it as ``(B, C, H, W)``; see the module docstring.
+
+    ``allow_empty``: accept an empty batch or a zero-size image (the caller returns an empty
+    result, see :attr:`Batch.empty`); otherwise refused with a ValueError."""
+    if _is_pil(x):
+        b = to_batch(_from_pil(x, fn, arg), fn, arg, allow_empty=allow_empty)
+        b.like = x
+        return b
     if isinstance(x, np.ndarray):
         if x.ndim not in (2, 3):
             bad_value(fn, arg, "a numpy image of shape (H, W) or (H, W, C)", x)
         if x.dtype.type not in _NUMPY_DTYPES:
-            bad_value(fn, arg, "uint8, float16, float32 or float64", x)
-        if x.size == 0:
+            bad_value(fn, arg, "uint8, uint16, float16, float32 or float64", x)
+        if x.size == 0 and not allow_empty:
             bad_value(fn, arg, "a non-empty image", x)
         given = x
         if not x.dtype.isnative:
@@ -79,23 +141,30 @@ def to_batch(x: Any, fn: str, arg: str = "x") -> Batch:
         _check_float_finite(t, fn, arg, given)
         return Batch(t, True, x.ndim, (), 0, None if given.dtype.isnative else given.dtype)
     if not isinstance(x, torch.Tensor):
-        bad_type(fn, arg, "a torch.Tensor (..., C, H, W) or a numpy array (H, W[, C])", x)
+        bad_type(fn, arg, "a torch.Tensor (..., C, H, W), a numpy array (H, W[, C]) or a PIL "
+                 "image", x)
     if x.layout != torch.strided:
         bad_value(fn, arg, "a dense (strided) tensor; call .to_dense() first", x)
     if x.ndim < 2:
         bad_value(fn, arg, "a tensor with at least 2 dims (..., C, H, W)", x)
     if x.dtype not in SUPPORTED_DTYPES:
-        bad_value(fn, arg, "of dtype uint8, float16, bfloat16, float32 or float64", x)
-    if x.numel() == 0:
+        bad_value(fn, arg, "of dtype uint8, uint16, float16, bfloat16, float32 or float64", x)
+    if x.numel() == 0 and not allow_empty:
         bad_value(fn, arg, "a non-empty tensor (empty batch or zero-size image)", x)
+    like = None if type(x) is torch.Tensor else x
+    if like is not None:
+        x = x.as_subclass(torch.Tensor)   # tv_tensors' own ops would unwrap / rewrap every step
     if x.ndim == 2:
         data = x[None, None]
         lead: tuple = ()
     else:
         lead = tuple(x.shape[:-3])
-        data = x.reshape(-1, *x.shape[-3:]) if x.ndim != 4 else x
+        n = 1
+        for d in lead:
+            n *= d
+        data = x.reshape(n, *x.shape[-3:]) if x.ndim != 4 else x
     _check_float_finite(data, fn, arg, x)
-    return Batch(data, False, 0, lead, x.ndim)
+    return Batch(data, False, 0, lead, x.ndim, None, like)
 
 
 def _check_float_finite(t: torch.Tensor, fn: str, arg: str, given: Any = None) -> None:

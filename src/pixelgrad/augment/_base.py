@@ -14,8 +14,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from .._errors import bad_type, bad_value
-from .._interop import to_batch
+from .._errors import bad_type, bad_value, check_choice
+from ..functional import _dispatch
 from . import _adapters
 from ._params import Params
 from ._rng import Rng
@@ -134,10 +134,23 @@ class Transform(nn.Module):
         return self.replay(x4, params), params
 
     def forward(self, *inputs: Any, generator: Any = None, seed: Any = None,
-                params: Params | None = None, return_params: bool = False, **targets: Any):
+                params: Params | None = None, return_params: bool = False,
+                backend: str = "auto", **targets: Any):
+        """See the class docstring. ``backend``: ``auto`` | ``torch`` | ``opencv`` |
+        ``triton``, as for the functional ops (it becomes their ``backend="auto"``; with
+        ``triton`` a :class:`~pixelgrad.augment.Compose` also fuses a blur followed by an
+        illumination transform into one kernel)."""
+        name = self.type_name
+        backend = check_choice(backend, _dispatch.BACKENDS, name, "backend")
+        with _dispatch.backend_scope(backend):
+            return self._forward(inputs, generator, seed, params, return_params, targets)
+
+    def _forward(self, inputs: tuple, generator: Any, seed: Any, params: Params | None,
+                 return_params: bool, targets: dict):
         name = self.type_name
         # several positional inputs (torchvision v2's ``t(img, target)``) form one tuple
         x = inputs[0] if len(inputs) == 1 else (tuple(inputs) if inputs else None)
+        _adapters.check_fastai(x, name)
         if x is None:
             if "image" not in targets:
                 bad_value(name, "x", "an image (positional) or the keyword image=", None)
@@ -147,8 +160,8 @@ class Transform(nn.Module):
                       sorted(targets))
         elif _adapters.is_structure(x):
             out, params = _adapters.run_structure(self, x, generator, seed, params)
+        elif _adapters.is_lone_target(x):
+            out, params = _adapters.run_lone_target(self, x, generator, seed, params)
         else:
-            batch = to_batch(x, name)
-            y, params = self.run_batch(batch.data, generator, seed, params)
-            out = _adapters.rewrap(batch.restore(y), x)
+            out, params = _adapters.run_images(self, x, generator, seed, params, name)
         return (out, params) if return_params else out

@@ -94,14 +94,38 @@ def _format(path: Path, fn: str) -> str:
     bad_value(fn, "path", "a .yaml, .yml or .json file", str(path))
 
 
+def compact_dict(d: dict[str, Any]) -> dict[str, Any]:
+    """``d`` (a ``to_dict()``) without the arguments equal to their defaults: for a leaf, the
+    values of a default-constructed transform of its type; for containers, ``p`` / ``weights``
+    at their defaults, children compacted. :func:`from_dict` of the result builds the same
+    transform (the defaults fill the gaps)."""
+    name = d.get("type")
+    if name in _CONTAINERS:
+        out = {k: v for k, v in d.items() if k != "transforms"}
+        n = len(d.get("transforms", []))
+        if out.get("p") == (0.5 if name == "RandomApply" else 1.0):
+            out.pop("p")
+        if out.get("weights") in (None, [1.0] * n):
+            out.pop("weights", None)
+        out["transforms"] = [compact_dict(t) for t in d.get("transforms", [])]
+        return out
+    try:
+        default = REGISTRY[name]().to_dict()
+    except Exception:                 # no default construction: keep every argument
+        return dict(d)
+    return {k: v for k, v in d.items() if k == "type" or k not in default or default[k] != v}
+
+
 def save(transform: Transform, path: str | os.PathLike) -> Path:
-    """Write ``transform.to_dict()`` to a .yaml / .yml / .json file (atomically)."""
+    """Write ``transform``'s configuration to a .yaml / .yml / .json file (atomically),
+    with only the arguments that differ from their defaults (:func:`compact_dict`);
+    :func:`load` reads both this and the full ``to_dict()`` form."""
     from ..io import atomic_write
 
     if not isinstance(transform, Transform):
         bad_type("save", "transform", "a pixelgrad.augment transform", transform)
     path = Path(path)
-    d = transform.to_dict()
+    d = compact_dict(transform.to_dict())
     if _format(path, "save") == "json":
         text = json.dumps(d, indent=2) + "\n"
     else:

@@ -54,6 +54,23 @@ class Params:
         ``False``. :meth:`from_per_sample` turns the list back into replayable ``Params``."""
         return [self._sample(i, True) for i in range(self.batch_size)]
 
+    def __repr__(self) -> str:
+        """Like the per-sample dicts: ``applied`` is the *effective* flag of each sample (False
+        for a child its container skipped, or an option a ``OneOf`` did not choose)."""
+        return self._repr(torch.ones_like(self.applied, dtype=torch.bool))
+
+    def _repr(self, parent: torch.Tensor) -> str:
+        applied = self.applied.bool() & parent
+        parts = [f"type={self.type!r}", f"applied={applied.tolist()}"]
+        if self.values:
+            parts.append("values={" + ", ".join(f"{k!r}: {_short(v)}" for k, v in self.values.items()) + "}")
+        if self.children:
+            chosen = self.values.get("chosen")
+            kids = [c._repr(applied if chosen is None else applied & (chosen == j))
+                    for j, c in enumerate(self.children)]
+            parts.append("children=[" + ", ".join(kids) + "]")
+        return "Params(" + ", ".join(parts) + ")"
+
     def _sample(self, i: int, parent_applied: bool) -> dict[str, Any]:
         applied = bool(self.applied[i]) and parent_applied
         d: dict[str, Any] = {"type": self.type, "applied": applied}
@@ -80,6 +97,13 @@ class Params:
         children = [Params.from_per_sample([s["transforms"][j] for s in samples])
                     for j in range(len(s0.get("transforms", [])))]
         return Params(s0["type"], torch.tensor([bool(s["applied"]) for s in samples]), values, children)
+
+
+def _short(v: torch.Tensor) -> str:
+    """A value tensor in a repr: its numbers (rounded to 4 digits), not the tensor wrapper."""
+    if v.is_floating_point():
+        v = torch.round(v * 1e4) / 1e4
+    return str(v.tolist())
 
 
 def _is_int(v: Any) -> bool:

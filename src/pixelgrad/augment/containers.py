@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from .._errors import bad_type, bad_value
+from . import _fusion
 from ._base import Transform, parse_p
 from ._params import Params
 from ._rng import Rng
@@ -24,9 +25,8 @@ def _modules(transforms: Any, name: str) -> nn.ModuleList:
 
 
 def _sequence(children, params: list[Params], x: torch.Tensor) -> torch.Tensor:
-    for t, p in zip(children, params):
-        x = t.replay(x, p)
-    return x
+    # in order; a blur directly followed by an illumination transform may run fused
+    return _fusion.sequence(children, params, x)
 
 
 class Compose(Transform):

@@ -156,8 +156,10 @@ def run(args: argparse.Namespace) -> int:
     items = plan_outputs(root, inputs, args.output, copies=args.copies, seed=args.seed,
                          overwrite=args.overwrite, in_is_folder=Path(args.input).is_dir())
     progress = not args.quiet
+    reported: set = set()                 # (path, reason) already printed while running
 
     def on_fail(path: str, reason: str) -> None:
+        reported.add((path, reason))
         msg = f"pixelgrad augment: failed: {printable_path(path)}: {reason}"
         if progress:
             from tqdm import tqdm
@@ -183,7 +185,7 @@ def run(args: argparse.Namespace) -> int:
     for path in skipped:
         summary.failed.append((path, "skipped: file name is not valid UTF-8"))
     print(f"pixelgrad augment: {summary.text()} -> {args.output}")
-    failed = list(dict.fromkeys(summary.failed))  # one line per (input, reason)
+    failed = [f for f in dict.fromkeys(summary.failed) if tuple(f) not in reported]  # each once
     for path, reason in failed[:20]:
         print(f"  failed: {printable_path(path)}: {reason}", file=sys.stderr)
     if len(failed) > 20:

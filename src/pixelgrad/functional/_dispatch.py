@@ -23,6 +23,8 @@ and only steer speed, never results: every method is exact.
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
 
 import torch
@@ -60,8 +62,55 @@ def fast_direct(x: torch.Tensor, border: str, backend: str) -> bool:
     return x.device.type != "cpu" or opencv_allowed(x, border, backend)
 
 
+# ----------------------------------------------------------------------------- backend scope
+#: The backend that ``backend="auto"`` means inside :func:`backend_scope` (``"auto"`` outside).
+_SCOPE: contextvars.ContextVar[str] = contextvars.ContextVar("pixelgrad_backend", default="auto")
+
+
+@contextlib.contextmanager
+def backend_scope(backend: str):
+    """Make ``backend="auto"`` mean ``backend`` for the functional ops called inside (how a
+    transform or a pipeline called with ``backend=`` reaches the ops it calls). An explicit
+    ``backend=`` other than ``"auto"`` on an op still wins."""
+    token = _SCOPE.set(backend)
+    try:
+        yield
+    finally:
+        _SCOPE.reset(token)
+
+
+def effective(backend: str) -> str:
+    """``backend``, with ``"auto"`` replaced by the one of the enclosing :func:`backend_scope`."""
+    return _SCOPE.get() if backend == "auto" else backend
+
+
+# ----------------------------------------------------------------------------- capture
+class _Captured(Exception):
+    """Raised by :func:`try_triton` under :func:`capture` once the op has been recorded."""
+
+
+_CAPTURE: contextvars.ContextVar[list | None] = contextvars.ContextVar("pixelgrad_capture",
+                                                                     default=None)
+
+
+def capture(call) -> tuple[str, dict] | None:
+    """Run ``call()`` (a functional op call) up to its backend hook and return the op name
+    and its validated parameters ``(op, params)`` without computing anything; ``None`` when
+    the call finished without reaching the hook. Validation errors propagate."""
+    seen: list = []
+    token = _CAPTURE.set(seen)
+    try:
+        call()
+    except _Captured:
+        return seen[0]
+    finally:
+        _CAPTURE.reset(token)
+    return None
+
+
 def opencv_allowed(x: torch.Tensor, border: str, backend: str) -> bool:
     """Whether the OpenCV backend may run this tensor."""
+    backend = effective(backend)
     if backend not in ("auto", "opencv"):
         return False
     return (x.device.type == "cpu" and border != "circular"
@@ -78,15 +127,43 @@ def try_triton(op: str, x: torch.Tensor, backend: str, **params):
     ``pixelgrad.backends.triton.dispatch(op, x, forced=..., **params)``; with ``forced`` it
     raises on an uncovered case instead of returning None.
     """
+    seen = _CAPTURE.get()
+    if seen is not None:
+        seen.append((op, params))
+        raise _Captured
+    triton_backend = _triton_module(op, x, backend)
+    if triton_backend is None:
+        return None
+    return triton_backend.dispatch(op, x, forced=(effective(backend) == "triton"), **params)
+
+
+def _triton_module(op: str, x: torch.Tensor, backend: str):
+    """The Triton backend module when it is selected for ``x`` (``backend='triton'``, or
+    ``'auto'`` on a CUDA tensor) and installed; else None."""
+    backend = effective(backend)
     if backend in ("torch", "opencv"):
         return None
     if backend == "auto" and x.device.type != "cuda":
         return None
     try:
-        from ..backends import triton as _tr  # optional dependency
+        from ..backends import triton as triton_backend  # optional dependency
     except ImportError as exc:
         if backend == "triton":
             raise RuntimeError(f"{op}: backend='triton' needs the `triton` package "
                                f"(pip install 'pixelgrad[triton]'): {exc}") from None
         return None
-    return _tr.dispatch(op, x, forced=(backend == "triton"), **params)
+    return triton_backend
+
+
+def try_triton_fused(x: torch.Tensor, backend: str, blur: tuple[str, dict],
+                     field: tuple[str, dict]):
+    """``field_op(blur_op(x))`` in one Triton launch (see
+    :func:`pixelgrad.backends.triton.blur_then_blend`) when the Triton backend is selected
+    and covers the pair; ``None`` otherwise (the caller then runs the two ops in turn).
+    ``blur`` / ``field``: ``(op, validated params)`` as :func:`capture` returns them."""
+    op = f"{blur[0]}+{field[0]}"
+    triton_backend = _triton_module(op, x, backend)
+    if triton_backend is None:
+        return None
+    return triton_backend.blur_then_blend(x, blur[0], blur[1], field[0], field[1],
+                                          forced=(effective(backend) == "triton"))

@@ -19,6 +19,8 @@ def per_sample(value: Any, B: int, fn: str, arg: str, *, pair: bool = False,
     Accepted: a number; for ``pair`` also a tuple/list ``(y, x)``; a tensor / array of shape
     ``()``, ``(1,)``, ``(B,)`` or, for pairs, ``(1, 2)`` / ``(B, 2)``.
     ``low``/``high`` are inclusive bounds (``low_open``: strictly greater than ``low``).
+    A tensor that requires grad (with grad mode on) stays in the autograd graph (float64 CPU
+    copy); see :func:`tracks_grad`.
     """
     if isinstance(value, (bool, np.bool_)):
         bad_type(fn, arg, "a number or a tensor", value)
@@ -26,12 +28,16 @@ def per_sample(value: Any, B: int, fn: str, arg: str, *, pair: bool = False,
         t = torch.tensor(float(value), dtype=torch.float64)
     elif isinstance(value, (tuple, list)) and pair and len(value) == 2 and all(
             _is_scalar(v) for v in value):
-        t = torch.tensor([float(v) for v in value], dtype=torch.float64)
+        if any(_tracks(v) for v in value):
+            t = torch.stack([torch.as_tensor(v).to("cpu", torch.float64).reshape(()) for v in value])
+        else:
+            t = torch.tensor([float(v) for v in value], dtype=torch.float64)
     elif isinstance(value, (torch.Tensor, np.ndarray)):
         t = _real_tensor(value, fn, arg)
     else:
         bad_type(fn, arg, "a number, a (y, x) pair or a tensor" if pair else
                  "a number or a tensor", value)
+    chk = t.detach()                 # checked as given (an empty batch still refuses a bad value)
     if pair:
         if t.ndim == 0:
             t = t.expand(B, 2)
@@ -51,14 +57,14 @@ def per_sample(value: Any, B: int, fn: str, arg: str, *, pair: bool = False,
             t = t.expand(B)
         else:
             bad_value(fn, arg, f"a number or a tensor of shape ({B},) for a batch of {B}", value)
-    if not bool(torch.isfinite(t).all()):
+    if not bool(torch.isfinite(chk).all()):
         bad_value(fn, arg, "finite (no NaN or inf)", value)
     if low is not None:
-        if low_open and not bool((t > low).all()):
+        if low_open and not bool((chk > low).all()):
             bad_value(fn, arg, f"> {low}", value)
-        if not low_open and not bool((t >= low).all()):
+        if not low_open and not bool((chk >= low).all()):
             bad_value(fn, arg, f">= {low}", value)
-    if high is not None and not bool((t <= high).all()):
+    if high is not None and not bool((chk <= high).all()):
         bad_value(fn, arg, f"<= {high}", value)
     return t.contiguous()
 
@@ -77,7 +83,7 @@ def _is_scalar(v: Any) -> bool:
 
 
 def _real_tensor(value: Any, fn: str, arg: str) -> torch.Tensor:
-    """A real-valued tensor / array as float64 CPU (detached); bool, complex, strings,
+    """A real-valued tensor / array as float64 CPU (detached unless it requires grad); bool, complex, strings,
     objects and meta tensors are refused with the usual message."""
     if isinstance(value, np.ndarray):
         if value.dtype.kind not in "iuf":
@@ -90,7 +96,20 @@ def _real_tensor(value: Any, fn: str, arg: str) -> torch.Tensor:
         bad_value(fn, arg, "a tensor with values (not on the meta device)", value)
     if value.layout != torch.strided:
         value = value.to_dense()
+    if _tracks(value):
+        return value.to("cpu", torch.float64)      # differentiable copy
     return value.detach().to("cpu", torch.float64)
+
+
+def _tracks(v: Any) -> bool:
+    return isinstance(v, torch.Tensor) and v.requires_grad and torch.is_grad_enabled()
+
+
+def tracks_grad(*ts: Any) -> bool:
+    """True when any of ``ts`` (parsed parameters, or None) is part of an autograd graph:
+    the op must then run a differentiable torch path (never OpenCV / Triton, never a
+    ``float()`` of the value)."""
+    return any(_tracks(t) for t in ts if t is not None)
 
 
 def positive_number(value: Any, fn: str, arg: str) -> float:

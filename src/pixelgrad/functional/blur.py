@@ -27,7 +27,7 @@ from ..kernels import motion as _motion
 from ..kernels.motion import (motion_kernel2d, motion_kernel_for_image, motion_kernel_size,
                               motion_radius)
 from . import _dispatch
-from ._params import is_uniform, per_sample, positive_number
+from ._params import is_uniform, per_sample, positive_number, tracks_grad
 
 _ANGLE_EPS = 1e-12
 
@@ -132,63 +132,98 @@ def _run_2d(fn: str, batch: Batch, ks: list[torch.Tensor], border: str, method: 
 
 
 # ------------------------------------------------------------------------- gaussian_blur
-def gaussian_blur(x: ImageLike, sigma: Any, *, truncate: float = 4.0, border: str = "reflect",
-                  angle: Any = None, method: str = "auto", backend: str = "auto") -> ImageLike:
+def gaussian_blur(x: ImageLike, sigma: Any, *, truncate: float = 4.0, kernel_size: Any = None,
+                  radius: Any = None, border: str = "reflect", angle: Any = None,
+                  method: str = "auto", backend: str = "auto") -> ImageLike:
     """Gaussian blur with exact, normalised weights.
 
-    Args:
-        x: ``(..., C, H, W)`` tensor (uint8, float16, bfloat16, float32, float64) or numpy
-            ``(H, W[, C])`` image (uint8, float16, float32, float64).
-        sigma: standard deviation in pixels, > 0: a number, a pair ``(sigma_y, sigma_x)``,
-            or per sample a tensor ``(B,)`` or ``(B, 2)``.
-        truncate: the kernel radius is ``ceil(truncate * sigma)`` (scipy's rule), per axis.
-        border: ``reflect`` | ``symmetric`` | ``replicate`` | ``circular`` | ``constant``
-            (see :mod:`pixelgrad.borders` for the scipy / OpenCV / torch names).
-        angle: radians (number or ``(B,)``); rotates an anisotropic kernel: the ``sigma_x``
-            axis points along ``(cos angle, sin angle)`` in (column, row) coordinates
-            ("directional" / "differential" blur). ``None`` or 0: axis-aligned.
-        method: ``auto`` (cheapest exact algorithm), ``direct`` / ``separable`` (1-D passes),
-            ``2d`` (full 2-D kernel), ``matrix`` (banded matrix, cost independent of sigma),
-            ``fft`` (padded FFT, exact for every border).
-        backend: ``auto`` | ``torch`` | ``opencv`` | ``triton``.
+    Parameters
+    ----------
+    x : tensor, numpy array or PIL image
+        ``(..., C, H, W)`` tensor (uint8, uint16, float16, bfloat16, float32, float64; a
+        torchvision ``tv_tensors.Image`` / ``Video`` stays one), numpy ``(H, W[, C])`` image
+        (uint8, uint16, float16, float32, float64) or PIL image (returned as PIL). An empty
+        batch or a zero-size image gives an empty result.
+    sigma : number, pair or tensor
+        Standard deviation in pixels, > 0: a number, a pair ``(sigma_y, sigma_x)``, or per
+        sample a tensor ``(B,)`` or ``(B, 2)``. A tensor that requires grad makes the output
+        differentiable with respect to it (torch path).
+    truncate : float
+        The kernel radius is ``ceil(truncate * sigma)``, per axis, unless ``kernel_size`` or
+        ``radius`` is given (scipy.ndimage rounds to the nearest instead,
+        ``int(truncate * sigma + 0.5)``: pass that as ``radius=`` for scipy's exact kernel).
+    kernel_size : int or (int, int), optional
+        Odd kernel side(s) ``(kh, kw)`` in (y, x) order (torchvision writes ``[kw, kh]``;
+        kornia ``(kh, kw)``): the radius is ``(k - 1) / 2``. Gives exactly the kernels of
+        torchvision's ``gaussian_blur(kernel_size, sigma)`` and kornia's ``gaussian_blur2d``.
+    radius : int or (int, int), optional
+        Kernel radius ``(ry, rx)`` >= 0 (scipy's ``radius=``); same as
+        ``kernel_size = 2 * radius + 1``. Give at most one of ``kernel_size`` / ``radius``.
+    border : str
+        ``reflect`` | ``symmetric`` | ``replicate`` | ``circular`` | ``constant`` (see
+        :mod:`pixelgrad.borders` for the scipy / OpenCV / torch names).
+    angle : number or tensor, optional
+        Radians (number or ``(B,)``); rotates an anisotropic kernel: the ``sigma_x`` axis
+        points along ``(cos angle, sin angle)`` in (column, row) coordinates. ``None`` or 0:
+        axis-aligned. Differentiable like ``sigma``.
+    method : str
+        ``auto`` (cheapest exact algorithm), ``direct`` / ``separable`` (1-D passes), ``2d``
+        (full 2-D kernel), ``matrix`` (banded matrix, cost independent of sigma), ``fft``
+        (padded FFT, exact for every border).
+    backend : str
+        ``auto`` | ``torch`` | ``opencv`` | ``triton``. Parameters that require grad always
+        run on torch (OpenCV and Triton cannot differentiate them).
 
-    Returns:
-        Same container, shape and dtype as ``x`` (integers rounded half-to-even, saturated).
+    Returns
+    -------
+    Same container, shape and dtype as ``x`` (integers rounded half-to-even, saturated).
 
-    Math: ``y[i, j] = sum_{s,t} k[s, t] x[border(i + s), border(j + t)]`` with
-    ``k[s, t] = exp(-(s^2 / (2 sy^2) + t^2 / (2 sx^2))) / Z`` over ``|s| <= ceil(truncate sy)``,
-    ``|t| <= ceil(truncate sx)``, ``Z`` making the weights sum to 1. Rotated kernels use
-    ``u = t cos a + s sin a``, ``v = -t sin a + s cos a`` in place of (t, s).
+    Raises
+    ------
+    ValueError
+        For a bad sigma, kernel size, radius, border, method or backend (the message names
+        the argument).
 
-    Note (the seed thread's bug): its ``gaussian_kernel`` uses
-    ``exp(-((t - mean) / (2 * std)) ** 2)`` = ``exp(-t^2 / (4 std^2))``, a Gaussian of standard
-    deviation ``sqrt(2) * std``; the exponent must be ``-((t - mean) / (sqrt(2) * std)) ** 2``.
+    Notes
+    -----
+    ``y[i, j] = sum_{s,t} k[s, t] x[border(i + s), border(j + t)]`` with
+    ``k[s, t] = exp(-(s^2 / (2 sy^2) + t^2 / (2 sx^2))) / Z`` over ``|s| <= ry``,
+    ``|t| <= rx`` (``r = ceil(truncate sigma)`` or as given), ``Z`` making the weights sum to
+    1. Rotated kernels use ``u = t cos a + s sin a``, ``v = -t sin a + s cos a`` in place of
+    (t, s). The seed thread's ``gaussian_kernel`` used ``exp(-t^2 / (4 std^2))``, a Gaussian
+    of standard deviation ``sqrt(2) * std``.
 
-    Example:
-        >>> import torch, pixelgrad as pg
-        >>> y = pg.gaussian_blur(torch.rand(8, 3, 64, 64), sigma=torch.rand(8) * 3 + 0.1)
+    Examples
+    --------
+    >>> import torch, pixelgrad as pg
+    >>> y = pg.gaussian_blur(torch.rand(8, 3, 64, 64), sigma=torch.rand(8) * 3 + 0.1)
+    >>> y = pg.gaussian_blur(torch.rand(3, 32, 32), 1.5, kernel_size=(5, 9))   # (kh, kw)
     """
     fn = "gaussian_blur"
-    batch = to_batch(x, fn)
+    batch = to_batch(x, fn, allow_empty=True)
     border = check_choice(border, _borders.BORDERS, fn, "border")
     truncate = positive_number(truncate, fn, "truncate")
     method = check_choice(method, _dispatch.METHODS, fn, "method")
     backend = check_choice(backend, _dispatch.BACKENDS, fn, "backend")
+    rad = kernel_radius(kernel_size, radius, fn)
     B = batch.batch_size
-    fast = _scalar_pair(sigma)
+    fast = _scalar_pair(sigma) if rad is None and not batch.empty else None
     H, W = batch.data.shape[-2:]
     if fast is not None and (_fold.needs_fold(_g.gaussian_radius(fast[0], truncate), H, border)
                              or _fold.needs_fold(_g.gaussian_radius(fast[1], truncate), W, border)):
         fast = None                    # kernel wider than the image: folded on the general path
-    if fast is not None and angle is None and batch.is_numpy and method in ("auto", "direct", "separable") \
-            and _dispatch.opencv_allowed(batch.data, border, backend):
+    if fast is not None and angle is None and batch.is_numpy and batch.like is None \
+            and method in ("auto", "direct", "separable") and _dispatch.opencv_allowed(batch.data, border, backend):
         # Fast path for one numpy image and a plain sigma: a single cv2.sepFilter2D call.
         ky, kx = (_g.kernel1d_for_filtering(v, truncate) for v in fast)
         if _dispatch.best_separable_method(*batch.data.shape[-2:], ky.numel(), kx.numel()) == "direct":
             return _numpy_separable(x, ky, kx, border)
     sig = per_sample(sigma, B, fn, "sigma", pair=True, low=0.0, low_open=True)
     ang = None if angle is None else per_sample(angle, B, fn, "angle")
-    if ang is not None:
+    if batch.empty:
+        return batch.restore(batch.data.clone())
+    grad = tracks_grad(sig, ang)
+    if ang is not None and not tracks_grad(ang):
         # Rotation only matters for anisotropic kernels; multiples of pi/2 stay separable.
         quarter = torch.round(ang / (math.pi / 2))
         aligned = (ang - quarter * (math.pi / 2)).abs() < _ANGLE_EPS
@@ -197,20 +232,153 @@ def gaussian_blur(x: ImageLike, sigma: Any, *, truncate: float = 4.0, border: st
         if bool((aligned | iso).all()):
             sig = torch.where(odd[:, None] & ~iso[:, None], sig.flip(1), sig)
             ang = None
-    out = _dispatch.try_triton(fn, batch.data, backend, sigma=sig, angle=ang, truncate=truncate,
-                          border=border, method=method)
-    if out is not None:
-        return batch.restore(out)
+    if grad:
+        return batch.restore(_gaussian_autograd(batch.data, sig, ang, truncate, rad, border, method))
+    if rad is None:
+        out = _dispatch.try_triton(fn, batch.data, backend, sigma=sig, angle=ang, truncate=truncate,
+                                   border=border, method=method)
+        if out is not None:
+            return batch.restore(out)
+    elif backend == "triton":
+        bad_value(fn, "backend", "'auto', 'torch' or 'opencv' with kernel_size / radius (the "
+                  "Triton kernels size themselves from truncate)", backend)
     uniform = is_uniform(sig) and (ang is None or is_uniform(ang))
     rows = [0] if uniform else range(B)
     if ang is not None:
-        ks = [_fold.folded_kernel2d(_g.kernel2d_for_filtering(float(sig[b, 0]), float(sig[b, 1]),
-                                                         float(ang[b]), truncate), H, W, border)
+        ks = [_fold.folded_kernel2d(_rotated_kernel(float(sig[b, 0]), float(sig[b, 1]), float(ang[b]),
+                                                    truncate, rad), H, W, border)
               for b in rows]
         return batch.restore(_run_2d(fn, batch, ks, border, method, backend))
-    kys = [_fold.gaussian1d_for_axis(float(sig[b, 0]), truncate, H, border) for b in rows]
-    kxs = [_fold.gaussian1d_for_axis(float(sig[b, 1]), truncate, W, border) for b in rows]
+    kys = [_gauss_axis(float(sig[b, 0]), truncate, None if rad is None else rad[0], H, border) for b in rows]
+    kxs = [_gauss_axis(float(sig[b, 1]), truncate, None if rad is None else rad[1], W, border) for b in rows]
     return batch.restore(_run_separable(fn, batch, kys, kxs, border, method, backend))
+
+
+def kernel_radius(kernel_size: Any, radius: Any, fn: str) -> tuple[int, int] | None:
+    """``(ry, rx)`` from ``kernel_size`` (odd, int or ``(kh, kw)``) or ``radius`` (int or
+    ``(ry, rx)``, >= 0); None when both are None."""
+    if kernel_size is not None and radius is not None:
+        bad_value(fn, "kernel_size, radius", "at most one of the two", (kernel_size, radius))
+    if kernel_size is None and radius is None:
+        return None
+    arg, value = ("kernel_size", kernel_size) if kernel_size is not None else ("radius", radius)
+    vals = list(value) if isinstance(value, (tuple, list)) else [value, value]
+    ok = len(vals) == 2 and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in vals)
+    if arg == "kernel_size":
+        if not ok or not all(v >= 1 and v % 2 == 1 for v in vals):
+            bad_value(fn, "kernel_size", "an odd int >= 1 or a pair (kh, kw) of them", kernel_size)
+        return int(vals[0]) // 2, int(vals[1]) // 2
+    if not ok or not all(v >= 0 for v in vals):
+        bad_value(fn, "radius", "an int >= 0 or a pair (ry, rx) of them", radius)
+    return int(vals[0]), int(vals[1])
+
+
+def _gauss_axis(sigma: float, truncate: float, radius: int | None, n: int, border: str) -> torch.Tensor:
+    """The float64 1-D Gaussian for an axis of length ``n`` (radius from truncate or given),
+    folded onto the border period when much wider than the axis."""
+    if radius is None:
+        return _fold.gaussian1d_for_axis(sigma, truncate, n, border)
+    if _fold.needs_fold(radius, n, border):
+        t = torch.arange(-radius, radius + 1, dtype=torch.float64)
+        k = torch.exp(-0.5 * (t / sigma) ** 2)
+        return _fold.fold_kernel1d(k / k.sum(), n, border)
+    return _g._kernel1d_private(float(sigma), float(truncate), int(radius), torch.float64, "cpu")
+
+
+def _rotated_kernel(sy: float, sx: float, a: float, truncate: float,
+                    rad: tuple[int, int] | None) -> torch.Tensor:
+    if rad is None:
+        return _g.kernel2d_for_filtering(sy, sx, a, truncate)
+    _check_kernel_weights((2 * rad[0] + 1) * (2 * rad[1] + 1), "kernel_size / radius")
+    return _g._kernel2d_private(sy, sx, a, truncate, rad[0], rad[1], torch.float64, "cpu")
+
+
+def _check_kernel_weights(n: int, arg: str) -> None:
+    """Refuse a kernel that would be built with more than ``MAX_KERNEL2D`` weights."""
+    if n > _g.MAX_KERNEL2D:
+        bad_value("gaussian_blur", arg, f"small enough for a kernel of at most {_g.MAX_KERNEL2D:,} "
+                  f"weights (rotated or differentiable kernels are built whole)", f"{n:,} weights")
+
+
+def _gauss_rows(s: torch.Tensor, radii: list[int]) -> torch.Tensor:
+    """Differentiable ``(B, 2R + 1)`` float64 Gaussians for sigmas ``s`` ``(B,)``; row ``b``
+    is zero outside its own radius ``radii[b]`` and sums to 1."""
+    R = max(radii)
+    t = torch.arange(-R, R + 1, dtype=torch.float64)
+    inside = t.abs()[None, :] <= torch.tensor(radii, dtype=torch.float64)[:, None]
+    k = torch.exp(-0.5 * (t[None, :] / s[:, None]) ** 2) * inside
+    return k / k.sum(dim=1, keepdim=True)
+
+
+def _rotated_rows(sy: torch.Tensor, sx: torch.Tensor, a: torch.Tensor, ry: list[int],
+                  rx: list[int]) -> torch.Tensor:
+    """Differentiable ``(B, 2Ry + 1, 2Rx + 1)`` rotated Gaussians (zero outside each sample's
+    own ``(ry, rx)`` box), each summing to 1."""
+    Ry, Rx = max(ry), max(rx)
+    yy = torch.arange(-Ry, Ry + 1, dtype=torch.float64)[None, :, None]
+    xx = torch.arange(-Rx, Rx + 1, dtype=torch.float64)[None, None, :]
+    inside = ((yy.abs() <= torch.tensor(ry, dtype=torch.float64)[:, None, None])
+              & (xx.abs() <= torch.tensor(rx, dtype=torch.float64)[:, None, None]))
+    c, s = torch.cos(a)[:, None, None], torch.sin(a)[:, None, None]
+    u = xx * c + yy * s
+    v = -xx * s + yy * c
+    k = torch.exp(-0.5 * ((u / sx[:, None, None]) ** 2 + (v / sy[:, None, None]) ** 2)) * inside
+    return k / k.sum(dim=(1, 2), keepdim=True)
+
+
+def _fold_graph(k: torch.Tensor, n: int, border: str, dim: int) -> torch.Tensor:
+    """Fold the centred taps of ``k`` along ``dim`` onto the border period of an axis of
+    length ``n`` (as :mod:`pixelgrad.kernels.fold`, out of place, so the graph is kept) when
+    the kernel is much wider than the axis; otherwise ``k`` itself."""
+    R = k.shape[dim] // 2
+    if not _fold.needs_fold(R, n, border):
+        return k
+    Rf = _fold.fold_radius(n, border)
+    q = _fold.canonical_offset(torch.arange(-R, R + 1), n, border)
+    keep = (q.abs() <= Rf).nonzero().flatten()
+    shape = list(k.shape)
+    shape[dim] = 2 * Rf + 1
+    return k.new_zeros(shape).index_add(dim, q[keep] + Rf, k.index_select(dim, keep))
+
+
+def _grad_method(method: str, H: int, W: int, Kh: int, Kw: int, separable: bool, device) -> str:
+    """The algorithm of the differentiable path: ``fft`` when asked for or cheapest by the cost
+    model, else ``direct`` (the banded matrix is built in place, without a graph)."""
+    if method != "auto":
+        return "fft" if method == "fft" else "direct"
+    fast = device.type != "cpu"
+    m = (_dispatch.best_separable_method(H, W, Kh, Kw, fast_direct=fast) if separable
+         else _dispatch.best_2d_method(H, W, Kh, Kw, fast_direct=fast))
+    return "fft" if m == "fft" else "direct"
+
+
+def _gaussian_autograd(x: torch.Tensor, sig: torch.Tensor, ang: torch.Tensor | None,
+                       truncate: float, rad: tuple[int, int] | None, border: str,
+                       method: str) -> torch.Tensor:
+    """Torch path differentiable with respect to ``sig`` ``(B, 2)`` and ``ang`` ``(B,)``:
+    kernels are built from the parameters by torch ops; the radii (integers) come from the
+    detached values (or ``rad``), so the weights are those of the ordinary path."""
+    B, C, H, W = x.shape
+    cdt = compute_dtype(x.dtype)
+    sd = sig.detach()
+    if ang is None:
+        ang_d = None
+        ry = [rad[0] if rad else _g.gaussian_radius(float(sd[b, 0]), truncate) for b in range(B)]
+        rx = [rad[1] if rad else _g.gaussian_radius(float(sd[b, 1]), truncate) for b in range(B)]
+        _check_kernel_weights(B * (2 * max(ry + rx) + 1), "sigma")
+        ky = _fold_graph(_gauss_rows(sig[:, 0], ry), H, border, 1).to(x.device, cdt)
+        kx = _fold_graph(_gauss_rows(sig[:, 1], rx), W, border, 1).to(x.device, cdt)
+        m = _grad_method(method, H, W, ky.shape[1], kx.shape[1], True, x.device)
+        return from_compute(_tb.separable(x.to(cdt), ky, kx, border, m), x.dtype)
+    ang_d = ang.detach()
+    radii = [rad if rad else _g.rotated_radius(float(sd[b, 0]), float(sd[b, 1]), float(ang_d[b]), truncate)
+             for b in range(B)]
+    _check_kernel_weights(B * (2 * max(r[0] for r in radii) + 1) * (2 * max(r[1] for r in radii) + 1),
+                          "sigma")
+    k = _rotated_rows(sig[:, 0], sig[:, 1], ang, [r[0] for r in radii], [r[1] for r in radii])
+    k = _fold_graph(_fold_graph(k, H, border, 1), W, border, 2)
+    m = _grad_method(method, H, W, k.shape[1], k.shape[2], False, x.device)
+    return from_compute(_tb.correlate2d(x.to(cdt), k.to(x.device, cdt), border, m), x.dtype)
 
 
 def _scalar_pair(value: Any) -> tuple[float, float] | None:
@@ -252,7 +420,7 @@ def box_blur(x: ImageLike, size: Any, *, border: str = "reflect", method: str = 
     Same containers, dtypes, borders and methods as :func:`gaussian_blur`.
     """
     fn = "box_blur"
-    batch = to_batch(x, fn)
+    batch = to_batch(x, fn, allow_empty=True)
     border = check_choice(border, _borders.BORDERS, fn, "border")
     method = check_choice(method, _dispatch.METHODS, fn, "method")
     backend = check_choice(backend, _dispatch.BACKENDS, fn, "backend")
@@ -260,6 +428,8 @@ def box_blur(x: ImageLike, size: Any, *, border: str = "reflect", method: str = 
     size_t = per_sample(size, B, fn, "size", pair=True, low=1.0)
     if not bool(((size_t.remainder(2) == 1)).all()):
         bad_value(fn, "size", "odd integers >= 1", size)
+    if batch.empty:
+        return batch.restore(batch.data.clone())
     out = _dispatch.try_triton(fn, batch.data, backend, size=size_t, border=border, method=method)
     if out is not None:
         return batch.restore(out)
@@ -272,36 +442,100 @@ def box_blur(x: ImageLike, size: Any, *, border: str = "reflect", method: str = 
 
 # ------------------------------------------------------------------------- motion_blur
 def motion_blur(x: ImageLike, length: Any, angle: Any, *, direction: Any = 0.0,
-                border: str = "reflect", method: str = "auto", backend: str = "auto") -> ImageLike:
+                radius: int | None = None, border: str = "reflect", method: str = "auto",
+                backend: str = "auto") -> ImageLike:
     """Motion blur: the average along a segment of ``length`` pixels at ``angle`` radians.
 
-    Args:
-        length: >= 1, number or per sample ``(B,)`` (fractional lengths are exact: the end
-            pixels get partial weight).
-        angle: radians, number or ``(B,)``; 0 is horizontal, positive turns clockwise on
-            screen (rows grow downwards).
-        direction: in [-1, 1], number or ``(B,)``: 0 weighs the segment uniformly, 1 / -1
-            ramp the weights linearly towards the forward / backward end.
+    Parameters
+    ----------
+    x : tensor, numpy array or PIL image
+        As :func:`gaussian_blur`.
+    length : number or tensor
+        >= 1, number or per sample ``(B,)``. Fractional lengths are exact: the two end pixels
+        get partial weight (the anti-aliased line of :mod:`pixelgrad.kernels.motion`), so the
+        kernel is a continuous, piecewise-linear function of the length.
+    angle : number or tensor
+        Radians, number or ``(B,)``; 0 is horizontal, positive turns clockwise on screen
+        (rows grow downwards). kornia's degrees, counter-clockwise: ``-radians(deg)``.
+    direction : number or tensor
+        In [-1, 1], number or ``(B,)``: 0 weighs the segment uniformly, 1 / -1 ramp the
+        weights linearly towards the forward / backward end.
+    radius : int, optional
+        Half-size of the square kernel (default: large enough for the whole line at any
+        angle, :func:`pixelgrad.kernels.motion.motion_radius`); a smaller one crops the
+        line (then renormalised), e.g. ``radius = ksize // 2`` to match kornia's
+        ``ksize x ksize`` kernels.
+    border, method, backend : str
+        As :func:`gaussian_blur` (no separable method: the kernel is 2-D).
 
-    The kernel (see :mod:`pixelgrad.kernels.motion`) is the 1-D box rotated by bilinear
-    interpolation: anti-aliased at any angle, exactly ``1/L`` per pixel for angle 0 and odd
-    integer L, always summing to 1. All samples are filtered in one call.
+    Returns
+    -------
+    Same container, shape and dtype as ``x``.
+
+    Notes
+    -----
+    The kernel is the 1-D box rotated by bilinear interpolation: anti-aliased at any angle,
+    exactly ``1/L`` per pixel for angle 0 and odd integer L, always summing to 1. Tensors
+    ``length``, ``angle`` or ``direction`` that require grad make the output differentiable
+    with respect to them (torch path): the kernel is piecewise linear in ``length`` (end
+    coverage ``clip(L/2 + 1/2 - |i|, 0, 1)``) and in the bilinear weights of ``angle``, so
+    the derivative is one-sided exactly at the kinks (odd integer lengths, axis crossings).
+
+    Examples
+    --------
+    >>> import torch, pixelgrad as pg
+    >>> y = pg.motion_blur(torch.rand(2, 3, 32, 32), length=7.5, angle=0.3)
     """
     fn = "motion_blur"
-    batch = to_batch(x, fn)
+    batch = to_batch(x, fn, allow_empty=True)
     border = check_choice(border, _borders.BORDERS, fn, "border")
     method = check_choice(method, _dispatch.METHODS, fn, "method")
     backend = check_choice(backend, _dispatch.BACKENDS, fn, "backend")
+    if radius is not None and (isinstance(radius, bool) or not isinstance(radius, (int, np.integer))
+                               or radius < 0):
+        bad_value(fn, "radius", "an int >= 0 (or None)", radius)
     B = batch.batch_size
     L = per_sample(length, B, fn, "length", low=1.0)
     a = per_sample(angle, B, fn, "angle")
     d = per_sample(direction, B, fn, "direction", low=-1.0, high=1.0)
-    out = _dispatch.try_triton(fn, batch.data, backend, length=L, angle=a, direction=d, border=border,
-                          method=method)
-    if out is not None:
-        return batch.restore(out)
+    if batch.empty:
+        return batch.restore(batch.data.clone())
+    grad = tracks_grad(L, a, d)
+    if radius is None and not grad:
+        out = _dispatch.try_triton(fn, batch.data, backend, length=L, angle=a, direction=d, border=border,
+                                   method=method)
+        if out is not None:
+            return batch.restore(out)
+    elif backend == "triton" and not grad:
+        bad_value(fn, "backend", "'auto', 'torch' or 'opencv' with radius=", backend)
     H, W = batch.data.shape[-2:]
-    if is_uniform(L) and is_uniform(a) and is_uniform(d):
+    if grad:
+        side = 2 * (motion_radius(float(L.detach().max())) if radius is None else int(radius)) + 1
+        if B * side * side > _motion.DENSE_LIMIT:
+            bad_value(fn, "length", f"short enough for a differentiable kernel (built dense: at most "
+                      f"{_motion.DENSE_LIMIT:,} weights for the batch, here {B} x {side}^2)", length)
+        xb = batch.data
+        k = motion_kernel2d(L, a, d, radius=radius)          # (B, K, K), carries the graph
+        k = _fold_graph(_fold_graph(k, H, border, 1), W, border, 2)
+        cdt = compute_dtype(xb.dtype)
+        m = _grad_method(method, H, W, k.shape[-2], k.shape[-1], False, xb.device)
+        return batch.restore(from_compute(_tb.correlate2d(xb.to(cdt), k.to(xb.device, cdt), border, m),
+                                          xb.dtype))
+    uniform = is_uniform(L) and is_uniform(a) and is_uniform(d)
+    if radius is not None:
+        # a kernel cropped to radius has at most (2 radius + 1)^2 weights: built dense
+        def r_of(Lb: float) -> int:
+            return min(int(radius), motion_radius(Lb))
+
+        if uniform:
+            ks = [motion_kernel2d(float(L[0]), float(a[0]), float(d[0]), radius=r_of(float(L[0])))]
+        else:
+            kb = motion_kernel2d(L, a, d, radius=r_of(float(L.max())))
+            R = kb.shape[-1] // 2
+            ks = [kb[b, R - r:R + r + 1, R - r:R + r + 1] for b, r in
+                  ((b, r_of(float(L[b]))) for b in range(B))]
+        ks = [_fold.folded_kernel2d(k, H, W, border) for k in ks]
+    elif uniform:
         ks = [motion_kernel_for_image(float(L[0]), float(a[0]), float(d[0]), H, W, border)]
     elif B * motion_kernel_size(float(L.max())) ** 2 > _motion.DENSE_LIMIT:
         # long lines: each kernel built sparsely and folded (bounded memory)

@@ -23,7 +23,7 @@ def shear(x: ImageLike, sx: Any = 0.0, sy: Any = 0.0, *, border: str = "constant
     (default ``constant`` = 0, as torchvision's affine).
     """
     fn = "shear"
-    batch = to_batch(x, fn)
+    batch = to_batch(x, fn, allow_empty=True)
     border = check_choice(border, _borders.BORDERS, fn, "border")
     B, C, H, W = batch.data.shape
     a = per_sample(sx, B, fn, "sx")
@@ -31,6 +31,8 @@ def shear(x: ImageLike, sx: Any = 0.0, sy: Any = 0.0, *, border: str = "constant
     det = 1 - a * b
     if not bool((det.abs() > 1e-6).all()):
         bad_value(fn, "sx, sy", "a shear with sx * sy != 1 (an invertible map)", (sx, sy))
+    if batch.empty:
+        return batch.restore(batch.data.clone())
     dev = batch.data.device
     cdt = compute_dtype(batch.data.dtype)
     cu, cv = (W - 1) / 2.0, (H - 1) / 2.0

@@ -46,6 +46,12 @@ photometric parameter is per sample, otherwise all photometric parameters ``(B, 
 
 All coordinates (center, radius, sigma) are in unit-square units: fractions of the width for
 x / u and of the height for y / v.
+
+Differentiable parameters: any parameter given as a tensor that requires grad (``a``, ``b``,
+``alpha``, ``angle``, ``strength``, ``offset``, ``center``, ``radius``, ``sigma``) makes the
+output differentiable with respect to it; the op then runs on torch (never Triton). The
+radial cone ``max(0, 1 - r)`` has kinks at ``r = 0`` and ``r = 1`` where the derivative is
+one-sided; every other field is smooth. Empty batches and zero-size images give empty results.
 """
 from __future__ import annotations
 
@@ -58,7 +64,7 @@ from .._dtypes import compute_dtype, from_compute, max_value
 from .._errors import bad_type, bad_value, check_choice
 from .._interop import ImageLike, to_batch
 from . import _dispatch
-from ._params import per_sample
+from ._params import per_sample, tracks_grad
 
 MODES = ("blend", "add", "multiply")
 _BACKENDS = ("auto", "torch", "triton")
@@ -81,7 +87,8 @@ def per_channel(value: Any, B: int, C: int, fn: str, arg: str, *, low: float | N
     ``(1, C)``, ``(B, C)`` (per channel).
     """
     if isinstance(value, (torch.Tensor, np.ndarray)) and np.ndim(value) == 2:
-        t = torch.as_tensor(value).detach().to("cpu", torch.float64)
+        t = torch.as_tensor(value)
+        t = t.to("cpu", torch.float64) if tracks_grad(t) else t.detach().to("cpu", torch.float64)
         if t.shape[1] != C or t.shape[0] not in (1, B):
             bad_value(fn, arg, f"a number, a ({B},) tensor or a ({B}, {C}) tensor for a batch "
                       f"of {B} images with {C} channels", value)
@@ -114,7 +121,7 @@ def _amounts(strength: Any, alpha: Any, offset: Any, B: int, C: int, fn: str, mo
 
 
 def _prepare(x: ImageLike, fn: str, mode: str, clamp: Any, backend: str):
-    batch = to_batch(x, fn)
+    batch = to_batch(x, fn, allow_empty=True)
     mode = check_choice(mode, MODES, fn, "mode")
     clamp = _flag(clamp, fn, "clamp")
     backend = check_choice(backend, _BACKENDS, fn, "backend")
@@ -138,16 +145,25 @@ def _as4(t: torch.Tensor, device, dtype) -> torch.Tensor:
     return t[:, :, None, None].to(device=device, dtype=dtype)
 
 
+def _try_triton(op: str, x: torch.Tensor, backend: str, **params) -> torch.Tensor | None:
+    """:func:`pixelgrad.functional._dispatch.try_triton`, skipped (torch runs instead) when a
+    parameter requires grad: the Triton kernels take plain values and cannot differentiate."""
+    if tracks_grad(*(v for v in params.values() if isinstance(v, torch.Tensor))):
+        return None
+    return _dispatch.try_triton(op, x, backend, **params)
+
+
 def _own_range(x: torch.Tensor, white: float):
     """Clamp bounds of ``x``: ``(0, white)``, or for a float batch with values outside
     ``[0, 1]`` per-sample tensors ``min(0, min x)``, ``max(1, max x)`` of shape
     ``(B, 1, 1, 1)`` (the image keeps its own range)."""
     if not x.dtype.is_floating_point or x.numel() == 0:
         return 0.0, white
-    flat = x.detach().reshape(x.shape[0], -1)
-    lo, hi = torch.aminmax(flat, dim=1)
-    if bool((lo >= 0).all()) and bool((hi <= white).all()):
+    lo, hi = torch.aminmax(x.detach())             # one fast pass for the common case
+    if bool(lo >= 0) and bool(hi <= white):
         return 0.0, white
+    flat = x.detach().reshape(x.shape[0], -1)
+    lo, hi = flat.amin(dim=1), flat.amax(dim=1)    # (aminmax with dim is ~5x slower on CPU)
     cdt = compute_dtype(x.dtype)
     lo = lo.clamp(max=0.0).to(cdt)[:, None, None, None]
     hi = hi.clamp(min=white).to(cdt)[:, None, None, None]
@@ -327,9 +343,11 @@ def linear_gradient(x: ImageLike, a: Any = None, b: Any = None, alpha: Any = 0.1
     * ``angle``, ``strength`` (controlled range): ``g = offset + strength * t`` with
       ``t = (p - min p) / (max p - min p)`` in ``[0, 1]``, ``p = u cos(angle) + v sin(angle)``;
       ``g`` spans exactly ``[offset, offset + strength]`` (``offset + strength`` at the far
-      side in the direction ``angle``; 0 = left to right, pi/2 = top to bottom). It equals the
+      side in the direction ``angle``; 0 = left to right, pi/2 = top to bottom; a negative
+      ``strength`` makes a ramp that falls from ``offset``). It equals the
       ``(a, b)`` form with ``a = strength cos / (|cos| + |sin|)``, ``b = strength sin /
-      (|cos| + |sin|)``, offset shifted by ``-(min(0, a) + min(0, b))``; conversely any
+      (|cos| + |sin|)``, offset shifted by ``-strength (min(0, cos) + min(0, sin)) /
+      (|cos| + |sin|)``; conversely any
       ``(a, b) != 0`` is ``angle = atan2(b, a)``, ``strength = |a| + |b|``.
 
     Args:
@@ -377,8 +395,9 @@ def linear_gradient(x: ImageLike, a: Any = None, b: Any = None, alpha: Any = 0.1
         th, st = _same_shape([th, st], C)
         cs, sn = torch.cos(th), torch.sin(th)
         norm = cs.abs() + sn.abs()                       # >= 1 for every angle
+        # t = (p - min p) / (max p - min p), p = u cos + v sin: min p = min(0, cos) + min(0, sin)
         at, bt = st * cs / norm, st * sn / norm
-        off_t = -(at.clamp(max=0.0) + bt.clamp(max=0.0))
+        off_t = -st * (cs.clamp(max=0.0) + sn.clamp(max=0.0)) / norm
         aa, bb, al, off = _same_shape([at, bt, al, off], C)
         off = off + (off_t if off_t.ndim == off.ndim else off_t[:, None].expand_as(off))
     else:
@@ -387,8 +406,10 @@ def linear_gradient(x: ImageLike, a: Any = None, b: Any = None, alpha: Any = 0.1
         aa = per_channel(a, B, C, fn, "a")
         bb = per_channel(b, B, C, fn, "b")
         aa, bb, al, off = _same_shape([aa, bb, al, off], C)
-    out = _dispatch.try_triton(fn, batch.data, _own_backend(batch.data, backend, clamp), a=aa, b=bb, alpha=al, offset=off,
-                               mode=mode, clamp=clamp)
+    if batch.empty:
+        return batch.restore(batch.data.clone())
+    out = _try_triton(fn, batch.data, _own_backend(batch.data, backend, clamp), a=aa, b=bb, alpha=al,
+                      offset=off, mode=mode, clamp=clamp)
     if out is None:
         out = _linear_torch(batch.data, aa, bb, al, off, mode, clamp)
     return batch.restore(out)
@@ -430,8 +451,10 @@ def corner_gradient(x: ImageLike, corner: Any = 0, alpha: Any = 0.1, *, strength
     B, C = batch.data.shape[:2]
     k = _parse_corner(corner, B, fn)
     st, al, off = _amounts(strength, alpha, offset, B, C, fn, mode)
-    out = _dispatch.try_triton(fn, batch.data, _own_backend(batch.data, backend, clamp), corner=k, strength=st, alpha=al,
-                               offset=off, mode=mode, clamp=clamp)
+    if batch.empty:
+        return batch.restore(batch.data.clone())
+    out = _try_triton(fn, batch.data, _own_backend(batch.data, backend, clamp), corner=k, strength=st, alpha=al, offset=off,
+                      mode=mode, clamp=clamp)
     if out is None:
         uv = torch.tensor(_CORNER_UV, dtype=torch.float64)[k.long()]      # (B, 2) (u0, v0)
         su, sv = 1.0 - 2.0 * uv[:, 0], 1.0 - 2.0 * uv[:, 1]               # |u - u0| = su*u + u0
@@ -494,8 +517,10 @@ def radial_gradient(x: ImageLike, alpha: Any = 0.5, *, center: Any = (0.5, 0.5),
     B, C = batch.data.shape[:2]
     c, s = _center_scale(batch, center, radius, fn, "radius")
     st, al, off = _amounts(strength, alpha, offset, B, C, fn, mode)
-    out = _dispatch.try_triton(fn, batch.data, _own_backend(batch.data, backend, clamp), center=c, radius=s, strength=st,
-                               alpha=al, offset=off, mode=mode, clamp=clamp)
+    if batch.empty:
+        return batch.restore(batch.data.clone())
+    out = _try_triton(fn, batch.data, _own_backend(batch.data, backend, clamp), center=c, radius=s, strength=st, alpha=al,
+                      offset=off, mode=mode, clamp=clamp)
     if out is None:
         dy, dx = _radial_parts(batch.data, c, s)
         t = (1.0 - torch.sqrt(dy * dy + dx * dx)).clamp_(min=0.0)      # (B, 1, H, W)
@@ -525,8 +550,10 @@ def gaussian_spot(x: ImageLike, alpha: Any = 0.2, *, center: Any = (0.5, 0.5), s
     B, C = batch.data.shape[:2]
     c, s = _center_scale(batch, center, sigma, fn, "sigma")
     st, al, off = _amounts(strength, alpha, offset, B, C, fn, mode)
-    out = _dispatch.try_triton(fn, batch.data, _own_backend(batch.data, backend, clamp), center=c, sigma=s, strength=st,
-                               alpha=al, offset=off, mode=mode, clamp=clamp)
+    if batch.empty:
+        return batch.restore(batch.data.clone())
+    out = _try_triton(fn, batch.data, _own_backend(batch.data, backend, clamp), center=c, sigma=s, strength=st, alpha=al,
+                      offset=off, mode=mode, clamp=clamp)
     if out is None:
         dy, dx = _radial_parts(batch.data, c, s)
         t = torch.exp(-0.5 * dy * dy) * torch.exp(-0.5 * dx * dx)    # separable: (B,1,H,1)*(B,1,1,W)

@@ -20,11 +20,36 @@ import numpy as np
 from .atomic import atomic_write
 from .header import DEFAULT_MAX_PIXELS, check_pixels, image_header
 
+#: File suffixes read as images (lower case; matching is case-insensitive where used).
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp")
 
 
 def apply_orientation(img: np.ndarray, orientation: int) -> np.ndarray:
-    """``img`` ``(H, W[, C])`` turned as EXIF ``orientation`` (1..8) asks a viewer to show it."""
+    """Turn an image as its EXIF orientation tag asks a viewer to show it.
+
+    Parameters
+    ----------
+    img : numpy.ndarray
+        ``(H, W)`` or ``(H, W, C)``.
+    orientation : int
+        EXIF tag 274, 1..8 (1: as stored; any other value: as stored).
+
+    Returns
+    -------
+    numpy.ndarray
+        A C-contiguous copy (or ``img`` itself for 1), flipped and/or turned by quarter turns:
+        2 mirror left-right, 3 turn 180, 4 mirror top-bottom, 5 transpose, 6 turn 90 degrees
+        clockwise, 7 transverse, 8 turn 90 degrees counter-clockwise.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> a = np.array([[1, 2, 3], [4, 5, 6]])
+    >>> apply_orientation(a, 6).tolist()
+    [[4, 1], [5, 2], [6, 3]]
+    >>> apply_orientation(a, 2).tolist()
+    [[3, 2, 1], [6, 5, 4]]
+    """
     ops = {1: (), 2: ("flipx",), 3: ("rot180",), 4: ("flipy",), 5: ("transpose",),
            6: ("rot90cw",), 7: ("transverse",), 8: ("rot90ccw",)}.get(int(orientation), ())
     for op in ops:
@@ -46,12 +71,39 @@ def apply_orientation(img: np.ndarray, orientation: int) -> np.ndarray:
 
 
 def read_image(path: str | os.PathLike, *, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> np.ndarray:
-    """``(H, W)`` or ``(H, W, C)`` array in RGB(A) order (``C = 2`` for 8-bit gray+alpha),
-    dtype uint8, uint16 or float32, EXIF orientation applied.
+    """Read an image file as a numpy array, keeping its bit depth.
 
-    Raises ``FileNotFoundError`` when the file is missing and ``ValueError`` naming the path
-    when it is not a decodable image, declares more than ``max_pixels`` pixels (checked from
-    the header, before decoding; None: no limit) or holds several frames/pages.
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file (any suffix: the content decides the format).
+    max_pixels : int or None, default DEFAULT_MAX_PIXELS
+        Refuse images that declare more pixels than this, from the header, before decoding
+        (a decompression bomb never allocates). ``None``: no limit.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(H, W)`` or ``(H, W, C)`` in RGB(A) order (``C = 2`` for 8-bit gray+alpha), dtype
+        uint8, uint16 or float32, EXIF orientation applied.
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is no such file.
+    ValueError
+        Naming the path, if the file is empty, not a decodable image, declares more than
+        ``max_pixels`` pixels, or holds several frames or pages.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, numpy as np
+    >>> img = np.arange(24, dtype=np.uint16).reshape(2, 4, 3) * 2000       # 16-bit RGB
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     write_image(pathlib.Path(d) / "x.png", img)
+    ...     back = read_image(pathlib.Path(d) / "x.png")
+    >>> back.dtype, back.shape, bool((back == img).all())
+    (dtype('uint16'), (2, 4, 3), True)
     """
     path = Path(path)
     if not path.is_file():
@@ -82,7 +134,32 @@ def read_image(path: str | os.PathLike, *, max_pixels: int | None = DEFAULT_MAX_
 
 
 def encode_image(img: np.ndarray, suffix: str) -> bytes:
-    """Encode an RGB(A)/gray array to the bytes of a ``suffix`` file (e.g. ``.png``)."""
+    """Encode an image array to the bytes of a file format.
+
+    Parameters
+    ----------
+    img : numpy.ndarray
+        ``(H, W)`` gray, ``(H, W, 1)``, ``(H, W, 2)`` gray+alpha (uint8), ``(H, W, 3)`` RGB or
+        ``(H, W, 4)`` RGBA; uint8 or uint16 (float32 for TIFF).
+    suffix : str
+        The format, as a file suffix: ``".png"``, ``".jpg"``, ``".tif"``, ``".webp"``, ...
+
+    Returns
+    -------
+    bytes
+        The encoded file (OpenCV's default quality for lossy formats).
+
+    Raises
+    ------
+    ValueError
+        If the format cannot hold this dtype / channel count.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> encode_image(np.zeros((4, 4, 3), np.uint8), ".png")[:8]
+    b'\\x89PNG\\r\\n\\x1a\\n'
+    """
     arr = img
     if arr.ndim == 3 and arr.shape[2] == 1:
         arr = arr[..., 0]
@@ -115,16 +192,51 @@ def _encode_la(arr: np.ndarray, suffix: str) -> bytes:
 
 def write_image(path: str | os.PathLike, img: np.ndarray, *,
                 root: str | os.PathLike | None = None) -> None:
-    """Write ``img`` (RGB(A), gray or gray+alpha; uint8/uint16, float32 for TIFF) to ``path``
-    atomically; with ``root`` (an output folder holding ``path``) never through a symlinked
-    folder under it (:func:`pixelgrad.io.atomic.atomic_write`)."""
+    """Write an image file atomically (temporary name, fsync, rename).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to write; its suffix picks the format (``.png`` when there is none).
+    img : numpy.ndarray
+        RGB(A), gray or gray+alpha; uint8 / uint16, float32 for TIFF (see
+        :func:`encode_image`).
+    root : str or os.PathLike, optional
+        An output folder holding ``path``: the file is then never written through a
+        symlinked folder under it (:func:`pixelgrad.io.atomic.atomic_write`).
+
+    Raises
+    ------
+    ValueError
+        If the format cannot hold the image; nothing is written then.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, numpy as np
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     write_image(pathlib.Path(d) / "gray.png", np.full((3, 5), 7, np.uint8))
+    ...     read_image(pathlib.Path(d) / "gray.png").shape
+    (3, 5)
+    """
     path = Path(path)
     atomic_write(path, encode_image(img, path.suffix or ".png"), root=root)
 
 
 def sample_image() -> np.ndarray:
-    """The bundled 512x512 RGB uint8 sample (NASA astronaut Eileen Collins, public domain,
-    as shipped in scikit-image's data)."""
+    """The bundled sample photograph.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(512, 512, 3)`` RGB uint8: NASA astronaut Eileen Collins (public domain, as shipped
+        in scikit-image's data), read from the package data.
+
+    Examples
+    --------
+    >>> img = sample_image()
+    >>> img.shape, img.dtype
+    ((512, 512, 3), dtype('uint8'))
+    """
     ref = resources.files("pixelgrad") / "data" / "astronaut.png"
     with resources.as_file(ref) as p:
         return read_image(p)

@@ -37,7 +37,25 @@ _CHUNK = 1 << 20
 
 
 def fold_radius(n: int, border: str) -> int:
-    """Radius of a folded kernel for a signal of length ``n``."""
+    """Radius of a kernel folded onto the border period of a length-``n`` signal.
+
+    Parameters
+    ----------
+    n : int
+        Length of the signal.
+    border : str
+        One of :data:`pixelgrad.borders.BORDERS`.
+
+    Returns
+    -------
+    int
+        ``n // 2`` for ``circular``, ``n`` for ``symmetric``, ``n - 1`` otherwise.
+
+    Examples
+    --------
+    >>> fold_radius(5, "circular"), fold_radius(5, "reflect"), fold_radius(5, "symmetric")
+    (2, 4, 5)
+    """
     if border == "circular":
         return n // 2
     if border == "symmetric":
@@ -46,13 +64,58 @@ def fold_radius(n: int, border: str) -> int:
 
 
 def needs_fold(radius: int, n: int, border: str) -> bool:
-    """Fold only when it at least halves the kernel (ordinary kernels stay as they are)."""
+    """Whether a kernel of ``radius`` is folded for a length-``n`` signal.
+
+    Parameters
+    ----------
+    radius : int
+        Radius of the kernel.
+    n : int
+        Length of the signal.
+    border : str
+        One of :data:`pixelgrad.borders.BORDERS`.
+
+    Returns
+    -------
+    bool
+        True when folding at least halves the kernel,
+        ``radius > 2 fold_radius(n, border) + 2``; ordinary kernels stay as they are.
+
+    Examples
+    --------
+    >>> needs_fold(4, 16, "reflect"), needs_fold(100, 16, "reflect")
+    (False, True)
+    """
     return radius > 2 * fold_radius(n, border) + 2
 
 
 def canonical_offset(o: torch.Tensor, n: int, border: str) -> torch.Tensor:
-    """``canon(o)`` (int64) of the table above; ``constant``: out-of-reach taps map to a
-    value outside ``[-R, R]`` (the caller drops them)."""
+    """The canonical offset of each tap offset: taps with equal ones read the same sample.
+
+    Parameters
+    ----------
+    o : torch.Tensor
+        Integer tap offsets, any shape.
+    n : int
+        Length of the signal.
+    border : str
+        One of :data:`pixelgrad.borders.BORDERS`.
+
+    Returns
+    -------
+    torch.Tensor
+        int64 ``canon(o)`` of the table in the module docstring, within
+        ``[-R, R]``, ``R = fold_radius(n, border)``; for ``constant``, taps that never reach
+        the signal map outside that range (the caller drops them).
+
+    Examples
+    --------
+    >>> import torch
+    >>> canonical_offset(torch.arange(-6, 7), 4, "circular").tolist()
+    [-2, -1, 0, 1, -2, -1, 0, 1, -2, -1, 0, 1, -2]
+    >>> canonical_offset(torch.arange(-6, 7), 4, "reflect").tolist()
+    [0, 1, 2, -3, -2, -1, 0, 1, 2, -3, -2, -1, 0]
+    """
     if border == "circular":
         h = n // 2
         return (o + h).remainder(n) - h
@@ -70,7 +133,30 @@ def canonical_offset(o: torch.Tensor, n: int, border: str) -> torch.Tensor:
 
 
 def fold_kernel1d(kernel: torch.Tensor, n: int, border: str) -> torch.Tensor:
-    """Fold a centred float64 kernel ``(2r + 1,)`` to ``(2R + 1,)``, ``R = fold_radius``."""
+    """Fold a centred 1-D kernel onto the border period of a length-``n`` signal.
+
+    Parameters
+    ----------
+    kernel : torch.Tensor
+        ``(2 r + 1,)``, centred.
+    n : int
+        Length of the signal.
+    border : str
+        One of :data:`pixelgrad.borders.BORDERS`.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(2 R + 1,)`` float64, ``R = fold_radius(n, border)``: the sum of the taps of each
+        canonical offset. On a length-``n`` signal it filters exactly as ``kernel`` does.
+
+    Examples
+    --------
+    >>> from pixelgrad.kernels.gaussian import gaussian_kernel1d
+    >>> k = fold_kernel1d(gaussian_kernel1d(30.0), 5, "reflect")    # 241 taps -> 9
+    >>> k.shape, round(float(k.sum()), 12)
+    (torch.Size([9]), 1.0)
+    """
     r = kernel.numel() // 2
     out = torch.zeros(2 * fold_radius(n, border) + 1, dtype=torch.float64)
     for start in range(-r, r + 1, _CHUNK):
@@ -107,9 +193,22 @@ _CLOSED_FORM_WIDTH = 16.0
 
 
 def gauss_sum(c: float, s: float, a: int, b: int) -> float:
-    """``sum_{k=a}^{b} exp(-(k - c)^2 / (2 s^2))`` for integers ``a <= b`` and a wide
-    Gaussian (``s >= 16``), in closed form: the integral (by ``erf``) plus the Euler-Maclaurin
-    end corrections up to the fifth derivative.
+    """Sum of Gaussian samples over an integer range, in closed form.
+
+    Parameters
+    ----------
+    c : float
+        Centre of the Gaussian.
+    s : float
+        Its standard deviation; the formula is accurate to float64 for ``s >= 16``.
+    a, b : int
+        The range ``a <= k <= b`` (an empty range gives 0).
+
+    Returns
+    -------
+    float
+        ``sum_{k=a}^{b} exp(-(k - c)^2 / (2 s^2))``: the integral (by ``erf``) plus the
+        Euler-Maclaurin end corrections up to the fifth derivative; O(1) for any range.
 
     Notes
     -----
@@ -122,6 +221,13 @@ def gauss_sum(c: float, s: float, a: int, b: int) -> float:
     ``f_{2j-1}(x) = -He_{2j-1}(u) f(x) / s^(2j-1)`` (probabilists' Hermite polynomials). For a
     Gaussian the remainder ``R`` is at most ``~exp(-2 pi^2 s^2)`` plus ``|f7| / 1.2e6`` at the
     ends, negligible in float64 for ``s >= 16``.
+
+    Examples
+    --------
+    >>> import math
+    >>> direct = sum(math.exp(-(k - 3.5) ** 2 / (2 * 20.0 ** 2)) for k in range(-100, 61))
+    >>> abs(gauss_sum(3.5, 20.0, -100, 60) - direct) < 1e-9 * direct
+    True
     """
     if a > b:
         return 0.0
@@ -189,10 +295,34 @@ def _folded_gaussian_closed(sigma: float, r: int, n: int, border: str) -> torch.
 
 
 def folded_gaussian1d(sigma: float, truncate: float, n: int, border: str) -> torch.Tensor:
-    """The normalised Gaussian of :func:`pixelgrad.kernels.gaussian.gaussian_kernel1d`
-    (radius ``ceil(truncate * sigma)``), folded for length ``n``; memory O(n + 2^20), time
-    O(min(r, 128 n)) for any sigma (closed form for kernels many periods wide, see the module
-    docstring)."""
+    """The Gaussian of :func:`pixelgrad.kernels.gaussian.gaussian_kernel1d`, folded for length ``n``.
+
+    Parameters
+    ----------
+    sigma : float
+        Standard deviation in pixels.
+    truncate : float
+        Radius in standard deviations (radius ``ceil(truncate * sigma)``).
+    n : int
+        Length of the signal.
+    border : str
+        One of :data:`pixelgrad.borders.BORDERS`.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(2 fold_radius(n, border) + 1,)`` float64, equal to folding the full kernel, built
+        without it: memory O(n + 2^20), time O(min(r, 128 n)) for any sigma (closed form for
+        kernels many periods wide, see the module docstring).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from pixelgrad.kernels.gaussian import gaussian_kernel1d
+    >>> torch.allclose(folded_gaussian1d(30.0, 4.0, 5, "reflect"),
+    ...                fold_kernel1d(gaussian_kernel1d(30.0), 5, "reflect"))
+    True
+    """
     r = gaussian_radius(sigma, truncate)
     if _use_closed_form(float(sigma), r, n, border):
         return _folded_gaussian_closed(float(sigma), r, n, border)
@@ -207,8 +337,29 @@ def folded_gaussian1d(sigma: float, truncate: float, n: int, border: str) -> tor
 
 
 def folded_box1d(size: int, n: int, border: str) -> torch.Tensor:
-    """The box ``1/size`` over offsets ``|o| <= size // 2`` (odd ``size``), folded for
-    length ``n`` by counting the offsets of each class (exact integers, any size)."""
+    """The box kernel of odd ``size``, folded for length ``n`` by counting.
+
+    Parameters
+    ----------
+    size : int
+        Odd length of the box (weights ``1 / size`` over ``|o| <= size // 2``); any size,
+        e.g. 10^9 + 1.
+    n : int
+        Length of the signal.
+    border : str
+        One of :data:`pixelgrad.borders.BORDERS`.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(2 fold_radius(n, border) + 1,)`` float64: the number of offsets of each class,
+        counted exactly with integers, divided by ``size``.
+
+    Examples
+    --------
+    >>> folded_box1d(11, 4, "circular").mul(11).round().tolist()   # 11 offsets on period 4
+    [2.0, 3.0, 3.0, 3.0, 0.0]
+    """
     h = int(size) // 2
     R = fold_radius(n, border)
     q = list(range(-R, R + 1))
@@ -237,7 +388,28 @@ def _count_congruent(a: int, b: int, v: int, P: int) -> int:
 
 
 def folded_kernel2d(kernel: torch.Tensor, H: int, W: int, border: str) -> torch.Tensor:
-    """Fold a centred 2-D kernel along each axis that needs it (same rule as 1-D)."""
+    """Fold a centred 2-D kernel along each axis that needs it (the rule of :func:`needs_fold`).
+
+    Parameters
+    ----------
+    kernel : torch.Tensor
+        ``(2 ry + 1, 2 rx + 1)``, centred.
+    H, W : int
+        Size of the image.
+    border : str
+        One of :data:`pixelgrad.borders.BORDERS`.
+
+    Returns
+    -------
+    torch.Tensor
+        float64; each axis folded when its radius needs it, else kept as it is.
+
+    Examples
+    --------
+    >>> import torch
+    >>> folded_kernel2d(torch.ones(41, 3) / 123, 5, 40, "replicate").shape   # rows folded only
+    torch.Size([9, 3])
+    """
     k = kernel.to(torch.float64)
     ry, rx = k.shape[0] // 2, k.shape[1] // 2
     if needs_fold(ry, H, border):
@@ -256,16 +428,58 @@ def folded_kernel2d(kernel: torch.Tensor, H: int, W: int, border: str) -> torch.
 
 
 def gaussian1d_for_axis(sigma: float, truncate: float, n: int, border: str) -> torch.Tensor:
-    """The 1-D Gaussian to filter an axis of length ``n`` with: the exact kernel, folded onto
-    the border period when it is much wider than the axis (same result, bounded memory)."""
+    """The 1-D Gaussian to filter an axis of length ``n`` with.
+
+    Parameters
+    ----------
+    sigma : float
+        Standard deviation in pixels.
+    truncate : float
+        Radius in standard deviations.
+    n : int
+        Length of the axis.
+    border : str
+        One of :data:`pixelgrad.borders.BORDERS`.
+
+    Returns
+    -------
+    torch.Tensor
+        float64: the exact kernel, folded onto the border period when it is much wider than
+        the axis (same result, bounded memory). Never edit it (it may be cached).
+
+    Examples
+    --------
+    >>> gaussian1d_for_axis(2.0, 4.0, 100, "reflect").shape, gaussian1d_for_axis(1e4, 4.0, 100, "reflect").shape
+    (torch.Size([17]), torch.Size([199]))
+    """
     if needs_fold(gaussian_radius(sigma, truncate), n, border):
         return folded_gaussian1d(sigma, truncate, n, border)
     return kernel1d_for_filtering(sigma, truncate)
 
 
 def box1d_for_axis(size: int, n: int, border: str) -> torch.Tensor:
-    """The 1-D box of odd ``size`` for an axis of length ``n`` (folded when much wider than
-    the axis, never materialising ``size`` weights)."""
+    """The 1-D box of odd ``size`` to filter an axis of length ``n`` with.
+
+    Parameters
+    ----------
+    size : int
+        Odd length of the box.
+    n : int
+        Length of the axis.
+    border : str
+        One of :data:`pixelgrad.borders.BORDERS`.
+
+    Returns
+    -------
+    torch.Tensor
+        float64: the box, folded when much wider than the axis (never materialising ``size``
+        weights). Never edit it (it may be cached).
+
+    Examples
+    --------
+    >>> box1d_for_axis(5, 100, "reflect").shape, box1d_for_axis(10**9 + 1, 100, "circular").shape
+    (torch.Size([5]), torch.Size([101]))
+    """
     if needs_fold(size // 2, n, border):
         return folded_box1d(size, n, border)
     return box_for_filtering(size)

@@ -21,21 +21,91 @@ import torch
 
 
 def motion_radius(length: float) -> int:
-    """Half-size of the square kernel that holds a line of ``length`` at any angle."""
+    """Half-size of the square kernel that holds a line of ``length`` pixels at any angle.
+
+    Parameters
+    ----------
+    length : float
+        Length of the segment in pixels, ``> 0`` (fractional lengths allowed).
+
+    Returns
+    -------
+    int
+        ``ceil(sqrt((imax + 1)^2 + 1))`` with ``imax`` the last sample of the segment that has
+        non-zero coverage: the bilinear footprint of the line fits in ``|x|, |y| <= radius``.
+
+    Examples
+    --------
+    >>> motion_radius(1.0), motion_radius(9.0), motion_radius(9.5)
+    (2, 6, 7)
+    """
     imax = max(0, math.ceil(length / 2 + 0.5 - 1e-9) - 1)
     return int(math.ceil(math.sqrt((imax + 1) ** 2 + 1) - 1e-9))
 
 
 def motion_kernel_size(length: float) -> int:
-    """Side of the square kernel, ``2 * motion_radius(length) + 1``."""
+    """Side of the square motion kernel, ``2 * motion_radius(length) + 1``.
+
+    Parameters
+    ----------
+    length : float
+        Length of the segment in pixels.
+
+    Returns
+    -------
+    int
+        The odd side ``K`` of the ``(K, K)`` kernel of :func:`motion_kernel2d`.
+
+    Examples
+    --------
+    >>> motion_kernel_size(9.0)
+    13
+    """
     return 2 * motion_radius(length) + 1
 
 
-def motion_kernel2d(length, angle, direction=0.0, *, radius: int | None = None,
-                    dtype: torch.dtype = torch.float64, device="cpu") -> torch.Tensor:
-    """Motion kernels: scalars give ``(K, K)``; tensors ``(B,)`` give ``(B, K, K)``.
+def motion_kernel2d(length: float | torch.Tensor, angle: float | torch.Tensor,
+                    direction: float | torch.Tensor = 0.0, *, radius: int | None = None,
+                    dtype: torch.dtype = torch.float64,
+                    device: torch.device | str = "cpu") -> torch.Tensor:
+    """Anti-aliased motion (line) kernels, one or one per sample.
 
-    ``K = 2 * radius + 1``, the radius defaulting to the one that fits the longest line.
+    Parameters
+    ----------
+    length : float or torch.Tensor
+        Length of the segment in pixels (``> 0``, fractional allowed), or ``(B,)``.
+    angle : float or torch.Tensor
+        Direction in radians (0 = horizontal; positive turns clockwise on screen), or ``(B,)``.
+    direction : float or torch.Tensor, default 0.0
+        In ``[-1, 1]``: weights ramp linearly towards one end (a "comet" trail); 0 = uniform.
+    radius : int, optional
+        Half-size of the kernel; default :func:`motion_radius` of the longest line.
+    dtype : torch.dtype, default torch.float64
+        dtype of the weights (computed in float64, then cast).
+    device : torch.device or str, default "cpu"
+        Where the weights live.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(K, K)`` when every argument is a number, ``(B, K, K)`` when one is a ``(B,)``
+        tensor, ``K = 2 radius + 1``; each kernel sums to 1.
+
+    Notes
+    -----
+    The formula is in the module docstring: the 1-D box ``profile(i) w(i)`` rotated by
+    bilinear interpolation. For ``angle = 0`` and an odd integer length ``L`` it is exactly
+    the box ``1 / L`` over ``L`` pixels.
+
+    Examples
+    --------
+    >>> k = motion_kernel2d(5.0, 0.0)          # a horizontal box of 5 pixels in a 9 x 9 kernel
+    >>> k.shape, k[4, 2:7].tolist(), float(k.sum() - k[4, 2:7].sum())
+    (torch.Size([9, 9]), [0.2, 0.2, 0.2, 0.2, 0.2], 0.0)
+    >>> import torch
+    >>> kb = motion_kernel2d(torch.tensor([3.0, 9.0]), torch.tensor([0.0, 0.7]))
+    >>> kb.shape, [round(float(v), 12) for v in kb.sum(dim=(1, 2))]
+    (torch.Size([2, 13, 13]), [1.0, 1.0])
     """
     batched = any(isinstance(v, torch.Tensor) and v.ndim > 0 for v in (length, angle, direction))
     L = torch.as_tensor(length, dtype=torch.float64).reshape(-1)
@@ -43,8 +113,8 @@ def motion_kernel2d(length, angle, direction=0.0, *, radius: int | None = None,
     d = torch.as_tensor(direction, dtype=torch.float64).reshape(-1)
     B = max(L.numel(), a.numel(), d.numel())
     L, a, d = (v.expand(B) if v.numel() == 1 else v for v in (L, a, d))
-    r = motion_radius(float(L.max())) if radius is None else int(radius)
-    imax = max(0, math.ceil(float(L.max()) / 2 + 0.5 - 1e-9) - 1)
+    r = motion_radius(float(L.detach().max())) if radius is None else int(radius)
+    imax = max(0, math.ceil(float(L.detach().max()) / 2 + 0.5 - 1e-9) - 1)
     i = torch.arange(-imax, imax + 1, dtype=torch.float64)                       # (I,)
     profile = (L[:, None] / 2 + 0.5 - i.abs()[None, :]).clamp(0, 1)              # (B, I)
     w = (1 + d[:, None] * i[None, :] / (L[:, None] / 2)).clamp(min=0)
@@ -88,15 +158,44 @@ def _check_length(length: float, fn: str = "motion_kernel") -> None:
 
 def sparse_folded_motion_kernel(length: float, angle: float, direction: float, H: int, W: int,
                                 border: str) -> torch.Tensor:
-    """The motion kernel of :func:`motion_kernel2d` folded for an ``H x W`` image
-    (:func:`pixelgrad.kernels.fold.folded_kernel2d`), built without the dense ``(K, K)``
-    kernel: memory O(H W + 2^16), time O(length).
+    """The motion kernel folded for an ``H x W`` image, built without the dense kernel.
 
+    Parameters
+    ----------
+    length, angle, direction : float
+        As in :func:`motion_kernel2d` (``length`` at most :data:`MAX_LENGTH`).
+    H, W : int
+        Size of the image the kernel will filter.
+    border : str
+        One of :data:`pixelgrad.borders.BORDERS`.
+
+    Returns
+    -------
+    torch.Tensor
+        float64, equal to ``folded_kernel2d(motion_kernel2d(length, angle, direction), H, W,
+        border)`` (:func:`pixelgrad.kernels.fold.folded_kernel2d`) up to float64 rounding;
+        memory O(H W + 2^16), time O(length).
+
+    Raises
+    ------
+    ValueError
+        If ``length`` is not a finite number in ``(0, MAX_LENGTH]``.
+
+    Notes
+    -----
     The line's weights are non-zero only within ``sqrt(2)`` pixels of the segment, so each
     sample ``i`` of the segment touches the 4 x 4 pixels around ``(i cos a, i sin a)``; their
     weights ``profile(i) w(i) tent(u - i) tent(v)`` are summed straight into the folded
-    kernel (same formula as the dense kernel, summed in another order: equal to float64
-    rounding)."""
+    kernel (same formula as the dense kernel, summed in another order).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from pixelgrad.kernels.fold import folded_kernel2d
+    >>> dense = folded_kernel2d(motion_kernel2d(40.0, 0.3), 8, 8, "reflect")
+    >>> torch.allclose(sparse_folded_motion_kernel(40.0, 0.3, 0.0, 8, 8, "reflect"), dense)
+    True
+    """
     from . import fold
 
     _check_length(float(length))
@@ -131,10 +230,37 @@ def sparse_folded_motion_kernel(length: float, angle: float, direction: float, H
 
 def motion_kernel_for_image(length: float, angle: float, direction: float, H: int, W: int,
                             border: str) -> torch.Tensor:
-    """The float64 motion kernel to filter an ``H x W`` image with: the dense kernel folded
-    (:func:`pixelgrad.kernels.fold.folded_kernel2d`) when it has at most :data:`DENSE_LIMIT`
-    weights, else :func:`sparse_folded_motion_kernel` (bounded memory for any length up to
-    :data:`MAX_LENGTH`)."""
+    """The float64 motion kernel to filter an ``H x W`` image with.
+
+    Parameters
+    ----------
+    length, angle, direction : float
+        As in :func:`motion_kernel2d`.
+    H, W : int
+        Size of the image.
+    border : str
+        One of :data:`pixelgrad.borders.BORDERS`.
+
+    Returns
+    -------
+    torch.Tensor
+        The dense kernel folded onto the border period
+        (:func:`pixelgrad.kernels.fold.folded_kernel2d`) when it has at most
+        :data:`DENSE_LIMIT` weights, else :func:`sparse_folded_motion_kernel`: bounded memory
+        for any length up to :data:`MAX_LENGTH`.
+
+    Raises
+    ------
+    ValueError
+        If ``length`` is not a finite number in ``(0, MAX_LENGTH]``.
+
+    Examples
+    --------
+    >>> motion_kernel_for_image(9.0, 0.0, 0.0, 64, 64, "reflect").shape
+    torch.Size([13, 13])
+    >>> motion_kernel_for_image(1e5, 0.0, 0.0, 16, 16, "circular").shape   # folded: period 16
+    torch.Size([17, 17])
+    """
     from . import fold
 
     _check_length(float(length))

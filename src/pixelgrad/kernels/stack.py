@@ -6,7 +6,25 @@ import torch
 
 
 def stack_centered_1d(ks: list[torch.Tensor]) -> torch.Tensor:
-    """``(len(ks), Kmax)`` float64 from 1-D kernels of odd lengths."""
+    """Stack 1-D kernels of different odd lengths, each centred and zero-padded.
+
+    Parameters
+    ----------
+    ks : list of torch.Tensor
+        1-D kernels of odd lengths.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(len(ks), Kmax)`` float64 on the CPU, ``Kmax`` the longest length; row ``i`` is
+        ``ks[i]`` with zeros on both sides (extra zero taps change no sum).
+
+    Examples
+    --------
+    >>> import torch
+    >>> stack_centered_1d([torch.tensor([1.0]), torch.tensor([0.25, 0.5, 0.25])]).tolist()
+    [[0.0, 1.0, 0.0], [0.25, 0.5, 0.25]]
+    """
     K = max(k.numel() for k in ks)
     out = torch.zeros(len(ks), K, dtype=torch.float64)
     for i, k in enumerate(ks):
@@ -16,7 +34,24 @@ def stack_centered_1d(ks: list[torch.Tensor]) -> torch.Tensor:
 
 
 def stack_centered_2d(ks: list[torch.Tensor]) -> torch.Tensor:
-    """``(len(ks), Khmax, Kwmax)`` float64 from 2-D kernels of odd sides."""
+    """Stack 2-D kernels of different odd sides, each centred and zero-padded.
+
+    Parameters
+    ----------
+    ks : list of torch.Tensor
+        2-D kernels ``(Kh, Kw)`` of odd sides.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(len(ks), Khmax, Kwmax)`` float64 on the CPU.
+
+    Examples
+    --------
+    >>> import torch
+    >>> stack_centered_2d([torch.ones(1, 3), torch.ones(3, 1)]).shape
+    torch.Size([2, 3, 3])
+    """
     Kh = max(k.shape[0] for k in ks)
     Kw = max(k.shape[1] for k in ks)
     out = torch.zeros(len(ks), Kh, Kw, dtype=torch.float64)

@@ -8,7 +8,7 @@ from typing import Any, Callable, Optional
 import torch
 
 from .._dtypes import from_compute, max_value
-from .._errors import bad_type, bad_value
+from .._errors import bad_type, bad_value, check_choice
 from .._interop import Batch, ImageLike, to_batch
 from .noise import noise_sigma
 from .result import StepInfo
@@ -37,17 +37,15 @@ def finish(b: Batch, out: torch.Tensor, white: float) -> Any:
 
 
 def check_method(fn: str, method: Any, methods: tuple) -> str:
-    if not isinstance(method, str) or method not in methods:
-        bad_value(fn, "method", "one of " + ", ".join(repr(m) for m in methods), method)
-    return method
+    return check_choice(method, methods, fn, "method")
 
 
-def noise_levels(fn: str, arg: str, value: Any, x: torch.Tensor) -> torch.Tensor:
+def noise_levels(fn: str, arg: str, value: Any, x: torch.Tensor, flat_fraction: float = 0.5) -> torch.Tensor:
     """float64 ``(B,)`` noise standard deviations: given (number or per-image tensor) or
     estimated from ``x``."""
     bsz = x.shape[0]
     if value is None:
-        return noise_sigma(x)
+        return noise_sigma(x, flat_fraction=flat_fraction)
     if isinstance(value, bool):
         bad_type(fn, arg, "a number >= 0, a tensor (B,) or None", value)
     if isinstance(value, (int, float)):

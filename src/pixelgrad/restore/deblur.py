@@ -10,17 +10,21 @@ Methods
     BM3D-DEB, Dabov et al. 2008, with a sliding DCT in place of block matching):
 
     1. ``x_RI = F^-1[ conj(K) Y / (|K|^2 + alpha sigma^2 |L|^2) ]`` with ``K`` the blur's
-       transfer function, ``|L|^2`` the symbol of the 5-point Laplacian and ``alpha = 40``
-       (a mild inverse: it keeps low frequencies exact and leaves coloured noise),
+       transfer function, ``|L|^2`` the symbol of the 5-point Laplacian and
+       ``alpha = max(40, alpha_GCV / 4)`` (a mild inverse: it keeps low frequencies exact and
+       leaves coloured noise; ``alpha_GCV`` by generalised cross-validation, larger for
+       smoother images),
     2. the noise of ``x_RI`` has power spectrum ``sigma^2 |G|^2`` (``G`` the inverse filter);
        its autocorrelation gives the noise variance of every 8x8 DCT coefficient, and
        :func:`~pixelgrad.restore.shrinkage.hard_threshold` removes it,
     3. a second, empirical-Wiener shrinkage of ``x_RI`` with the first estimate as pilot.
 
     For ``border="circular"`` the FFT model is exact. For the other borders the image is
-    extended by a mirror margin (16 px or twice the kernel radius) before the FFT, which
-    matches the reflect/symmetric blur exactly for point-symmetric kernels away from the
-    outer margin (an approximation for ``replicate`` / ``constant``).
+    extended by a margin (16 px or twice the kernel radius, first filled by mirroring) whose
+    data are treated as unknown: :data:`MARGIN_ITERATIONS` fixed-point steps
+    ``f_margin <- (K x_RI)_margin`` make them consistent with the blur model, so no
+    periodic seam rings into the image (an approximation of the true border, good to the
+    noise level away from the image edge).
 ``"wiener"`` -- step 1 alone (Laplacian-regularised Wiener inverse, ``alpha = 40``).
 ``"tv"`` -- ``min ||A x - y||^2 / 2 + lambda TV(x)`` by Chambolle-Pock with the exact operator
     and border (``lambda = TV_WEIGHT sigma^2``); slower, exact.
@@ -51,10 +55,14 @@ DEBLUR_METHODS = ("auto", "wiener", "tv", "tikhonov")
 
 #: Regularisation of the inverse filter: ``alpha sigma^2 |L|^2`` in the denominator.
 INVERSE_ALPHA = 40.0
+#: Grid of the generalised cross-validation of ``auto`` (see :func:`_alpha`).
+GCV_GRID = tuple(10.0 * 2.0 ** i for i in range(10))
 #: TV weight ``lambda = TV_WEIGHT * sigma^2`` (data term ``||A x - y||^2 / 2``).
 TV_WEIGHT = 5.0
 #: Tikhonov weight ``lambda = TIKHONOV_WEIGHT * sigma^2``.
 TIKHONOV_WEIGHT = 10.0
+#: Fixed-point iterations that make the data in the FFT margin consistent with the blur.
+MARGIN_ITERATIONS = 10
 #: Hard threshold in noise standard deviations.
 THRESHOLD = 2.7
 
@@ -78,6 +86,35 @@ def _laplacian_symbol(h: int, w: int) -> torch.Tensor:
     return torch.fft.rfft2(e).real
 
 
+def _alpha(f: torch.Tensor, k: torch.Tensor, lap: torch.Tensor, s: float) -> float:
+    """Regularisation of the inverse for ``auto``: generalised cross-validation (Golub, Heath,
+    Wahba 1979) picks ``a_gcv`` on a geometric grid for the Laplacian-regularised inverse
+    ``G_a = conj(K) / (|K|^2 + a s^2 |L|^2)``, minimising
+    ``N ||(I - K G_a) f||^2 / tr(I - K G_a)^2``; the inverse used before the shrinkage is
+    ``max(INVERSE_ALPHA, a_gcv / 4)`` (milder than the GCV optimum: the shrinkage removes the
+    rest), so smooth images get a stronger inverse regularisation, textured ones the default."""
+    if s <= 0:
+        return INVERSE_ALPHA
+    h, w = f.shape[-2:]
+    fy = torch.fft.rfft2(f.to(torch.float64))[0, 0].abs().square()
+    k2 = k[0, 0].abs().square()
+    lp = lap[0, 0]
+    wts = torch.full_like(k2, 2.0)
+    wts[:, 0] = 1.0
+    if w % 2 == 0:
+        wts[:, -1] = 1.0
+    best = (float("inf"), INVERSE_ALPHA)
+    for a in GCV_GRID:
+        r = (a * s * s * lp) / (k2 + a * s * s * lp).clamp_min(1e-300)
+        tr = float((wts * r).sum())
+        if tr <= 0:
+            continue
+        score = float((wts * r.square() * fy).sum()) / (tr * tr)
+        if score < best[0]:
+            best = (score, a)
+    return max(INVERSE_ALPHA, best[1] / 4.0)
+
+
 def _fourier_deblur(y: torch.Tensor, op: Blur, sigma: torch.Tensor, method: str,
                     cb_make) -> tuple:
     """Methods ``auto`` / ``wiener`` on a batch, one image at a time."""
@@ -98,12 +135,23 @@ def _fourier_deblur(y: torch.Tensor, op: Blur, sigma: torch.Tensor, method: str,
         s = float(sigma[i])
         k = k_all[i if k_all.shape[0] > 1 else 0][None]
         f = F.pad(yi, (mw, ww - w - mw, mh, hh - h - mh), mode="reflect") if (mh or mw) else yi
+        alpha = _alpha(f, k, lap, s) if method == "auto" else INVERSE_ALPHA
         # noiseless data still carry rounding noise: floor sigma at a few ulps of the dtype
         # (and the mirror-margin model of the non-circular borders is exact only to ~1e-3)
         se = max(s, 1e-6 if (y.dtype == torch.float64 and op.border == "circular") else 1e-3)
-        g = k.conj() / (k.abs().square() + INVERSE_ALPHA * se * se * lap).clamp_min(1e-30)
-        x_ri = torch.fft.irfft2(g.to(torch.complex128 if y.dtype == torch.float64 else torch.complex64)
-                                * torch.fft.rfft2(f), s=(hh, ww))[..., mh:mh + h, mw:mw + w]
+        g = k.conj() / (k.abs().square() + alpha * se * se * lap).clamp_min(1e-30)
+        gc = g.to(torch.complex128 if y.dtype == torch.float64 else torch.complex64)
+        u = torch.fft.irfft2(gc * torch.fft.rfft2(f), s=(hh, ww))
+        if mh or mw:
+            # the margin's data are unknown: make them consistent with the model
+            # (f_margin <- (K u)_margin, a contraction since |K G| <= 1), then invert again
+            kc = k.to(gc.dtype)
+            inner = torch.zeros((1, 1, hh, ww), dtype=torch.bool, device=y.device)
+            inner[..., mh:mh + h, mw:mw + w] = True
+            for _ in range(MARGIN_ITERATIONS):
+                f = torch.where(inner, f, torch.fft.irfft2(kc * torch.fft.rfft2(u), s=(hh, ww)))
+                u = torch.fft.irfft2(gc * torch.fft.rfft2(f), s=(hh, ww))
+        x_ri = u[..., mh:mh + h, mw:mw + w]
         x = x_ri
         if method == "auto" and s > 0:
             acf = torch.fft.irfft2(g.abs().square().to(torch.complex128), s=(hh, ww))[0, 0] * (s * s)
@@ -194,7 +242,7 @@ def deblur(image: ImageLike, kernel: Any = None, *, sigma: Any = None, angle: An
     ref = reference_batch(fn, reference, b, y)
     make = wrap_callback(callback, ref)
     with single_thread():
-        s = noise_levels(fn, "noise", noise, y)
+        s = noise_levels(fn, "noise", noise, y, flat_fraction=1.0)    # blur leaves no texture
         if method in ("auto", "wiener"):
             out, hist = _fourier_deblur(y, op, s, method, make)
         else:
@@ -203,6 +251,7 @@ def deblur(image: ImageLike, kernel: Any = None, *, sigma: Any = None, angle: An
                 opi = _sample_op(op, i, y.shape[0])
                 yi = y[i:i + 1]
                 si = float(s[i])
+                pr: priors.Prior
                 if method == "tv":
                     pr = priors.TotalVariation(TV_WEIGHT * si * si)
                     xi, hi = solvers.pdhg(opi, yi, pr, x0=yi, iterations=300 if iterations is None else iterations,
@@ -231,7 +280,8 @@ def _sample_op(op: Blur, i: int, bsz: int) -> Blur:
             return type(v)(pick(t) for t in v)
         return v
     if op.kind == "kernel":
-        k = op.kernel if op.kernel.ndim == 2 else op.kernel[i]
+        psf = op._psf()
+        k = psf if psf.ndim == 2 else psf[i]
         return Blur(k, border=op.border)
     return Blur(sigma=pick(op.sigma), angle=pick(op.angle), box=pick(op.box), motion=pick(op.motion),
                 border=op.border, truncate=op.truncate)

@@ -11,7 +11,7 @@ re-imposed and values clipped to [0, 1]. ``D`` is recomputed every step.
 """
 from __future__ import annotations
 
-from typing import Optional
+from typing import Optional, cast
 
 import torch
 import torch.nn.functional as F
@@ -23,7 +23,7 @@ def _smooth(u: torch.Tensor, sigma: float) -> torch.Tensor:
         return u
     from ..functional import gaussian_blur
 
-    return gaussian_blur(u, sigma, truncate=3.0, border="replicate")
+    return cast(torch.Tensor, gaussian_blur(u, sigma, truncate=3.0, border="replicate"))
 
 
 def eed_step(u: torch.Tensor, *, contrast: float, sigma: float, tau: float) -> torch.Tensor:

@@ -282,7 +282,7 @@ def _merge_histories(runs: list, bsz: int) -> Tuple[torch.Tensor, Dict[str, Tupl
         for name, _ in r["hist"]:
             if name not in order:
                 order.append(name)
-    cols = [[] for _ in range(bsz)]
+    cols: list = [[] for _ in range(bsz)]
     stages: Dict[str, Tuple[int, int]] = {}
     start = 0
     for name in order:

@@ -34,12 +34,12 @@ True
 from __future__ import annotations
 
 import math
-from typing import Any, Optional, Tuple
+from typing import Any, Optional, Tuple, cast
 
 import torch
 
 from .. import borders as _borders
-from .._errors import bad_type, bad_value
+from .._errors import bad_type, bad_value, check_choice
 
 __all__ = ["LinearOperator", "Identity", "Mask", "Blur", "Downsample", "Composition"]
 
@@ -101,13 +101,13 @@ class Mask(LinearOperator):
             bad_value("Mask", "known", "a bool tensor of shape (B or 1, C or 1, H, W)", known)
         self.known = known
 
-    def _apply(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.known.shape[-2:] != x.shape[-2:]:
             bad_value("Mask", "known", f"a mask of the image's size {tuple(x.shape[-2:])}", self.known)
         return x * self.known.to(x.device, x.dtype)
 
-    forward = _apply
-    adjoint = _apply
+    def adjoint(self, y: torch.Tensor) -> torch.Tensor:
+        return self.forward(y)
 
 
 class Composition(LinearOperator):
@@ -215,7 +215,7 @@ class Blur(LinearOperator):
                  if v is not None]
         if len(given) != 1:
             bad_value(fn, "kernel", "exactly one of kernel=, sigma=, box=, motion=", given or None)
-        self.border = _borders.check_border(border, fn)
+        self.border = check_choice(border, _borders.BORDERS, fn, "border")
         self.kind = given[0]
         self.sigma, self.angle, self.box, self.motion, self.truncate = sigma, angle, box, motion, truncate
         self.kernel: Optional[torch.Tensor] = None
@@ -250,18 +250,20 @@ class Blur(LinearOperator):
     def _gauss(self, x: torch.Tensor) -> torch.Tensor:
         from ..functional import gaussian_blur
 
-        return gaussian_blur(x, self.sigma, angle=self.angle, truncate=self.truncate, border=self.border)
+        return cast(torch.Tensor, gaussian_blur(x, self.sigma, angle=self.angle, truncate=self.truncate,
+                                                border=self.border))
 
     def _box(self, x: torch.Tensor) -> torch.Tensor:
         from ..functional import box_blur
 
-        return box_blur(x, self.box, border=self.border)
+        return cast(torch.Tensor, box_blur(x, self.box, border=self.border))
 
     def _motion(self, x: torch.Tensor) -> torch.Tensor:
         from ..functional import motion_blur
 
         m = tuple(self.motion)
-        return motion_blur(x, m[0], m[1], direction=m[2] if len(m) > 2 else 0.0, border=self.border)
+        return cast(torch.Tensor, motion_blur(x, m[0], m[1], direction=m[2] if len(m) > 2 else 0.0,
+                                              border=self.border))
 
     def _correlate(self, x: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
         from ..backends import torch_backend
@@ -278,11 +280,15 @@ class Blur(LinearOperator):
                               for t in ks])
         return torch_backend.correlate2d(x, kk.to(x.device, x.dtype), self.border, "direct")
 
+    def _psf(self) -> torch.Tensor:
+        assert self.kernel is not None
+        return self.kernel
+
     def kernel2d(self) -> torch.Tensor:
         """The correlation kernel ``(Kh, Kw)`` (or ``(B, Kh, Kw)``) in float64 on the CPU:
         ``(A x)[i, j] = sum_{s,t} k[s, t] x[i + s, j + t]`` (border-extended)."""
         if self.kind == "kernel":
-            return self.kernel.flip(-1, -2)
+            return self._psf().flip(-1, -2)
         if self.kind == "motion":
             from ..kernels.motion import motion_kernel2d
 
@@ -316,7 +322,7 @@ class Blur(LinearOperator):
                 return self._box(x)
             if self.kind == "motion":
                 return self._motion(x)
-            return self._correlate(x, self.kernel.flip(-1, -2))
+            return self._correlate(x, self._psf().flip(-1, -2))
         finally:
             self.border = saved
 
@@ -350,7 +356,8 @@ class Blur(LinearOperator):
     def norm_bound(self) -> float:
         """``sum |k|`` (1 for the library's normalised blurs): a bound for every border."""
         if self.kind in ("kernel",):
-            k = self.kernel.abs().reshape(-1, self.kernel.shape[-2] * self.kernel.shape[-1]).sum(1)
+            psf = self._psf()
+            k = psf.abs().reshape(-1, psf.shape[-2] * psf.shape[-1]).sum(1)
             return float(k.max())
         return 1.0
 
@@ -367,7 +374,7 @@ class Blur(LinearOperator):
 
     def _param(self) -> Any:
         if self.kind == "kernel":
-            return self.kernel if self.kernel.ndim == 3 else None
+            return self._psf() if self._psf().ndim == 3 else None
         return {"sigma": self.sigma, "box": self.box, "motion": self.motion}[self.kind]
 
     def __repr__(self) -> str:

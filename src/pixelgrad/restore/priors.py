@@ -52,6 +52,12 @@ def _positive(cls: str, arg: str, v: float, allow_zero: bool = False) -> float:
     return float(v)
 
 
+def _grad(out: energies.EnergyOut) -> torch.Tensor:
+    g = out[1]
+    assert g is not None
+    return g
+
+
 class Prior:
     """Base class: ``weight * R(x)`` (see the module docstring)."""
 
@@ -85,7 +91,7 @@ class MultiscaleSmoothness(Prior):
         return self.weight * energies.multiscale_smoothness(x, need_grad=False)[0]
 
     def grad(self, x: torch.Tensor) -> torch.Tensor:
-        return self.weight * energies.multiscale_smoothness(x)[1]
+        return self.weight * _grad(energies.multiscale_smoothness(x))
 
 
 class Harmonic(Prior):
@@ -102,7 +108,7 @@ class Harmonic(Prior):
         return self.weight * energies.harmonic(x, need_grad=False)[0]
 
     def grad(self, x: torch.Tensor) -> torch.Tensor:
-        return self.weight * energies.harmonic(x)[1]
+        return self.weight * _grad(energies.harmonic(x))
 
     def hessian(self, x: torch.Tensor) -> torch.Tensor:
         return -2.0 * self.weight * energies.laplacian(x)
@@ -124,7 +130,7 @@ class Biharmonic(Harmonic):
         return self.weight * energies.biharmonic(x, need_grad=False)[0]
 
     def grad(self, x: torch.Tensor) -> torch.Tensor:
-        return self.weight * energies.biharmonic(x)[1]
+        return self.weight * _grad(energies.biharmonic(x))
 
     def hessian(self, x: torch.Tensor) -> torch.Tensor:
         return 2.0 * self.weight * energies.laplacian(energies.laplacian(x))
@@ -193,14 +199,15 @@ class Charbonnier(Prior):
         return self.weight * energies.total_variation(x, False, isotropic=self.isotropic, eps=self.eps)[0]
 
     def grad(self, x: torch.Tensor) -> torch.Tensor:
-        return self.weight * energies.total_variation(x, True, isotropic=self.isotropic, eps=self.eps)[1]
+        return self.weight * _grad(energies.total_variation(x, True, isotropic=self.isotropic, eps=self.eps))
 
 
 class BlockDCTSparsity(Prior):
     """Sparsity in a 16x16 block DCT (l0 of the non-DC coefficients). ``prox(v, t)`` is the
     hard threshold at ``sqrt(2 t weight)`` (the exact prox of ``weight * l0`` in an orthonormal
     basis) on a grid shifted by a random offset drawn from ``generator``.
-    ``value`` counts the nonzero coefficients on the unshifted grid."""
+    ``value`` counts the nonzero coefficients on the unshifted grid (round-off level counts
+    as zero)."""
 
     def __init__(self, weight: float = 1e-3, block: int = 16, generator: Optional[torch.Generator] = None) -> None:
         super().__init__(weight)
@@ -211,7 +218,8 @@ class BlockDCTSparsity(Prior):
         from .sparse import block_dct_coefficients
 
         c = block_dct_coefficients(x, self.block)
-        nz = (c != 0).to(x.dtype)
+        tiny = 1e3 * torch.finfo(x.dtype).eps * c.abs().amax().clamp_min(1e-30)   # round-off zeros
+        nz = (c.abs() > tiny).to(x.dtype)
         nz[..., ::self.block, ::self.block] = 0.0
         return self.weight * nz.reshape(x.shape[0], -1).sum(1)
 
@@ -225,11 +233,13 @@ class BlockDCTSparsity(Prior):
 
 class EdgeEnhancingDiffusion(Prior):
     """Edge-enhancing diffusion used as a denoising step: ``prox(v, t)`` runs
-    ``round(t / tau)`` explicit EED steps (at least one) of step ``tau`` from ``v``.
+    ``round(t / tau)`` explicit EED steps (at least one, at most ``max_steps``) of step ``tau``
+    from ``v``.
     Not the prox of an energy (EED has none); usable in plug-and-play schemes (HQS)."""
 
-    def __init__(self, contrast: float = 0.01, sigma: float = 1.0, tau: float = 0.2) -> None:
+    def __init__(self, contrast: float = 0.01, sigma: float = 1.0, tau: float = 0.2, max_steps: int = 50) -> None:
         super().__init__(1.0)
+        self.max_steps = int(max_steps)
         self.contrast = _positive("EdgeEnhancingDiffusion", "contrast", contrast)
         self.sigma = _positive("EdgeEnhancingDiffusion", "sigma", sigma, allow_zero=True)
         self.tau = _positive("EdgeEnhancingDiffusion", "tau", tau)
@@ -241,6 +251,6 @@ class EdgeEnhancingDiffusion(Prior):
         from .diffusion import eed_step
 
         u = v
-        for _ in range(max(1, int(round(float(t) / self.tau)))):
+        for _ in range(min(self.max_steps, max(1, int(round(float(t) / self.tau))))):
             u = eed_step(u, contrast=self.contrast, sigma=self.sigma, tau=self.tau)
         return u

@@ -98,10 +98,16 @@ def hard_threshold(x: torch.Tensor, variance: torch.Tensor, *, threshold: float 
 
 
 def wiener(x: torch.Tensor, pilot: torch.Tensor, variance: torch.Tensor, *, patch: int = 8,
-           stride: int = 2) -> torch.Tensor:
+           stride: int = 2, risk: bool = False):
     """Second stage: empirical Wiener shrinkage ``g_k = b_k^2 / (b_k^2 + v_k)`` with the DCT
     coefficients ``b`` of ``pilot`` (see the module docstring); arguments as
-    :func:`hard_threshold`."""
+    :func:`hard_threshold`.
+
+    With ``risk=True`` returns ``(estimate, sure)``: Stein's unbiased risk estimate of the
+    mean squared error per pixel for white noise of variance ``v`` (scalar), treating the
+    gains as fixed (they depend on the pilot): ``SURE = ||x_hat - y||^2 / N - v + 2 v div / N``
+    with ``div = sum_i d x_hat_i / d y_i`` = the aggregate of ``sum_k phi_k(i)^2 g_k``.
+    Used to compare configurations on the same image (its absolute value is rough)."""
     _check_plane(x, patch, stride)
     basis = _basis(patch, x.dtype, x.device)
     c = basis @ _patches(x, patch, stride)
@@ -111,7 +117,14 @@ def wiener(x: torch.Tensor, pilot: torch.Tensor, variance: torch.Tensor, *, patc
     g = b2 / (b2 + v).clamp_min(torch.finfo(x.dtype).tiny)
     g[0] = 1.0
     w = 1.0 / (g * g).sum(0, keepdim=True)
-    return _aggregate(basis.T @ (c * g), w, x.shape[-2:], patch, stride)
+    out = _aggregate(basis.T @ (c * g), w, x.shape[-2:], patch, stride)
+    if not risk:
+        return out
+    div = _aggregate((basis.T * basis.T) @ g, w, x.shape[-2:], patch, stride)
+    n = x.numel()
+    vv = float(v.reshape(-1)[0])
+    sure = float((out - x).double().square().sum()) / n - vv + 2.0 * vv * float(div.double().sum()) / n
+    return out, sure
 
 
 def coefficient_variance(autocorrelation: torch.Tensor, patch: int = 8,

@@ -63,6 +63,7 @@ def tutorial_descent(x0: torch.Tensor, known: torch.Tensor, iterations: int = 50
     hist: List[torch.Tensor] = []
     for w in range(iterations):
         energy, g = energies.multiscale_smoothness(x)
+        assert g is not None
         x = (x - tutorial_step(w) * (g * free)).clamp_(0.0, 1.0)
         if record:
             hist.append(energy)
@@ -92,6 +93,7 @@ def projected_gradient(energy: energies.EnergyFn, x0: torch.Tensor, known: torch
     bview = (-1,) + (1,) * (x.ndim - 1)
     for it in range(iterations):
         _, g = energy(y)
+        assert g is not None
         z = torch.where(known, x0, proj(y - step * g * free))
         ez, _ = energy(z, need_grad=False)
         better = ez <= ex

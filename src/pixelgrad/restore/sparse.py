@@ -93,11 +93,12 @@ def dct_inpaint(x: torch.Tensor, known: torch.Tensor, *, rounds: int = 60, block
             continue
         frac = r / max(rounds - 1, 1)
         tau = tau_start * (tau_end / tau_start) ** frac
-        acc = None
+        acc: Optional[torch.Tensor] = None
         for _ in range(shifts):
             s = torch.randint(0, block, (2,), generator=generator).tolist()
             y = hard_threshold(x, tau, (s[0], s[1]), block, dct)
             acc = y if acc is None else acc.add_(y)
+        assert acc is not None
         if shifts > 1:
             acc = acc.div_(shifts)
         x = torch.where(known, x0, acc.clamp_(0.0, 1.0))

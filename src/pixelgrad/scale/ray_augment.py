@@ -58,16 +58,46 @@ class DatasetAugmenter:
 def ray_augment(dataset: Any, pipeline: Any, *, seed: int = 0, copies: int = 1,
                 image_column: str = "image", key_column: str = "path", batch_size: int = 32,
                 device: str = "cpu", concurrency: int | None = None) -> Any:
-    """Augment every row of the Ray dataset ``dataset``; returns a new (lazy) dataset.
+    """Augment every row of a Ray dataset with a pixelgrad pipeline.
 
-    ``dataset`` rows need an image column (``(H, W[, C])`` uint8/uint16 arrays, as produced by
-    ``ray.data.read_images(paths, include_paths=True)``) and a key column whose string value
-    identifies the row (the seed of copy k is ``derive_seed(seed, str(key), k)``, so results do
-    not depend on partitioning). ``pipeline``: a ``pixelgrad.augment`` transform, its dict, or a
-    .yaml/.json path. The output has ``copies`` rows per input with the augmented image and the
-    extra columns ``copy`` (int64), ``seed`` (int64) and ``params`` (JSON text of the drawn
-    parameters); other columns are carried over. ``device="cuda"`` asks one GPU per actor.
+    Parameters
+    ----------
+    dataset : ray.data.Dataset
+        Rows with an image column (``(H, W[, C])`` uint8/uint16 arrays, as produced by
+        ``ray.data.read_images(paths, include_paths=True)``) and a key column whose string
+        value identifies the row.
+    pipeline : Transform, dict, str or os.PathLike
+        A ``pixelgrad.augment`` transform, its dict, or a ``.yaml`` / ``.json`` path.
+    seed : int, default 0
+        Run seed; copy ``k`` of the row with key ``key`` uses ``derive_seed(seed, str(key), k)``,
+        so results do not depend on the partitioning.
+    copies : int, default 1
+        Output rows per input row.
+    image_column, key_column : str, default "image", "path"
+        Names of the image and key columns.
+    batch_size : int, default 32
+        Rows per ``map_batches`` call.
+    device : str, default "cpu"
+        ``"cuda"`` asks one GPU per actor.
+    concurrency : int, optional
+        Number of actors (default: one per CPU, or per GPU with ``device="cuda"``).
 
+    Returns
+    -------
+    ray.data.Dataset
+        A new lazy dataset with ``copies`` rows per input: the augmented image (same shape and
+        dtype) and the columns ``copy`` (int64), ``seed`` (int64) and ``params`` (JSON text of
+        the drawn parameters); the other columns are carried over.
+
+    Raises
+    ------
+    ValueError
+        If ``copies`` or ``batch_size`` is not an integer >= 1.
+    TypeError
+        If ``dataset`` is not a ``ray.data.Dataset``.
+
+    Examples
+    --------
     >>> import ray, pixelgrad.scale as ps                                  # doctest: +SKIP
     >>> ds = ray.data.read_images("s3://bucket/imgs", include_paths=True)   # doctest: +SKIP
     >>> out = ps.ray_augment(ds, "aug.yaml", seed=1, copies=2)             # doctest: +SKIP

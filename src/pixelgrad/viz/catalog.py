@@ -90,10 +90,33 @@ RESTORATION: dict[str, list[tuple[str, Op]]] = {
     "gaussian_noise": [("sigma=0.1", lambda x: _pg().restore.gaussian_noise(x, 0.1, _gen())[0])],
     "scratches": [("count=12", lambda x: _pg().restore.scratches(x, 12, generator=_gen())[0])],
     "text_overlay": [("default text", lambda x: _pg().restore.text_overlay(x)[0])],
+    "blur": [("sigma=2, noise=0.01", lambda x: _blurred(x))],
     "inpaint": [("90% missing", lambda x: _pg().restore.salt_and_pepper(x, 0.9, _gen())[0]),
                 ("inpaint(method='auto')", lambda x: _pg().restore.inpaint(
                     *_pg().restore.salt_and_pepper(x, 0.9, _gen()), method="auto").image)],
+    "deblur": [("blurred, sigma=2", lambda x: _blurred(x)),
+               ("deblur(sigma=2)", lambda x: _pg().restore.deblur(_blurred(x), sigma=2.0).image)],
+    "denoise": [("noisy: sigma=0.1", lambda x: _noisy(x)),
+                ("denoise()", lambda x: _pg().restore.denoise(_noisy(x)).image)],
+    "solve": [("blurred, sigma=2", lambda x: _blurred(x)),
+              ("solve(Blur, TotalVariation)", lambda x: _solve_tv_deblur(x))],
 }
+
+#: restoration functions that measure an image rather than change it: no picture
+NOT_IMAGE_OPS = ("psnr", "ssim", "estimate_noise")
+
+
+def _blurred(x: torch.Tensor) -> torch.Tensor:
+    return _pg().restore.blur(x, sigma=2.0, noise=0.01, generator=_gen())[0]
+
+
+def _noisy(x: torch.Tensor) -> torch.Tensor:
+    return _pg().restore.gaussian_noise(x, 0.1, _gen())[0]
+
+
+def _solve_tv_deblur(x: torch.Tensor) -> torch.Tensor:
+    r = _pg().restore
+    return r.solve(_blurred(x), r.operators.Blur(sigma=2.0), r.priors.TotalVariation(0.01), iterations=60).image
 
 
 @dataclass(frozen=True)

@@ -27,19 +27,24 @@ def plot_history(path: str | os.PathLike, history, stages: Optional[Dict[str, Tu
     fig = Figure(figsize=(6.4, 3.6), dpi=100)
     ax = fig.add_subplot(1, 1, 1)
     stages = stages or {"": (0, len(h))}
+    labelled = False
     for name, (a, b) in stages.items():
-        if b <= a:
-            continue
-        seg = h[a:b]
-        it = np.arange(a, b)
+        seg = h[max(a, 0):min(b, len(h))]
+        if len(seg) == 0:
+            continue                   # nothing recorded: no line, hence no legend entry
+        it = np.arange(max(a, 0), max(a, 0) + len(seg))
+        # a one-iteration stage (e.g. a final energy) is a lone point: draw it with a marker,
+        # otherwise its legend entry would have no visible curve
+        style = {"marker": "o"} if len(seg) == 1 else {}
         for j in range(seg.shape[1]):
-            ax.plot(it, seg[:, j], label=name if j == 0 and name else None)
+            ax.plot(it, seg[:, j], label=name if j == 0 and name else None, **style)
+        labelled = labelled or bool(name)
     if log and np.all(h[np.isfinite(h)] > 0) and h.size:
         ax.set_yscale("log")
     ax.set_xlabel("iteration")
     ax.set_ylabel("objective")
     ax.set_title(title)
-    if any(stages):
+    if labelled:
         ax.legend(loc="upper right", fontsize=8)
     if psnr is not None and len(psnr):
         ax2 = ax.twinx()

@@ -49,10 +49,60 @@ def new_output(x: torch.Tensor, dtype: torch.dtype | None = None) -> torch.Tenso
     return out
 
 
-def out_precision(dtype: torch.dtype) -> str:
-    """``tl.dot`` input precision: tf32x3 (float32 accuracy on tensor cores) for float
-    outputs; plain tf32 for uint8, whose error stays below 0.25 grey levels."""
-    return "tf32" if dtype == torch.uint8 else "tf32x3"
+# ----------------------------------------------------------------------------- launches
+class LaunchRecorder:
+    """Records every kernel launch made through :func:`launch` (kernel, grid, arguments).
+
+    ``dry``: record without launching (the output buffers stay unwritten). Used to count the
+    distinct compilations a stream of calls needs (:mod:`.compile_check`) on a machine that
+    cannot run the kernels; a dry recorder also lets CPU tensors through the router without
+    the interpreter."""
+
+    def __init__(self, dry: bool = False):
+        self.dry = dry
+        self.launches: list[tuple] = []
+
+    def __enter__(self) -> "LaunchRecorder":
+        _RECORDERS.append(self)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        _RECORDERS.remove(self)
+
+
+_RECORDERS: list[LaunchRecorder] = []
+
+
+def dry_run() -> bool:
+    """Whether a dry :class:`LaunchRecorder` is active (launches are recorded, not run)."""
+    return any(r.dry for r in _RECORDERS)
+
+
+def launch(kernel, grid: tuple, *args, **kwargs) -> None:
+    """``kernel[grid](*args, **kwargs)``, seen by the active :class:`LaunchRecorder` s."""
+    for r in _RECORDERS:
+        r.launches.append((kernel, grid, args, kwargs))
+    if not dry_run():
+        kernel[grid](*args, **kwargs)
+
+
+# ----------------------------------------------------------------------------- device code
+@triton.jit
+def tile_prologue(C, tiles, tiles_w):
+    """Program id -> the tile this program computes.
+
+    The launch grid is ``(B * C * tiles,)``: one program per ``(sample, channel, tile)``,
+    tiles numbered row-major with ``tiles_w`` per tile row. Returns ``(plane, b, c, th, tw)``:
+    the plane index ``b * C + c``, the sample ``b`` and channel ``c`` (int64, so that
+    ``b * stride_xb`` cannot overflow int32 on large batches) and the tile row / column."""
+    pid = tl.program_id(0)
+    plane = pid // tiles
+    t = pid % tiles
+    th = t // tiles_w
+    tw = t % tiles_w
+    b = (plane // C).to(tl.int64)
+    c = (plane % C).to(tl.int64)
+    return plane, b, c, th, tw
 
 
 @triton.jit
@@ -103,3 +153,10 @@ def to_output(v, OUT_INT: tl.constexpr):
     if OUT_INT:
         v = tl.minimum(tl.maximum(round_half_even(v), 0.0), 255.0)
     return v
+
+
+@triton.jit
+def as_stored(v, o_ptr, OUT_INT: tl.constexpr):
+    """The float32 value an output element holds after ``v`` is stored through ``o_ptr`` and
+    loaded back (rounded / saturated for integers, rounded to float16 / bfloat16)."""
+    return to_output(v, OUT_INT).to(o_ptr.dtype.element_ty).to(tl.float32)

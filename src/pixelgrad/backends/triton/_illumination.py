@@ -6,7 +6,7 @@ import torch
 import triton
 import triton.language as tl
 
-from ._common import new_output, to_output
+from ._common import launch, new_output, tile_prologue, to_output
 from ._field import OPS, FieldArgs, apply_field, field_args
 
 __all__ = ["OPS", "run", "apply"]
@@ -14,26 +14,25 @@ __all__ = ["OPS", "run", "apply"]
 
 @triton.jit
 def _field_kernel(x_ptr, o_ptr, coef_ptr, geo_ptr, C, H, W, tiles_w, tiles,
-                  sxb, sxc, sxh, sxw, sob, soc, soh, sow,
-                  BH: tl.constexpr, BW: tl.constexpr, OUT_INT: tl.constexpr,
+                  stride_xb, stride_xc, stride_xh, stride_xw,
+                  stride_ob, stride_oc, stride_oh, stride_ow,
+                  BLOCK_H: tl.constexpr, BLOCK_W: tl.constexpr, OUT_INT: tl.constexpr,
                   FIELD: tl.constexpr, MODE: tl.constexpr, CLAMP: tl.constexpr,
                   WHITE: tl.constexpr):
-    pid = tl.program_id(0)
-    plane = pid // tiles
-    t = pid % tiles
-    th = t // tiles_w
-    tw = t % tiles_w
-    b = (plane // C).to(tl.int64)          # int64: b * stride overflows int32 on big batches
-    c = (plane % C).to(tl.int64)
-    rows = th * BH + tl.arange(0, BH)
-    cols = tw * BW + tl.arange(0, BW)
+    """One ``BLOCK_H x BLOCK_W`` tile of ``o = mix(x, field)`` (see :mod:`._field`): read x
+    once, compute the field in registers, round / saturate, write once."""
+    plane, b, c, th, tw = tile_prologue(C, tiles, tiles_w)
+    rows = th * BLOCK_H + tl.arange(0, BLOCK_H)
+    cols = tw * BLOCK_W + tl.arange(0, BLOCK_W)
     m = (rows < H)[:, None] & (cols < W)[None, :]
-    xb = x_ptr + b.to(tl.int64) * sxb + c.to(tl.int64) * sxc
-    v = tl.load(xb + rows[:, None] * sxh + cols[None, :] * sxw, mask=m, other=0.0).to(tl.float32)
+    x_base = x_ptr + b * stride_xb + c * stride_xc
+    v = tl.load(x_base + rows[:, None] * stride_xh + cols[None, :] * stride_xw,
+                mask=m, other=0.0).to(tl.float32)
     y = apply_field(v, rows, cols, H, W, plane, b, coef_ptr, geo_ptr, FIELD, MODE, CLAMP, WHITE)
     y = to_output(y, OUT_INT)
-    ob = o_ptr + b.to(tl.int64) * sob + c.to(tl.int64) * soc
-    tl.store(ob + rows[:, None] * soh + cols[None, :] * sow, y.to(o_ptr.dtype.element_ty), mask=m)
+    o_base = o_ptr + b * stride_ob + c * stride_oc
+    tl.store(o_base + rows[:, None] * stride_oh + cols[None, :] * stride_ow,
+             y.to(o_ptr.dtype.element_ty), mask=m)
 
 
 def apply(x: torch.Tensor, fa: FieldArgs, out: torch.Tensor | None = None) -> torch.Tensor:
@@ -44,9 +43,10 @@ def apply(x: torch.Tensor, fa: FieldArgs, out: torch.Tensor | None = None) -> to
     tiles_w = triton.cdiv(W, BW)
     tiles = triton.cdiv(H, BH) * tiles_w
     out = new_output(x) if out is None else out
-    _field_kernel[(B * C * tiles,)](
-        x, out, *fa.pointers(), C, H, W, tiles_w, tiles, *x.stride(), *out.stride(),
-        BH=BH, BW=BW, OUT_INT=not x.dtype.is_floating_point, **fa.constexprs(), num_warps=4)
+    launch(_field_kernel, (B * C * tiles,),
+           x, out, *fa.pointers(), C, H, W, tiles_w, tiles, *x.stride(), *out.stride(),
+           BLOCK_H=BH, BLOCK_W=BW, OUT_INT=not x.dtype.is_floating_point, **fa.constexprs(),
+           num_warps=4)
     return out
 
 

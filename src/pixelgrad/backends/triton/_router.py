@@ -1,18 +1,13 @@
 """Which Triton kernel runs an op, or why none does (then: torch, or an error when forced)."""
 from __future__ import annotations
 
-import math
-
 import torch
 
-from ...functional._params import is_uniform
-from ...kernels import fold as _fold
-from ...kernels import gaussian as _g
+from ...kernels import fold, gaussian
 from ...kernels.motion import motion_kernel2d, motion_radius
-from ...kernels.stack import stack_centered_1d as _stack_1d
-from ...kernels.stack import stack_centered_2d as _stack_2d
-from . import _separable as _sep
-from ._common import KERNEL_DTYPES, interpreting
+from ...kernels.stack import stack_centered_1d, stack_centered_2d
+from . import _separable
+from ._common import KERNEL_DTYPES, dry_run, interpreting
 from ._field import OPS as FIELD_OPS
 from ._field import FieldArgs, field_args
 from ._taps import taps2d
@@ -22,6 +17,11 @@ class _Uncovered(Exception):
     pass
 
 
+def is_uniform(t: torch.Tensor) -> bool:
+    """True when every sample has the same parameters."""
+    return bool((t == t[:1]).all())
+
+
 def _check_tensor(x: torch.Tensor) -> None:
     if x.dtype not in KERNEL_DTYPES:
         raise _Uncovered(f"dtype {x.dtype} (the kernels read and write uint8, float16, "
@@ -29,7 +29,7 @@ def _check_tensor(x: torch.Tensor) -> None:
     if x.requires_grad and torch.is_grad_enabled():
         raise _Uncovered("a tensor that requires grad (the kernels are not differentiable; "
                          "the torch backend is)")
-    if x.device.type == "cpu" and not interpreting():
+    if x.device.type == "cpu" and not interpreting() and not dry_run():
         raise _Uncovered("a CPU tensor without TRITON_INTERPRET=1 set before triton is imported")
     if x.device.type not in ("cpu", "cuda"):
         raise _Uncovered(f"device {x.device}")
@@ -40,13 +40,13 @@ def separable(x: torch.Tensor, ky: torch.Tensor, kx: torch.Tensor, border: str,
     """Pick the tile or banded algorithm (see :mod:`._separable`) and run it."""
     B, C, H, W = x.shape
     ry, rx = ky.shape[-1] // 2, kx.shape[-1] // 2
-    tile = _sep.tile_cost(ry, rx, H, W)
+    tile = _separable.tile_cost(ry, rx, H, W)
     if method == "fft":
         raise _Uncovered("method='fft' (the Triton backend filters by tile or banded-matrix "
                          "products; use method='auto', 'direct' or 'matrix')")
-    if method == "matrix" or (method == "auto" and _sep.banded_cost(H, W) < tile) or tile == float("inf"):
-        return _sep.sep_banded(x, ky, kx, border, field=field)
-    return _sep.sep_tile(x, ky, kx, border, field=field)
+    if method == "matrix" or (method == "auto" and _separable.banded_cost(H, W) < tile) or tile == float("inf"):
+        return _separable.sep_banded(x, ky, kx, border, field=field)
+    return _separable.sep_tile(x, ky, kx, border, field=field)
 
 
 def _refuse_wide(x: torch.Tensor, ry: int, rx: int, border: str) -> None:
@@ -55,7 +55,7 @@ def _refuse_wide(x: torch.Tensor, ry: int, rx: int, border: str) -> None:
     gigabytes. (Separable kernels are folded here, see :func:`_axis_gaussian`.)"""
     H, W = x.shape[-2:]
     huge = (2 * ry + 1) * (2 * rx + 1) > 1 << 18          # > 512 x 512 taps: memory, not speed
-    if huge and (_fold.needs_fold(ry, H, border) or _fold.needs_fold(rx, W, border)):
+    if huge and (fold.needs_fold(ry, H, border) or fold.needs_fold(rx, W, border)):
         raise _Uncovered("a kernel much wider than the image (the torch backend folds it onto "
                          "the border period)")
 
@@ -69,31 +69,31 @@ def _gaussian(x, sigma, angle=None, truncate=4.0, border="reflect", method="auto
         if method in ("fft", "matrix", "separable"):
             raise _Uncovered(f"method={method!r} for a rotated Gaussian (covered: 'auto', "
                              "'direct', '2d')")
-        r = _g.gaussian_radius(float(sigma.max()), truncate)
+        r = gaussian.gaussian_radius(float(sigma.max()), truncate)
         _refuse_wide(x, r, r, border)
-        ks = [_g.gaussian_kernel2d(float(sigma[b, 0]), float(sigma[b, 1]), float(angle[b]), truncate)
+        ks = [gaussian.gaussian_kernel2d(float(sigma[b, 0]), float(sigma[b, 1]), float(angle[b]), truncate)
               for b in rows]
-        return taps2d(x, _stack_2d(ks), border, field=field)
+        return taps2d(x, stack_centered_2d(ks), border, field=field)
     smax = sigma.max(dim=0).values
-    if _fold.needs_fold(_g.gaussian_radius(float(smax[0]), truncate), H, border) or \
-            _fold.needs_fold(_g.gaussian_radius(float(smax[1]), truncate), W, border):
+    if fold.needs_fold(gaussian.gaussian_radius(float(smax[0]), truncate), H, border) or \
+            fold.needs_fold(gaussian.gaussian_radius(float(smax[1]), truncate), W, border):
         # much wider than the image: the exact kernel folded onto the border period
-        ky = _stack_1d([_fold.gaussian1d_for_axis(float(sigma[b, 0]), truncate, H, border) for b in rows])
-        kx = _stack_1d([_fold.gaussian1d_for_axis(float(sigma[b, 1]), truncate, W, border) for b in rows])
+        ky = stack_centered_1d([fold.gaussian1d_for_axis(float(sigma[b, 0]), truncate, H, border) for b in rows])
+        kx = stack_centered_1d([fold.gaussian1d_for_axis(float(sigma[b, 1]), truncate, W, border) for b in rows])
     elif uniform:
-        ky = _g.gaussian_kernel1d(float(sigma[0, 0]), truncate)[None]
-        kx = _g.gaussian_kernel1d(float(sigma[0, 1]), truncate)[None]
+        ky = gaussian.gaussian_kernel1d(float(sigma[0, 0]), truncate)[None]
+        kx = gaussian.gaussian_kernel1d(float(sigma[0, 1]), truncate)[None]
     else:                         # vectorised: no Python loop over the batch
-        ky = _g.truncated_kernels1d_batch(sigma[:, 0], truncate)
-        kx = _g.truncated_kernels1d_batch(sigma[:, 1], truncate)
+        ky = gaussian.truncated_kernels1d_batch(sigma[:, 0], truncate)
+        kx = gaussian.truncated_kernels1d_batch(sigma[:, 1], truncate)
     return separable(x, ky, kx, border, method, field)
 
 
 def _box(x, size, border="reflect", method="auto", field=None):
     H, W = x.shape[-2:]
     rows = [0] if is_uniform(size) else range(x.shape[0])
-    ky = _stack_1d([_fold.box1d_for_axis(int(size[b, 0]), H, border) for b in rows])
-    kx = _stack_1d([_fold.box1d_for_axis(int(size[b, 1]), W, border) for b in rows])
+    ky = stack_centered_1d([fold.box1d_for_axis(int(size[b, 0]), H, border) for b in rows])
+    kx = stack_centered_1d([fold.box1d_for_axis(int(size[b, 1]), W, border) for b in rows])
     return separable(x, ky, kx, border, method, field)
 
 
@@ -105,29 +105,9 @@ def _motion(x, length, angle, direction=None, border="reflect", method="auto", f
     _refuse_wide(x, r, r, border)
     if is_uniform(length) and is_uniform(angle) and is_uniform(direction):
         k = motion_kernel2d(float(length[0]), float(angle[0]), float(direction[0]))
-    else:                         # per sample: built on the image's device, one batch of ops
-        k = _motion_kernels(length, angle, direction, x.device)
+    else:                         # per sample: one batched build, padded to the longest line
+        k = motion_kernel2d(length, angle, direction)
     return taps2d(x, k, border, field=field)
-
-
-def _motion_kernels(length, angle, direction, device) -> torch.Tensor:
-    """:func:`pixelgrad.kernels.motion.motion_kernel2d` for ``(B,)`` parameters, computed in
-    float64 on ``device`` (same formula: the 1-D profile rotated by bilinear tents)."""
-    L, a, d = (v.to(device=device, dtype=torch.float64) for v in (length, angle, direction))
-    Lmax = float(length.max())
-    r = motion_radius(Lmax)
-    imax = max(0, math.ceil(Lmax / 2 + 0.5 - 1e-9) - 1)
-    i = torch.arange(-imax, imax + 1, dtype=torch.float64, device=device)
-    profile = (L[:, None] / 2 + 0.5 - i.abs()[None, :]).clamp(0, 1)
-    weight = profile * (1 + d[:, None] * i[None, :] / (L[:, None] / 2)).clamp(min=0)
-    yy = torch.arange(-r, r + 1, dtype=torch.float64, device=device)[:, None]
-    xx = torch.arange(-r, r + 1, dtype=torch.float64, device=device)[None, :]
-    c, s = torch.cos(a)[:, None, None], torch.sin(a)[:, None, None]
-    u = xx * c + yy * s
-    v = -xx * s + yy * c
-    k = ((1 - (u[..., None] - i).abs()).clamp(min=0) * weight[:, None, None, :]).sum(-1)
-    k = k * (1 - v.abs()).clamp(min=0)
-    return k / k.sum(dim=(-2, -1), keepdim=True)
 
 
 _BLURS = {"gaussian_blur": _gaussian, "box_blur": _box, "motion_blur": _motion}
@@ -202,10 +182,9 @@ def blur_then_blend(x: torch.Tensor, blur_op: str, blur_params: dict, field_op: 
 
     Returns:
         The result (dtype of ``x``), or ``None`` when not covered (``forced``: ``ValueError``).
-        The blurred intermediate stays float32: for float32 this equals the two-step result
-        to rounding; for uint8 / float16 it skips the intermediate rounding, so it may differ
-        from the two-step result by one unit of the last place (it is closer to the exact
-        composition).
+        The blurred value is rounded to the dtype of ``x`` in registers before the field is
+        mixed in, exactly as storing it would: the result has the same bits as the blur
+        kernel followed by the illumination kernel.
     """
     op = f"{blur_op}+{field_op}"
     try:

@@ -4,23 +4,48 @@ Two exact algorithms, both computing the correlation
 ``y[i, j] = sum_{s,t} ky[s] kx[t] x[border(i + s - ry), border(j + t - rx)]`` of every
 ``(b, c)`` plane with that sample's own kernels ``ky[b], kx[b]``:
 
-* **tile** (one pass over memory, short kernels): a program loads one ``PH x PW`` input tile
-  (output tile plus a halo of ``ry`` / ``rx``; the border map is applied to the tile's row and
-  column index vectors, so border handling costs O(PH + PW) per tile and nothing per tap),
-  then filters it on chip with two small Toeplitz products
+* **tile** (one pass over memory, short and medium kernels): a program owns one
+  ``BLOCK_H x BLOCK_W`` output tile. Its input window (the tile plus a halo of ``ry`` rows and
+  ``rx`` columns) is walked in ``BLOCK_K x BLOCK_K`` chunks; the border map is applied to each
+  chunk's row and column index vectors (O(BLOCK_K) work per chunk, nothing per tap). Each
+  chunk is filtered on chip with two small Toeplitz products accumulated over the window
 
-      T = X @ Tx          Tx[j, w] = kx[j - w]   (0 <= j - w <= 2 rx), shape (PW, PW)
-      Y = Ty @ T          Ty[h, i] = ky[i - h]   (0 <= i - h <= 2 ry), shape (PH, PH)
+      R   = sum_kw X[kh, kw] @ Tx[kw, :]      Tx[j, w] = kx[j - w]  (0 <= j - w <= 2 rx)
+      Y  += Ty[:, kh] @ R                     Ty[h, i] = ky[i - h]  (0 <= i - h <= 2 ry)
 
-  and stores the valid ``(PH - 2 ry) x (PW - 2 rx)`` corner. The input is read from DRAM
-  once, the row-filtered intermediate never leaves the chip, and every tap reuses the tile.
+  so every input element is read from DRAM once per tile, the row-filtered rows never leave
+  the chip, and the registers held are ``Y`` (BLOCK_H x BLOCK_W), ``R`` (BLOCK_K x BLOCK_W)
+  and one chunk of each operand, whatever the radius. The radius is a runtime argument (it
+  only sets the loop trip counts and the Toeplitz matrices), so a stream of random sigma
+  compiles one kernel per tile configuration (:data:`TILE_CONFIGS`), not one per radius.
 * **banded** (long kernels; cost independent of the kernel): two batched GEMMs per plane with
   the border folded into ``(n, n)`` banded matrices (:mod:`pixelgrad.kernels.banded`):
   ``T = X @ Mw^T`` then ``Y = Mh @ T`` (the intermediate goes through memory in float32).
 
 Per-sample kernels cost nothing extra: the Toeplitz / banded matrices are indexed by sample
-inside the launch. Accumulation is float32 (``tf32x3`` on tensor cores keeps float32
-accuracy; ``tf32`` for uint8 outputs).
+inside the launch.
+
+Precision (:data:`PRECISION`, per output dtype; ``(first product, second product)``):
+accumulation is always float32; ``tf32`` rounds both operands of a tensor-core product to
+10 mantissa bits (relative error <= 2^-10 per operand, truncation or rounding), ``tf32x3``
+splits each operand into two tf32 parts and keeps float32 accuracy at three times the work.
+The image values of uint8 / float16 / bfloat16 inputs are exact in tf32, so only the weights
+and the intermediate are rounded. :data:`ERROR_BOUND` is the resulting worst case, before the
+final rounding to the output dtype, relative to ``max |x|`` (``tests/backends/triton/test_separable.py``
+checks each choice against float64):
+
+========  ==================  ============================================================
+dtype     products            bound on ``|y - y_exact| / max|x|``
+========  ==================  ============================================================
+uint8     tf32, tf32x3        2^-10 (Tx rounding) + 2^-19: <= 0.25 grey levels, so the
+                              rounded output is within 1 of the exact value
+bfloat16  tf32, tf32x3        2^-10 + 2^-19: a quarter of an ulp of bfloat16 (2^-7);
+                              plain tf32 twice (3 * 2^-10) would also do, but spills
+                              on sm_80 in the largest tile
+float16   tf32x3, tf32x3      2^-19: float32 accuracy (float16's ulp is 2^-10; plain tf32
+                              could reach 1.5 ulp)
+float32   tf32x3, tf32x3      2^-19
+========  ==================  ============================================================
 """
 from __future__ import annotations
 
@@ -31,96 +56,157 @@ import triton
 import triton.language as tl
 
 from ...kernels.banded import banded_matrix
-from ._common import BORDER_CODES, index_valid, map_index, new_output, out_precision, to_output
+from ._common import (BORDER_CODES, as_stored, index_valid, launch, map_index, new_output,
+                      tile_prologue, to_output)
 from ._field import FieldArgs, apply_field
 
-TILE_SIDES = (16, 32, 64, 128)
+#: ``tl.dot`` input precision of the (first, second) product, per input/output dtype.
+PRECISION = {
+    torch.uint8: ("tf32", "tf32x3"),
+    torch.bfloat16: ("tf32", "tf32x3"),
+    torch.float16: ("tf32x3", "tf32x3"),
+    torch.float32: ("tf32x3", "tf32x3"),
+}
+
+#: Error of :data:`PRECISION` before the output rounding, relative to ``max |x|``: 2^-10 per
+#: tf32-rounded operand, plus 2^-19 for tf32x3 (about 2^-21 per product) and the float32
+#: accumulation over the window (whose worst case, ``n 2^-24`` for ``n`` terms, is that of
+#: any float32 convolution; the 2^-19 is checked on windows of up to 97 taps).
+ERROR_BOUND = {
+    torch.uint8: 2.0 ** -10 + 2.0 ** -19,
+    torch.bfloat16: 2.0 ** -10 + 2.0 ** -19,
+    torch.float16: 2.0 ** -19,
+    torch.float32: 2.0 ** -19,
+}
+
+#: Tile configurations ``(max radius, BLOCK_H, BLOCK_W, BLOCK_K, num_warps)``: the first whose
+#: max radius covers ``max(ry, rx)`` is used (the last one for any larger radius the cost
+#: model still sends to the tile algorithm). Few configurations = few compilations.
+TILE_CONFIGS = ((8, 32, 32, 16, 4), (64, 64, 64, 16, 8))
+
+#: Largest radius the tile algorithm takes (beyond it the banded GEMMs are cheaper anyway).
+MAX_TILE_RADIUS = TILE_CONFIGS[-1][0]
+
+
+def precision(dtype: torch.dtype) -> tuple[str, str]:
+    """The ``(first, second)`` product precision for ``dtype`` (see :data:`PRECISION`)."""
+    return PRECISION[dtype]
 
 
 # ----------------------------------------------------------------------------- tile kernel
-@triton.jit
+@triton.jit(do_not_specialize=["ry", "rx"])
 def _sep_tile_kernel(x_ptr, o_ptr, ty_ptr, tx_ptr, coef_ptr, geo_ptr,
-                     C, H, W, tiles_w, tiles,
-                     sxb, sxc, sxh, sxw, sob, soc, soh, sow, ty_sb, tx_sb,
-                     RY: tl.constexpr, RX: tl.constexpr, PH: tl.constexpr, PW: tl.constexpr,
-                     BORDER: tl.constexpr, OUT_INT: tl.constexpr, PREC: tl.constexpr,
+                     C, H, W, ry, rx, tiles_w, tiles,
+                     stride_xb, stride_xc, stride_xh, stride_xw,
+                     stride_ob, stride_oc, stride_oh, stride_ow,
+                     stride_tyb, stride_tyh, stride_txb,
+                     BLOCK_H: tl.constexpr, BLOCK_W: tl.constexpr, BLOCK_K: tl.constexpr,
+                     BORDER: tl.constexpr, OUT_INT: tl.constexpr,
+                     PREC_ROW: tl.constexpr, PREC_COL: tl.constexpr,
                      FIELD: tl.constexpr, MODE: tl.constexpr, CLAMP: tl.constexpr,
                      WHITE: tl.constexpr):
-    pid = tl.program_id(0)
-    plane = pid // tiles
-    t = pid % tiles
-    th = t // tiles_w
-    tw = t % tiles_w
-    b = (plane // C).to(tl.int64)          # int64: b * stride overflows int32 on big batches
-    c = (plane % C).to(tl.int64)
-    OH: tl.constexpr = PH - 2 * RY
-    OW: tl.constexpr = PW - 2 * RX
-    ph = tl.arange(0, PH)
-    pw = tl.arange(0, PW)
-    rows = th * OH - RY + ph
-    cols = tw * OW - RX + pw
-    rmap = map_index(rows, H, BORDER)
-    cmap = map_index(cols, W, BORDER)
-    lmask = index_valid(rmap, H, BORDER)[:, None] & index_valid(cmap, W, BORDER)[None, :]
-    xb = x_ptr + b.to(tl.int64) * sxb + c.to(tl.int64) * sxc
-    xt = tl.load(xb + rmap[:, None] * sxh + cmap[None, :] * sxw, mask=lmask, other=0.0)
-    xt = xt.to(tl.float32)
-    tx = tl.load(tx_ptr + b.to(tl.int64) * tx_sb + pw[:, None] * PW + pw[None, :])
-    rowf = tl.dot(xt, tx, input_precision=PREC)
-    ty = tl.load(ty_ptr + b.to(tl.int64) * ty_sb + ph[:, None] * PH + ph[None, :])
-    y = tl.dot(ty, rowf, input_precision=PREC)
-    orow = th * OH + ph
-    ocol = tw * OW + pw
-    smask = ((ph < OH) & (orow < H))[:, None] & ((pw < OW) & (ocol < W))[None, :]
-    ob = o_ptr + b.to(tl.int64) * sob + c.to(tl.int64) * soc
-    y = apply_field(y, orow, ocol, H, W, plane, b, coef_ptr, geo_ptr, FIELD, MODE, CLAMP, WHITE)
-    y = to_output(y, OUT_INT)
-    tl.store(ob + orow[:, None] * soh + ocol[None, :] * sow, y.to(o_ptr.dtype.element_ty), mask=smask)
+    """Separable correlation of one ``BLOCK_H x BLOCK_W`` output tile, K-looped.
+
+    ``x_ptr`` / ``o_ptr``: input / output planes ``(B, C, H, W)`` with the given strides.
+    ``ty_ptr``: ``(B' , BLOCK_H, KH)`` float32 with ``Ty[h, i] = ky[i - h]``;
+    ``tx_ptr``: ``(B', KW, BLOCK_W)`` float32 with ``Tx[j, w] = kx[j - w]``
+    (``KH`` / ``KW``: the window height / width rounded up to ``BLOCK_K``; a batch stride of 0
+    shares one kernel). ``ry`` / ``rx``: the runtime kernel radii. ``coef_ptr`` / ``geo_ptr``
+    and ``FIELD``..``WHITE``: the optional illumination epilogue (:mod:`._field`)."""
+    plane, b, c, th, tw = tile_prologue(C, tiles, tiles_w)
+    x_base = x_ptr + b * stride_xb + c * stride_xc
+    ty_base = ty_ptr + b * stride_tyb
+    tx_base = tx_ptr + b * stride_txb
+    offs_k = tl.arange(0, BLOCK_K)
+    offs_h = tl.arange(0, BLOCK_H)
+    offs_w = tl.arange(0, BLOCK_W)
+    win_h = BLOCK_H + 2 * ry            # input window of this tile: rows th*BLOCK_H - ry + [0, win_h)
+    win_w = BLOCK_W + 2 * rx
+    acc = tl.zeros((BLOCK_H, BLOCK_W), dtype=tl.float32)
+    for kh in range(0, tl.cdiv(win_h, BLOCK_K)):
+        wr = kh * BLOCK_K + offs_k                      # window row of each chunk row
+        rmap = map_index(th * BLOCK_H - ry + wr, H, BORDER)
+        rok = index_valid(rmap, H, BORDER) & (wr < win_h)
+        rowf = tl.zeros((BLOCK_K, BLOCK_W), dtype=tl.float32)
+        for kw in range(0, tl.cdiv(win_w, BLOCK_K)):
+            wc = kw * BLOCK_K + offs_k
+            cmap = map_index(tw * BLOCK_W - rx + wc, W, BORDER)
+            cok = index_valid(cmap, W, BORDER) & (wc < win_w)
+            xt = tl.load(x_base + rmap[:, None] * stride_xh + cmap[None, :] * stride_xw,
+                         mask=rok[:, None] & cok[None, :], other=0.0).to(tl.float32)
+            txc = tl.load(tx_base + wc[:, None] * BLOCK_W + offs_w[None, :])
+            rowf = tl.dot(xt, txc, rowf, input_precision=PREC_ROW)
+        tyc = tl.load(ty_base + offs_h[:, None] * stride_tyh + wr[None, :])
+        acc = tl.dot(tyc, rowf, acc, input_precision=PREC_COL)
+    orow = th * BLOCK_H + offs_h
+    ocol = tw * BLOCK_W + offs_w
+    if FIELD >= 0:      # the blurred value as stored: same bits as blur, then the field op
+        acc = as_stored(acc, o_ptr, OUT_INT)
+    acc = apply_field(acc, orow, ocol, H, W, plane, b, coef_ptr, geo_ptr,
+                      FIELD, MODE, CLAMP, WHITE)
+    acc = to_output(acc, OUT_INT)
+    o_base = o_ptr + b * stride_ob + c * stride_oc
+    tl.store(o_base + orow[:, None] * stride_oh + ocol[None, :] * stride_ow,
+             acc.to(o_ptr.dtype.element_ty),
+             mask=(orow < H)[:, None] & (ocol < W)[None, :])
 
 
-def toeplitz(k: torch.Tensor, P: int) -> torch.Tensor:
-    """``(B', P, P)`` float32 matrices ``T[j, w] = k[j - w]`` (``0 <= j - w < K``) for kernels
-    ``k`` of shape ``(B', K)``; columns ``w >= P - K + 1`` (outside the valid tile) are zero."""
+def toeplitz(k: torch.Tensor, rows: int, cols: int) -> torch.Tensor:
+    """``(B', rows, cols)`` float32 matrices ``T[j, w] = k[j - w]`` (zero unless
+    ``0 <= j - w < K``) for kernels ``k`` of shape ``(B', K)``."""
     K = k.shape[-1]
-    j = torch.arange(P, device=k.device)[:, None]
-    w = torch.arange(P, device=k.device)[None, :]
-    d = j - w
-    ok = (d >= 0) & (d < K) & (w < P - K + 1)
-    m = k[:, d.clamp(0, K - 1)] * ok
-    return m.to(torch.float32).contiguous()
+    d = torch.arange(rows, device=k.device)[:, None] - torch.arange(cols, device=k.device)[None, :]
+    ok = (d >= 0) & (d < K)
+    return (k[:, d.clamp(0, K - 1)] * ok).to(torch.float32).contiguous()
+
+
+def _window(r: int, block: int, block_k: int) -> int:
+    """Tile plus halo, rounded up to whole ``block_k`` chunks."""
+    return -(-(block + 2 * r) // block_k) * block_k
+
+
+def _operands(ky: torch.Tensor, kx: torch.Tensor, cfg: tuple, device) -> tuple:
+    """``(Ty, Tx)`` for one tile configuration (see :func:`_sep_tile_kernel`)."""
+    _, BH, BW, BK, _ = cfg
+    ry, rx = ky.shape[-1] // 2, kx.shape[-1] // 2
+    if ky.shape[0] == 1 and kx.shape[0] == 1:
+        return _shared_operands(tuple(ky[0].tolist()), tuple(kx[0].tolist()), cfg, str(device))
+    ty = toeplitz(ky.to(device), _window(ry, BH, BK), BH).transpose(1, 2).contiguous()
+    tx = toeplitz(kx.to(device), _window(rx, BW, BK), BW)
+    return ty, tx
 
 
 @lru_cache(maxsize=64)
-def _shared_toeplitz(key: tuple, P: int, transpose: bool, device: str) -> torch.Tensor:
-    m = toeplitz(torch.tensor(key, dtype=torch.float64)[None], P)
-    return (m.transpose(1, 2) if transpose else m).contiguous().to(device)
+def _shared_operands(ky: tuple, kx: tuple, cfg: tuple, device: str) -> tuple:
+    """Cached operands of one shared kernel pair (no per-call host work for a fixed sigma)."""
+    _, BH, BW, BK, _ = cfg
+    kyt = torch.tensor(ky, dtype=torch.float64)[None]
+    kxt = torch.tensor(kx, dtype=torch.float64)[None]
+    ty = toeplitz(kyt, _window(len(ky) // 2, BH, BK), BH).transpose(1, 2).contiguous()
+    tx = toeplitz(kxt, _window(len(kx) // 2, BW, BK), BW)
+    return ty.to(device), tx.to(device)
 
 
-def _toeplitz_on(k: torch.Tensor, P: int, transpose: bool, device: torch.device) -> torch.Tensor:
-    """Toeplitz matrices on ``device``; a shared kernel's matrix is cached (no per-call work)."""
-    if k.shape[0] == 1:
-        return _shared_toeplitz(tuple(k[0].tolist()), P, transpose, str(device))
-    m = toeplitz(k.to(device), P)
-    return (m.transpose(1, 2) if transpose else m).contiguous()
-
-
-def tile_side(r: int, n: int) -> int | None:
-    """The tile side P (a power of two, 16..128) for radius ``r`` on an axis of length ``n``:
-    the smallest with at least half the tile being output, capped by the image extent."""
-    cap = max(16, 1 << max(0, (n + 2 * r - 1)).bit_length())
-    for P in TILE_SIDES:
-        if P - 2 * r >= 1 and (P >= 4 * r or P >= cap):
-            return P
+def tile_config(ry: int, rx: int) -> tuple | None:
+    """The tile configuration for radii ``(ry, rx)`` (see :data:`TILE_CONFIGS`), or None when
+    the radius is beyond :data:`MAX_TILE_RADIUS`."""
+    r = max(ry, rx)
+    for cfg in TILE_CONFIGS:
+        if r <= cfg[0]:
+            return cfg
     return None
 
 
 def tile_cost(ry: int, rx: int, H: int, W: int) -> float:
-    """Multiply-adds per output pixel of the tile algorithm (inf when it does not apply)."""
-    PH, PW = tile_side(ry, H), tile_side(rx, W)
-    if PH is None or PW is None:
+    """Multiply-adds per output pixel of the tile algorithm (inf when it does not apply): the
+    row products cost ``KH * KW * BLOCK_W`` and the column products ``BLOCK_H * KH * BLOCK_W``
+    per tile of ``min(BLOCK_H, H) x min(BLOCK_W, W)`` useful outputs."""
+    cfg = tile_config(ry, rx)
+    if cfg is None:
         return float("inf")
-    OH, OW = PH - 2 * ry, PW - 2 * rx
-    return PH * PW * (PH + PW) / (min(OH, H) * min(OW, W))
+    _, BH, BW, BK, _ = cfg
+    KH, KW = _window(ry, BH, BK), _window(rx, BW, BK)
+    return (KH * KW * BW + BH * KH * BW) / (min(BH, H) * min(BW, W))
 
 
 def banded_cost(H: int, W: int) -> float:
@@ -138,67 +224,75 @@ def sep_tile(x: torch.Tensor, ky: torch.Tensor, kx: torch.Tensor, border: str,
     field = FieldArgs.none(x.device) if field is None else field
     B, C, H, W = x.shape
     ry, rx = ky.shape[-1] // 2, kx.shape[-1] // 2
-    PH, PW = tile_side(ry, H), tile_side(rx, W)
-    if PH is None or PW is None:
-        raise ValueError(f"sep_tile: radius ({ry}, {rx}) too large for the tile kernel")
-    ty = _toeplitz_on(ky, PH, True, x.device)      # Ty[h, i] = ky[i - h]
-    tx = _toeplitz_on(kx, PW, False, x.device)
+    cfg = tile_config(ry, rx)
+    if cfg is None:
+        raise ValueError(f"sep_tile: radius ({ry}, {rx}) too large for the tile kernel "
+                         f"(at most {MAX_TILE_RADIUS})")
+    _, BH, BW, BK, warps = cfg
+    ty, tx = _operands(ky, kx, cfg, x.device)
     out = new_output(x) if out is None else out
-    OH, OW = PH - 2 * ry, PW - 2 * rx
-    tiles_h, tiles_w = triton.cdiv(H, OH), triton.cdiv(W, OW)
-    tiles = tiles_h * tiles_w
-    grid = (B * C * tiles,)
-    _sep_tile_kernel[grid](
-        x, out, ty, tx, *field.pointers(), C, H, W, tiles_w, tiles,
-        *x.stride(), *out.stride(),
-        PH * PH if ty.shape[0] > 1 else 0, PW * PW if tx.shape[0] > 1 else 0,
-        RY=ry, RX=rx, PH=PH, PW=PW, BORDER=BORDER_CODES[border],
-        OUT_INT=not x.dtype.is_floating_point, PREC=out_precision(x.dtype), **field.constexprs(),
-        num_warps=8 if max(PH, PW) >= 128 else 4)
+    tiles_w = triton.cdiv(W, BW)
+    tiles = triton.cdiv(H, BH) * tiles_w
+    prec_row, prec_col = precision(x.dtype)
+    launch(_sep_tile_kernel, (B * C * tiles,),
+           x, out, ty, tx, *field.pointers(), C, H, W, ry, rx, tiles_w, tiles,
+           *x.stride(), *out.stride(),
+           ty.stride(0) if ty.shape[0] > 1 else 0, ty.stride(1), tx.stride(0) if tx.shape[0] > 1 else 0,
+           BLOCK_H=BH, BLOCK_W=BW, BLOCK_K=BK, BORDER=BORDER_CODES[border],
+           OUT_INT=not x.dtype.is_floating_point, PREC_ROW=prec_row, PREC_COL=prec_col,
+           **field.constexprs(), num_warps=warps)
     return out
 
 
 # ----------------------------------------------------------------------------- banded GEMM
 @triton.jit
 def _plane_gemm_kernel(a_ptr, b_ptr, o_ptr, coef_ptr, geo_ptr, C, M, N, K, tiles_n, tiles,
-                       saB, saC, sam, sak, sbB, sbC, sbk, sbn, soB, soC, som, son,
-                       BM: tl.constexpr, BN: tl.constexpr, BK: tl.constexpr,
+                       stride_ab, stride_ac, stride_am, stride_ak,
+                       stride_bb, stride_bc, stride_bk, stride_bn,
+                       stride_ob, stride_oc, stride_om, stride_on,
+                       BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr,
                        OUT_INT: tl.constexpr, PREC: tl.constexpr,
                        FIELD: tl.constexpr, MODE: tl.constexpr, CLAMP: tl.constexpr,
                        WHITE: tl.constexpr):
-    """out[b, c] = A[b, c] @ B[b, c] for (M, K) @ (K, N) operands given by strides (a batch
-    or channel stride of 0 shares an operand); the output rows / cols are image rows / cols
-    for the field epilogue."""
-    pid = tl.program_id(0)
-    plane = pid // tiles
-    t = pid % tiles
-    pm = t // tiles_n
-    pn = t % tiles_n
-    bb = (plane // C).to(tl.int64)
-    cc = (plane % C).to(tl.int64)
-    rm = pm * BM + tl.arange(0, BM)
-    rn = pn * BN + tl.arange(0, BN)
-    rk = tl.arange(0, BK)
-    a_base = a_ptr + bb * saB + cc * saC
-    b_base = b_ptr + bb * sbB + cc * sbC
-    acc = tl.zeros((BM, BN), dtype=tl.float32)
-    for k0 in range(0, K, BK):
-        ka = k0 + rk
-        a = tl.load(a_base + rm[:, None] * sam + ka[None, :] * sak,
-                    mask=(rm < M)[:, None] & (ka < K)[None, :], other=0.0).to(tl.float32)
-        bm = tl.load(b_base + ka[:, None] * sbk + rn[None, :] * sbn,
-                     mask=(ka < K)[:, None] & (rn < N)[None, :], other=0.0).to(tl.float32)
+    """``out[b, c] = A[b, c] @ B[b, c]`` for ``(M, K) @ (K, N)`` operands given by strides (a
+    batch or channel stride of 0 shares an operand), one ``BLOCK_M x BLOCK_N`` output tile
+    per program, K-looped; the output rows / cols are image rows / cols for the field
+    epilogue (:mod:`._field`)."""
+    plane, b, c, pm, pn = tile_prologue(C, tiles, tiles_n)
+    offs_m = pm * BLOCK_M + tl.arange(0, BLOCK_M)
+    offs_n = pn * BLOCK_N + tl.arange(0, BLOCK_N)
+    offs_k = tl.arange(0, BLOCK_K)
+    a_base = a_ptr + b * stride_ab + c * stride_ac
+    b_base = b_ptr + b * stride_bb + c * stride_bc
+    acc = tl.zeros((BLOCK_M, BLOCK_N), dtype=tl.float32)
+    for k0 in range(0, K, BLOCK_K):
+        ka = k0 + offs_k
+        a = tl.load(a_base + offs_m[:, None] * stride_am + ka[None, :] * stride_ak,
+                    mask=(offs_m < M)[:, None] & (ka < K)[None, :], other=0.0).to(tl.float32)
+        bm = tl.load(b_base + ka[:, None] * stride_bk + offs_n[None, :] * stride_bn,
+                     mask=(ka < K)[:, None] & (offs_n < N)[None, :], other=0.0).to(tl.float32)
         acc = tl.dot(a, bm, acc, input_precision=PREC)
-    acc = apply_field(acc, rm, rn, M, N, plane, plane // C, coef_ptr, geo_ptr,
+    if FIELD >= 0:      # the blurred value as stored: same bits as blur, then the field op
+        acc = as_stored(acc, o_ptr, OUT_INT)
+    acc = apply_field(acc, offs_m, offs_n, M, N, plane, b, coef_ptr, geo_ptr,
                       FIELD, MODE, CLAMP, WHITE)
     acc = to_output(acc, OUT_INT)
-    o_base = o_ptr + bb * soB + cc * soC
-    tl.store(o_base + rm[:, None] * som + rn[None, :] * son, acc.to(o_ptr.dtype.element_ty),
-             mask=(rm < M)[:, None] & (rn < N)[None, :])
+    o_base = o_ptr + b * stride_ob + c * stride_oc
+    tl.store(o_base + offs_m[:, None] * stride_om + offs_n[None, :] * stride_on,
+             acc.to(o_ptr.dtype.element_ty), mask=(offs_m < M)[:, None] & (offs_n < N)[None, :])
 
 
-def _block(n: int) -> int:
-    return 64 if n > 32 else (32 if n > 16 else 16)
+#: ``(BLOCK_M, BLOCK_N, BLOCK_K, num_warps)`` of the banded GEMMs, by the size of the problem.
+GEMM_CONFIGS = ((16, 16, 16, 4), (32, 32, 32, 4), (64, 64, 32, 8))
+
+
+def gemm_config(M: int, N: int) -> tuple:
+    """The GEMM tile for an ``M x N`` output: the smallest covering ``max(M, N)``, else the
+    largest."""
+    for cfg in GEMM_CONFIGS:
+        if max(M, N) <= cfg[0]:
+            return cfg
+    return GEMM_CONFIGS[-1]
 
 
 def _plane_gemm(a: torch.Tensor, b: torch.Tensor, out: torch.Tensor, prec: str,
@@ -206,7 +300,7 @@ def _plane_gemm(a: torch.Tensor, b: torch.Tensor, out: torch.Tensor, prec: str,
     """``out[p, c] = a[p, c] @ b[p, c]``; each operand 4-D ``(B|1, C|1, rows, cols)``."""
     B, C, M, N = out.shape
     K = a.shape[-1]
-    BM, BN, BK = _block(M), _block(N), _block(K)
+    BM, BN, BK, warps = gemm_config(M, N)
     tiles_n = triton.cdiv(N, BN)
     tiles = triton.cdiv(M, BM) * tiles_n
 
@@ -218,10 +312,10 @@ def _plane_gemm(a: torch.Tensor, b: torch.Tensor, out: torch.Tensor, prec: str,
             s[1] = 0
         return s
 
-    _plane_gemm_kernel[(B * C * tiles,)](
-        a, b, out, *field.pointers(), C, M, N, K, tiles_n, tiles, *st(a), *st(b), *out.stride(),
-        BM=BM, BN=BN, BK=BK, OUT_INT=not out.dtype.is_floating_point, PREC=prec,
-        **field.constexprs(), num_warps=4)
+    launch(_plane_gemm_kernel, (B * C * tiles,),
+           a, b, out, *field.pointers(), C, M, N, K, tiles_n, tiles, *st(a), *st(b), *out.stride(),
+           BLOCK_M=BM, BLOCK_N=BN, BLOCK_K=BK, OUT_INT=not out.dtype.is_floating_point, PREC=prec,
+           **field.constexprs(), num_warps=warps)
 
 
 def sep_banded(x: torch.Tensor, ky: torch.Tensor, kx: torch.Tensor, border: str,
@@ -233,9 +327,9 @@ def sep_banded(x: torch.Tensor, ky: torch.Tensor, kx: torch.Tensor, border: str,
     mh = banded_matrix(ky.to(x.device), H, border).to(device=x.device, dtype=torch.float32)[:, None]  # (B', 1, H, H)
     mwt = banded_matrix(kx.to(x.device), W, border).to(device=x.device, dtype=torch.float32)
     mwt = mwt.transpose(1, 2)[:, None]                                                    # (B', 1, W, W)
-    prec = out_precision(x.dtype)
+    prec_row, prec_col = precision(x.dtype)
     tmp = torch.empty((B, C, H, W), dtype=torch.float32, device=x.device)
-    _plane_gemm(x, mwt, tmp, "tf32x3", FieldArgs.none(x.device))
+    _plane_gemm(x, mwt, tmp, prec_row, FieldArgs.none(x.device))
     out = new_output(x) if out is None else out
-    _plane_gemm(mh, tmp, out, prec, field)
+    _plane_gemm(mh, tmp, out, prec_col, field)
     return out

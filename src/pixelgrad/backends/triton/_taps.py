@@ -17,45 +17,53 @@ import torch
 import triton
 import triton.language as tl
 
-from ._common import BORDER_CODES, index_valid, map_index, new_output, to_output
+from ._common import (BORDER_CODES, as_stored, index_valid, launch, map_index, new_output,
+                      tile_prologue, to_output)
 from ._field import FieldArgs, apply_field
+
+#: Output tile ``(BLOCK_H, BLOCK_W)`` of the tap-list kernel (one configuration: one compile
+#: per dtype, border and epilogue, whatever the kernels).
+TAPS_TILE = (16, 64)
 
 
 @triton.jit
 def _taps_kernel(x_ptr, o_ptr, dy_ptr, dx_ptr, w_ptr, n_ptr, coef_ptr, geo_ptr,
                  C, H, W, tiles_w, tiles,
-                 sxb, sxc, sxh, sxw, sob, soc, soh, sow, t_sb, n_sb,
-                 BH: tl.constexpr, BW: tl.constexpr,
+                 stride_xb, stride_xc, stride_xh, stride_xw,
+                 stride_ob, stride_oc, stride_oh, stride_ow, stride_tb, stride_nb,
+                 BLOCK_H: tl.constexpr, BLOCK_W: tl.constexpr,
                  BORDER: tl.constexpr, OUT_INT: tl.constexpr,
                  FIELD: tl.constexpr, MODE: tl.constexpr, CLAMP: tl.constexpr,
                  WHITE: tl.constexpr):
-    pid = tl.program_id(0)
-    plane = pid // tiles
-    t = pid % tiles
-    th = t // tiles_w
-    tw = t % tiles_w
-    b = (plane // C).to(tl.int64)
-    c = (plane % C).to(tl.int64)
-    rows = th * BH + tl.arange(0, BH)
-    cols = tw * BW + tl.arange(0, BW)
-    xb = x_ptr + b * sxb + c * sxc
-    count = tl.load(n_ptr + b * n_sb)
-    acc = tl.zeros((BH, BW), dtype=tl.float32)
+    """2-D correlation of one ``BLOCK_H x BLOCK_W`` output tile with its sample's tap list.
+
+    ``dy_ptr`` / ``dx_ptr`` (int32) and ``w_ptr`` (float32): ``(B', T)`` tap offsets and
+    weights, ``n_ptr``: ``(B',)`` int32 tap counts (batch strides ``stride_tb`` / ``stride_nb``,
+    0 when shared). The loop runs over this sample's own count, so the radius and the number
+    of taps are runtime values (no recompilation per kernel size)."""
+    plane, b, c, th, tw = tile_prologue(C, tiles, tiles_w)
+    rows = th * BLOCK_H + tl.arange(0, BLOCK_H)
+    cols = tw * BLOCK_W + tl.arange(0, BLOCK_W)
+    x_base = x_ptr + b * stride_xb + c * stride_xc
+    count = tl.load(n_ptr + b * stride_nb)
+    acc = tl.zeros((BLOCK_H, BLOCK_W), dtype=tl.float32)
     for n in range(0, count):
-        dy = tl.load(dy_ptr + b * t_sb + n)
-        dx = tl.load(dx_ptr + b * t_sb + n)
-        wt = tl.load(w_ptr + b * t_sb + n)
+        dy = tl.load(dy_ptr + b * stride_tb + n)
+        dx = tl.load(dx_ptr + b * stride_tb + n)
+        wt = tl.load(w_ptr + b * stride_tb + n)
         rmap = map_index(rows + dy, H, BORDER)
         cmap = map_index(cols + dx, W, BORDER)
         m = (index_valid(rmap, H, BORDER) & (rows < H))[:, None] & \
             (index_valid(cmap, W, BORDER) & (cols < W))[None, :]
-        v = tl.load(xb + rmap[:, None] * sxh + cmap[None, :] * sxw, mask=m, other=0.0)
+        v = tl.load(x_base + rmap[:, None] * stride_xh + cmap[None, :] * stride_xw, mask=m, other=0.0)
         acc += wt * v.to(tl.float32)
+    if FIELD >= 0:      # the blurred value as stored: same bits as blur, then the field op
+        acc = as_stored(acc, o_ptr, OUT_INT)
     acc = apply_field(acc, rows, cols, H, W, plane, b, coef_ptr, geo_ptr, FIELD, MODE, CLAMP, WHITE)
     acc = to_output(acc, OUT_INT)
-    ob = o_ptr + b * sob + c * soc
-    smask = (rows < H)[:, None] & (cols < W)[None, :]
-    tl.store(ob + rows[:, None] * soh + cols[None, :] * sow, acc.to(o_ptr.dtype.element_ty), mask=smask)
+    o_base = o_ptr + b * stride_ob + c * stride_oc
+    tl.store(o_base + rows[:, None] * stride_oh + cols[None, :] * stride_ow,
+             acc.to(o_ptr.dtype.element_ty), mask=(rows < H)[:, None] & (cols < W)[None, :])
 
 
 def tap_lists(k: torch.Tensor):
@@ -88,14 +96,13 @@ def taps2d(x: torch.Tensor, k: torch.Tensor, border: str,
     k3 = k[None] if k.ndim == 2 else k
     dy, dx, w, count = (v.to(x.device) for v in tap_lists(k3.detach().to(torch.float64)))
     out = new_output(x) if out is None else out
-    BH = 16 if H > 8 else 8
-    BW = 64 if W > 32 else (32 if W > 16 else 16)
+    BH, BW = TAPS_TILE
     tiles_w = triton.cdiv(W, BW)
     tiles = triton.cdiv(H, BH) * tiles_w
     shared = k3.shape[0] == 1
-    _taps_kernel[(B * C * tiles,)](
-        x, out, dy, dx, w, count, *field.pointers(), C, H, W, tiles_w, tiles,
-        *x.stride(), *out.stride(), 0 if shared else dy.shape[1], 0 if shared else 1,
-        BH=BH, BW=BW, BORDER=BORDER_CODES[border], OUT_INT=not x.dtype.is_floating_point,
-        **field.constexprs(), num_warps=4)
+    launch(_taps_kernel, (B * C * tiles,),
+           x, out, dy, dx, w, count, *field.pointers(), C, H, W, tiles_w, tiles,
+           *x.stride(), *out.stride(), 0 if shared else dy.shape[1], 0 if shared else 1,
+           BLOCK_H=BH, BLOCK_W=BW, BORDER=BORDER_CODES[border],
+           OUT_INT=not x.dtype.is_floating_point, **field.constexprs(), num_warps=4)
     return out

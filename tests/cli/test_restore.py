@@ -1,0 +1,146 @@
+"""`pixelgrad restore`: single files and folders for every task, animation and plot; against
+hostile inputs its own input is never overwritten, usage errors are checked before computing,
+alpha and float TIFF keep their form and range."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pixelgrad.cli.main import main
+from pixelgrad.io.images import read_image, write_image
+from tests._hostile import _img, _one_error_line, _snapshot
+from pixelgrad.viz.animate import frames_from_gif
+
+
+def test_restore_keeps_alpha_and_float_tiff(tmp_path, rng):
+    yy, xx = np.mgrid[0:24, 0:20] / 20.0
+    smooth = 0.5 + 0.4 * np.sin(3 * xx + 2 * yy)
+    rgba = np.dstack([smooth, smooth[::-1], smooth[:, ::-1], rng.random((24, 20))])
+    rgba8 = np.round(rgba * 255).astype(np.uint8)
+    write_image(tmp_path / "a.png", rgba8)
+    assert main(["restore", str(tmp_path / "a.png"), "-o", str(tmp_path / "ra.png"), "--corrupt", "0.3",
+                 "--method", "harmonic", "--no-progress"]) == 0
+    out = read_image(tmp_path / "ra.png")
+    assert out.shape == rgba8.shape and np.array_equal(out[..., 3], rgba8[..., 3])
+    f = (np.dstack([smooth] * 3) * 996 - 498).astype(np.float32)
+    write_image(tmp_path / "f.tif", f)
+    assert main(["restore", str(tmp_path / "f.tif"), "-o", str(tmp_path / "rf.tif"), "--corrupt", "0.3",
+                 "--method", "harmonic", "--no-progress", "--max-seconds", "60"]) == 0
+    out = read_image(tmp_path / "rf.tif")
+    assert out.dtype == np.float32 and out.shape == f.shape
+    assert np.abs(out - f).mean() < 0.05 * 996                   # restored in its own range
+
+
+# ----------------------------------------------------------------------------- restore
+@pytest.mark.parametrize("flag", ["-o", "--save-corrupted"])
+def test_restore_refuses_to_overwrite_its_own_input(tmp_path, rng, capsys, flag):
+    src = tmp_path / "photo.png"
+    write_image(src, _img(rng, 16, 16))
+    before = src.read_bytes()
+    other = str(tmp_path / "r.png")
+    args = ["restore", str(src), "--corrupt", "0.3", "--no-progress", "--method", "harmonic"]
+    args += ["-o", str(src)] if flag == "-o" else ["-o", other, "--save-corrupted", str(src)]
+    assert main(args) == 2
+    _one_error_line(capsys, str(src), "--overwrite")
+    assert src.read_bytes() == before
+    assert main(args + ["--overwrite"]) == 0                   # asked for: allowed
+    assert src.read_bytes() != before
+
+
+@pytest.mark.parametrize("case", ["bad_suffix", "out_is_dir", "dir_to_itself"])
+def test_restore_usage_errors_are_checked_before_computing(tmp_path, rng, capsys, case):
+    src = tmp_path / "in"
+    write_image(src / "a.png", _img(rng, 16, 16))
+    before = _snapshot(src)
+    if case == "bad_suffix":
+        args = [str(src / "a.png"), "-o", str(tmp_path / "out.xyz")]
+        needle = "out.xyz"
+    elif case == "out_is_dir":
+        (tmp_path / "d").mkdir()
+        args = [str(src / "a.png"), "-o", str(tmp_path / "d")]
+        needle = str(tmp_path / "d")
+    else:
+        args = [str(src), "-o", str(src)]
+        needle = str(src)
+    assert main(["restore", *args, "--corrupt", "0.3", "--no-progress"]) == 2
+    _one_error_line(capsys, needle)
+    assert _snapshot(src) == before
+    assert not (tmp_path / "out.xyz").exists()
+
+
+def _smooth_image(h=40, w=36, seed=0, color=True):
+    yy, xx = np.mgrid[0:h, 0:w] / 40.0
+    base = 0.5 + 0.3 * np.sin(4 * xx + 3 * yy + seed)
+    img = np.stack([base, base[::-1], base[:, ::-1]], -1) if color else base
+    return np.round(img * 255).astype(np.uint8)
+
+
+def test_single_file_corrupt_animate_plot(tmp_path, capsys):
+    src = tmp_path / "in.png"
+    write_image(src, _smooth_image())
+    out, gif, plot, bad = tmp_path / "o" / "out.png", tmp_path / "p.gif", tmp_path / "e.png", tmp_path / "bad.png"
+    rc = main(["restore", str(src), "-o", str(out), "--corrupt", "0.8", "--seed", "1", "--animate", str(gif),
+               "--plot", str(plot), "--save-corrupted", str(bad), "--no-progress"])
+    assert rc == 0
+    restored, corrupted, clean = read_image(out), read_image(bad), _smooth_image()
+    assert restored.shape == clean.shape and restored.dtype == np.uint8
+    err_r = np.abs(restored.astype(int) - clean).mean()
+    err_c = np.abs(corrupted.astype(int) - clean).mean()
+    assert err_r < err_c / 5
+    frames = frames_from_gif(gif)
+    assert len(frames) >= 3
+    assert read_image(plot).ndim == 3
+    assert "PSNR" in capsys.readouterr().out
+    assert not [p for p in tmp_path.rglob("*.tmp*")]          # atomic writes leave nothing behind
+
+
+def test_single_file_with_mask_keeps_known_pixels(tmp_path):
+    clean = _smooth_image(color=False)
+    rng = np.random.default_rng(0)
+    unknown = rng.random(clean.shape) < 0.6
+    damaged = np.where(unknown, 255, clean).astype(np.uint8)
+    write_image(tmp_path / "d.png", damaged)
+    write_image(tmp_path / "m.png", (unknown * 255).astype(np.uint8))
+    rc = main(["restore", str(tmp_path / "d.png"), "-o", str(tmp_path / "r.png"), "--mask", str(tmp_path / "m.png"),
+               "--method", "biharmonic", "--no-progress"])
+    assert rc == 0
+    r = read_image(tmp_path / "r.png")
+    assert np.array_equal(r[~unknown], clean[~unknown])
+    assert np.abs(r.astype(int) - clean)[unknown].mean() < 10
+
+
+def test_folder_mode_mask_dir_resume_and_failures(tmp_path, capsys):
+    src, masks, out = tmp_path / "in", tmp_path / "masks", tmp_path / "out"
+    for rel in ["a.png", "sub/b.png", "sub/c.png"]:
+        write_image(src / rel, _smooth_image(seed=len(rel)))
+        m = np.zeros((40, 36), np.uint8)
+        m[10:20, 5:30] = 255
+        write_image(masks / rel, m)
+    (src / "sub" / "broken.png").write_bytes(b"not an image")
+    args = ["restore", str(src), "-o", str(out), "--mask-dir", str(masks), "--method", "harmonic", "--no-progress"]
+    assert main(args) == 1                                           # broken.png failed
+    err = capsys.readouterr().err
+    assert "broken.png" in err
+    assert (out / "a.png").is_file() and (out / "sub" / "b.png").is_file() and (out / "sub" / "c.png").is_file()
+    (src / "sub" / "broken.png").unlink()
+    mtime = (out / "a.png").stat().st_mtime_ns
+    assert main(args + ["--resume"]) == 0
+    assert (out / "a.png").stat().st_mtime_ns == mtime
+    assert "3 skipped" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("extra", [[], ["--corrupt", "1.5"], ["--mask-dir", "x"]])
+def test_bad_usage_exit_2(tmp_path, extra, capsys):
+    src = tmp_path / "in.png"
+    write_image(src, _smooth_image())
+    assert main(["restore", str(src), "-o", str(tmp_path / "o.png"), "--no-progress"] + extra) == 2
+    assert "error" in capsys.readouterr().err
+
+
+def test_missing_input_and_mask_size_mismatch(tmp_path):
+    assert main(["restore", str(tmp_path / "nope.png"), "-o", str(tmp_path / "o.png"), "--corrupt", "0.5"]) == 2
+    write_image(tmp_path / "i.png", _smooth_image())
+    write_image(tmp_path / "m.png", np.zeros((5, 5), np.uint8))
+    assert main(["restore", str(tmp_path / "i.png"), "-o", str(tmp_path / "o.png"), "--mask", str(tmp_path / "m.png"),
+                 "--no-progress"]) == 2
+    assert not (tmp_path / "o.png").exists()

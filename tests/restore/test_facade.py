@@ -1,0 +1,176 @@
+"""deblur / denoise / solve facades, noise estimation, determinism, the CLI's --task."""
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import pixelgrad as pg
+from pixelgrad.restore import operators as O
+from pixelgrad.restore import priors as P
+
+
+def _scene(rng, shape=(2, 1, 48, 48), dtype=torch.float32):
+    """A piecewise-smooth test scene: smoothed noise plus a few edges."""
+    x = torch.from_numpy(rng.random(shape)).to(dtype)
+    x = pg.gaussian_blur(x, 2.0)
+    x = (x - x.amin(dim=(-2, -1), keepdim=True)) / (x.amax(dim=(-2, -1), keepdim=True) - x.amin(dim=(-2, -1), keepdim=True))
+    x[..., 10:30, 12:20] = 0.9
+    return x.clamp(0.05, 0.95)
+
+
+def _gen(rng):
+    return torch.Generator().manual_seed(int(rng.integers(2 ** 31)))
+
+
+@pytest.mark.parametrize("blur", [{"sigma": 1.5}, {"motion": (7, 0.4)}, {"box": 3}])
+def test_deblur_beats_its_input(rng, blur):
+    x = _scene(rng)
+    y, _ = pg.restore.blur(x, **blur, noise=0.01, generator=_gen(rng))
+    before = y.clone()
+    res = pg.restore.deblur(y, **blur)
+    assert torch.equal(y, before)                                    # input not modified
+    assert res.image.shape == y.shape and res.image.dtype == y.dtype
+    assert bool((pg.restore.psnr(res.image, x) > pg.restore.psnr(y.clamp(0, 1), x) + 1.0).all())
+    assert res.history.dtype == torch.float64 and res.history.shape[1] == 2 and res.noise.shape == (2,)
+    assert res.method == "auto" and res.seconds > 0
+
+
+@pytest.mark.parametrize("method", ["wiener", "tv", "tikhonov"])
+def test_deblur_methods_beat_their_input(rng, method):
+    x = _scene(rng, (1, 1, 32, 32))
+    y, _ = pg.restore.blur(x, sigma=1.5, noise=0.01, generator=_gen(rng))
+    res = pg.restore.deblur(y, sigma=1.5, noise=0.01, method=method, iterations=60)
+    assert float(pg.restore.psnr(res.image, x)) > float(pg.restore.psnr(y.clamp(0, 1), x))
+
+
+def test_noiseless_circular_deblur_recovers_the_image(rng):
+    x = _scene(rng, (1, 1, 64, 64), torch.float64)
+    y = pg.gaussian_blur(x, 1.5, border="circular")
+    res = pg.restore.deblur(y, sigma=1.5, border="circular", noise=0.0, method="wiener")
+    assert float(pg.restore.psnr(res.image, x)) > 40.0
+    assert float(pg.restore.psnr(y, x)) < 35.0
+
+
+def test_deblur_user_kernel_numpy_uint8(rng):
+    x = _scene(rng, (1, 1, 40, 40))[0, 0].numpy()
+    psf = np.ones((1, 5), np.float64) / 5
+    y, _ = pg.restore.blur(x, psf, noise=0.005, generator=_gen(rng))
+    y8 = np.round(np.clip(y, 0, 1) * 255).astype(np.uint8)
+    res = pg.restore.deblur(y8, psf)
+    assert res.image.dtype == np.uint8 and res.image.shape == y8.shape
+    assert pg.restore.psnr(res.image, np.round(x * 255).astype(np.uint8)) > pg.restore.psnr(y8, np.round(x * 255).astype(np.uint8))
+
+
+@pytest.mark.parametrize("method", ["auto", "dct", "tv"])
+def test_denoise_beats_its_input(rng, method):
+    x = _scene(rng, (2, 3, 40, 40))
+    y = x + 0.08 * torch.randn(x.shape, generator=_gen(rng))     # not clipped: may leave [0, 1]
+    before = y.clone()
+    res = pg.restore.denoise(y, method=method)
+    assert torch.equal(y, before)
+    assert bool((pg.restore.psnr(res.image, x) > pg.restore.psnr(y.clamp(0, 1), x) + 3.0).all())
+    assert abs(float(res.noise[0]) - 0.08) < 0.02
+
+
+def test_solve_facade(rng):
+    x = _scene(rng, (1, 1, 32, 32))
+    A = O.Blur(sigma=1.2)
+    y = A(x) + 0.01 * torch.randn(x.shape, generator=_gen(rng))
+    for prior, name in ((P.TotalVariation(5e-3), "pdhg"), (P.Harmonic(1e-2), "cg"), (P.Charbonnier(3e-3), "fista")):
+        res = pg.restore.solve(y, A, prior, iterations=200)
+        assert res.method == name
+        assert float(pg.restore.psnr(res.image, x)) > float(pg.restore.psnr(y.clamp(0, 1), x))
+    known = torch.rand(1, 1, 32, 32, generator=_gen(rng)) < 0.5
+    res = pg.restore.solve(x * known, O.Mask(known), P.Harmonic(1e-2), iterations=100)
+    assert float(pg.restore.psnr(res.image, x)) > float(pg.restore.psnr(x * known, x))
+
+
+def test_estimate_noise(rng):
+    x = _scene(rng, (3, 1, 96, 96), torch.float64)
+    s = torch.tensor([0.0, 0.02, 0.1], dtype=torch.float64)
+    y = x + s[:, None, None, None] * torch.randn(x.shape, generator=_gen(rng), dtype=torch.float64)
+    est = pg.restore.estimate_noise(y)
+    assert est.shape == (3,)
+    assert float(est[0]) < 0.01 and abs(float(est[1]) - 0.02) < 0.004 and abs(float(est[2]) - 0.1) < 0.01
+
+
+def test_bad_inputs_name_the_argument(rng):
+    x = _scene(rng, (1, 1, 16, 16))
+    with pytest.raises(ValueError, match="kernel"):
+        pg.restore.deblur(x, sigma=5.0, border="constant")           # kernel larger than the image
+    with pytest.raises(ValueError, match="sigma"):
+        pg.restore.deblur(x, sigma=0.0)
+    with pytest.raises(ValueError, match="sigma"):
+        pg.restore.deblur(x, sigma=-1.0)
+    with pytest.raises(ValueError, match="kernel"):
+        pg.restore.deblur(x)
+    with pytest.raises(ValueError, match="image"):
+        pg.restore.deblur(torch.full((1, 1, 16, 16), float("nan")), sigma=1.0)
+    with pytest.raises(ValueError, match="image"):
+        pg.restore.denoise(torch.full((1, 1, 16, 16), float("nan")))
+    with pytest.raises(ValueError, match="method"):
+        pg.restore.deblur(x, sigma=1.0, method="magic")
+    with pytest.raises(ValueError, match="method"):
+        pg.restore.denoise(x, method="magic")
+    with pytest.raises(ValueError, match="noise"):
+        pg.restore.deblur(x, sigma=1.0, noise=-0.1)
+    with pytest.raises(ValueError, match="sigma"):
+        pg.restore.denoise(x, sigma=-0.1)
+    with pytest.raises(ValueError, match="known_mask"):
+        pg.restore.inpaint(x, torch.ones(15, 16, dtype=torch.bool))
+    with pytest.raises(TypeError, match="operator"):
+        pg.restore.solve(x, "blur", P.Harmonic())
+    with pytest.raises(ValueError, match="solver"):
+        pg.restore.solve(x, O.Identity(), P.Harmonic(), solver="adam")
+
+
+def test_results_do_not_depend_on_batch_or_threads(rng):
+    x = _scene(rng, (3, 1, 40, 40))
+    y, _ = pg.restore.blur(x, motion=(5, 0.3), noise=0.02, generator=_gen(rng))
+    bad, known = pg.restore.salt_and_pepper(x, 0.8, _gen(rng))
+    old = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        full = [pg.restore.deblur(y, motion=(5, 0.3)).image, pg.restore.denoise(y).image,
+                pg.restore.inpaint(bad, known).image]
+        torch.set_num_threads(1)
+        one = [pg.restore.deblur(y[1:2], motion=(5, 0.3)).image, pg.restore.denoise(y[1:2]).image,
+               pg.restore.inpaint(bad[1:2], known[1:2]).image]
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(old)
+    for a, b in zip(full, one):
+        assert torch.equal(a[1:2], b)
+
+
+def test_deprecated_names_warn(rng):
+    x = torch.from_numpy(rng.random((1, 1, 12, 12))).float()
+    known = torch.from_numpy(rng.random((12, 12)) < 0.5)
+    with pytest.warns(DeprecationWarning, match="multiscale_gd"):
+        old = pg.restore.inpaint(x, known, "tutorial", iterations=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        new = pg.restore.inpaint(x, known, "multiscale_gd", iterations=5)
+    assert torch.equal(old.image, new.image)
+    with pytest.warns(DeprecationWarning, match="multiscale_smoothness"):
+        pg.restore.energies.tutorial(x)
+
+
+@pytest.mark.parametrize("task,extra", [("deblur", ["--blur-sigma", "1.5"]), ("deblur", ["--motion", "5", "0.3"]),
+                                        ("denoise", [])])
+def test_cli_task(tmp_path, capsys, task, extra, rng):
+    from pixelgrad.cli.main import main
+    from pixelgrad.io import read_image, write_image
+
+    clean = np.round(_scene(rng, (1, 1, 40, 44))[0, 0].numpy() * 255).astype(np.uint8)
+    src, out = tmp_path / "in.png", tmp_path / "out.png"
+    write_image(src, clean)
+    rc = main(["restore", str(src), "-o", str(out), "--task", task, "--corrupt", "0.03", "--no-progress", *extra])
+    assert rc == 0
+    text = capsys.readouterr().out
+    before, after = (float(v) for v in text.split("PSNR ")[1].split(" dB")[0].split(" -> "))
+    assert after > before
+    assert read_image(out).shape == clean.shape
+    assert main(["restore", str(src), "-o", str(out), "--task", "deblur", "--no-progress"]) == 2
+    assert main(["restore", str(src), "-o", str(out), "--task", task, "--method", "magic", *extra]) == 2
