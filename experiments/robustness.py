@@ -374,6 +374,13 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
+def _into_doc(results: dict[str, Any], out: Path) -> None:
+    """Put the table into docs/robustness.md; the separate table file is then redundant (and
+    docs/img must hold no Markdown page outside the site's navigation)."""
+    if report.update_doc(REPO / "docs" / "robustness.md", results, out):
+        (out / "robustness_table.md").unlink(missing_ok=True)
+
+
 def main(argv=None) -> dict[str, Any]:
     a = parse_args(argv)
     cfg = (tiny_config() if a.tiny else quick_config() if a.quick else reduced_config() if a.reduced
@@ -390,14 +397,14 @@ def main(argv=None) -> dict[str, Any]:
         results = merge(a.merge, out)
         docs = a.out is None and results["config"]["mode"] in ("full", "reduced")
         if docs:
-            report.update_doc(REPO / "docs" / "robustness.md", results, out)
+            _into_doc(results, out)
         print(f"wrote {out}")
         return results
     docs = a.out is None and cfg.mode == "full"
     out = a.out if a.out is not None else (REPO / "docs" / "img" if docs else Path("robustness-out"))
     results = run(cfg, a.jobs, out)
     if docs:
-        report.update_doc(REPO / "docs" / "robustness.md", results, out)
+        _into_doc(results, out)
     print(f"wrote {out} ({results['wall_seconds']:.0f} s)")
     return results
 

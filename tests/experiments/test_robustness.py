@@ -10,7 +10,7 @@ import pytest
 import torch
 from PIL import Image
 
-EXP = Path(__file__).resolve().parent.parent / "experiments"
+EXP = Path(__file__).resolve().parents[2] / "experiments"
 sys.path.insert(0, str(EXP))
 
 import robustness  # noqa: E402
