@@ -362,6 +362,7 @@ def parse_args(argv=None):
                    help="folder for plots, table and raw results (default: docs/img and "
                         "docs/robustness.md; otherwise ./robustness-out)")
     p.add_argument("--seeds", type=int, nargs="+", default=None, help="run seeds (default 0 1 2)")
+    p.add_argument("--data-seed", type=int, default=None, help="seed of the train/test images (default 0)")
     p.add_argument("--epochs", type=int, default=None)
     p.add_argument("--n-train", type=int, default=None)
     p.add_argument("--n-test", type=int, default=None)
@@ -385,8 +386,8 @@ def main(argv=None) -> dict[str, Any]:
     a = parse_args(argv)
     cfg = (tiny_config() if a.tiny else quick_config() if a.quick else reduced_config() if a.reduced
            else Config())
-    for field, value in (("seeds", a.seeds), ("epochs", a.epochs), ("n_train", a.n_train),
-                         ("n_test", a.n_test), ("conditions", a.conditions)):
+    for field, value in (("seeds", a.seeds), ("data_seed", a.data_seed), ("epochs", a.epochs),
+                         ("n_train", a.n_train), ("n_test", a.n_test), ("conditions", a.conditions)):
         if value is not None:
             setattr(cfg, field, tuple(value) if isinstance(value, list) else value)
             if cfg.mode == "full":
