@@ -3,9 +3,11 @@
 Each measurement runs in a fresh interpreter: imports, an ``H x W`` RGB uint8 image (numpy,
 as ``pixelgrad augment`` decodes it) and its ``(1, 3, H, W)`` tensor are made first, the
 resident set size is read (``/proc/self/status`` VmRSS), the op runs once, and the peak
-(``ru_maxrss``) minus that baseline is reported, divided by the decoded size ``H * W * 3``
-bytes. ``cli`` is the whole per-image path of the local engine: decode a PNG from disk,
-``apply_pipeline`` (uint8 in, uint8 out) and encode, with the example pipeline at p = 1.
+(``VmHWM``, reset through ``/proc/self/clear_refs`` after the setup; ``ru_maxrss`` where that
+is not allowed, which then also counts the setup's own peak) minus that baseline is
+reported, divided by the decoded size ``H * W * 3`` bytes. ``cli`` is the whole per-image path of the local engine: decode a PNG from disk,
+``apply_pipeline`` (uint8 in, uint8 out) and encode, with the example pipeline at p = 1;
+``cli: <transform>`` is that path with one transform alone at p = 1.
 
     python benchmarks/memory.py [--size 2048] [--ops gaussian,box,...]
 
@@ -33,6 +35,15 @@ OPS = {
     "radial_gradient": "pg.radial_gradient(x, alpha=0.3)",
     "gaussian_spot": "pg.gaussian_spot(x, alpha=0.2)",
     "cli (decode + example pipeline + encode)": "CLI",
+    # the CLI path (decode, apply_pipeline, encode) with one transform at p = 1
+    "cli: nothing applied (p = 0)": "CLI:{'type': 'RandomGradient', 'p': 0.0}",
+    "cli: RandomGaussianBlur sigma=20": "CLI:{'type': 'RandomGaussianBlur', 'sigma': 20.0}",
+    "cli: RandomShear sx=0.2": "CLI:{'type': 'RandomShear', 'sx': 0.2}",
+    "cli: RandomMotionBlur length=15": "CLI:{'type': 'RandomMotionBlur', 'length': 15.0}",
+    "cli: RandomGradient": "CLI:{'type': 'RandomGradient'}",
+    "cli: RandomCornerGradient": "CLI:{'type': 'RandomCornerGradient'}",
+    "cli: RandomRadialGradient": "CLI:{'type': 'RandomRadialGradient'}",
+    "cli: RandomGaussianSpot": "CLI:{'type': 'RandomGaussianSpot'}",
 }
 
 _CHILD = """
@@ -47,10 +58,13 @@ rng = np.random.default_rng(0)
 img = rng.integers(0, 256, (H, W, 3), dtype=np.uint8)
 x = torch.from_numpy(np.ascontiguousarray(np.moveaxis(img, -1, 0)))[None]
 op = {op!r}
-if op == "CLI":
+if op.startswith("CLI"):
     path = "/tmp/pixelgrad_mem_{pid}.png"
     write_image(path, img)
-    pipe = A.load(os.path.join(os.path.dirname(pg.__file__), "data", "example_pipeline.yaml"))
+    if op == "CLI":
+        pipe = A.load(os.path.join(os.path.dirname(pg.__file__), "data", "example_pipeline.yaml"))
+    else:
+        pipe = A.from_dict(eval(op[4:]))
     for t in pipe.modules():
         if hasattr(t, "p") and isinstance(getattr(t, "p"), float):
             t.p = 1.0
@@ -58,9 +72,18 @@ if op == "CLI":
 def rss():
     with open("/proc/self/status") as fh:
         return int(fh.read().split("VmRSS:")[1].split()[0]) * 1024
+def hwm():
+    with open("/proc/self/status") as fh:
+        return int(fh.read().split("VmHWM:")[1].split()[0]) * 1024
+try:                       # reset the peak so that the setup above (writing the PNG) is not counted
+    with open("/proc/self/clear_refs", "w") as fh:
+        fh.write("5")
+    reset = True
+except OSError:
+    reset = False
 base = rss()
-peak0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-if op == "CLI":
+peak0 = hwm() if reset else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+if op.startswith("CLI"):
     im = read_image(path)
     out = apply_pipeline(pipe, [im], [1])[0]
     assert not isinstance(out, BaseException), out
@@ -68,8 +91,8 @@ if op == "CLI":
     os.unlink(path)
 else:
     y = eval(op)
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-print(max(peak, peak0) - base if peak > peak0 else peak - base)
+peak = hwm() if reset else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+print(peak - base)
 """
 
 
@@ -87,11 +110,16 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--size", type=int, default=2048)
     ap.add_argument("--json", help="also write the results to this file")
+    ap.add_argument("--ops", default="", help="comma-separated substrings: measure only the "
+                    "ops whose name contains one of them")
     args = ap.parse_args()
+    wanted = [w for w in args.ops.split(",") if w]
     rows = {}
     print(f"peak extra memory / decoded size, {args.size}x{args.size} RGB uint8 "
           f"({args.size * args.size * 3 / 2**20:.0f} MiB decoded), OMP_NUM_THREADS=1")
     for name, op in OPS.items():
+        if wanted and not any(w in name for w in wanted):
+            continue
         rows[name] = measure(op, args.size)
         print(f"  {name:45s} {rows[name]:6.1f} x")
     if args.json:

@@ -83,9 +83,9 @@ def test_cpu_ops_run_single_threaded_inside_and_settings_come_back(tmp_path: Pat
         assert (torch.get_num_threads(), cv2.getNumThreads()) == before
 
 
-def test_the_per_image_path_stays_within_its_documented_memory_budget(tmp_path):
-    """decode + example pipeline (every transform at p = 1) + encode of a 1024 x 1024 RGB image
-    under an address-space limit of 40 x its decoded size (docs/scale.md measures ~28 x)."""
+def _cli_path_under_limit(tmp_path, ratio: float, size: int = 1024):
+    """decode + example pipeline (every transform at p = 1) + encode of a ``size``² RGB image
+    in a subprocess whose address space may grow by ``ratio`` x the decoded size."""
     setup = f"""
         import os, numpy as np, pixelgrad as pg, pixelgrad.augment as A
         from pixelgrad.io.batch_apply import apply_pipeline
@@ -103,10 +103,18 @@ def test_the_per_image_path_stays_within_its_documented_memory_budget(tmp_path):
         write_image(small, np.random.default_rng(1).integers(0, 256, (64, 64, 3), dtype=np.uint8))
         run(small)
         path = {str(tmp_path / "big.png")!r}
-        write_image(path, np.random.default_rng(0).integers(0, 256, (1024, 1024, 3), dtype=np.uint8))
+        write_image(path, np.random.default_rng(0).integers(0, 256, ({size}, {size}, 3), dtype=np.uint8))
     """
-    res = run_limited("""
+    return run_limited("""
         run(path)
         print("OK")
-    """, budget_mb=40 * 3, timeout=300, setup=setup)
+    """, budget_mb=int(ratio * 3 * size * size / 2**20), timeout=300, setup=setup)
+
+
+def test_the_per_image_path_stays_within_a_small_multiple_of_the_image(tmp_path):
+    """The per-image path of a large image, channel by channel (``apply_pipeline``), in strips
+    (shear, illumination mixer): within 12 x the decoded size (docs/scale.md measures 8-10 x by
+    RSS; it passes here at 10 x). Before the chunking it needed ~28 x and failed at 14 x and
+    20 x."""
+    res = _cli_path_under_limit(tmp_path, 12.0)
     assert res.returncode == 0 and "OK" in res.stdout, res.stderr[-2000:]

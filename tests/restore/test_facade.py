@@ -8,6 +8,7 @@ import torch
 import pixelgrad as pg
 from pixelgrad.restore import operators as O
 from pixelgrad.restore import priors as P
+from pixelgrad.restore.noise import selection_bias
 
 
 def _scene(rng, shape=(2, 1, 48, 48), dtype=torch.float32):
@@ -95,6 +96,21 @@ def test_estimate_noise(rng):
     assert float(est[0]) < 0.01 and abs(float(est[1]) - 0.02) < 0.004 and abs(float(est[2]) - 0.1) < 0.01
 
 
+@pytest.mark.parametrize("dof, fraction", [(48, 0.5), (48, 0.25), (24, 0.5), (8, 0.9)])
+def test_selection_bias_is_the_truncated_chi_square_mean(dof, fraction):
+    chi2 = pytest.importorskip("scipy.stats").chi2
+    q = chi2.ppf(fraction, dof)
+    expected = chi2.expect(lambda t: t, args=(dof,), ub=q, conditional=True) / dof
+    assert abs(selection_bias(dof, fraction) - expected) < 1e-6
+
+
+def test_flat_fraction_estimate_unbiased_on_pure_noise(rng):
+    y = 0.5 + 0.07 * torch.randn((2, 1, 256, 256), generator=_gen(rng), dtype=torch.float64)
+    for f in (1.0, 0.5):                    # (smaller fractions: fewer patches, ~-3 % at 0.25)
+        est = pg.restore.estimate_noise(y, flat_fraction=f)
+        assert float((est / 0.07 - 1).abs().max()) < 0.04, (f, est)   # was -9 % at 0.5
+
+
 def test_bad_inputs_name_the_argument(rng):
     x = _scene(rng, (1, 1, 16, 16))
     with pytest.raises(ValueError, match="kernel"):
@@ -174,3 +190,16 @@ def test_cli_task(tmp_path, capsys, task, extra, rng):
     assert read_image(out).shape == clean.shape
     assert main(["restore", str(src), "-o", str(out), "--task", "deblur", "--no-progress"]) == 2
     assert main(["restore", str(src), "-o", str(out), "--task", task, "--method", "magic", *extra]) == 2
+
+
+def test_two_stage_equals_the_two_shrinkage_stages(rng):
+    from pixelgrad.restore import shrinkage
+
+    x = _scene(rng, (1, 1, 40, 36), torch.float64)
+    y = x + 0.05 * torch.randn(x.shape, generator=_gen(rng), dtype=torch.float64)
+    v = torch.tensor(0.0025, dtype=torch.float64)
+    first, second, sure = shrinkage.two_stage(y, v, patch=8, stride=3)
+    assert torch.equal(first, shrinkage.hard_threshold(y, v, patch=8, stride=3))
+    ref, ref_sure = shrinkage.wiener(y, first, v, patch=8, stride=3, risk=True)
+    assert torch.equal(second, ref) and sure == ref_sure
+    assert float((second - x).square().mean()) < float((y - x).square().mean())

@@ -160,3 +160,44 @@ def test_time_budget_skips_threshold_rounds_but_keeps_result_valid():
     assert b[1] - b[0] == 1 and a[1] - a[0] == 60
     assert torch.equal(quick.image[known.expand_as(bad)], bad[known.expand_as(bad)])
     assert float(psnr(quick.image, x)) > float(psnr(bad, x)) + 8
+
+
+# --------------------------------------------------------------------------- time budget
+@pytest.mark.parametrize("method", ["auto", "dct", "biharmonic", "harmonic", "tv", "tv-smooth", "multiscale_gd"])
+def test_time_budget_stops_every_stage_after_one_iteration_once_past(method, rng, monkeypatch):
+    """A budget that has already run out: every solver loop must stop after its first
+    iteration (the clock is faked, so this is exact, not a timing test)."""
+    import time as real_time
+
+    img = torch.from_numpy(rng.random((1, 1, 24, 20))).float()
+    bad, known = pg.restore.salt_and_pepper(img, 0.7, torch.Generator().manual_seed(0))
+    start = real_time.perf_counter()
+    calls = {"n": 0}
+
+    def clock():             # each reading is one hour later than the last
+        calls["n"] += 1
+        return start + 3600.0 * calls["n"]
+
+    monkeypatch.setattr(real_time, "perf_counter", clock)
+    res = pg.restore.inpaint(bad, known, method, time_budget=0.001, iterations=50)
+    for stage, (lo, hi) in res.stages.items():
+        assert hi - lo <= 1, (stage, hi - lo)
+    full = pg.restore.inpaint(bad, known, method, iterations=50)
+    assert full.iterations > res.iterations
+
+
+@pytest.mark.parametrize("budget", [-1.0, float("nan"), float("inf"), "1", True])
+def test_time_budget_must_be_positive_seconds(budget):
+    x = torch.rand(1, 1, 8, 8)
+    with pytest.raises((ValueError, TypeError), match="time_budget"):
+        pg.restore.inpaint(x, x > 0.5, time_budget=budget)
+
+
+def test_eed_stops_after_one_step_once_its_deadline_has_passed(rng):
+    from pixelgrad.restore.diffusion import eed_inpaint
+
+    u = torch.from_numpy(rng.random((1, 1, 16, 16))).float()
+    known = torch.from_numpy(rng.random((1, 1, 16, 16)) < 0.3)
+    one = eed_inpaint(u, known, iterations=1)
+    assert torch.equal(eed_inpaint(u, known, iterations=20, deadline=0.0), one)
+    assert not torch.equal(eed_inpaint(u, known, iterations=20), one)

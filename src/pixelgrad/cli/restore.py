@@ -65,9 +65,9 @@ def register(sub) -> None:
                    help="refuse an image whose header declares more than N pixels, before "
                         "decoding it (default %(default)s)")
     p.add_argument("--max-seconds", type=float, default=None, metavar="S",
-                   help="time budget per image in seconds, passed to inpaint(time_budget=): the "
-                        "auto/dct methods skip DCT thresholding rounds to meet it (their "
-                        "biharmonic start and EED polish are not cut short)")
+                   help="time budget per image in seconds for --task inpaint, passed to "
+                        "inpaint(time_budget=): every solver stage stops when its share has "
+                        "passed (the result is then less converged)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 

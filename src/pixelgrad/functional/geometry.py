@@ -36,18 +36,31 @@ def shear(x: ImageLike, sx: Any = 0.0, sy: Any = 0.0, *, border: str = "constant
     dev = batch.data.device
     cdt = compute_dtype(batch.data.dtype)
     cu, cv = (W - 1) / 2.0, (H - 1) / 2.0
-    v = torch.arange(H, dtype=torch.float64)[:, None] - cv
     u = torch.arange(W, dtype=torch.float64)[None, :] - cu
     a_, b_, det_ = a[:, None, None], b[:, None, None], det[:, None, None]
-    src_u = (u - a_ * v) / det_ + cu                     # A^-1 = [[1, -sx], [-sy, 1]] / det
-    src_v = (v - b_ * u) / det_ + cv
-    # Reduce the float64 source coordinates to one period of the border extension (or clamp
-    # where every farther position reads the same values) before casting to the compute
-    # dtype: exact for bilinear sampling, keeps float32 precision for strong shears, and a
-    # huge shear cannot overflow float32 to inf (which gave NaN pixels).
-    src_u, src_v = _reduce(src_u, W, border), _reduce(src_v, H, border)
-    y = bilinear_sample_fast(batch.data.to(cdt), src_v.to(dev, cdt), src_u.to(dev, cdt), border)
-    return batch.restore(from_compute(y, batch.data.dtype))
+    xc = batch.data.to(cdt)
+    out = torch.empty(batch.data.shape, dtype=batch.data.dtype, device=dev)
+    # Output rows in strips of about _STRIP_PIXELS pixels: each output pixel is sampled on
+    # its own, so the strips give the same bits as one pass, and the float64 coordinates
+    # (16 bytes a pixel per sample) never exist for the whole image at once.
+    rows = max(1, _STRIP_PIXELS // max(1, W))
+    for r0 in range(0, H, rows):
+        r1 = min(H, r0 + rows)
+        v = torch.arange(r0, r1, dtype=torch.float64)[:, None] - cv
+        src_u = (u - a_ * v) / det_ + cu                 # A^-1 = [[1, -sx], [-sy, 1]] / det
+        src_v = (v - b_ * u) / det_ + cv
+        # Reduce the float64 source coordinates to one period of the border extension (or
+        # clamp where every farther position reads the same values) before casting to the
+        # compute dtype: exact for bilinear sampling, keeps float32 precision for strong
+        # shears, and a huge shear cannot overflow float32 to inf (which gave NaN pixels).
+        src_u, src_v = _reduce(src_u, W, border), _reduce(src_v, H, border)
+        y = bilinear_sample_fast(xc, src_v.to(dev, cdt), src_u.to(dev, cdt), border)
+        out[:, :, r0:r1] = from_compute(y, batch.data.dtype)
+    return batch.restore(out)
+
+
+#: output pixels per strip in :func:`shear` (bounds its coordinate buffers; no effect on results)
+_STRIP_PIXELS = 1 << 16
 
 
 def _reduce(src: torch.Tensor, n: int, border: str) -> torch.Tensor:

@@ -13,7 +13,7 @@ split off before and put back after (so geometric transforms do not move it; see
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 import cv2
 import numpy as np
@@ -105,10 +105,67 @@ def group_by_shape(images: Sequence[np.ndarray]) -> list[list[int]]:
     return list(groups.values())
 
 
+#: A group whose images have at least this many pixels (``H * W``) is augmented
+#: ``CHUNK_CHANNELS`` channels at a time when :func:`channel_separable` allows it.
+CHUNK_MIN_PIXELS = 1 << 20
+#: channels per pass in that case (1: the op's float buffers cover one plane, not three)
+CHUNK_CHANNELS = 1
+
+
+def channel_separable(pipeline: Any, x: torch.Tensor) -> bool:
+    """Whether augmenting ``x`` ``(B, C, H, W)`` channel by channel, with parameters drawn
+    once for the whole image, gives the same bits as one call.
+
+    True when ``pipeline`` is a :class:`pixelgrad.augment.Transform` made only of the
+    built-in blurs, shear, illumination transforms without ``colored`` ramps, and containers:
+    each of them applies the same parameters to every channel on its own, and none draws
+    anything that depends on the channel count. A float batch also needs no clamped
+    illumination op, because those clamp a float image outside [0, 1] to the range of the
+    whole sample (all channels together; an earlier blur may round a value just above 1).
+    """
+    from ..augment import (Compose, OneOf, RandomApply, RandomBoxBlur, RandomCornerGradient,
+                           RandomGaussianBlur, RandomGaussianSpot, RandomGradient,
+                           RandomMotionBlur, RandomRadialGradient, RandomShear, Transform)
+
+    containers = (Compose, OneOf, RandomApply)
+    blurs = (RandomGaussianBlur, RandomBoxBlur, RandomMotionBlur, RandomShear)
+    light = (RandomGradient, RandomCornerGradient, RandomGaussianSpot, RandomRadialGradient)
+    if not isinstance(pipeline, Transform):
+        return False
+    for t in pipeline.modules():
+        kind = type(t)
+        if kind in containers or kind in blurs or kind is torch.nn.ModuleList:
+            continue
+        if kind not in light or getattr(t, "colored", False):
+            return False
+        if x.dtype.is_floating_point and t.clamp:
+            return False
+    return True
+
+
 def _run(pipeline: Callable, x: torch.Tensor, seeds: Sequence[int]) -> tuple[torch.Tensor, list[dict]]:
     gens = [torch.Generator().manual_seed(int(s)) for s in seeds]
-    y, params = pipeline(x, generator=gens, return_params=True)
+    B, C, H, W = x.shape
+    if C > CHUNK_CHANNELS and H * W >= CHUNK_MIN_PIXELS and channel_separable(pipeline, x):
+        # one draw for the whole image (exactly what the pipeline's own call draws), replayed
+        # on each channel chunk: the ops' float buffers then hold a chunk, not the image
+        from ..augment import Rng, Transform
+        from ..functional import _dispatch
+
+        assert isinstance(pipeline, Transform)            # channel_separable checked it
+        params = pipeline.draw(x.shape, Rng(B, gens, None, pipeline.type_name))
+        y: Optional[torch.Tensor] = None
+        with _dispatch.backend_scope("auto"):        # as the pipeline's own call does
+            for c0 in range(0, C, CHUNK_CHANNELS):
+                part = pipeline.replay(x[:, c0:c0 + CHUNK_CHANNELS].contiguous(), params)
+                if y is None:
+                    y = torch.empty((B, C, H, W), dtype=part.dtype, device=part.device)
+                y[:, c0:c0 + CHUNK_CHANNELS] = part
+                del part
+    else:
+        y, params = pipeline(x, generator=gens, return_params=True)
     per = params.per_sample() if params is not None else [{} for _ in seeds]
+    assert y is not None                                  # C >= 1 on the chunked path
     return y, list(per)
 
 
@@ -128,6 +185,7 @@ def apply_pipeline(pipeline: Callable, images: Sequence[np.ndarray], seeds: Sequ
         try:
             x = to_chw([images[i] for i in idx]).to(device)
             y, per = _run(pipeline, x, [seeds[i] for i in idx])
+            del x                                     # peak memory: the input is done with
             y = y.detach().cpu()                      # one transfer for the group
             for j, i in enumerate(idx):
                 out[i] = (from_chw(y[j], images[i]), per[j])

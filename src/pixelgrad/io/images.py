@@ -117,15 +117,16 @@ def read_image(path: str | os.PathLike, *, max_pixels: int | None = DEFAULT_MAX_
         raise ValueError(f"read_image: {path} holds {header.frames} frames/pages (animated or "
                          f"multi-page image); refused: extract the frames as separate files")
     img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
+    del data                                       # peak memory: the file bytes are done with
     if img is None:
         raise ValueError(f"read_image: cannot decode image file {path} (corrupt or unsupported format)")
     if max_pixels is not None and img.shape[0] * img.shape[1] > max_pixels:  # header lied
         raise ValueError(f"read_image: {path} decodes to {img.shape[1]}x{img.shape[0]} pixels, "
                          f"more than max_pixels = {int(max_pixels):,}")
-    if img.ndim == 3 and img.shape[2] == 3:
-        img = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+    if img.ndim == 3 and img.shape[2] == 3:                 # in place: no second image
+        img = cv2.cvtColor(img, cv2.COLOR_BGR2RGB, dst=img)
     elif img.ndim == 3 and img.shape[2] == 4:
-        img = cv2.cvtColor(img, cv2.COLOR_BGRA2RGBA)
+        img = cv2.cvtColor(img, cv2.COLOR_BGRA2RGBA, dst=img)
         if header.mode == "LA" and img.dtype == np.uint8:
             img = np.ascontiguousarray(img[..., [0, 3]])
     if header.orientation != 1:
@@ -170,6 +171,7 @@ def encode_image(img: np.ndarray, suffix: str) -> bytes:
     elif arr.ndim == 3 and arr.shape[2] == 4:
         arr = cv2.cvtColor(arr, cv2.COLOR_RGBA2BGRA)
     ok, buf = cv2.imencode(suffix.lower(), arr)
+    del arr                                        # peak memory: only the encoded bytes now
     if not ok:
         raise ValueError(f"encode_image: OpenCV cannot encode a {img.dtype} {img.shape} image as {suffix}")
     return buf.tobytes()

@@ -13,8 +13,10 @@ Methods
     Chambolle's dual projection (:class:`~pixelgrad.restore.priors.TotalVariation`'s prox).
 
 ``sigma`` (the noise standard deviation in [0, 1] units) is estimated per image when not
-given (:func:`~pixelgrad.restore.noise.estimate_noise` with ``flat_fraction=0.5``). Images are processed one by one on
-one torch thread: bitwise independent of the batch composition and the thread count.
+given: the smaller of :func:`~pixelgrad.restore.noise.estimate_noise` over all patches and over
+the flattest half (both unbiased on pure noise; texture only inflates them, so the smaller is
+the less contaminated one). Images are processed one by one on one torch thread: bitwise
+independent of the batch composition and the thread count.
 """
 from __future__ import annotations
 
@@ -37,6 +39,8 @@ TV_WEIGHT = 0.9
 #: (patch, stride) configurations; ``auto`` keeps the one with the lowest SURE of its second
 #: stage (larger patches win on smooth images), ``dct`` uses the first.
 PATCHES = ((8, 2), (12, 3))
+#: Patch fractions of the noise estimates whose minimum is used when ``sigma`` is not given.
+FLAT_FRACTIONS = (1.0, 0.5)
 #: Hard threshold in noise standard deviations.
 THRESHOLD = 2.7
 
@@ -94,7 +98,10 @@ def denoise(image: ImageLike, sigma: Any = None, method: str = "auto", *,
     make = wrap_callback(callback, ref)
     stages = ["threshold"] + (["wiener"] if method == "auto" else []) if method != "tv" else ["tv"]
     with single_thread():
-        s = noise_levels(fn, "sigma", sigma, y)
+        s = noise_levels(fn, "sigma", sigma, y, flat_fraction=FLAT_FRACTIONS[0])
+        if sigma is None:
+            for f in FLAT_FRACTIONS[1:]:
+                s = torch.minimum(s, noise_levels(fn, "sigma", None, y, flat_fraction=f))
         per_stage: dict = {st: [] for st in stages}
         for i in range(y.shape[0]):
             yi = y[i:i + 1]
@@ -110,17 +117,17 @@ def denoise(image: ImageLike, sigma: Any = None, method: str = "auto", *,
             opp = to_opponent(yi)
             best = None
             for p, step in (PATCHES if method == "auto" else PATCHES[:1]):
-                first = torch.cat([shrinkage.hard_threshold(opp[:, j:j + 1], var, threshold=THRESHOLD,
-                                                            patch=p, stride=step)
-                                   for j in range(opp.shape[1])], 1)
                 if method != "auto":
+                    first = torch.cat([shrinkage.hard_threshold(opp[:, j:j + 1], var, threshold=THRESHOLD,
+                                                                patch=p, stride=step)
+                                       for j in range(opp.shape[1])], 1)
                     best = (0.0, first, first)
                     break
-                outs = [shrinkage.wiener(opp[:, j:j + 1], first[:, j:j + 1], var, patch=p, stride=step, risk=True)
+                outs = [shrinkage.two_stage(opp[:, j:j + 1], var, threshold=THRESHOLD, patch=p, stride=step)
                         for j in range(opp.shape[1])]
-                risk = sum(r for _, r in outs)
+                risk = sum(r for _, _, r in outs)
                 if best is None or risk < best[0]:
-                    best = (risk, first, torch.cat([o for o, _ in outs], 1))
+                    best = (risk, torch.cat([o[0] for o in outs], 1), torch.cat([o[1] for o in outs], 1))
             assert best is not None
             per_stage["threshold"].append(from_opponent(best[1]))
             if method == "auto":

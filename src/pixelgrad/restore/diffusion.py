@@ -11,6 +11,8 @@ re-imposed and values clipped to [0, 1]. ``D`` is recomputed every step.
 """
 from __future__ import annotations
 
+import time
+
 from typing import Optional, cast
 
 import torch
@@ -70,10 +72,13 @@ def eed_step(u: torch.Tensor, *, contrast: float, sigma: float, tau: float) -> t
 
 def eed_inpaint(u: torch.Tensor, known: torch.Tensor, *, iterations: int = 30,
                 contrast: float = 0.01, sigma: float = 1.0, tau: float = 0.2,
-                x0: Optional[torch.Tensor] = None) -> torch.Tensor:
+                x0: Optional[torch.Tensor] = None, deadline: Optional[float] = None) -> torch.Tensor:
     """Run ``iterations`` EED steps from ``u``; pixels where ``known`` is True keep the values
-    of ``x0`` (default ``u``)."""
+    of ``x0`` (default ``u``). With ``deadline`` (a :func:`time.perf_counter` value) the steps
+    stop once it has passed (at least one step runs)."""
     ref = u if x0 is None else x0
-    for _ in range(iterations):
+    for i in range(iterations):
+        if i and deadline is not None and time.perf_counter() > deadline:
+            break
         u = torch.where(known, ref, eed_step(u, contrast=contrast, sigma=sigma, tau=tau).clamp_(0.0, 1.0))
     return u

@@ -30,7 +30,7 @@ import torch.nn.functional as F
 
 from .sparse import dct_matrix
 
-__all__ = ["hard_threshold", "wiener", "coefficient_variance"]
+__all__ = ["hard_threshold", "wiener", "two_stage", "coefficient_variance"]
 
 
 def _basis(p: int, dtype: torch.dtype, device) -> torch.Tensor:
@@ -89,7 +89,10 @@ def hard_threshold(x: torch.Tensor, variance: torch.Tensor, *, threshold: float 
     """
     _check_plane(x, patch, stride)
     basis = _basis(patch, x.dtype, x.device)
-    c = basis @ _patches(x, patch, stride)
+    return _threshold(x, basis @ _patches(x, patch, stride), basis, variance, threshold, patch, stride)
+
+
+def _threshold(x, c, basis, variance, threshold, patch, stride):
     v = torch.as_tensor(variance, dtype=x.dtype, device=x.device).reshape(-1, 1)
     keep = c * c > (threshold * threshold) * v
     keep[0] = True
@@ -110,7 +113,10 @@ def wiener(x: torch.Tensor, pilot: torch.Tensor, variance: torch.Tensor, *, patc
     Used to compare configurations on the same image (its absolute value is rough)."""
     _check_plane(x, patch, stride)
     basis = _basis(patch, x.dtype, x.device)
-    c = basis @ _patches(x, patch, stride)
+    return _wiener(x, basis @ _patches(x, patch, stride), pilot, basis, variance, patch, stride, risk)
+
+
+def _wiener(x, c, pilot, basis, variance, patch, stride, risk):
     b = basis @ _patches(pilot, patch, stride)
     v = torch.as_tensor(variance, dtype=x.dtype, device=x.device).reshape(-1, 1)
     b2 = b * b
@@ -125,6 +131,34 @@ def wiener(x: torch.Tensor, pilot: torch.Tensor, variance: torch.Tensor, *, patc
     vv = float(v.reshape(-1)[0])
     sure = float((out - x).double().square().sum()) / n - vv + 2.0 * vv * float(div.double().sum()) / n
     return out, sure
+
+
+def two_stage(x: torch.Tensor, variance: torch.Tensor, *, threshold: float = 2.7, patch: int = 8,
+              stride: int = 2):
+    """:func:`hard_threshold` then :func:`wiener` with it as pilot (white noise, scalar
+    ``variance``), sharing the DCT coefficients of the noisy patches.
+
+    Returns
+    -------
+    tuple
+        ``(first, second, sure)``: the two estimates (shape of ``x``) and the second's SURE
+        (see :func:`wiener`). Same values as the two functions called one after the other.
+
+    Examples
+    --------
+    >>> import torch
+    >>> clean = torch.linspace(0, 1, 32).repeat(32, 1)[None, None]
+    >>> noisy = clean + 0.1 * torch.randn(clean.shape, generator=torch.Generator().manual_seed(0))
+    >>> first, second, sure = two_stage(noisy, torch.tensor(0.01))
+    >>> bool(torch.equal(first, hard_threshold(noisy, torch.tensor(0.01))))
+    True
+    """
+    _check_plane(x, patch, stride)
+    basis = _basis(patch, x.dtype, x.device)
+    c = basis @ _patches(x, patch, stride)
+    first = _threshold(x, c, basis, variance, threshold, patch, stride)
+    second, sure = _wiener(x, c, first, basis, variance, patch, stride, True)
+    return first, second, sure
 
 
 def coefficient_variance(autocorrelation: torch.Tensor, patch: int = 8,

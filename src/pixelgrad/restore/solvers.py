@@ -31,6 +31,7 @@ modified. Each solver returns ``(x, history)`` where ``history`` is a float64 CP
 """
 from __future__ import annotations
 
+import time
 from typing import Callable, List, Optional, Tuple, Union
 
 import torch
@@ -46,13 +47,21 @@ def _stack(hist: List[torch.Tensor], bsz: int) -> torch.Tensor:
     return torch.stack(hist).to("cpu", torch.float64)
 
 
+def past(deadline: Optional[float]) -> bool:
+    """True when ``deadline`` (a :func:`time.perf_counter` value, or None for no limit) has
+    passed. The masked solvers test it before every iteration but the first, so a time budget
+    stops them after at most one iteration past it."""
+    return deadline is not None and time.perf_counter() > deadline
+
+
 def tutorial_step(w: int) -> float:
     """The tutorial's step size at iteration ``w`` (0-based): ``max(1.5 / (w + 1), 0.015)``."""
     return max(1.5 / (w + 1), 0.015)
 
 
 def tutorial_descent(x0: torch.Tensor, known: torch.Tensor, iterations: int = 500,
-                     callback: Callback = None, record: bool = True) -> Tuple[torch.Tensor, torch.Tensor]:
+                     callback: Callback = None, record: bool = True,
+                     deadline: Optional[float] = None) -> Tuple[torch.Tensor, torch.Tensor]:
     """The tutorial's gradient descent (see module docstring), all images at once.
 
     The energy recorded for iteration ``w`` is that of the iterate the step was taken from
@@ -62,6 +71,8 @@ def tutorial_descent(x0: torch.Tensor, known: torch.Tensor, iterations: int = 50
     free = (~known).to(x.dtype)
     hist: List[torch.Tensor] = []
     for w in range(iterations):
+        if w and past(deadline):
+            break
         energy, g = energies.multiscale_smoothness(x)
         assert g is not None
         x = (x - tutorial_step(w) * (g * free)).clamp_(0.0, 1.0)
@@ -75,7 +86,8 @@ def tutorial_descent(x0: torch.Tensor, known: torch.Tensor, iterations: int = 50
 def projected_gradient(energy: energies.EnergyFn, x0: torch.Tensor, known: torch.Tensor, *,
                        lipschitz: float, iterations: int = 200, tol: float = 0.0,
                        accelerate: bool = True, bounds: Optional[Tuple[float, float]] = (0.0, 1.0),
-                       callback: Callback = None) -> Tuple[torch.Tensor, torch.Tensor]:
+                       callback: Callback = None,
+                       deadline: Optional[float] = None) -> Tuple[torch.Tensor, torch.Tensor]:
     """Minimize ``energy`` over the unknown pixels (projected onto ``bounds``) with step
     ``1 / lipschitz``; with ``accelerate`` FISTA momentum and the MFISTA safeguard (an
     iterate is accepted only where it lowers each image's energy), so the recorded energy is
@@ -92,6 +104,8 @@ def projected_gradient(energy: energies.EnergyFn, x0: torch.Tensor, known: torch
     hist: List[torch.Tensor] = []
     bview = (-1,) + (1,) * (x.ndim - 1)
     for it in range(iterations):
+        if it and past(deadline):
+            break
         _, g = energy(y)
         assert g is not None
         z = torch.where(known, x0, proj(y - step * g * free))
@@ -120,7 +134,8 @@ def projected_gradient(energy: energies.EnergyFn, x0: torch.Tensor, known: torch
 def conjugate_gradient(hessian: Callable[[torch.Tensor], torch.Tensor], energy: energies.EnergyFn,
                        x0: torch.Tensor, known: torch.Tensor, *, iterations: int = 500,
                        tol: float = 1e-4, callback: Callback = None,
-                       check_every: int = 10) -> Tuple[torch.Tensor, torch.Tensor]:
+                       check_every: int = 10,
+                       deadline: Optional[float] = None) -> Tuple[torch.Tensor, torch.Tensor]:
     """Minimize the quadratic ``energy`` (``E(x) = x^T A x / 2`` with ``A = hessian``) over the
     unknown pixels by conjugate gradient, every (image, channel) plane with its own steps.
 
@@ -142,6 +157,8 @@ def conjugate_gradient(hessian: Callable[[torch.Tensor], torch.Tensor], energy: 
     rr0 = rr.clone()
     hist: List[torch.Tensor] = []
     for it in range(iterations):
+        if it and past(deadline):
+            break
         ap = hessian(p) * free
         pap = dot(p, ap)
         alpha = torch.where(pap > 0, rr / torch.where(pap > 0, pap, torch.ones_like(pap)),
@@ -172,8 +189,8 @@ def tv_value(x: torch.Tensor, isotropic: bool = True) -> torch.Tensor:
 
 
 def chambolle_pock_tv(x0: torch.Tensor, known: torch.Tensor, *, iterations: int = 300,
-                      isotropic: bool = True, tol: float = 0.0, callback: Callback = None
-                      ) -> Tuple[torch.Tensor, torch.Tensor]:
+                      isotropic: bool = True, tol: float = 0.0, callback: Callback = None,
+                      deadline: Optional[float] = None) -> Tuple[torch.Tensor, torch.Tensor]:
     """TV inpainting ``min TV(x) s.t. x_K = x0_K, 0 <= x <= 1`` by the primal-dual algorithm
     with ``tau = sigma = 0.99 / sqrt(8)`` (``||grad||^2 <= 8``) and over-relaxation 1.
     The primal-dual gap is not monotone; the recorded energy is TV of the primal iterate."""
@@ -185,6 +202,8 @@ def chambolle_pock_tv(x0: torch.Tensor, known: torch.Tensor, *, iterations: int 
     hist: List[torch.Tensor] = []
     prev = None
     for it in range(iterations):
+        if it and past(deadline):
+            break
         dy, dx = energies.forward_diff(xbar)
         py = py + sigma * dy
         px = px + sigma * dx
