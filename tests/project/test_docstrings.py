@@ -47,6 +47,7 @@ NUMPYDOC_MODULES = [
     "pixelgrad.augment._config",
     "pixelgrad.augment._fusion",
     "pixelgrad.augment._adapters",
+    "pixelgrad.augment",
 ]
 
 # public names that need no Examples section, and why

@@ -100,7 +100,34 @@ del _cls
 
 
 def to_fastai(transform: Transform, **kwargs):
-    """Wrap ``transform`` as a fastai batch transform (see :mod:`pixelgrad.augment.fastai`)."""
+    """Wrap ``transform`` as a fastai batch transform (see :func:`pixelgrad.augment.fastai.to_fastai`).
+
+    Parameters
+    ----------
+    transform : Transform
+        The pixelgrad transform.
+    **kwargs :
+        ``order``, ``split_idx``, ``generator`` of :func:`pixelgrad.augment.fastai.to_fastai`.
+
+    Returns
+    -------
+    fastcore Transform
+        A batch transform for ``batch_tfms=``.
+
+    Raises
+    ------
+    ImportError
+        fastai is not installed.
+    TypeError
+        ``transform`` is not a pixelgrad transform.
+
+    Examples
+    --------
+    Needs fastai (not a dependency of pixelgrad), so not run here:
+
+    >>> from pixelgrad import augment as A                                  # doctest: +SKIP
+    >>> dls = ImageDataLoaders.from_folder(path, batch_tfms=[A.to_fastai(A.RandomGradient())])  # doctest: +SKIP
+    """
     from .fastai import to_fastai as _to_fastai
 
     return _to_fastai(transform, **kwargs)
