@@ -23,6 +23,7 @@ NUMPYDOC_MODULES = [
     "pixelgrad.viz.grid",
     "pixelgrad.viz.animate",
     "pixelgrad.viz.catalog",
+    "pixelgrad.functional.blur",
 ]
 
 # public names that need no Examples section, and why
