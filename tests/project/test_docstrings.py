@@ -24,6 +24,8 @@ NUMPYDOC_MODULES = [
     "pixelgrad.viz.animate",
     "pixelgrad.viz.catalog",
     "pixelgrad.functional.blur",
+    "pixelgrad.functional.geometry",
+    "pixelgrad.functional._params",
 ]
 
 # public names that need no Examples section, and why
