@@ -26,6 +26,7 @@ NUMPYDOC_MODULES = [
     "pixelgrad.functional.blur",
     "pixelgrad.functional.geometry",
     "pixelgrad.functional._params",
+    "pixelgrad.functional.illumination",
 ]
 
 # public names that need no Examples section, and why
