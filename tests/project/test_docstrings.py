@@ -27,6 +27,7 @@ NUMPYDOC_MODULES = [
     "pixelgrad.functional.geometry",
     "pixelgrad.functional._params",
     "pixelgrad.functional.illumination",
+    "pixelgrad._interop",
 ]
 
 # public names that need no Examples section, and why
