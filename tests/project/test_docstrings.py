@@ -28,6 +28,8 @@ NUMPYDOC_MODULES = [
     "pixelgrad.functional._params",
     "pixelgrad.functional.illumination",
     "pixelgrad._interop",
+    "pixelgrad.io.batch_apply",
+    "pixelgrad.scale.ray_augment",
 ]
 
 # public names that need no Examples section, and why
