@@ -30,6 +30,7 @@ NUMPYDOC_MODULES = [
     "pixelgrad._interop",
     "pixelgrad.io.batch_apply",
     "pixelgrad.scale.ray_augment",
+    "pixelgrad.io.atomic",
 ]
 
 # public names that need no Examples section, and why
