@@ -31,6 +31,7 @@ NUMPYDOC_MODULES = [
     "pixelgrad.io.batch_apply",
     "pixelgrad.scale.ray_augment",
     "pixelgrad.io.atomic",
+    "pixelgrad.io.manifest",
 ]
 
 # public names that need no Examples section, and why
