@@ -32,6 +32,7 @@ NUMPYDOC_MODULES = [
     "pixelgrad.scale.ray_augment",
     "pixelgrad.io.atomic",
     "pixelgrad.io.manifest",
+    "pixelgrad.io.header",
 ]
 
 # public names that need no Examples section, and why
