@@ -33,6 +33,7 @@ NUMPYDOC_MODULES = [
     "pixelgrad.io.atomic",
     "pixelgrad.io.manifest",
     "pixelgrad.io.header",
+    "pixelgrad.io.outdir",
 ]
 
 # public names that need no Examples section, and why

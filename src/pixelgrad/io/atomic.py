@@ -56,11 +56,14 @@ _OLD_TMP_RE = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp\.[A-Za-z0-9]{1,8}$")
 class SymlinkError(OSError):
     """A write would go through a symlink (or a non-folder) under an output folder.
 
-    Parameters
+    Built like :class:`OSError`: ``SymlinkError(errno, message, filename)``.
+
+    Attributes
     ----------
-    *args
-        As :class:`OSError`: ``(errno, message, filename)``; the filename is the offending
-        path.
+    errno : int
+        ``ELOOP`` (a symlink or non-folder) or ``EINVAL`` (an empty, ``.`` or ``..`` part).
+    filename : str
+        The offending path.
 
     Examples
     --------
