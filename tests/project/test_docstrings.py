@@ -34,6 +34,7 @@ NUMPYDOC_MODULES = [
     "pixelgrad.io.manifest",
     "pixelgrad.io.header",
     "pixelgrad.io.outdir",
+    "pixelgrad.io.dataset",
 ]
 
 # public names that need no Examples section, and why
