@@ -35,6 +35,7 @@ NUMPYDOC_MODULES = [
     "pixelgrad.io.header",
     "pixelgrad.io.outdir",
     "pixelgrad.io.dataset",
+    "pixelgrad.scale.ray_engine",
 ]
 
 # public names that need no Examples section, and why
