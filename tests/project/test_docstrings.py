@@ -36,6 +36,7 @@ NUMPYDOC_MODULES = [
     "pixelgrad.io.outdir",
     "pixelgrad.io.dataset",
     "pixelgrad.scale.ray_engine",
+    "pixelgrad.io.jobs",
 ]
 
 # public names that need no Examples section, and why
