@@ -37,6 +37,7 @@ NUMPYDOC_MODULES = [
     "pixelgrad.io.dataset",
     "pixelgrad.scale.ray_engine",
     "pixelgrad.io.jobs",
+    "pixelgrad.scale._common",
 ]
 
 # public names that need no Examples section, and why

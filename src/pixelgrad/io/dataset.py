@@ -43,10 +43,10 @@ MAX_COPIES = 10_000
 class UsageError(ValueError):
     """Bad command-line usage (exit code 2): missing input, unsafe output location, ...
 
-    Parameters
+    Attributes
     ----------
-    message : str
-        What was wrong, naming the argument.
+    args : tuple of str
+        ``(message,)``: what was wrong, naming the argument.
 
     Examples
     --------
