@@ -9,7 +9,7 @@ TORCH_PIN    ?= torch==2.13.0
 TV_PINS      ?= torch==2.14.1 torchvision==0.29.1
 PYTEST_ARGS  ?=
 
-.PHONY: demo test test-main test-interop typecheck docs bench clean chromium
+.PHONY: demo test test-main test-interop typecheck docs bench clean chromium robustness
 
 $(VENV)/.base:
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,12 @@ docs: $(VENV)/.dev
 
 bench: $(VENV)/.dev
 	$(VENV)/bin/pixelgrad bench
+
+# the augmentation-robustness experiment behind docs/robustness.md (CPU; about 20 min on two
+# idle cores). Faster look: make robustness ROBUSTNESS_ARGS=--quick (writes ./robustness-out)
+ROBUSTNESS_ARGS ?=
+robustness: $(VENV)/.runtime
+	$(PY) experiments/robustness.py $(ROBUSTNESS_ARGS)
 
 clean:
 	rm -rf $(VENV) $(TV_VENV) pixelgrad-demo .pytest_cache .mypy_cache site

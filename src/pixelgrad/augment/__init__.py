@@ -19,10 +19,10 @@ CONTRACT (the CLI ``pixelgrad augment`` and the Ray engine rely on it)
   of ``B`` CPU generators, one per sample: sample ``i``'s parameters are then drawn only from
   generator ``i`` (in an order fixed by the pipeline, independent of the other samples), so
   results do not depend on how images are grouped into batches or workers.
-  ``sample_generators(seed, indices)`` builds such a list from a run seed and global image
-  indices. ``seed=int`` is shorthand for ``torch.Generator().manual_seed(seed)``. Parameters
-  are always drawn on the CPU in float64: the same seed gives the same parameters on every
-  device.
+  ``sample_generators(seed, indices, epoch=None)`` builds such a list from a run seed, global
+  image indices and the epoch (:class:`EpochSeeds` keeps the epoch for DataLoader workers).
+  ``seed=int`` is shorthand for ``torch.Generator().manual_seed(seed)``. Parameters are always
+  drawn on the CPU in float64: the same seed gives the same parameters on every device.
 * ``params.per_sample() -> list[dict]``: for each sample a JSON-serializable dict of the
   parameters drawn for it, e.g. ``{"type": "Compose", "applied": true, "transforms": [{"type":
   "RandomGradient", "applied": true, "a": 0.31, "b": -0.72, "alpha": 0.11, "offset": 0.0},
@@ -48,10 +48,31 @@ where ``base_seed`` is drawn once per epoch from the main process's generator (o
 DataLoader's ``generator=``). Hence workers differ, and a run repeats when the main process
 is seeded (``torch.manual_seed(s)``) — but *which* worker gets *which* image depends on
 ``num_workers``. For results independent of the worker count, derive the generator from the
-image's index: ``t(img, generator=sample_generators(seed, [index]))``; ``derive_seed(seed,
-index)`` hashes the pair with ``numpy.random.SeedSequence``. Never pass one explicit
-``torch.Generator`` created before the DataLoader into a Dataset: every worker receives a copy
-in the same state and repeats the other workers' draws.
+image's index and the epoch: ``t(img, generator=sample_generators(seed, [index],
+epoch=epoch))`` gives every image new parameters each epoch, the same ones again when the run
+is repeated (without ``epoch`` an image gets the *same* augmentation every epoch).
+``derive_seed(seed, index, epoch)`` hashes the triple with ``numpy.random.SeedSequence``.
+To get the epoch into the workers, keep an :class:`EpochSeeds` in the Dataset (its epoch lives
+in shared memory, so it also reaches ``persistent_workers=True`` workers)::
+
+    class Images(torch.utils.data.Dataset):
+        def __init__(self, images, seed):
+            self.images, self.seeds = images, pg.augment.EpochSeeds(seed)
+            self.t = pg.augment.RandomGradient()
+        def __len__(self):
+            return len(self.images)
+        def __getitem__(self, i):
+            return self.t(self.images[i], generator=self.seeds.generators([i]))
+
+    ds = Images(images, seed=0)
+    loader = DataLoader(ds, batch_size=64, num_workers=2, persistent_workers=True)
+    for epoch in range(epochs):
+        ds.seeds.set_epoch(epoch)         # before iterating the loader
+        for batch in loader:
+            ...
+
+Never pass one explicit ``torch.Generator`` created before the DataLoader into a Dataset:
+every worker receives a copy in the same state and repeats the other workers' draws.
 
 Example
 -------
@@ -66,7 +87,7 @@ True
 from ._base import Transform
 from ._config import REGISTRY, from_dict, load, register, save
 from ._params import Params
-from ._rng import Rng, derive_seed, sample_generators
+from ._rng import EpochSeeds, Rng, derive_seed, sample_generators
 from .blur import RandomBoxBlur, RandomGaussianBlur, RandomMotionBlur, RandomShear
 from .containers import Compose, OneOf, RandomApply
 from .illumination import RandomCornerGradient, RandomGaussianSpot, RandomGradient, RandomRadialGradient
@@ -85,7 +106,7 @@ def to_fastai(transform: Transform, **kwargs):
     return _to_fastai(transform, **kwargs)
 
 
-__all__ = ["Transform", "Params", "Rng", "derive_seed", "sample_generators", "from_dict", "load",
-           "save", "register", "REGISTRY", "to_fastai", "Compose", "RandomApply", "OneOf",
+__all__ = ["Transform", "Params", "Rng", "EpochSeeds", "derive_seed", "sample_generators", "from_dict",
+           "load", "save", "register", "REGISTRY", "to_fastai", "Compose", "RandomApply", "OneOf",
            "RandomGradient", "RandomCornerGradient", "RandomRadialGradient", "RandomGaussianSpot",
            "RandomGaussianBlur", "RandomBoxBlur", "RandomMotionBlur", "RandomShear"]

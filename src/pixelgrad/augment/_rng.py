@@ -8,10 +8,12 @@ float64, so the same seed gives the same parameters whatever the image's device 
 * A list of ``B`` generators: sample ``i`` draws only from generator ``i``, in a fixed order
   that does not depend on the other samples, so results do not depend on how images are
   grouped into batches or spread over workers. :func:`sample_generators` derives such a list
-  from a run seed and the images' global indices.
+  from a run seed, the images' global indices and (optionally) the epoch; :class:`EpochSeeds`
+  keeps the epoch where DataLoader workers see it.
 """
 from __future__ import annotations
 
+import operator
 from typing import Any, Iterable, Sequence
 
 import numpy as np
@@ -20,23 +22,189 @@ import torch
 from .._errors import bad_type, bad_value
 
 
-def derive_seed(seed: int, index: int) -> int:
-    """A 63-bit seed for item ``index`` of a run seeded with ``seed``.
+def _check_int(value: Any, fn: str, arg: str, *, allow_none: bool = False) -> int | None:
+    if value is None and allow_none:
+        return None
+    if not isinstance(value, bool):
+        try:
+            return operator.index(value)       # int, numpy / 0-d torch integers
+        except TypeError:
+            pass
+    bad_type(fn, arg, "an int" + (" or None" if allow_none else ""), value)
 
-    ``numpy.random.SeedSequence([seed, index])`` hashes the pair (so nearby seeds / indices
-    give unrelated streams); its first two 32-bit words make the seed.
+
+def derive_seed(seed: int, index: int, epoch: int | None = None) -> int:
+    """A 63-bit seed for item ``index`` (in epoch ``epoch``) of a run seeded with ``seed``.
+
+    Parameters
+    ----------
+    seed : int
+        The run seed.
+    index : int
+        The item's global index (e.g. the dataset index of an image).
+    epoch : int or None
+        The training epoch. ``None`` (default) derives from ``(seed, index)`` only, so an item
+        gets the same seed in every epoch; an int makes every ``(seed, index, epoch)`` triple
+        its own stream.
+
+    Returns
+    -------
+    int
+        A seed in ``[0, 2**63)`` for ``torch.Generator.manual_seed``.
+
+    Raises
+    ------
+    TypeError
+        If ``seed``, ``index`` or ``epoch`` is not an int (``epoch`` may be None).
+
+    Notes
+    -----
+    ``numpy.random.SeedSequence([seed, index], spawn_key=(epoch,))`` (no ``spawn_key`` without
+    an epoch; every entry taken modulo :math:`2^{64}`) hashes the triple, so nearby seeds,
+    indices or epochs give unrelated streams; the seed is :math:`(w_0 2^{32} + w_1) \bmod
+    2^{63}` of its first two 32-bit words :math:`w_0, w_1`. The epoch goes into the spawn key
+    rather than the entropy list because ``SeedSequence`` pads the entropy with zero words:
+    ``[seed, index, 0]`` would hash like ``[seed, index]``. Without ``epoch`` the result is the
+    one of earlier releases.
+
+    Examples
+    --------
+    >>> from pixelgrad.augment import derive_seed
+    >>> derive_seed(7, 3) == derive_seed(7, 3, epoch=None)
+    True
+    >>> derive_seed(7, 3, epoch=0) != derive_seed(7, 3, epoch=1)
+    True
     """
-    w = np.random.SeedSequence([int(seed) & (2**64 - 1), int(index) & (2**64 - 1)]).generate_state(2)
+    fn = "derive_seed"
+    entropy = [_check_int(seed, fn, "seed") & (2**64 - 1), _check_int(index, fn, "index") & (2**64 - 1)]
+    epoch = _check_int(epoch, fn, "epoch", allow_none=True)
+    spawn_key = () if epoch is None else (epoch & (2**64 - 1),)
+    w = np.random.SeedSequence(entropy, spawn_key=spawn_key).generate_state(2)
     return ((int(w[0]) << 32) | int(w[1])) & (2**63 - 1)
 
 
-def sample_generators(seed: int, indices: Iterable[int]) -> list[torch.Generator]:
-    """One CPU generator per item, seeded with :func:`derive_seed` ``(seed, index)``.
+def sample_generators(seed: int, indices: Iterable[int], epoch: int | None = None) -> list[torch.Generator]:
+    """One CPU generator per item, seeded with :func:`derive_seed` ``(seed, index, epoch)``.
 
-    Pass the list as ``generator=`` to a transform: item ``index`` then gets the same
-    parameters whatever the batch it is in, the batch size or the number of workers.
+    Parameters
+    ----------
+    seed : int
+        The run seed.
+    indices : iterable of int
+        The items' global indices (one generator each, in this order).
+    epoch : int or None
+        The training epoch: pass it so that an item gets new parameters every epoch (the
+        same ones again when the run is repeated). ``None``: the same parameters every epoch.
+
+    Returns
+    -------
+    list of torch.Generator
+        Pass it as ``generator=`` to a transform: item ``index`` then gets the same
+        parameters whatever the batch it is in, the batch size or the number of workers.
+
+    Raises
+    ------
+    TypeError
+        If ``seed``, an index or ``epoch`` is not an int (``epoch`` may be None).
+
+    See Also
+    --------
+    EpochSeeds : the same with an epoch that DataLoader workers see (``set_epoch``).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from pixelgrad.augment import RandomGradient, sample_generators
+    >>> t, x = RandomGradient(), torch.full((2, 3, 8, 8), 0.5)
+    >>> e0 = t(x, generator=sample_generators(1, [4, 5], epoch=0))
+    >>> bool((t(x, generator=sample_generators(1, [4, 5], epoch=0)) == e0).all())
+    True
+    >>> bool((t(x, generator=sample_generators(1, [4, 5], epoch=1)) == e0).all())
+    False
     """
-    return [torch.Generator().manual_seed(derive_seed(seed, i)) for i in indices]
+    return [torch.Generator().manual_seed(derive_seed(seed, i, epoch)) for i in indices]
+
+
+class EpochSeeds:
+    """Per-item generators for a run seed and a current epoch that DataLoader workers share.
+
+    A Dataset keeps one ``EpochSeeds`` and draws ``generator=seeds.generators([index])`` in
+    ``__getitem__``; the training loop calls ``set_epoch(epoch)`` before iterating the loader.
+    The epoch lives in a one-element int64 tensor in shared memory, so the workers of a
+    ``DataLoader(..., persistent_workers=True)`` (which keep the Dataset copy they received at
+    the first epoch) read the value the main process wrote. With non-persistent workers the
+    Dataset is re-sent every epoch and sees it too.
+
+    Parameters
+    ----------
+    seed : int
+        The run seed.
+    epoch : int
+        The initial epoch.
+
+    Raises
+    ------
+    TypeError
+        If ``seed`` or ``epoch`` is not an int.
+
+    Notes
+    -----
+    Item ``i`` in epoch ``e`` draws from ``torch.Generator().manual_seed(derive_seed(seed, i,
+    e))`` (:func:`derive_seed`): a different augmentation every epoch, reproducible from
+    ``seed`` alone, independent of the batch size, the number of workers and which worker
+    loads which item. Call ``set_epoch`` *before* ``iter(loader)`` (a ``for`` loop over the
+    loader): that is when workers start loading the epoch's items, the same contract as
+    ``torch.utils.data.distributed.DistributedSampler.set_epoch``. The shared tensor travels
+    through torch's multiprocessing pickler, so this holds for the ``fork``, ``spawn`` and
+    ``forkserver`` start methods; a plain ``pickle``/``copy.deepcopy`` makes an independent copy.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from pixelgrad.augment import EpochSeeds, RandomGradient
+    >>> class Images(torch.utils.data.Dataset):
+    ...     def __init__(self, images, seed):
+    ...         self.images, self.t, self.seeds = images, RandomGradient(), EpochSeeds(seed)
+    ...     def __len__(self):
+    ...         return len(self.images)
+    ...     def __getitem__(self, i):
+    ...         return self.t(self.images[i], generator=self.seeds.generators([i]))
+    >>> ds = Images(torch.full((4, 3, 8, 8), 0.5), seed=0)
+    >>> loader = torch.utils.data.DataLoader(ds, batch_size=2)
+    >>> epochs = []
+    >>> for epoch in range(2):
+    ...     ds.seeds.set_epoch(epoch)         # before iterating
+    ...     epochs.append(torch.cat(list(loader)))
+    >>> bool((epochs[0] == epochs[1]).all())
+    False
+    """
+
+    def __init__(self, seed: int, epoch: int = 0):
+        self.seed = _check_int(seed, "EpochSeeds", "seed")
+        self._epoch = torch.tensor([_check_int(epoch, "EpochSeeds", "epoch")], dtype=torch.int64)
+        self._epoch.share_memory_()
+
+    @property
+    def epoch(self) -> int:
+        """The current epoch (as last set by :meth:`set_epoch`, in any process)."""
+        return int(self._epoch[0])
+
+    def set_epoch(self, epoch: int) -> None:
+        """Make ``epoch`` the current epoch for this process and every worker sharing it.
+
+        Raises
+        ------
+        TypeError
+            If ``epoch`` is not an int.
+        """
+        self._epoch[0] = _check_int(epoch, "EpochSeeds.set_epoch", "epoch")
+
+    def generators(self, indices: Iterable[int]) -> list[torch.Generator]:
+        """:func:`sample_generators` ``(seed, indices, epoch=self.epoch)``."""
+        return sample_generators(self.seed, indices, self.epoch)
+
+    def __repr__(self) -> str:
+        return f"EpochSeeds(seed={self.seed}, epoch={self.epoch})"
 
 
 def _check_cpu(g: Any, fn: str) -> torch.Generator:
