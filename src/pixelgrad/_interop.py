@@ -37,14 +37,36 @@ _PIL_MODES = {"L": np.uint8, "LA": np.uint8, "RGB": np.uint8, "RGBA": np.uint8,
 
 @dataclass
 class Batch:
-    """A validated image batch.
+    """A validated image batch and the recipe to give results back in the caller's container.
 
-    Attributes:
-        data: ``(B, C, H, W)`` tensor, the caller's memory (never written to).
-        is_numpy: whether the caller passed a numpy array.
-        numpy_ndim: 2 for ``(H, W)``, 3 for ``(H, W, C)`` numpy input.
-        lead_shape: the caller's leading batch dims for tensors (``()`` for ``(C, H, W)``).
-        tensor_ndim: ndim of the caller's tensor.
+    Built by :func:`to_batch`; ops compute on :attr:`data` and return
+    ``batch.restore(result)``.
+
+    Attributes
+    ----------
+    data : torch.Tensor
+        ``(B, C, H, W)`` view of the caller's memory (never written to).
+    is_numpy : bool
+        Whether the caller passed a numpy array (or a PIL image).
+    numpy_ndim : int
+        2 for ``(H, W)``, 3 for ``(H, W, C)`` numpy input; 0 for tensors.
+    lead_shape : tuple
+        The caller's leading batch dims for tensors (``()`` for ``(C, H, W)``).
+    tensor_ndim : int
+        ndim of the caller's tensor; 0 for numpy input.
+    numpy_dtype : numpy.dtype or None
+        The caller's numpy dtype when it was not native-endian (restored on the way back).
+    like : Any
+        The caller's tensor subclass instance, or PIL image; None for plain tensors / arrays.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> b = to_batch(np.zeros((4, 5, 3), np.uint8), "my_op")
+    >>> b.data.shape, b.batch_size, b.is_numpy
+    (torch.Size([1, 3, 4, 5]), 1, True)
+    >>> b.restore(b.data + 1).shape
+    (4, 5, 3)
     """
 
     data: torch.Tensor
@@ -57,6 +79,7 @@ class Batch:
 
     @property
     def batch_size(self) -> int:
+        """``B``: the product of the caller's leading dims (1 for numpy and PIL images)."""
         return self.data.shape[0]
 
     @property
@@ -65,8 +88,27 @@ class Batch:
         return self.data.numel() == 0
 
     def restore(self, out: torch.Tensor) -> ImageLike:
-        """Give ``out`` (``(B, C, H, W)``, same dtype as the input) back in the caller's layout
-        (numpy, PIL, the caller's tensor subclass)."""
+        """Give a result back in the caller's container and layout.
+
+        Parameters
+        ----------
+        out : torch.Tensor
+            ``(B, C, H, W)`` result, same dtype as the input.
+
+        Returns
+        -------
+        tensor, numpy array or PIL image
+            ``out`` as numpy ``(H, W[, C])`` (native-endian data cast back to the caller's
+            byte order), as a PIL image of the input's mode, or as a tensor of the caller's
+            shape ``(*lead_shape, C, H, W)`` / ``(H, W)`` and tensor subclass.
+
+        Examples
+        --------
+        >>> import torch
+        >>> b = to_batch(torch.zeros(2, 3, 1, 4, 5), "my_op")
+        >>> b.data.shape, b.restore(b.data).shape
+        (torch.Size([6, 1, 4, 5]), torch.Size([2, 3, 1, 4, 5]))
+        """
         if self.is_numpy:
             arr = out[0].permute(1, 2, 0) if self.numpy_ndim == 3 else out[0, 0]
             res = np.ascontiguousarray(arr.detach().cpu().numpy())
@@ -77,8 +119,30 @@ class Batch:
 
 
 def wrap_like(out: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
-    """``out`` as the tensor subclass of ``like`` (a torchvision tv_tensor keeps its metadata
-    through ``tv_tensors.wrap``); a plain tensor for a plain ``like``."""
+    """Return ``out`` as the tensor subclass of ``like``.
+
+    Parameters
+    ----------
+    out : torch.Tensor
+        The result (any shape).
+    like : torch.Tensor
+        The caller's input; a torchvision ``tv_tensor`` keeps its metadata through
+        ``tv_tensors.wrap`` (torchvision is imported only when ``like`` is one).
+
+    Returns
+    -------
+    torch.Tensor
+        ``out`` itself for a plain ``like`` (or a non-tensor ``out``), else a view of ``out``
+        of ``type(like)``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> class Tagged(torch.Tensor):
+    ...     pass
+    >>> type(wrap_like(torch.ones(2), torch.zeros(1).as_subclass(Tagged))).__name__
+    'Tagged'
+    """
     if type(like) is torch.Tensor or not isinstance(out, torch.Tensor):
         return out
     plain = out.as_subclass(torch.Tensor)
@@ -116,10 +180,48 @@ def _to_pil(arr: np.ndarray, like: Any) -> Any:
 
 
 def to_batch(x: Any, fn: str, arg: str = "x", *, allow_empty: bool = False) -> Batch:
-    """Validate ``x`` and view it as ``(B, C, H, W)``; see the module docstring.
+    """Validate an image and view it as a ``(B, C, H, W)`` tensor.
 
-    ``allow_empty``: accept an empty batch or a zero-size image (the caller returns an empty
-    result, see :attr:`Batch.empty`); otherwise refused with a ValueError."""
+    Parameters
+    ----------
+    x : tensor, numpy array or PIL image
+        ``(..., C, H, W)`` tensor (uint8, uint16, float16, bfloat16, float32, float64; a 2-D
+        tensor is one gray plane), numpy ``(H, W)`` / ``(H, W, C)`` array (uint8, uint16,
+        float16, float32, float64; any byte order and strides) or PIL image in mode ``L``,
+        ``LA``, ``RGB``, ``RGBA``, ``I;16`` or ``F``.
+    fn : str
+        Name of the calling function, used in error messages.
+    arg : str, default "x"
+        Name of the argument, used in error messages.
+    allow_empty : bool, default False
+        Accept an empty batch or a zero-size image (the caller then returns an empty result,
+        see :attr:`Batch.empty`); otherwise it is refused.
+
+    Returns
+    -------
+    Batch
+        The ``(B, C, H, W)`` view (no copy for tensors and native, writeable numpy arrays;
+        ``B`` the product of the leading dims) and the recipe to restore the container.
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not a tensor, numpy array or PIL image.
+    ValueError
+        For an unsupported dtype, PIL mode, shape or layout (sparse), an empty input without
+        ``allow_empty``, or NaN / inf in a float image.
+
+    Examples
+    --------
+    >>> import torch
+    >>> b = to_batch(torch.zeros(2, 3, 1, 4, 5), "my_op")
+    >>> b.data.shape, b.lead_shape
+    (torch.Size([6, 1, 4, 5]), (2, 3))
+    >>> to_batch(torch.zeros(2, 3, 0, 5), "my_op")
+    Traceback (most recent call last):
+    ...
+    ValueError: my_op: argument `x` must be a non-empty tensor (empty batch or zero-size image), got tensor of shape (2, 3, 0, 5) and dtype torch.float32
+    """
     if _is_pil(x):
         b = to_batch(_from_pil(x, fn, arg), fn, arg, allow_empty=allow_empty)
         b.like = x

@@ -48,6 +48,21 @@ NUMPYDOC_MODULES = [
     "pixelgrad.augment._fusion",
     "pixelgrad.augment._adapters",
     "pixelgrad.augment",
+    "pixelgrad.functional.blur",
+    "pixelgrad.functional.geometry",
+    "pixelgrad.functional._params",
+    "pixelgrad.functional.illumination",
+    "pixelgrad._interop",
+    "pixelgrad.io.batch_apply",
+    "pixelgrad.scale.ray_augment",
+    "pixelgrad.io.atomic",
+    "pixelgrad.io.manifest",
+    "pixelgrad.io.header",
+    "pixelgrad.io.outdir",
+    "pixelgrad.io.dataset",
+    "pixelgrad.scale.ray_engine",
+    "pixelgrad.io.jobs",
+    "pixelgrad.scale._common",
 ]
 
 # public names that need no Examples section, and why

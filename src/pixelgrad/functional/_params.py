@@ -16,11 +16,54 @@ def per_sample(value: Any, B: int, fn: str, arg: str, *, pair: bool = False,
                high: float | None = None) -> torch.Tensor:
     """Return ``value`` as a float64 CPU tensor ``(B,)`` (or ``(B, 2)`` when ``pair``).
 
-    Accepted: a number; for ``pair`` also a tuple/list ``(y, x)``; a tensor / array of shape
-    ``()``, ``(1,)``, ``(B,)`` or, for pairs, ``(1, 2)`` / ``(B, 2)``.
-    ``low``/``high`` are inclusive bounds (``low_open``: strictly greater than ``low``).
-    A tensor that requires grad (with grad mode on) stays in the autograd graph (float64 CPU
-    copy); see :func:`tracks_grad`.
+    Parameters
+    ----------
+    value : number, pair, tensor or numpy array
+        A number; for ``pair`` also a tuple/list ``(y, x)`` of numbers or 0-d tensors; a real
+        tensor / array of shape ``()``, ``(1,)``, ``(B,)`` or, for pairs, ``(1, 2)`` /
+        ``(B, 2)``. Bools, complex, strings and meta tensors are refused.
+    B : int
+        Batch size (product of the leading dims of the image batch).
+    fn, arg : str
+        Function and argument names used in error messages.
+    pair : bool, default False
+        Parse a ``(y, x)`` pair per sample (result ``(B, 2)``).
+    low : float, optional
+        Lower bound, inclusive unless ``low_open``.
+    low_open : bool, default False
+        Require values strictly greater than ``low``.
+    high : float, optional
+        Inclusive upper bound.
+
+    Returns
+    -------
+    torch.Tensor
+        Contiguous float64 CPU tensor ``(B,)`` or ``(B, 2)``. A tensor that requires grad
+        (with grad mode on) stays in the autograd graph (a differentiable float64 CPU copy);
+        see :func:`tracks_grad`. The caller's tensor is never modified.
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not a number, pair or real tensor / array.
+    ValueError
+        If the shape does not fit ``B``, a value is NaN or infinite, or out of bounds (the
+        bounds are checked even when ``B == 0``).
+
+    Examples
+    --------
+    >>> import torch
+    >>> per_sample(1.5, 3, "f", "sigma")
+    tensor([1.5000, 1.5000, 1.5000], dtype=torch.float64)
+    >>> per_sample((1, 2), 2, "f", "sigma", pair=True)
+    tensor([[1., 2.],
+            [1., 2.]], dtype=torch.float64)
+    >>> per_sample(torch.tensor([0.5, 2.0]), 2, "f", "sigma", low=0.0, low_open=True)
+    tensor([0.5000, 2.0000], dtype=torch.float64)
+    >>> per_sample(-1.0, 2, "f", "sigma", low=0.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: f: argument `sigma` must be >= 0.0, got float -1.0
     """
     if isinstance(value, (bool, np.bool_)):
         bad_type(fn, arg, "a number or a tensor", value)
@@ -106,18 +149,83 @@ def _tracks(v: Any) -> bool:
 
 
 def tracks_grad(*ts: Any) -> bool:
-    """True when any of ``ts`` (parsed parameters, or None) is part of an autograd graph:
-    the op must then run a differentiable torch path (never OpenCV / Triton, never a
-    ``float()`` of the value)."""
+    """Whether any parameter is part of an autograd graph.
+
+    Parameters
+    ----------
+    *ts : torch.Tensor or None
+        Parsed parameters (e.g. from :func:`per_sample`); None entries are ignored.
+
+    Returns
+    -------
+    bool
+        True when one of ``ts`` requires grad and grad mode is on: the op must then run a
+        differentiable torch path (never OpenCV / Triton, never a ``float()`` of the value).
+
+    Examples
+    --------
+    >>> import torch
+    >>> s = torch.tensor([1.0], requires_grad=True)
+    >>> tracks_grad(None, torch.tensor([1.0])), tracks_grad(s)
+    (False, True)
+    >>> with torch.no_grad():
+    ...     tracks_grad(s)
+    False
+    """
     return any(_tracks(t) for t in ts if t is not None)
 
 
 def positive_number(value: Any, fn: str, arg: str) -> float:
+    """Check a plain finite number ``> 0`` and return it as a float.
+
+    Parameters
+    ----------
+    value : Any
+        The value to check (bools and tensors are refused).
+    fn, arg : str
+        Function and argument names used in the error message.
+
+    Returns
+    -------
+    float
+        ``float(value)``.
+
+    Raises
+    ------
+    ValueError
+        If ``value`` is not a finite real number ``> 0``.
+
+    Examples
+    --------
+    >>> positive_number(4, "gaussian_blur", "truncate")
+    4.0
+    >>> positive_number(0, "gaussian_blur", "truncate")
+    Traceback (most recent call last):
+    ...
+    ValueError: gaussian_blur: argument `truncate` must be a finite number > 0, got int 0
+    """
     if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value) or value <= 0:
         bad_value(fn, arg, "a finite number > 0", value)
     return float(value)
 
 
 def is_uniform(t: torch.Tensor) -> bool:
-    """True when every sample has the same parameters."""
+    """Whether every sample has the same parameters.
+
+    Parameters
+    ----------
+    t : torch.Tensor
+        Per-sample parameters ``(B, ...)``.
+
+    Returns
+    -------
+    bool
+        True when every row equals the first (also for ``B <= 1``).
+
+    Examples
+    --------
+    >>> import torch
+    >>> is_uniform(torch.tensor([2.0, 2.0])), is_uniform(torch.tensor([[1.0, 2.0], [1.0, 3.0]]))
+    (True, False)
+    """
     return bool((t == t[:1]).all())

@@ -14,16 +14,14 @@ from typing import Any
 import numpy as np
 import torch
 
-from .. import borders as _borders
+from .. import borders
 from .._dtypes import compute_dtype, from_compute
 from .._errors import bad_value, check_choice
 from .._interop import Batch, ImageLike, to_batch
-from ..backends import opencv_backend as _cv
-from ..backends import torch_backend as _tb
-from ..kernels import fold as _fold
-from ..kernels import gaussian as _g
+from ..backends import opencv_backend, torch_backend
+from ..kernels import fold, gaussian
 from ..kernels.stack import stack_centered_1d, stack_centered_2d
-from ..kernels import motion as _motion
+from ..kernels import motion
 from ..kernels.motion import (motion_kernel2d, motion_kernel_for_image, motion_kernel_size,
                               motion_radius)
 from . import _dispatch
@@ -55,7 +53,7 @@ def _run_separable(fn: str, batch: Batch, kys: list[torch.Tensor], kxs: list[tor
     if backend == "opencv" and method not in ("direct",):
         bad_value(fn, "method", "'auto', 'direct' or 'separable' with backend='opencv'", method)
     if method == "direct" and _dispatch.opencv_allowed(x, border, backend):
-        return _cv.separable(x, [k.numpy()[:, None] for k in kys], [k.numpy()[:, None] for k in kxs], border)
+        return opencv_backend.separable(x, [k.numpy()[:, None] for k in kys], [k.numpy()[:, None] for k in kxs], border)
     if backend == "opencv":
         bad_value(fn, "backend", "usable: OpenCV needs a CPU tensor without autograd and a "
                   "border other than 'circular'", backend)
@@ -64,11 +62,11 @@ def _run_separable(fn: str, batch: Batch, kys: list[torch.Tensor], kxs: list[tor
     if method == "2d":
         k2 = [ky[:, None] * kx[None, :] for ky, kx in zip(_align(kys, B), _align(kxs, B))]
         k2t = stack_centered_2d(k2).to(cdt, ) if len(k2) > 1 else k2[0].to(cdt)
-        y = _tb.correlate2d(xc, k2t.to(x.device), border, "direct")
+        y = torch_backend.correlate2d(xc, k2t.to(x.device), border, "direct")
     else:
         ky = _stack_centered(kys).to(device=x.device, dtype=cdt)
         kx = _stack_centered(kxs).to(device=x.device, dtype=cdt)
-        y = _tb.separable(xc, ky, kx, border, method)
+        y = torch_backend.separable(xc, ky, kx, border, method)
     return from_compute(y, x.dtype)
 
 
@@ -121,13 +119,13 @@ def _run_2d(fn: str, batch: Batch, ks: list[torch.Tensor], border: str, method: 
         if method == "fft" and _dispatch.opencv_allowed(x, border, backend):
             method = "direct"          # cv2.filter2D switches to its own DFT for large kernels
     if method in ("direct", "2d") and _dispatch.opencv_allowed(x, border, backend):
-        return _cv.filter2d(x, [k.numpy() for k in ks], border)
+        return opencv_backend.filter2d(x, [k.numpy() for k in ks], border)
     if backend == "opencv":
         bad_value(fn, "backend", "usable: OpenCV needs a CPU tensor without autograd, a border "
                   "other than 'circular' and method 'direct'", backend)
     cdt = compute_dtype(x.dtype)
     k = (stack_centered_2d(ks) if len(ks) > 1 else ks[0]).to(device=x.device, dtype=cdt)
-    y = _tb.correlate2d(x.to(cdt), k, border, "fft" if method == "fft" else "direct")
+    y = torch_backend.correlate2d(x.to(cdt), k, border, "fft" if method == "fft" else "direct")
     return from_compute(y, x.dtype)
 
 
@@ -135,7 +133,7 @@ def _run_2d(fn: str, batch: Batch, ks: list[torch.Tensor], border: str, method: 
 def gaussian_blur(x: ImageLike, sigma: Any, *, truncate: float = 4.0, kernel_size: Any = None,
                   radius: Any = None, border: str = "reflect", angle: Any = None,
                   method: str = "auto", backend: str = "auto") -> ImageLike:
-    """Gaussian blur with exact, normalised weights.
+    r"""Gaussian blur with exact, normalised weights.
 
     Parameters
     ----------
@@ -176,32 +174,60 @@ def gaussian_blur(x: ImageLike, sigma: Any, *, truncate: float = 4.0, kernel_siz
 
     Returns
     -------
-    Same container, shape and dtype as ``x`` (integers rounded half-to-even, saturated).
+    tensor, numpy array or PIL image
+        Same container, shape and dtype as ``x`` (integers rounded half-to-even, saturated).
+        Float inputs are computed in float32 (float64 stays float64).
 
     Raises
     ------
     ValueError
         For a bad sigma, kernel size, radius, border, method or backend (the message names
         the argument).
+    TypeError
+        If ``x`` is not an image container (see :func:`pixelgrad._interop.to_batch`).
 
     Notes
     -----
-    ``y[i, j] = sum_{s,t} k[s, t] x[border(i + s), border(j + t)]`` with
-    ``k[s, t] = exp(-(s^2 / (2 sy^2) + t^2 / (2 sx^2))) / Z`` over ``|s| <= ry``,
-    ``|t| <= rx`` (``r = ceil(truncate sigma)`` or as given), ``Z`` making the weights sum to
-    1. Rotated kernels use ``u = t cos a + s sin a``, ``v = -t sin a + s cos a`` in place of
-    (t, s). The seed thread's ``gaussian_kernel`` used ``exp(-t^2 / (4 std^2))``, a Gaussian
-    of standard deviation ``sqrt(2) * std``.
+    The output is the correlation with a sampled, normalised Gaussian:
+
+    .. math:: y[i, j] = \sum_{|s| \le r_y} \sum_{|t| \le r_x} k[s, t]\, x[\beta(i + s), \beta(j + t)]
+
+    .. math:: k[s, t] = \frac{1}{Z} \exp\left(-\frac{s^2}{2 \sigma_y^2} - \frac{t^2}{2 \sigma_x^2}\right)
+
+    with :math:`r = \lceil \text{truncate}\,\sigma \rceil` (or as given), :math:`Z` making
+    the weights sum to 1 and :math:`\beta` the index map of ``border``. Rotated kernels use
+    :math:`u = t \cos a + s \sin a`, :math:`v = -t \sin a + s \cos a` in place of
+    :math:`(t, s)`. When the kernel is wider than the image the taps are folded onto one period
+    of the border extension (:mod:`pixelgrad.kernels.fold`), which gives the same result as
+    the unbounded kernel. The seed thread's ``gaussian_kernel`` used
+    :math:`\exp(-t^2 / (4 \sigma^2))`, a Gaussian of standard deviation :math:`\sqrt{2}\sigma`.
+
+    References
+    ----------
+    .. [1] P. Getreuer, "A Survey of Gaussian Convolution Algorithms," *Image Processing On
+       Line*, vol. 3, pp. 286-310, 2013. https://doi.org/10.5201/ipol.2013.87
 
     Examples
     --------
+    A unit impulse spreads into the normalised kernel (``constant`` border: nothing leaks):
+
     >>> import torch, pixelgrad as pg
-    >>> y = pg.gaussian_blur(torch.rand(8, 3, 64, 64), sigma=torch.rand(8) * 3 + 0.1)
-    >>> y = pg.gaussian_blur(torch.rand(3, 32, 32), 1.5, kernel_size=(5, 9))   # (kh, kw)
+    >>> x = torch.zeros(1, 1, 9, 9)
+    >>> x[0, 0, 4, 4] = 1.0
+    >>> y = pg.gaussian_blur(x, 1.0, border="constant")
+    >>> round(float(y.sum()), 6), round(float(y[0, 0, 4, 4]), 4)
+    (1.0, 0.1592)
+
+    Per-sample sigmas and an explicit kernel size ``(kh, kw)``:
+
+    >>> pg.gaussian_blur(torch.rand(4, 3, 16, 16), sigma=torch.tensor([0.5, 1.0, 2.0, 3.0])).shape
+    torch.Size([4, 3, 16, 16])
+    >>> pg.gaussian_blur(torch.rand(3, 16, 16), 1.5, kernel_size=(5, 9)).shape
+    torch.Size([3, 16, 16])
     """
     fn = "gaussian_blur"
     batch = to_batch(x, fn, allow_empty=True)
-    border = check_choice(border, _borders.BORDERS, fn, "border")
+    border = check_choice(border, borders.BORDERS, fn, "border")
     truncate = positive_number(truncate, fn, "truncate")
     method = check_choice(method, _dispatch.METHODS, fn, "method")
     backend = check_choice(backend, _dispatch.BACKENDS, fn, "backend")
@@ -209,13 +235,13 @@ def gaussian_blur(x: ImageLike, sigma: Any, *, truncate: float = 4.0, kernel_siz
     B = batch.batch_size
     fast = _scalar_pair(sigma) if rad is None and not batch.empty else None
     H, W = batch.data.shape[-2:]
-    if fast is not None and (_fold.needs_fold(_g.gaussian_radius(fast[0], truncate), H, border)
-                             or _fold.needs_fold(_g.gaussian_radius(fast[1], truncate), W, border)):
+    if fast is not None and (fold.needs_fold(gaussian.gaussian_radius(fast[0], truncate), H, border)
+                             or fold.needs_fold(gaussian.gaussian_radius(fast[1], truncate), W, border)):
         fast = None                    # kernel wider than the image: folded on the general path
     if fast is not None and angle is None and batch.is_numpy and batch.like is None \
             and method in ("auto", "direct", "separable") and _dispatch.opencv_allowed(batch.data, border, backend):
         # Fast path for one numpy image and a plain sigma: a single cv2.sepFilter2D call.
-        ky, kx = (_g.kernel1d_for_filtering(v, truncate) for v in fast)
+        ky, kx = (gaussian.kernel1d_for_filtering(v, truncate) for v in fast)
         if _dispatch.best_separable_method(*batch.data.shape[-2:], ky.numel(), kx.numel()) == "direct":
             return _numpy_separable(x, ky, kx, border)
     sig = per_sample(sigma, B, fn, "sigma", pair=True, low=0.0, low_open=True)
@@ -245,7 +271,7 @@ def gaussian_blur(x: ImageLike, sigma: Any, *, truncate: float = 4.0, kernel_siz
     uniform = is_uniform(sig) and (ang is None or is_uniform(ang))
     rows = [0] if uniform else range(B)
     if ang is not None:
-        ks = [_fold.folded_kernel2d(_rotated_kernel(float(sig[b, 0]), float(sig[b, 1]), float(ang[b]),
+        ks = [fold.folded_kernel2d(_rotated_kernel(float(sig[b, 0]), float(sig[b, 1]), float(ang[b]),
                                                     truncate, rad), H, W, border)
               for b in rows]
         return batch.restore(_run_2d(fn, batch, ks, border, method, backend))
@@ -255,8 +281,38 @@ def gaussian_blur(x: ImageLike, sigma: Any, *, truncate: float = 4.0, kernel_siz
 
 
 def kernel_radius(kernel_size: Any, radius: Any, fn: str) -> tuple[int, int] | None:
-    """``(ry, rx)`` from ``kernel_size`` (odd, int or ``(kh, kw)``) or ``radius`` (int or
-    ``(ry, rx)``, >= 0); None when both are None."""
+    r"""Kernel radii ``(ry, rx)`` from a ``kernel_size`` or a ``radius`` argument.
+
+    Parameters
+    ----------
+    kernel_size : int, (int, int) or None
+        Odd kernel side(s) ``>= 1``, one int for both axes or ``(kh, kw)``.
+    radius : int, (int, int) or None
+        Radius ``>= 0``, one int or ``(ry, rx)``. At most one of the two may be given.
+    fn : str
+        Name of the calling function, used in error messages.
+
+    Returns
+    -------
+    (int, int) or None
+        ``(ry, rx)``, with :math:`r = (k - 1) / 2` for a kernel size; None when both
+        arguments are None (the caller derives the radius from ``truncate``).
+
+    Raises
+    ------
+    ValueError
+        If both are given, a kernel size is even or < 1, a radius is negative, or a value is
+        not an int (bools are refused).
+
+    Examples
+    --------
+    >>> kernel_radius((5, 9), None, "gaussian_blur")
+    (2, 4)
+    >>> kernel_radius(None, 3, "gaussian_blur")
+    (3, 3)
+    >>> kernel_radius(None, None, "gaussian_blur") is None
+    True
+    """
     if kernel_size is not None and radius is not None:
         bad_value(fn, "kernel_size, radius", "at most one of the two", (kernel_size, radius))
     if kernel_size is None and radius is None:
@@ -277,26 +333,26 @@ def _gauss_axis(sigma: float, truncate: float, radius: int | None, n: int, borde
     """The float64 1-D Gaussian for an axis of length ``n`` (radius from truncate or given),
     folded onto the border period when much wider than the axis."""
     if radius is None:
-        return _fold.gaussian1d_for_axis(sigma, truncate, n, border)
-    if _fold.needs_fold(radius, n, border):
+        return fold.gaussian1d_for_axis(sigma, truncate, n, border)
+    if fold.needs_fold(radius, n, border):
         t = torch.arange(-radius, radius + 1, dtype=torch.float64)
         k = torch.exp(-0.5 * (t / sigma) ** 2)
-        return _fold.fold_kernel1d(k / k.sum(), n, border)
-    return _g._kernel1d_private(float(sigma), float(truncate), int(radius), torch.float64, "cpu")
+        return fold.fold_kernel1d(k / k.sum(), n, border)
+    return gaussian._kernel1d_private(float(sigma), float(truncate), int(radius), torch.float64, "cpu")
 
 
 def _rotated_kernel(sy: float, sx: float, a: float, truncate: float,
                     rad: tuple[int, int] | None) -> torch.Tensor:
     if rad is None:
-        return _g.kernel2d_for_filtering(sy, sx, a, truncate)
+        return gaussian.kernel2d_for_filtering(sy, sx, a, truncate)
     _check_kernel_weights((2 * rad[0] + 1) * (2 * rad[1] + 1), "kernel_size / radius")
-    return _g._kernel2d_private(sy, sx, a, truncate, rad[0], rad[1], torch.float64, "cpu")
+    return gaussian._kernel2d_private(sy, sx, a, truncate, rad[0], rad[1], torch.float64, "cpu")
 
 
 def _check_kernel_weights(n: int, arg: str) -> None:
     """Refuse a kernel that would be built with more than ``MAX_KERNEL2D`` weights."""
-    if n > _g.MAX_KERNEL2D:
-        bad_value("gaussian_blur", arg, f"small enough for a kernel of at most {_g.MAX_KERNEL2D:,} "
+    if n > gaussian.MAX_KERNEL2D:
+        bad_value("gaussian_blur", arg, f"small enough for a kernel of at most {gaussian.MAX_KERNEL2D:,} "
                   f"weights (rotated or differentiable kernels are built whole)", f"{n:,} weights")
 
 
@@ -331,10 +387,10 @@ def _fold_graph(k: torch.Tensor, n: int, border: str, dim: int) -> torch.Tensor:
     length ``n`` (as :mod:`pixelgrad.kernels.fold`, out of place, so the graph is kept) when
     the kernel is much wider than the axis; otherwise ``k`` itself."""
     R = k.shape[dim] // 2
-    if not _fold.needs_fold(R, n, border):
+    if not fold.needs_fold(R, n, border):
         return k
-    Rf = _fold.fold_radius(n, border)
-    q = _fold.canonical_offset(torch.arange(-R, R + 1), n, border)
+    Rf = fold.fold_radius(n, border)
+    q = fold.canonical_offset(torch.arange(-R, R + 1), n, border)
     keep = (q.abs() <= Rf).nonzero().flatten()
     shape = list(k.shape)
     shape[dim] = 2 * Rf + 1
@@ -363,22 +419,22 @@ def _gaussian_autograd(x: torch.Tensor, sig: torch.Tensor, ang: torch.Tensor | N
     sd = sig.detach()
     if ang is None:
         ang_d = None
-        ry = [rad[0] if rad else _g.gaussian_radius(float(sd[b, 0]), truncate) for b in range(B)]
-        rx = [rad[1] if rad else _g.gaussian_radius(float(sd[b, 1]), truncate) for b in range(B)]
+        ry = [rad[0] if rad else gaussian.gaussian_radius(float(sd[b, 0]), truncate) for b in range(B)]
+        rx = [rad[1] if rad else gaussian.gaussian_radius(float(sd[b, 1]), truncate) for b in range(B)]
         _check_kernel_weights(B * (2 * max(ry + rx) + 1), "sigma")
         ky = _fold_graph(_gauss_rows(sig[:, 0], ry), H, border, 1).to(x.device, cdt)
         kx = _fold_graph(_gauss_rows(sig[:, 1], rx), W, border, 1).to(x.device, cdt)
         m = _grad_method(method, H, W, ky.shape[1], kx.shape[1], True, x.device)
-        return from_compute(_tb.separable(x.to(cdt), ky, kx, border, m), x.dtype)
+        return from_compute(torch_backend.separable(x.to(cdt), ky, kx, border, m), x.dtype)
     ang_d = ang.detach()
-    radii = [rad if rad else _g.rotated_radius(float(sd[b, 0]), float(sd[b, 1]), float(ang_d[b]), truncate)
+    radii = [rad if rad else gaussian.rotated_radius(float(sd[b, 0]), float(sd[b, 1]), float(ang_d[b]), truncate)
              for b in range(B)]
     _check_kernel_weights(B * (2 * max(r[0] for r in radii) + 1) * (2 * max(r[1] for r in radii) + 1),
                           "sigma")
     k = _rotated_rows(sig[:, 0], sig[:, 1], ang, [r[0] for r in radii], [r[1] for r in radii])
     k = _fold_graph(_fold_graph(k, H, border, 1), W, border, 2)
     m = _grad_method(method, H, W, k.shape[1], k.shape[2], False, x.device)
-    return from_compute(_tb.correlate2d(x.to(cdt), k.to(x.device, cdt), border, m), x.dtype)
+    return from_compute(torch_backend.correlate2d(x.to(cdt), k.to(x.device, cdt), border, m), x.dtype)
 
 
 def _scalar_pair(value: Any) -> tuple[float, float] | None:
@@ -401,10 +457,10 @@ def _numpy_separable(img: np.ndarray, ky: torch.Tensor, kx: torch.Tensor, border
     src = img if img.dtype != np.float16 else img.astype(np.float32)
     if src.ndim == 3 and src.shape[2] > 4:
         out = np.stack([cv2.sepFilter2D(np.ascontiguousarray(src[..., c]), -1, kx.numpy(), ky.numpy(),
-                                        borderType=_borders.cv2_border(border))
+                                        borderType=borders.cv2_border(border))
                         for c in range(src.shape[2])], axis=-1)
     else:
-        out = _cv.sep_filter_image(src, ky.numpy(), kx.numpy(), border)
+        out = opencv_backend.sep_filter_image(src, ky.numpy(), kx.numpy(), border)
         if out.ndim == 2 and img.ndim == 3:
             out = out[..., None]
     return out.astype(img.dtype, copy=False)
@@ -413,15 +469,49 @@ def _numpy_separable(img: np.ndarray, ky: torch.Tensor, kx: torch.Tensor, border
 # ------------------------------------------------------------------------- box_blur
 def box_blur(x: ImageLike, size: Any, *, border: str = "reflect", method: str = "auto",
              backend: str = "auto") -> ImageLike:
-    """Box (moving-average) blur: the mean over a ``size_y x size_x`` window.
+    r"""Box (moving-average) blur: the mean over a ``size_y x size_x`` window.
 
-    ``size``: odd integer >= 1, a pair ``(size_y, size_x)``, or per sample ``(B,)`` / ``(B, 2)``.
-    ``y[i, j] = 1 / (sy sx) * sum_{|s| <= sy//2, |t| <= sx//2} x[border(i + s), border(j + t)]``.
-    Same containers, dtypes, borders and methods as :func:`gaussian_blur`.
+    Parameters
+    ----------
+    x : tensor, numpy array or PIL image
+        As :func:`gaussian_blur`: ``(..., C, H, W)`` tensor, numpy ``(H, W[, C])`` or PIL.
+    size : int, pair or tensor
+        Odd window side(s) ``>= 1``: an int, a pair ``(size_y, size_x)``, or per sample a
+        tensor ``(B,)`` or ``(B, 2)``.
+    border, method, backend : str
+        As :func:`gaussian_blur`.
+
+    Returns
+    -------
+    tensor, numpy array or PIL image
+        Same container, shape and dtype as ``x``.
+
+    Raises
+    ------
+    ValueError
+        If a size is not an odd integer >= 1, or for a bad border, method or backend.
+
+    Notes
+    -----
+    With :math:`r_y = \lfloor s_y / 2 \rfloor`, :math:`r_x = \lfloor s_x / 2 \rfloor`:
+
+    .. math:: y[i, j] = \frac{1}{s_y s_x} \sum_{|s| \le r_y} \sum_{|t| \le r_x} x[\beta(i + s), \beta(j + t)]
+
+    :math:`\beta` being the index map of ``border``. The filter is separable (two 1-D box
+    passes).
+
+    Examples
+    --------
+    A horizontal 3-tap mean of a ramp (``reflect`` border at both ends):
+
+    >>> import torch, pixelgrad as pg
+    >>> x = torch.arange(5.0).expand(1, 1, 3, 5)
+    >>> pg.box_blur(x, (1, 3))[0, 0, 0]
+    tensor([0.6667, 1.0000, 2.0000, 3.0000, 3.3333])
     """
     fn = "box_blur"
     batch = to_batch(x, fn, allow_empty=True)
-    border = check_choice(border, _borders.BORDERS, fn, "border")
+    border = check_choice(border, borders.BORDERS, fn, "border")
     method = check_choice(method, _dispatch.METHODS, fn, "method")
     backend = check_choice(backend, _dispatch.BACKENDS, fn, "backend")
     B = batch.batch_size
@@ -435,8 +525,8 @@ def box_blur(x: ImageLike, size: Any, *, border: str = "reflect", method: str = 
         return batch.restore(out)
     rows = [0] if is_uniform(size_t) else range(B)
     H, W = batch.data.shape[-2:]
-    kys = [_fold.box1d_for_axis(int(size_t[b, 0]), H, border) for b in rows]
-    kxs = [_fold.box1d_for_axis(int(size_t[b, 1]), W, border) for b in rows]
+    kys = [fold.box1d_for_axis(int(size_t[b, 0]), H, border) for b in rows]
+    kxs = [fold.box1d_for_axis(int(size_t[b, 1]), W, border) for b in rows]
     return batch.restore(_run_separable(fn, batch, kys, kxs, border, method, backend))
 
 
@@ -444,7 +534,7 @@ def box_blur(x: ImageLike, size: Any, *, border: str = "reflect", method: str = 
 def motion_blur(x: ImageLike, length: Any, angle: Any, *, direction: Any = 0.0,
                 radius: int | None = None, border: str = "reflect", method: str = "auto",
                 backend: str = "auto") -> ImageLike:
-    """Motion blur: the average along a segment of ``length`` pixels at ``angle`` radians.
+    r"""Motion blur: the average along a segment of ``length`` pixels at ``angle`` radians.
 
     Parameters
     ----------
@@ -470,25 +560,53 @@ def motion_blur(x: ImageLike, length: Any, angle: Any, *, direction: Any = 0.0,
 
     Returns
     -------
-    Same container, shape and dtype as ``x``.
+    tensor, numpy array or PIL image
+        Same container, shape and dtype as ``x``.
+
+    Raises
+    ------
+    ValueError
+        If ``length < 1``, ``direction`` is outside [-1, 1], ``radius`` is not an int >= 0,
+        a differentiable kernel would be too large, or for a bad border, method or backend.
 
     Notes
     -----
-    The kernel is the 1-D box rotated by bilinear interpolation: anti-aliased at any angle,
-    exactly ``1/L`` per pixel for angle 0 and odd integer L, always summing to 1. Tensors
+    The output is the 2-D correlation :math:`y = k \star x` (border extension as in
+    :func:`gaussian_blur`) with the kernel of a segment of length :math:`L` through the
+    origin along :math:`(\cos a, \sin a)`:
+
+    .. math:: k(p) \propto \sum_i w_i\, \Lambda\big(p - i\,(\cos a, \sin a)\big), \qquad w_i = \mathrm{clip}(L/2 + 1/2 - |i|, 0, 1)\, \max\big(0, 1 + d\, \tfrac{2 i}{L}\big)
+
+    where :math:`\Lambda` is the bilinear (tent) interpolation weight, :math:`d` the
+    ``direction`` and the weights are normalised to sum to 1 (see
+    :mod:`pixelgrad.kernels.motion` for the exact ramp). The kernel is the 1-D box rotated by
+    bilinear interpolation: anti-aliased at any angle, exactly ``1/L`` per pixel for angle 0
+    and odd integer L, always summing to 1. Tensors
     ``length``, ``angle`` or ``direction`` that require grad make the output differentiable
     with respect to them (torch path): the kernel is piecewise linear in ``length`` (end
     coverage ``clip(L/2 + 1/2 - |i|, 0, 1)``) and in the bilinear weights of ``angle``, so
     the derivative is one-sided exactly at the kinks (odd integer lengths, axis crossings).
 
+    References
+    ----------
+    .. [1] R. C. Gonzalez and R. E. Woods, *Digital Image Processing*, 4th ed., Pearson, 2018,
+       Sec. 5.11 (motion blur as a linear, position-invariant degradation).
+
     Examples
     --------
+    A horizontal segment of length 3 spreads an impulse over three pixels:
+
     >>> import torch, pixelgrad as pg
-    >>> y = pg.motion_blur(torch.rand(2, 3, 32, 32), length=7.5, angle=0.3)
+    >>> x = torch.zeros(1, 1, 5, 5)
+    >>> x[0, 0, 2, 2] = 1.0
+    >>> pg.motion_blur(x, length=3, angle=0.0)[0, 0, 2]
+    tensor([0.0000, 0.3333, 0.3333, 0.3333, 0.0000])
+    >>> pg.motion_blur(torch.rand(2, 3, 32, 32), length=7.5, angle=0.3).shape
+    torch.Size([2, 3, 32, 32])
     """
     fn = "motion_blur"
     batch = to_batch(x, fn, allow_empty=True)
-    border = check_choice(border, _borders.BORDERS, fn, "border")
+    border = check_choice(border, borders.BORDERS, fn, "border")
     method = check_choice(method, _dispatch.METHODS, fn, "method")
     backend = check_choice(backend, _dispatch.BACKENDS, fn, "backend")
     if radius is not None and (isinstance(radius, bool) or not isinstance(radius, (int, np.integer))
@@ -511,15 +629,15 @@ def motion_blur(x: ImageLike, length: Any, angle: Any, *, direction: Any = 0.0,
     H, W = batch.data.shape[-2:]
     if grad:
         side = 2 * (motion_radius(float(L.detach().max())) if radius is None else int(radius)) + 1
-        if B * side * side > _motion.DENSE_LIMIT:
+        if B * side * side > motion.DENSE_LIMIT:
             bad_value(fn, "length", f"short enough for a differentiable kernel (built dense: at most "
-                      f"{_motion.DENSE_LIMIT:,} weights for the batch, here {B} x {side}^2)", length)
+                      f"{motion.DENSE_LIMIT:,} weights for the batch, here {B} x {side}^2)", length)
         xb = batch.data
         k = motion_kernel2d(L, a, d, radius=radius)          # (B, K, K), carries the graph
         k = _fold_graph(_fold_graph(k, H, border, 1), W, border, 2)
         cdt = compute_dtype(xb.dtype)
         m = _grad_method(method, H, W, k.shape[-2], k.shape[-1], False, xb.device)
-        return batch.restore(from_compute(_tb.correlate2d(xb.to(cdt), k.to(xb.device, cdt), border, m),
+        return batch.restore(from_compute(torch_backend.correlate2d(xb.to(cdt), k.to(xb.device, cdt), border, m),
                                           xb.dtype))
     uniform = is_uniform(L) and is_uniform(a) and is_uniform(d)
     if radius is not None:
@@ -534,10 +652,10 @@ def motion_blur(x: ImageLike, length: Any, angle: Any, *, direction: Any = 0.0,
             R = kb.shape[-1] // 2
             ks = [kb[b, R - r:R + r + 1, R - r:R + r + 1] for b, r in
                   ((b, r_of(float(L[b]))) for b in range(B))]
-        ks = [_fold.folded_kernel2d(k, H, W, border) for k in ks]
+        ks = [fold.folded_kernel2d(k, H, W, border) for k in ks]
     elif uniform:
         ks = [motion_kernel_for_image(float(L[0]), float(a[0]), float(d[0]), H, W, border)]
-    elif B * motion_kernel_size(float(L.max())) ** 2 > _motion.DENSE_LIMIT:
+    elif B * motion_kernel_size(float(L.max())) ** 2 > motion.DENSE_LIMIT:
         # long lines: each kernel built sparsely and folded (bounded memory)
         ks = [motion_kernel_for_image(float(L[b]), float(a[b]), float(d[b]), H, W, border)
               for b in range(B)]
@@ -547,7 +665,7 @@ def motion_blur(x: ImageLike, length: Any, angle: Any, *, direction: Any = 0.0,
         # each sample keeps its own kernel size, so its result does not depend on the batch
         ks = [kb[b, R - r:R + r + 1, R - r:R + r + 1] for b, r in
               ((b, motion_radius(float(L[b]))) for b in range(B))]
-        ks = [_fold.folded_kernel2d(k, H, W, border) for k in ks]
+        ks = [fold.folded_kernel2d(k, H, W, border) for k in ks]
     if method == "separable":
         method = "direct"
     return batch.restore(_run_2d(fn, batch, ks, border, method, backend))

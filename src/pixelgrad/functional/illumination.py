@@ -83,8 +83,40 @@ def per_channel(value: Any, B: int, C: int, fn: str, arg: str, *, low: float | N
                 low_open: bool = False, high: float | None = None) -> torch.Tensor:
     """``value`` as a float64 CPU tensor ``(B,)`` (per sample) or ``(B, C)`` (per channel).
 
-    Accepted: a number, a tensor / array of shape ``()``, ``(1,)``, ``(B,)`` (per sample), or
-    ``(1, C)``, ``(B, C)`` (per channel).
+    Parameters
+    ----------
+    value : number, tensor or numpy array
+        A number, or a real tensor / array of shape ``()``, ``(1,)``, ``(B,)`` (per sample)
+        or ``(1, C)``, ``(B, C)`` (per channel). A 1-D tensor is always per sample.
+    B, C : int
+        Batch size and number of channels.
+    fn, arg : str
+        Function and argument names used in error messages.
+    low, low_open, high
+        Bounds, as :func:`pixelgrad.functional._params.per_sample`.
+
+    Returns
+    -------
+    torch.Tensor
+        Float64 CPU tensor ``(B,)`` or ``(B, C)``; a tensor that requires grad stays in the
+        autograd graph.
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not a number or a real tensor / array.
+    ValueError
+        If the shape fits neither ``(B,)`` nor ``(B, C)``, or a value is not finite or out
+        of bounds.
+
+    Examples
+    --------
+    >>> import torch
+    >>> per_channel(0.5, 2, 3, "f", "alpha")
+    tensor([0.5000, 0.5000], dtype=torch.float64)
+    >>> per_channel(torch.tensor([[0.1, 0.2, 0.3]]), 2, 3, "f", "alpha")
+    tensor([[0.1000, 0.2000, 0.3000],
+            [0.1000, 0.2000, 0.3000]], dtype=torch.float64)
     """
     if isinstance(value, (torch.Tensor, np.ndarray)) and np.ndim(value) == 2:
         t = torch.as_tensor(value)
@@ -340,51 +372,93 @@ def _linear_torch(x: torch.Tensor, a, b, alpha, offset, mode: str, clamp: bool) 
 def linear_gradient(x: ImageLike, a: Any = None, b: Any = None, alpha: Any = 0.1, *,
                     angle: Any = None, strength: Any = None, offset: Any = 0.0,
                     mode: str = "blend", clamp: bool = True, backend: str = "auto") -> ImageLike:
-    """Mix a linear ramp (a planar field) into the image: the seed's "random gradient".
+    r"""Mix a linear ramp (a planar field) into the image: the seed's "random gradient".
 
     Two parametrizations of the same family of affine fields ``g = a*u + b*v + offset``:
 
     * ``a``, ``b`` (the seed's): the slopes across the width (``u``) and down the height
       (``v``); ``g`` then spans ``[min(0,a) + min(0,b), max(0,a) + max(0,b)] + offset``.
-    * ``angle``, ``strength`` (controlled range): ``g = offset + strength * t`` with
-      ``t = (p - min p) / (max p - min p)`` in ``[0, 1]``, ``p = u cos(angle) + v sin(angle)``;
-      ``g`` spans exactly ``[offset, offset + strength]`` (``offset + strength`` at the far
-      side in the direction ``angle``; 0 = left to right, pi/2 = top to bottom; a negative
-      ``strength`` makes a ramp that falls from ``offset``). It equals the
-      ``(a, b)`` form with ``a = strength cos / (|cos| + |sin|)``, ``b = strength sin /
-      (|cos| + |sin|)``, offset shifted by ``-strength (min(0, cos) + min(0, sin)) /
-      (|cos| + |sin|)``; conversely any
-      ``(a, b) != 0`` is ``angle = atan2(b, a)``, ``strength = |a| + |b|``.
+    * ``angle``, ``strength`` (controlled range): ``g`` spans exactly
+      ``[offset, offset + strength]`` (``offset + strength`` at the far side in the direction
+      ``angle``; 0 = left to right, pi/2 = top to bottom; a negative ``strength`` makes a
+      ramp that falls from ``offset``).
 
-    Args:
-        x: ``(..., C, H, W)`` tensor (uint8, float16, bfloat16, float32, float64) or numpy
-            ``(H, W[, C])`` image.
-        a, b: slopes; numbers, ``(B,)`` or per channel ``(B, C)``. Give both or neither.
-        alpha: mixing weight (``blend`` needs ``0 <= alpha <= 1``); number, ``(B,)``, ``(B, C)``.
-        angle: radians, number, ``(B,)`` or ``(B, C)``; with ``strength`` instead of a, b.
-        strength: peak-to-peak range of ``g``; number, ``(B,)`` or ``(B, C)``.
-        offset: added to ``g``; number, ``(B,)`` or ``(B, C)``.
-        mode: ``blend`` | ``add`` | ``multiply`` (see the module docstring).
-        clamp: clamp the result to the input's own range: ``[0, white]`` for integers and
-            float images within [0, 1], else per sample ``[min(0, min x), max(1, max x)]``
-            (a float image is never squeezed into [0, 1]); integers are always saturated.
-        backend: ``auto`` | ``torch`` | ``triton``.
+    Parameters
+    ----------
+    x : tensor or numpy array
+        ``(..., C, H, W)`` tensor (uint8, uint16, float16, bfloat16, float32, float64) or
+        numpy ``(H, W[, C])`` image. An empty batch gives an empty result.
+    a, b : number or tensor, optional
+        Slopes across the width and down the height; numbers, ``(B,)`` or per channel
+        ``(B, C)``. Give both, or neither (then ``angle`` and ``strength``).
+    alpha : number or tensor, default 0.1
+        Mixing weight (``blend`` needs ``0 <= alpha <= 1``); number, ``(B,)`` or ``(B, C)``.
+    angle : number or tensor, optional
+        Direction of the ramp in radians; number, ``(B,)`` or ``(B, C)``. With ``strength``,
+        instead of ``a``, ``b``.
+    strength : number or tensor, optional
+        Peak-to-peak range of ``g``; number, ``(B,)`` or ``(B, C)``.
+    offset : number or tensor, default 0.0
+        Added to ``g``; number, ``(B,)`` or ``(B, C)``.
+    mode : {"blend", "add", "multiply"}, default "blend"
+        How the field is mixed in (see Notes).
+    clamp : bool, default True
+        Clamp the result to the input's own range: ``[0, white]`` for integers and for float
+        images within [0, 1], else per sample ``[min(0, min x), max(1, max x)]`` (a float
+        image is never squeezed into [0, 1]). Integers are always rounded half-to-even and
+        saturated.
+    backend : {"auto", "torch", "triton"}, default "auto"
+        Where to compute. Parameters that require grad always run on torch.
 
-    Returns:
-        Same container, shape and dtype as ``x``.
+    Returns
+    -------
+    tensor or numpy array
+        Same container, shape and dtype as ``x``; the input is not modified.
 
-    Triton: op ``"linear_gradient"`` with ``a, b, alpha, offset`` float64 CPU ``(B,)`` (all
-    ``(B, C)`` when any is per channel), ``mode: str``, ``clamp: bool``; the angle form is
-    converted to ``a, b, offset`` before the call.
+    Raises
+    ------
+    ValueError
+        If both or neither parametrization is given, a parameter has a bad shape or is not
+        finite, ``alpha`` is outside [0, 1] with ``mode="blend"``, or ``mode`` / ``backend``
+        is unknown.
+    TypeError
+        If ``clamp`` is not a bool, or a parameter is not a number or tensor.
+
+    Notes
+    -----
+    The field on the unit-square grid :math:`u_j = j / (W - 1)`, :math:`v_i = i / (H - 1)`:
+
+    .. math:: g(u, v) = a\, u + b\, v + \text{offset}
+
+    The angle form is :math:`g = \text{offset} + \text{strength}\; (p - \min p) / (\max p - \min p)`
+    with :math:`p = u \cos\theta + v \sin\theta`, i.e.
+    :math:`a = \text{strength} \cos\theta / (|\cos\theta| + |\sin\theta|)`,
+    :math:`b = \text{strength} \sin\theta / (|\cos\theta| + |\sin\theta|)`; conversely any
+    :math:`(a, b) \ne 0` is :math:`\theta = \operatorname{atan2}(b, a)`,
+    :math:`\text{strength} = |a| + |b|`. The field is mixed into every channel, :math:`w`
+    being the white level of the dtype (1 for floats, 255 for uint8):
+
+    .. math:: \text{blend: } y = (1 - \alpha)\, x + \alpha\, w\, g, \qquad \text{add: } y = x + \alpha\, w\, g, \qquad \text{multiply: } y = x\, (1 + \alpha\, g)
 
     With fixed ``a, b, alpha``, ``mode="blend"``, ``clamp=False`` on a float64 ``(H, W, C)``
     array this equals the seed code ``(1 - alpha) * x[..., i] + alpha * (U * a + V * b)``
     (``U, V = np.meshgrid(np.linspace(0, 1, W), np.linspace(0, 1, H))``) to float rounding.
+    Triton receives ``a, b, alpha, offset`` (the angle form converted first).
 
-    Example:
-        >>> import torch, pixelgrad as pg
-        >>> y = pg.linear_gradient(torch.rand(8, 3, 64, 64), a=torch.rand(8) * 2 - 1,
-        ...                        b=torch.rand(8) * 2 - 1, alpha=0.1)
+    Examples
+    --------
+    Blend half of a left-to-right ramp into a black image:
+
+    >>> import torch, pixelgrad as pg
+    >>> pg.linear_gradient(torch.zeros(1, 1, 2, 3), a=1.0, b=0.0, alpha=0.5)[0, 0]
+    tensor([[0.0000, 0.2500, 0.5000],
+            [0.0000, 0.2500, 0.5000]])
+
+    Per-sample slopes on a batch (shape kept):
+
+    >>> x = torch.rand(4, 3, 16, 16)
+    >>> pg.linear_gradient(x, a=torch.rand(4) * 2 - 1, b=torch.rand(4) * 2 - 1).shape
+    torch.Size([4, 3, 16, 16])
     """
     fn = "linear_gradient"
     batch, mode, clamp, backend = _prepare(x, fn, mode, clamp, backend)
@@ -436,21 +510,49 @@ def _parse_corner(corner: Any, B: int, fn: str) -> torch.Tensor:
 def corner_gradient(x: ImageLike, corner: Any = 0, alpha: Any = 0.1, *, strength: Any = 1.0,
                     offset: Any = 0.0, mode: str = "blend", clamp: bool = True,
                     backend: str = "auto") -> ImageLike:
-    """Mix a diagonal ramp that peaks at one corner into the image.
+    r"""Mix a diagonal ramp that peaks at one corner into the image.
 
-    ``g = offset + strength * (1 - (|u - u0| + |v - v0|) / 2)``: ``offset + strength`` at the
-    corner ``(u0, v0)``, ``offset`` at the opposite corner, linear in between (a
-    :func:`linear_gradient` at 45 degrees).
+    Parameters
+    ----------
+    x : tensor or numpy array
+        As :func:`linear_gradient`.
+    corner : int, str or tensor, default 0
+        ``0`` / ``'top-left'``, ``1`` / ``'top-right'``, ``2`` / ``'bottom-right'``,
+        ``3`` / ``'bottom-left'``; a name, an integer or a per-sample ``(B,)`` tensor.
+    alpha : number or tensor, default 0.1
+        Mixing weight; number, ``(B,)`` or per channel ``(B, C)``.
+    strength : number or tensor, default 1.0
+        Value of the ramp at the corner above ``offset``; number, ``(B,)`` or ``(B, C)``.
+    offset : number or tensor, default 0.0
+        Value at the opposite corner; number, ``(B,)`` or ``(B, C)``.
+    mode, clamp, backend
+        As :func:`linear_gradient`.
 
-    Args:
-        corner: ``0`` / ``'top-left'``, ``1`` / ``'top-right'``, ``2`` / ``'bottom-right'``,
-            ``3`` / ``'bottom-left'``; a name, an integer or a per-sample ``(B,)`` tensor.
-        alpha, strength, offset: number, ``(B,)`` or per channel ``(B, C)``.
-        mode, clamp, backend: as :func:`linear_gradient`.
+    Returns
+    -------
+    tensor or numpy array
+        Same container, shape and dtype as ``x``.
 
-    Triton: op ``"corner_gradient"`` with ``corner`` float64 ``(B,)`` in {0, 1, 2, 3},
-    ``strength, alpha, offset`` float64 ``(B,)`` (all ``(B, C)`` when any is per channel),
-    ``mode: str``, ``clamp: bool``.
+    Raises
+    ------
+    ValueError
+        For an unknown corner name or a corner outside 0..3, and as :func:`linear_gradient`.
+
+    Notes
+    -----
+    With :math:`(u_0, v_0)` the chosen corner of the unit square:
+
+    .. math:: g(u, v) = \text{offset} + \text{strength} \left(1 - \frac{|u - u_0| + |v - v_0|}{2}\right)
+
+    ``offset + strength`` at the corner, ``offset`` at the opposite one, linear in between: a
+    :func:`linear_gradient` at 45 degrees, mixed in the same way.
+
+    Examples
+    --------
+    >>> import torch, pixelgrad as pg
+    >>> pg.corner_gradient(torch.zeros(1, 1, 2, 3), "top-left", alpha=1.0)[0, 0]
+    tensor([[1.0000, 0.7500, 0.5000],
+            [0.5000, 0.2500, 0.0000]])
     """
     fn = "corner_gradient"
     batch, mode, clamp, backend = _prepare(x, fn, mode, clamp, backend)
@@ -501,22 +603,58 @@ def _shape_field(x, t: torch.Tensor, st, al, off) -> torch.Tensor:
 def radial_gradient(x: ImageLike, alpha: Any = 0.5, *, center: Any = (0.5, 0.5), radius: Any = 1.0,
                     strength: Any = 1.0, offset: Any = -1.0, mode: str = "multiply",
                     clamp: bool = True, backend: str = "auto") -> ImageLike:
-    """Mix a radial (cone) field into the image: vignetting or a light spot.
+    r"""Mix a radial (cone) field into the image: vignetting or a light spot.
 
-    ``r = sqrt(((u - cx) / rx)^2 + ((v - cy) / ry)^2)``, ``g = offset + strength * max(0, 1 - r)``.
     The defaults (``offset=-1``, ``strength=1``, ``mode='multiply'``) are a vignette: the
     centre keeps its value, pixels at distance >= radius are scaled by ``1 - alpha``.
 
-    Args:
-        center: ``(cy, cx)`` in unit-square coordinates (fractions of height, width); a pair or
-            per sample ``(B, 2)``.
-        radius: > 0, number, pair ``(ry, rx)`` or ``(B,)`` / ``(B, 2)``; unit-square units, so
-            ``radius=sqrt(0.5)`` from the centre reaches the corners.
-        alpha, strength, offset: number, ``(B,)`` or per channel ``(B, C)``.
-        mode, clamp, backend: as :func:`linear_gradient`.
+    Parameters
+    ----------
+    x : tensor or numpy array
+        As :func:`linear_gradient`.
+    alpha : number or tensor, default 0.5
+        Mixing weight; number, ``(B,)`` or per channel ``(B, C)``.
+    center : pair or tensor, default (0.5, 0.5)
+        ``(cy, cx)`` in unit-square coordinates (fractions of height, width); a pair or per
+        sample ``(B, 2)``.
+    radius : number, pair or tensor, default 1.0
+        > 0: number, pair ``(ry, rx)`` or ``(B,)`` / ``(B, 2)``; unit-square units, so
+        ``radius=sqrt(0.5)`` from the centre reaches the corners.
+    strength : number or tensor, default 1.0
+        Height of the cone; number, ``(B,)`` or ``(B, C)``.
+    offset : number or tensor, default -1.0
+        Added to the field; number, ``(B,)`` or ``(B, C)``.
+    mode : {"blend", "add", "multiply"}, default "multiply"
+        As :func:`linear_gradient`.
+    clamp, backend
+        As :func:`linear_gradient`.
 
-    Triton: op ``"radial_gradient"`` with ``center (B, 2)``, ``radius (B, 2)``, ``strength,
-    alpha, offset (B,) | (B, C)`` float64 CPU, ``mode: str``, ``clamp: bool``.
+    Returns
+    -------
+    tensor or numpy array
+        Same container, shape and dtype as ``x``.
+
+    Raises
+    ------
+    ValueError
+        For a radius <= 0, a bad centre shape, and as :func:`linear_gradient`.
+
+    Notes
+    -----
+    .. math:: r = \sqrt{\left(\frac{u - c_x}{r_x}\right)^2 + \left(\frac{v - c_y}{r_y}\right)^2}, \qquad g = \text{offset} + \text{strength}\, \max(0, 1 - r)
+
+    mixed as in :func:`linear_gradient`. The cone has kinks at :math:`r = 0` and
+    :math:`r = 1`, where the derivative with respect to the parameters is one-sided.
+
+    Examples
+    --------
+    The default vignette on a white 3 x 3 image (corners at distance :math:`\sqrt{0.5}`):
+
+    >>> import torch, pixelgrad as pg
+    >>> pg.radial_gradient(torch.ones(1, 1, 3, 3), alpha=0.5)[0, 0]
+    tensor([[0.6464, 0.7500, 0.6464],
+            [0.7500, 1.0000, 0.7500],
+            [0.6464, 0.7500, 0.6464]])
     """
     fn = "radial_gradient"
     batch, mode, clamp, backend = _prepare(x, fn, mode, clamp, backend)
@@ -537,19 +675,50 @@ def radial_gradient(x: ImageLike, alpha: Any = 0.5, *, center: Any = (0.5, 0.5),
 def gaussian_spot(x: ImageLike, alpha: Any = 0.2, *, center: Any = (0.5, 0.5), sigma: Any = 0.25,
                   strength: Any = 1.0, offset: Any = 0.0, mode: str = "add", clamp: bool = True,
                   backend: str = "auto") -> ImageLike:
-    """Mix a Gaussian light spot into the image (kornia's ``RandomGaussianIllumination`` field).
+    r"""Mix a Gaussian light spot into the image (kornia's ``RandomGaussianIllumination`` field).
 
-    ``g = offset + strength * exp(-(u - cx)^2 / (2 sx^2) - (v - cy)^2 / (2 sy^2))``; with the
-    default ``mode='add'``: ``y = x + alpha * white * g`` (a negative ``strength`` darkens).
+    Parameters
+    ----------
+    x : tensor or numpy array
+        As :func:`linear_gradient`.
+    alpha : number or tensor, default 0.2
+        Mixing weight; number, ``(B,)`` or per channel ``(B, C)``.
+    center : pair or tensor, default (0.5, 0.5)
+        ``(cy, cx)`` in unit-square coordinates; pair or per sample ``(B, 2)``.
+    sigma : number, pair or tensor, default 0.25
+        > 0: number, pair ``(sy, sx)`` or ``(B,)`` / ``(B, 2)``, unit-square units.
+    strength : number or tensor, default 1.0
+        Peak of the spot (negative darkens); number, ``(B,)`` or ``(B, C)``.
+    offset : number or tensor, default 0.0
+        Added to the field; number, ``(B,)`` or ``(B, C)``.
+    mode : {"blend", "add", "multiply"}, default "add"
+        As :func:`linear_gradient`.
+    clamp, backend
+        As :func:`linear_gradient`.
 
-    Args:
-        center: ``(cy, cx)`` unit-square coordinates; pair or per sample ``(B, 2)``.
-        sigma: > 0, number, pair ``(sy, sx)`` or ``(B,)`` / ``(B, 2)``, unit-square units.
-        alpha, strength, offset: number, ``(B,)`` or per channel ``(B, C)``.
-        mode, clamp, backend: as :func:`linear_gradient`.
+    Returns
+    -------
+    tensor or numpy array
+        Same container, shape and dtype as ``x``.
 
-    Triton: op ``"gaussian_spot"`` with ``center (B, 2)``, ``sigma (B, 2)``, ``strength, alpha,
-    offset (B,) | (B, C)`` float64 CPU, ``mode: str``, ``clamp: bool``.
+    Raises
+    ------
+    ValueError
+        For a sigma <= 0, a bad centre shape, and as :func:`linear_gradient`.
+
+    Notes
+    -----
+    .. math:: g(u, v) = \text{offset} + \text{strength}\, \exp\left(-\frac{(u - c_x)^2}{2 s_x^2} - \frac{(v - c_y)^2}{2 s_y^2}\right)
+
+    With the default ``mode='add'``: :math:`y = x + \alpha\, w\, g` (:math:`w` the white level).
+
+    Examples
+    --------
+    >>> import torch, pixelgrad as pg
+    >>> pg.gaussian_spot(torch.zeros(1, 1, 3, 3), alpha=0.2)[0, 0]
+    tensor([[0.0037, 0.0271, 0.0037],
+            [0.0271, 0.2000, 0.0271],
+            [0.0037, 0.0271, 0.0037]])
     """
     fn = "gaussian_spot"
     batch, mode, clamp, backend = _prepare(x, fn, mode, clamp, backend)

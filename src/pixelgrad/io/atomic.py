@@ -54,21 +54,88 @@ _OLD_TMP_RE = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp\.[A-Za-z0-9]{1,8}$")
 
 
 class SymlinkError(OSError):
-    """A write would go through a symlink (or a non-folder) under an output folder."""
+    """A write would go through a symlink (or a non-folder) under an output folder.
+
+    Built like :class:`OSError`: ``SymlinkError(errno, message, filename)``.
+
+    Attributes
+    ----------
+    errno : int
+        ``ELOOP`` (a symlink or non-folder) or ``EINVAL`` (an empty, ``.`` or ``..`` part).
+    filename : str
+        The offending path.
+
+    Examples
+    --------
+    >>> err = SymlinkError(40, "refusing to write through out/a", "out/a")
+    >>> isinstance(err, OSError), err.filename
+    (True, 'out/a')
+    """
 
 
 def is_temp_name(name: str, *, legacy: bool = False) -> bool:
-    """True for the name of a temporary file of this module (``legacy``: also the
-    ``.<stem>.<8 chars>.tmp<suffix>`` names of earlier versions)."""
+    """Whether ``name`` is the name of a temporary file of this module.
+
+    Parameters
+    ----------
+    name : str
+        A file name (no folder).
+    legacy : bool, default False
+        Also recognise the ``.<stem>.<8 chars>.tmp<suffix>`` names of earlier versions.
+
+    Returns
+    -------
+    bool
+        True for ``.<name>.<8 random chars>.pgtmp[<suffix>]``.
+
+    Examples
+    --------
+    >>> is_temp_name(".cat.png.a1B2c3D4.pgtmp.png"), is_temp_name("cat.png")
+    (True, False)
+    >>> is_temp_name(".cat.a1b2c3d4.tmp.png"), is_temp_name(".cat.a1b2c3d4.tmp.png", legacy=True)
+    (False, True)
+    """
     return bool(_TMP_RE.match(name) or (legacy and _OLD_TMP_RE.match(name)))
 
 
 def open_dir_nofollow(root: str | os.PathLike, parts: tuple[str, ...] | list[str], *,
                       create: bool = True) -> int:
-    """Descriptor of the folder ``root/parts[0]/parts[1]/...``, each part opened with
-    ``O_NOFOLLOW`` relative to its parent (created when missing and ``create``).
+    """Open the folder ``root/parts[0]/parts[1]/...`` without following symlinks.
 
-    Raises :class:`SymlinkError` naming the path when a part is a symlink or not a folder.
+    Parameters
+    ----------
+    root : str or os.PathLike
+        An existing folder (may itself be a symlink: the caller's choice).
+    parts : sequence of str
+        Folder names below ``root``, each opened with ``O_NOFOLLOW`` relative to its parent.
+    create : bool, default True
+        Create missing folders (mode ``0o777`` less the umask).
+
+    Returns
+    -------
+    int
+        An open descriptor of the last folder; the caller closes it.
+
+    Raises
+    ------
+    SymlinkError
+        If a part is a symlink or not a folder, or is ``""``, ``"."`` or ``".."`` (the
+        message names the path).
+    FileNotFoundError
+        If a part is missing and ``create`` is False.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> root = tempfile.mkdtemp()
+    >>> os.symlink(tempfile.gettempdir(), os.path.join(root, "link"))
+    >>> fd = open_dir_nofollow(root, ["a", "b"])          # creates root/a/b
+    >>> os.close(fd); os.path.isdir(os.path.join(root, "a", "b"))
+    True
+    >>> open_dir_nofollow(root, ["link", "c"])
+    Traceback (most recent call last):
+    ...
+    pixelgrad.io.atomic.SymlinkError: ...
     """
     root = Path(root)
     fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0))
@@ -165,10 +232,38 @@ def _temp_in(path: Path, root) -> Iterator[tuple[int, str, int]]:
 
 
 def atomic_write(path: str | os.PathLike, data: bytes, *, root: str | os.PathLike | None = None) -> None:
-    """Write ``data`` to ``path`` atomically: one temporary file written, fsynced and chmodded
-    through a single descriptor, then renamed (see the module docstring). With ``root`` (a
-    folder holding ``path``), no folder between ``root`` and ``path`` may be a symlink
-    (:class:`SymlinkError`, raised before anything is written)."""
+    """Write ``data`` to ``path`` atomically.
+
+    One temporary file is written, fsynced and given :data:`FILE_MODE` through a single
+    descriptor, then renamed onto ``path`` (see the module docstring): ``path`` holds either
+    its previous content or all of ``data``, never part of it.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The final file name. A symlink there is replaced, never followed.
+    data : bytes
+        The file's content.
+    root : str or os.PathLike, optional
+        A folder holding ``path``: every folder between ``root`` and ``path`` is created when
+        missing and may not be a symlink.
+
+    Raises
+    ------
+    SymlinkError
+        If a folder under ``root`` is a symlink or not a folder (raised before anything is
+        written).
+    OSError
+        If writing fails; the temporary file is removed and ``path`` is untouched.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> root = tempfile.mkdtemp()
+    >>> atomic_write(os.path.join(root, "sub", "a.txt"), b"hello", root=root)
+    >>> open(os.path.join(root, "sub", "a.txt"), "rb").read(), os.listdir(os.path.join(root, "sub"))
+    (b'hello', ['a.txt'])
+    """
     path = Path(path)
     with _temp_in(path, root) as (dfd, tmp, tfd):
         with os.fdopen(tfd, "wb", closefd=True) as fh:
@@ -181,10 +276,40 @@ def atomic_write(path: str | os.PathLike, data: bytes, *, root: str | os.PathLik
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike, *, root: str | os.PathLike | None = None) -> Iterator[Path]:
-    """Yield a temporary path next to ``path`` (for writers that need a file name); on success
-    it is fsynced, given the usual file mode and renamed onto ``path`` (atomic on POSIX), on
-    error it is removed and ``path`` is untouched. The rename never follows a symlink at
-    ``path``; ``root`` as in :func:`atomic_write`."""
+    """Context manager giving a temporary path next to ``path``, renamed onto it on success.
+
+    For writers that need a file name (e.g. ``cv2.imwrite``). On success the file is fsynced,
+    given :data:`FILE_MODE` and renamed onto ``path`` (atomic on POSIX); on error it is
+    removed and ``path`` is untouched. The rename never follows a symlink at ``path``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The final file name.
+    root : str or os.PathLike, optional
+        As :func:`atomic_write`.
+
+    Returns
+    -------
+    contextlib.AbstractContextManager of pathlib.Path
+        Yields the temporary path (same folder, same suffix).
+
+    Raises
+    ------
+    SymlinkError
+        As :func:`atomic_write`.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> root = tempfile.mkdtemp()
+    >>> with atomic_path(os.path.join(root, "b.txt")) as tmp:
+    ...     _ = tmp.write_bytes(b"data")
+    ...     is_temp_name(tmp.name)
+    True
+    >>> os.listdir(root)
+    ['b.txt']
+    """
     path = Path(path)
     with _temp_in(path, root) as (dfd, tmp, tfd):
         os.close(tfd)

@@ -57,7 +57,26 @@ def _hwc_into_chw(img: np.ndarray, dst: np.ndarray) -> None:
 def to_chw(images: Sequence[np.ndarray]) -> torch.Tensor:
     """Stack equal-shape ``(H, W[, C])`` arrays (color channels only) into ``(B, C, H, W)``.
 
-    uint8 stays uint8; uint16 becomes float32 in [0, 1] (``x / 65535``); float arrays are kept.
+    Parameters
+    ----------
+    images : sequence of numpy.ndarray
+        Non-empty sequence of arrays of one shape ``(H, W)`` or ``(H, W, C)`` and one dtype.
+        An alpha channel (``C`` = 2 or 4) is left out.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(B, C', H, W)`` with ``C'`` the color channels (1 for gray). uint8 stays uint8;
+        uint16 becomes float32 in [0, 1] (``x / 65535``); float arrays keep their dtype.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = to_chw([np.zeros((4, 5, 4), np.uint8)])        # RGBA: alpha left out
+    >>> x.shape, x.dtype
+    (torch.Size([1, 3, 4, 5]), torch.uint8)
+    >>> to_chw([np.full((1, 2), 65535, np.uint16)])
+    tensor([[[[1., 1.]]]])
     """
     first = images[0]
     c = _color_channels(first)
@@ -77,7 +96,26 @@ def to_chw(images: Sequence[np.ndarray]) -> torch.Tensor:
 def from_chw(y: torch.Tensor, like: np.ndarray) -> np.ndarray:
     """One sample ``(C, H, W)`` back to ``like``'s layout and dtype, alpha taken from ``like``.
 
-    uint16: ``round(clip(y, 0, 1) * 65535)``; uint8 from float: ``round(clip(y, 0, 1) * 255)``.
+    Parameters
+    ----------
+    y : torch.Tensor
+        ``(C', H, W)`` result of the pipeline for one image (any device; detached here).
+    like : numpy.ndarray
+        The original ``(H, W[, C])`` image: gives the layout, the dtype and the alpha channel.
+
+    Returns
+    -------
+    numpy.ndarray
+        C-contiguous array of ``like``'s shape and dtype. uint16 from float:
+        ``round(clip(y, 0, 1) * 65535)``; uint8 from float: ``round(clip(y, 0, 1) * 255)``.
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> like = np.full((2, 2, 4), 7, np.uint8)
+    >>> out = from_chw(torch.ones(3, 2, 2), like)      # float 1.0 -> 255; alpha kept
+    >>> out.shape, out.dtype, out[0, 0].tolist()
+    ((2, 2, 4), dtype('uint8'), [255, 255, 255, 7])
     """
     y = y.detach().cpu()
     if like.dtype == np.uint16 and y.dtype.is_floating_point:
@@ -98,7 +136,25 @@ def from_chw(y: torch.Tensor, like: np.ndarray) -> np.ndarray:
 
 
 def group_by_shape(images: Sequence[np.ndarray]) -> list[list[int]]:
-    """Indices of ``images`` grouped by (shape, dtype), groups in order of first appearance."""
+    """Indices of ``images`` grouped by (shape, dtype), groups in order of first appearance.
+
+    Parameters
+    ----------
+    images : sequence of numpy.ndarray
+        The images.
+
+    Returns
+    -------
+    list of list of int
+        One list of indices per distinct ``(shape, dtype)``; every index appears once.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> group_by_shape([np.zeros((4, 5, 3), np.uint8), np.zeros((2, 2), np.uint16),
+    ...                 np.zeros((4, 5, 3), np.uint8)])
+    [[0, 2], [1]]
+    """
     groups: dict[tuple, list[int]] = {}
     for i, img in enumerate(images):
         groups.setdefault((img.shape, img.dtype.str), []).append(i)
@@ -171,10 +227,41 @@ def _run(pipeline: Callable, x: torch.Tensor, seeds: Sequence[int]) -> tuple[tor
 
 def apply_pipeline(pipeline: Callable, images: Sequence[np.ndarray], seeds: Sequence[int], *,
                    device: str | torch.device = "cpu") -> list[tuple[np.ndarray, dict[str, Any]] | BaseException]:
-    """Augment ``images[i]`` with seed ``seeds[i]``; returns, per image, ``(output, params)``
-    (output with the input's shape and dtype, params JSON-serializable) or the exception that
-    made it fail. A group that fails as a whole is retried image by image, so one bad image
-    does not take its batch-mates down with it.
+    """Augment ``images[i]`` with seed ``seeds[i]``, batching images of equal shape.
+
+    Parameters
+    ----------
+    pipeline : callable
+        A :class:`pixelgrad.augment.Transform` (called with ``generator=`` a list of
+        per-sample generators and ``return_params=True``).
+    images : sequence of numpy.ndarray
+        ``(H, W[, C])`` uint8 / uint16 (or float) images.
+    seeds : sequence of int
+        One seed per image; image ``i``'s result depends only on ``images[i]`` and
+        ``seeds[i]``, never on its batch-mates.
+    device : str or torch.device, default "cpu"
+        Where the pipeline runs.
+
+    Returns
+    -------
+    list of (numpy.ndarray, dict) or BaseException
+        Per image, ``(output, params)`` (output with the input's shape and dtype, params
+        JSON-serializable), or the exception that made it fail. A group that fails as a
+        whole is retried image by image, so one bad image does not take its batch-mates down.
+
+    Raises
+    ------
+    ValueError
+        If ``images`` and ``seeds`` differ in length.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pixelgrad import augment
+    >>> imgs = [np.zeros((8, 8, 3), np.uint8), np.zeros((5, 6), np.uint16)]
+    >>> res = apply_pipeline(augment.RandomGaussianBlur(sigma=(0.5, 1.0), p=1.0), imgs, [0, 1])
+    >>> [(out.shape, out.dtype.name, params["type"]) for out, params in res]
+    [((8, 8, 3), 'uint8', 'RandomGaussianBlur'), ((5, 6), 'uint16', 'RandomGaussianBlur')]
     """
     if len(images) != len(seeds):
         raise ValueError(f"apply_pipeline: arguments `images` and `seeds` must have the same "

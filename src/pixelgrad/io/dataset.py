@@ -41,16 +41,47 @@ MAX_COPIES = 10_000
 
 
 class UsageError(ValueError):
-    """Bad command-line usage (exit code 2): missing input, unsafe output location, ..."""
+    """Bad command-line usage (exit code 2): missing input, unsafe output location, ...
+
+    Attributes
+    ----------
+    args : tuple of str
+        ``(message,)``: what was wrong, naming the argument.
+
+    Examples
+    --------
+    >>> err = UsageError("argument `IN` must be an existing folder or list file, got 'x'")
+    >>> isinstance(err, ValueError)
+    True
+    """
 
 
 @dataclass(frozen=True)
 class WorkItem:
-    """One output to produce.
+    """One output to produce (made by :func:`plan_outputs`).
 
-    ``src``: input file; ``rel``: input path relative to the input root (posix string);
-    ``copy``: copy index (0-based); ``dst``: output file; ``out_rel``: ``dst`` relative to OUT
-    (posix string); ``seed``: the per-output seed from :func:`derive_seed`.
+    Attributes
+    ----------
+    src : pathlib.Path
+        The input file.
+    rel : str
+        Input path relative to the input root (posix).
+    copy : int
+        Copy index (0-based).
+    dst : pathlib.Path
+        The output file.
+    out_rel : str
+        ``dst`` relative to OUT (posix).
+    seed : int
+        The per-output seed from :func:`derive_seed`.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> item = WorkItem(Path("IN/a.png"), "a.png", 0, Path("OUT/a.png"), "a.png",
+    ...                 derive_seed(0, "a.png", 0))
+    >>> item.out_rel, item.seed == derive_seed(0, "a.png", 0)
+    ('a.png', True)
     """
 
     src: Path
@@ -66,7 +97,24 @@ def _is_image(path: Path) -> bool:
 
 
 def printable_path(path: str | os.PathLike) -> str:
-    """``path`` as text that can always be printed (bytes that are not UTF-8 shown as ``\\xNN``)."""
+    """``path`` as text that can always be printed.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A file name, possibly holding bytes that are not UTF-8 (surrogate-escaped).
+
+    Returns
+    -------
+    str
+        The name with every byte that is not UTF-8 shown as ``\\xNN``.
+
+    Examples
+    --------
+    >>> import os
+    >>> printable_path(os.fsdecode(b"caf\\xe9.png"))
+    'caf\\\\xe9.png'
+    """
     return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
@@ -118,13 +166,42 @@ def _walk(root: Path, on_skip: SkipCallback | None = None) -> list[Path]:
 
 def collect_inputs(source: str | os.PathLike,
                    on_skip: SkipCallback | None = None) -> tuple[Path, list[Path]]:
-    """``(root, files)``: the root the output tree mirrors, and the input images in order.
+    """Find the input images of a job.
 
-    ``source`` is a folder (recursive walk, sorted by path) or a text file listing image paths.
-    Files whose name is not valid UTF-8 are left out and reported as ``on_skip(path, reason)``
-    (a warning when ``on_skip`` is None).
-    Raises :class:`UsageError` when ``source`` does not exist, the list names a missing file
-    or a file with an unsupported suffix, or nothing is found.
+    Parameters
+    ----------
+    source : str or os.PathLike
+        A folder (recursive walk without following symlinked folders, hidden names left out,
+        sorted by path) or a text file listing image paths (one a line, ``#`` comments,
+        relative to the list's folder).
+    on_skip : callable, optional
+        Called as ``on_skip(path, reason)`` for each file left out because its name is not
+        valid UTF-8; a warning when None.
+
+    Returns
+    -------
+    (pathlib.Path, list of pathlib.Path)
+        ``(root, files)``: the root the output tree mirrors (the resolved folder, or the
+        common folder of the listed files) and the input images in order (duplicates
+        dropped).
+
+    Raises
+    ------
+    UsageError
+        When ``source`` does not exist or is an image, the list names a missing file or a
+        file with an unsupported suffix, or no image is found.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> d = Path(tempfile.mkdtemp())
+    >>> (d / "IN" / "sub").mkdir(parents=True)
+    >>> for name in ("a.png", "sub/b.jpg", "notes.txt"):
+    ...     (d / "IN" / name).touch()
+    >>> root, files = collect_inputs(d / "IN")
+    >>> [f.relative_to(root).as_posix() for f in files]
+    ['a.png', 'sub/b.jpg']
     """
     src = Path(source)
     if src.is_dir():
@@ -171,18 +248,67 @@ def collect_inputs(source: str | os.PathLike,
 
 
 def derive_seed(seed: int, rel: str, copy: int) -> int:
-    """Seed of copy ``copy`` of the input at relative path ``rel`` (posix) under run seed ``seed``.
+    """Seed of copy ``copy`` of the input at relative path ``rel`` under run seed ``seed``.
 
-    ``int.from_bytes(blake2b(f"{seed}\\0{rel}\\0{copy}")[:8]) >> 1``: independent of the order,
-    batching and number of workers, and stable across Python processes and platforms.
+    Parameters
+    ----------
+    seed : int
+        The run's base seed.
+    rel : str
+        Input path relative to the input root (posix).
+    copy : int
+        Copy index.
+
+    Returns
+    -------
+    int
+        A seed in ``[0, 2^63)``.
+
+    Notes
+    -----
+    .. math:: s = \\left\\lfloor \\mathrm{int}_\\mathrm{LE}\\big(\\mathrm{BLAKE2b}_{8}(m)\\big) / 2 \\right\\rfloor
+
+    with :math:`m` the UTF-8 bytes of ``f"{seed}\\0{rel}\\0{copy}"`` and the 8-byte digest read
+    little-endian: independent of the order, batching and number of workers, and stable across
+    Python processes and platforms (unlike ``hash()``).
+
+    References
+    ----------
+    .. [1] M-J. Saarinen and J-P. Aumasson, "The BLAKE2 Cryptographic Hash and Message
+       Authentication Code (MAC)," RFC 7693, IETF, 2015. https://doi.org/10.17487/RFC7693
+
+    Examples
+    --------
+    >>> derive_seed(0, "a.png", 0), derive_seed(0, "a.png", 1)
+    (4017668211461936239, 8880824097725458479)
     """
     h = hashlib.blake2b(f"{int(seed)}\0{rel}\0{int(copy)}".encode("utf-8"), digest_size=8)
     return int.from_bytes(h.digest(), "little") >> 1
 
 
 def output_relpath(rel: str, copy: int, copies: int) -> str:
-    """Output path (posix, relative to OUT) of copy ``copy`` of ``rel``: ``rel`` itself when
-    ``copies == 1``, else ``stem_copy.suffix`` next to it."""
+    """Output path of copy ``copy`` of the input ``rel``.
+
+    Parameters
+    ----------
+    rel : str
+        Input path relative to the input root (posix).
+    copy : int
+        Copy index.
+    copies : int
+        Copies per input.
+
+    Returns
+    -------
+    str
+        Posix path relative to OUT: ``rel`` itself when ``copies == 1``, else
+        ``<stem>_<copy><suffix>`` next to it.
+
+    Examples
+    --------
+    >>> output_relpath("sub/a.png", 1, 3), output_relpath("a.png", 0, 1)
+    ('sub/a_1.png', 'a.png')
+    """
     if copies == 1:
         return rel
     p = Path(rel)
@@ -195,8 +321,39 @@ def _real(p: str | os.PathLike) -> str:
 
 def check_output_location(in_root: Path, inputs: list[Path], out: Path, overwrite: bool, *,
                           in_is_folder: bool = True) -> None:
-    """Raise :class:`UsageError` when OUT is IN or lies inside IN (a walked folder; paths
-    resolved), unless ``overwrite``. The per-output checks are in :func:`plan_outputs`."""
+    """Refuse an OUT that is IN or lies inside IN (paths resolved), unless ``overwrite``.
+
+    The per-output checks are in :func:`plan_outputs`.
+
+    Parameters
+    ----------
+    in_root : pathlib.Path
+        The input root (from :func:`collect_inputs`).
+    inputs : list of pathlib.Path
+        The input files (unused here; kept for the call sites).
+    out : pathlib.Path
+        The output folder.
+    overwrite : bool
+        Accept any location.
+    in_is_folder : bool, default True
+        IN was a walked folder; for a list file nothing is checked here.
+
+    Raises
+    ------
+    UsageError
+        When OUT equals IN or lies inside it.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> root = Path(tempfile.mkdtemp())
+    >>> check_output_location(root, [], root.parent / "elsewhere", False)
+    >>> check_output_location(root, [], root / "out", False)
+    Traceback (most recent call last):
+    ...
+    pixelgrad.io.dataset.UsageError: augment: argument `OUT` must not lie inside IN ...
+    """
     if overwrite or not in_is_folder:
         return
     out_r = Path(_real(out))
@@ -212,13 +369,51 @@ def check_output_location(in_root: Path, inputs: list[Path], out: Path, overwrit
 
 def plan_outputs(in_root: Path, inputs: list[Path], out: str | os.PathLike, *, copies: int = 1,
                  seed: int = 0, overwrite: bool = False, in_is_folder: bool = True) -> list[WorkItem]:
-    """One :class:`WorkItem` per (input, copy), inputs in order, copies innermost.
+    """Plan the outputs of a job: one :class:`WorkItem` per (input, copy).
 
-    Raises :class:`UsageError` for ``copies`` outside ``[1, MAX_COPIES]``, an unsafe OUT
-    (:func:`check_output_location`), two inputs mapping to the same output, or (unless
-    ``overwrite``) an output that is an input or lands inside the walked IN folder, all
-    compared as resolved paths (a symlinked OUT or a symlinked folder inside OUT is followed).
-    ``in_is_folder``: IN was a folder (its whole tree is protected) rather than a list file.
+    Parameters
+    ----------
+    in_root : pathlib.Path
+        The input root (from :func:`collect_inputs`).
+    inputs : list of pathlib.Path
+        The input files, under ``in_root``.
+    out : str or os.PathLike
+        The output folder.
+    copies : int, default 1
+        Copies per input, in ``[1, MAX_COPIES]``.
+    seed : int, default 0
+        The run's base seed (see :func:`derive_seed`).
+    overwrite : bool, default False
+        Allow outputs that replace inputs or land inside IN.
+    in_is_folder : bool, default True
+        IN was a folder (its whole tree is protected) rather than a list file.
+
+    Returns
+    -------
+    list of WorkItem
+        Inputs in order, copies innermost; output names from :func:`output_relpath`.
+
+    Raises
+    ------
+    UsageError
+        For ``copies`` outside ``[1, MAX_COPIES]``, an unsafe OUT
+        (:func:`check_output_location`), two inputs mapping to the same output, or (unless
+        ``overwrite``) an output that is an input or lands inside the walked IN folder, all
+        compared as resolved paths (a symlinked OUT or a symlinked folder inside OUT is
+        followed).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> d = Path(tempfile.mkdtemp())
+    >>> (d / "IN" / "sub").mkdir(parents=True)
+    >>> for name in ("a.png", "sub/b.jpg"):
+    ...     (d / "IN" / name).touch()
+    >>> root, files = collect_inputs(d / "IN")
+    >>> items = plan_outputs(root, files, d / "OUT", copies=2, seed=0)
+    >>> [item.out_rel for item in items]
+    ['a_0.png', 'a_1.png', 'sub/b_0.jpg', 'sub/b_1.jpg']
     """
     if not isinstance(copies, int) or isinstance(copies, bool) or not 1 <= copies <= MAX_COPIES:
         raise UsageError(f"plan_outputs: argument `copies` must be an integer in [1, {MAX_COPIES}], "

@@ -26,9 +26,25 @@ DEFAULT_MAX_PIXELS = 1 << 26
 
 @dataclass(frozen=True)
 class ImageHeader:
-    """``width``, ``height``, ``frames`` (pages of a TIFF, frames of a GIF/WebP), ``mode``
-    (Pillow's, e.g. ``"RGB"``, ``"LA"``, ``"I;16"``, ``"F"``; ``""`` if unknown) and EXIF
-    ``orientation`` (1..8, 1 = as stored)."""
+    """What an image file declares in its header (nothing decoded).
+
+    Attributes
+    ----------
+    width, height : int
+        Declared size in pixels.
+    frames : int, default 1
+        Pages of a TIFF, frames of a GIF / WebP.
+    mode : str, default ""
+        Pillow's mode, e.g. ``"RGB"``, ``"LA"``, ``"I;16"``, ``"F"``; ``""`` if unknown.
+    orientation : int, default 1
+        EXIF orientation, 1..8 (1 = as stored).
+
+    Examples
+    --------
+    >>> h = ImageHeader(640, 480, mode="RGB")
+    >>> h.width * h.height, h.frames, h.orientation
+    (307200, 1, 1)
+    """
 
     width: int
     height: int
@@ -86,9 +102,44 @@ def _open_unbounded(data: bytes):
 
 def image_header(data: bytes, name: str | os.PathLike = "<bytes>", *,
                  max_pixels: int | None = None) -> ImageHeader:
-    """The header of the image file whose bytes are ``data``; ValueError naming ``name`` when
-    no header can be read, or (checked first, cheaply) when it declares more than
-    ``max_pixels`` pixels."""
+    """Read the header of the image file whose bytes are ``data``.
+
+    Parameters
+    ----------
+    data : bytes
+        The file's bytes (only the header is parsed; no pixels are decoded).
+    name : str or os.PathLike, default "<bytes>"
+        Name used in error messages.
+    max_pixels : int, optional
+        Only used when Pillow's own decompression-bomb check fires first: a declared size
+        above ``max_pixels`` is then refused at once. Call :func:`check_pixels` for the limit.
+
+    Returns
+    -------
+    ImageHeader
+        Width, height, frame count, mode and EXIF orientation (out-of-range orientations
+        read as 1). TIFFs Pillow cannot open (e.g. 3-channel float32) are read by a small
+        IFD reader (mode ``""``).
+
+    Raises
+    ------
+    ValueError
+        Naming ``name`` when no header can be read (corrupt or unsupported format), or when
+        it declares more than ``max_pixels`` pixels.
+
+    Examples
+    --------
+    >>> import io
+    >>> from PIL import Image
+    >>> buf = io.BytesIO()
+    >>> Image.new("RGB", (6, 4)).save(buf, "PNG")
+    >>> image_header(buf.getvalue(), "tiny.png")
+    ImageHeader(width=6, height=4, frames=1, mode='RGB', orientation=1)
+    >>> image_header(b"not an image", "junk.png")
+    Traceback (most recent call last):
+    ...
+    ValueError: read_image: cannot read the header of junk.png (corrupt or unsupported format)
+    """
     from PIL import Image, UnidentifiedImageError
 
     try:
@@ -155,8 +206,30 @@ def _png_chunk(data: bytes, kind: bytes) -> bytes | None:
 
 
 def check_pixels(header: ImageHeader, max_pixels: int | None, name: str | os.PathLike) -> None:
-    """ValueError naming ``name`` when the declared ``width * height`` exceeds ``max_pixels``
-    (None: no limit) or is not positive."""
+    """Refuse an image whose declared size is empty or too large, before decoding it.
+
+    Parameters
+    ----------
+    header : ImageHeader
+        The declared size (from :func:`image_header`).
+    max_pixels : int or None
+        Limit on ``width * height``; None: no limit.
+    name : str or os.PathLike
+        Name used in the error message.
+
+    Raises
+    ------
+    ValueError
+        Naming ``name`` when ``width * height`` exceeds ``max_pixels`` or is not positive.
+
+    Examples
+    --------
+    >>> check_pixels(ImageHeader(6, 4), DEFAULT_MAX_PIXELS, "ok.png")
+    >>> check_pixels(ImageHeader(6, 4), 10, "big.png")
+    Traceback (most recent call last):
+    ...
+    ValueError: read_image: big.png declares 6x4 = 24 pixels, more than max_pixels = 10 (refused before decoding; raise the limit with --max-pixels if this is intended)
+    """
     n = header.width * header.height
     if n <= 0:
         raise ValueError(f"read_image: {name} declares an empty image ({header.width}x{header.height})")

@@ -47,8 +47,27 @@ __all__ = ["JobSummary", "run_local", "pending_items", "make_chunks", "augment_c
 
 @dataclass
 class JobSummary:
-    """What a run did: ``done`` outputs written, ``skipped`` (already done, ``--resume``),
-    ``failed`` as ``(input path, reason)`` pairs (one per output), wall ``seconds``."""
+    """What a run did.
+
+    Attributes
+    ----------
+    total : int
+        Outputs in the planned job.
+    done : int
+        Outputs written (and recorded in the manifest).
+    skipped : int
+        Outputs already done (``--resume``).
+    failed : list of (str, str)
+        ``(input path, reason)``, one per failed output.
+    seconds : float
+        Wall time of the run.
+
+    Examples
+    --------
+    >>> s = JobSummary(total=4, done=3, failed=[("IN/b.png", "corrupt")], seconds=2.0)
+    >>> s.exit_code, s.text()
+    (1, 'done 3, skipped 0, failed 1 of 4 outputs in 2.00 s (1.5 images/s)')
+    """
 
     total: int = 0
     done: int = 0
@@ -62,44 +81,208 @@ class JobSummary:
         return 1 if self.failed else 0
 
     def text(self) -> str:
+        """One line for the end of a run: counts, wall time and images per second."""
         rate = self.done / self.seconds if self.seconds > 0 else 0.0
         return (f"done {self.done}, skipped {self.skipped}, failed {len(self.failed)} "
                 f"of {self.total} outputs in {self.seconds:.2f} s ({rate:.1f} images/s)")
 
 
 def reason(exc: BaseException) -> str:
-    """Short text of an exception for the failure report."""
+    """Short text of an exception for the failure report.
+
+    Parameters
+    ----------
+    exc : BaseException
+        The exception.
+
+    Returns
+    -------
+    str
+        Its message (the class name when empty), prefixed by the class name unless it is a
+        ``ValueError`` or ``OSError`` (whose messages already say what went wrong).
+
+    Examples
+    --------
+    >>> reason(ValueError("bad size")), reason(KeyError("k"))
+    ('bad size', "KeyError: 'k'")
+    """
     text = str(exc) or type(exc).__name__
     return text if isinstance(exc, (ValueError, OSError)) else f"{type(exc).__name__}: {text}"
 
 
 def decode(path: Path, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> np.ndarray:
-    """Read one input (:func:`read_image`, size checked from the header against
-    ``max_pixels``); errors propagate with the path in the message."""
+    """Read one input image.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The input file.
+    max_pixels : int or None, default DEFAULT_MAX_PIXELS
+        Limit on the declared size, checked from the header before decoding.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(H, W[, C])`` uint8 / uint16 (see :func:`pixelgrad.io.images.read_image`).
+
+    Raises
+    ------
+    ValueError
+        For an unreadable or too large image (the message names the path).
+    OSError
+        If the file cannot be read.
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np
+    >>> from pathlib import Path
+    >>> from pixelgrad import augment
+    >>> from pixelgrad.io import write_image
+    >>> from pixelgrad.io.dataset import collect_inputs, plan_outputs
+    >>> d = Path(tempfile.mkdtemp()); (d / "IN").mkdir()
+    >>> write_image(d / "IN" / "a.png", np.zeros((8, 8, 3), np.uint8))
+    >>> items = plan_outputs(*collect_inputs(d / "IN"), d / "OUT", copies=2)
+    >>> img = decode(items[0].src)
+    >>> img.shape, img.dtype
+    ((8, 8, 3), dtype('uint8'))
+    """
     return read_image(path, max_pixels=max_pixels)
 
 
 def write_file(path: Path, data: bytes, root: Path | None = None) -> None:
-    """Write ``data`` to ``path`` atomically (temporary file, fsync, rename) with the usual
-    ``0o666 & ~umask`` permissions: :func:`pixelgrad.io.atomic.atomic_write`. With ``root``
-    (the output folder) no folder between ``root`` and ``path`` may be a symlink."""
+    """Write ``data`` to ``path`` atomically: :func:`pixelgrad.io.atomic.atomic_write`.
+
+    Temporary file, fsync, rename, with the usual ``0o666 & ~umask`` permissions.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The final file.
+    data : bytes
+        The content.
+    root : pathlib.Path, optional
+        The output folder: no folder between ``root`` and ``path`` may be a symlink.
+
+    Raises
+    ------
+    OSError
+        If writing fails (``path`` is then untouched); :class:`pixelgrad.io.atomic.SymlinkError`
+        for a symlinked folder under ``root``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> out = Path(tempfile.mkdtemp())
+    >>> write_file(out / "a.txt", b"zz", root=out)
+    >>> (out / "a.txt").read_bytes()
+    b'zz'
+    """
     atomic_write(path, data, root=root)
 
 
 def write_output(item: WorkItem, image: np.ndarray, root: Path | None = None) -> None:
-    """Encode ``image`` in the format of ``item.dst``'s suffix and rename it into place."""
+    """Encode ``image`` in the format of ``item.dst``'s suffix and write it atomically.
+
+    Parameters
+    ----------
+    item : WorkItem
+        The output (its ``dst`` gives the file and format).
+    image : numpy.ndarray
+        ``(H, W[, C])`` image.
+    root : pathlib.Path, optional
+        As :func:`write_file`.
+
+    Raises
+    ------
+    ValueError
+        If the image cannot be encoded in that format.
+    OSError
+        If writing fails.
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np
+    >>> from pathlib import Path
+    >>> from pixelgrad import augment
+    >>> from pixelgrad.io import write_image
+    >>> from pixelgrad.io.dataset import collect_inputs, plan_outputs
+    >>> d = Path(tempfile.mkdtemp()); (d / "IN").mkdir()
+    >>> write_image(d / "IN" / "a.png", np.zeros((8, 8, 3), np.uint8))
+    >>> items = plan_outputs(*collect_inputs(d / "IN"), d / "OUT", copies=2)
+    >>> write_output(items[0], np.full((8, 8, 3), 9, np.uint8))
+    >>> int(decode(items[0].dst).max())
+    9
+    """
     write_file(item.dst, encode_image(image, item.dst.suffix), root)
 
 
 def record(item: WorkItem, params: dict[str, Any]) -> dict[str, Any]:
-    """The manifest line of a finished output."""
+    """The manifest line of a finished output.
+
+    Parameters
+    ----------
+    item : WorkItem
+        The output.
+    params : dict
+        The parameters drawn for it (JSON-serializable).
+
+    Returns
+    -------
+    dict
+        ``{"output", "input", "copy", "seed", "params"}``.
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np
+    >>> from pathlib import Path
+    >>> from pixelgrad import augment
+    >>> from pixelgrad.io import write_image
+    >>> from pixelgrad.io.dataset import collect_inputs, plan_outputs
+    >>> d = Path(tempfile.mkdtemp()); (d / "IN").mkdir()
+    >>> write_image(d / "IN" / "a.png", np.zeros((8, 8, 3), np.uint8))
+    >>> items = plan_outputs(*collect_inputs(d / "IN"), d / "OUT", copies=2)
+    >>> rec = record(items[1], {"sigma": 0.7})
+    >>> rec["output"], rec["input"], rec["copy"], rec["params"]
+    ('a_1.png', 'a.png', 1, {'sigma': 0.7})
+    """
     return {"output": item.out_rel, "input": item.rel, "copy": item.copy, "seed": item.seed,
             "params": params}
 
 
 def pending_items(items: Sequence[WorkItem], out: Path, resume: bool) -> tuple[list[WorkItem], int]:
-    """``(to_do, skipped)``: with ``resume``, outputs that exist *and* have a manifest line are
-    skipped; everything else is (re)done."""
+    """Split the planned outputs into those to (re)do and the count of skipped ones.
+
+    Parameters
+    ----------
+    items : sequence of WorkItem
+        The planned job.
+    out : pathlib.Path
+        The output folder (its ``manifest.jsonl`` is read).
+    resume : bool
+        Skip outputs that exist *and* have a manifest line; without it everything is redone.
+
+    Returns
+    -------
+    (list of WorkItem, int)
+        ``(to_do, skipped)``, ``to_do`` in job order.
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np
+    >>> from pathlib import Path
+    >>> from pixelgrad import augment
+    >>> from pixelgrad.io import write_image
+    >>> from pixelgrad.io.dataset import collect_inputs, plan_outputs
+    >>> d = Path(tempfile.mkdtemp()); (d / "IN").mkdir()
+    >>> write_image(d / "IN" / "a.png", np.zeros((8, 8, 3), np.uint8))
+    >>> items = plan_outputs(*collect_inputs(d / "IN"), d / "OUT", copies=2)
+    >>> blur = augment.RandomGaussianBlur(sigma=(0.5, 1.0), p=1.0)
+    >>> _ = run_local(items[:1], blur, d / "OUT", progress=False)     # the first output only
+    >>> todo, skipped = pending_items(items, d / "OUT", resume=True)
+    >>> [it.out_rel for it in todo], skipped
+    (['a_1.png'], 1)
+    """
     if not resume:
         return list(items), 0
     done = read_manifest(Path(out) / MANIFEST_NAME)
@@ -108,8 +291,40 @@ def pending_items(items: Sequence[WorkItem], out: Path, resume: bool) -> tuple[l
 
 
 def make_chunks(items: Sequence[WorkItem], todo: Sequence[WorkItem], batch_size: int) -> list[list[WorkItem]]:
-    """Cut the planned job ``items`` into runs of ``batch_size`` and keep the ``todo`` ones of
-    each (empty chunks dropped). Both engines batch by these chunks."""
+    """Cut the planned job into chunks of ``batch_size`` consecutive outputs.
+
+    Both engines batch by these chunks, which depend only on the job and ``batch_size`` (so
+    a resumed run batches the remaining outputs as the first run would have).
+
+    Parameters
+    ----------
+    items : sequence of WorkItem
+        The whole planned job.
+    todo : sequence of WorkItem
+        The outputs still to do (elements of ``items``).
+    batch_size : int
+        Outputs per chunk, >= 1.
+
+    Returns
+    -------
+    list of list of WorkItem
+        The ``todo`` outputs of each run of ``batch_size`` items; empty chunks dropped.
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np
+    >>> from pathlib import Path
+    >>> from pixelgrad import augment
+    >>> from pixelgrad.io import write_image
+    >>> from pixelgrad.io.dataset import collect_inputs, plan_outputs
+    >>> d = Path(tempfile.mkdtemp()); (d / "IN").mkdir()
+    >>> write_image(d / "IN" / "a.png", np.zeros((8, 8, 3), np.uint8))
+    >>> items = plan_outputs(*collect_inputs(d / "IN"), d / "OUT", copies=2)
+    >>> [[it.out_rel for it in c] for c in make_chunks(items, items, 1)]
+    [['a_0.png'], ['a_1.png']]
+    >>> [[it.out_rel for it in c] for c in make_chunks(items, items[1:], 2)]
+    [['a_1.png']]
+    """
     keep = {id(it) for it in todo}
     chunks = [[it for it in items[i:i + batch_size] if id(it) in keep]
               for i in range(0, len(items), batch_size)]
@@ -118,9 +333,40 @@ def make_chunks(items: Sequence[WorkItem], todo: Sequence[WorkItem], batch_size:
 
 def augment_chunk(pipeline: Callable, chunk: Sequence[WorkItem], images: dict[Path, Any], *,
                   device: str = "cpu") -> list[tuple[np.ndarray, dict] | str]:
-    """Augment the outputs of one chunk; ``images`` maps each source to its decoded array or
-    the exception that stopped its decoding. Returns per item ``(image, params)`` or a failure
-    reason."""
+    """Augment the outputs of one chunk (images of equal shape as one batch).
+
+    Parameters
+    ----------
+    pipeline : callable
+        A :class:`pixelgrad.augment.Transform`.
+    chunk : sequence of WorkItem
+        The outputs.
+    images : dict
+        Maps each source path to its decoded array, or to the exception that stopped its
+        decoding.
+    device : str, default "cpu"
+        Where the pipeline runs.
+
+    Returns
+    -------
+    list of (numpy.ndarray, dict) or str
+        Per item ``(image, params)`` or a failure reason.
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np
+    >>> from pathlib import Path
+    >>> from pixelgrad import augment
+    >>> from pixelgrad.io import write_image
+    >>> from pixelgrad.io.dataset import collect_inputs, plan_outputs
+    >>> d = Path(tempfile.mkdtemp()); (d / "IN").mkdir()
+    >>> write_image(d / "IN" / "a.png", np.zeros((8, 8, 3), np.uint8))
+    >>> items = plan_outputs(*collect_inputs(d / "IN"), d / "OUT", copies=2)
+    >>> blur = augment.RandomGaussianBlur(sigma=(0.5, 1.0), p=1.0)
+    >>> res = augment_chunk(blur, items, {items[0].src: decode(items[0].src)})
+    >>> [(img.shape, params["type"]) for img, params in res]
+    [((8, 8, 3), 'RandomGaussianBlur'), ((8, 8, 3), 'RandomGaussianBlur')]
+    """
     results: list[Any] = [None] * len(chunk)
     ok = []
     for i, it in enumerate(chunk):
@@ -138,9 +384,43 @@ def augment_chunk(pipeline: Callable, chunk: Sequence[WorkItem], images: dict[Pa
 
 def process_chunk(pipeline: Callable, chunk: Sequence[WorkItem], *, device: str = "cpu",
                   max_pixels: int | None = DEFAULT_MAX_PIXELS) -> list[tuple[bytes, dict] | str]:
-    """Decode, augment and encode one chunk (no file is written): per item ``(encoded bytes in
-    the format of its output suffix, params)`` or a failure reason. A source shared by several
-    outputs of the chunk (``--copies``) is decoded once."""
+    """Decode, augment and encode one chunk (no file is written).
+
+    A source shared by several outputs of the chunk (``--copies``) is decoded once; no
+    exception escapes (each is reported per output).
+
+    Parameters
+    ----------
+    pipeline : callable
+        A :class:`pixelgrad.augment.Transform`.
+    chunk : sequence of WorkItem
+        The outputs.
+    device : str, default "cpu"
+        Where the pipeline runs.
+    max_pixels : int or None, default DEFAULT_MAX_PIXELS
+        As :func:`decode`.
+
+    Returns
+    -------
+    list of (bytes, dict) or str
+        Per item ``(encoded bytes in the format of its output suffix, params)`` or a failure
+        reason.
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np
+    >>> from pathlib import Path
+    >>> from pixelgrad import augment
+    >>> from pixelgrad.io import write_image
+    >>> from pixelgrad.io.dataset import collect_inputs, plan_outputs
+    >>> d = Path(tempfile.mkdtemp()); (d / "IN").mkdir()
+    >>> write_image(d / "IN" / "a.png", np.zeros((8, 8, 3), np.uint8))
+    >>> items = plan_outputs(*collect_inputs(d / "IN"), d / "OUT", copies=2)
+    >>> blur = augment.RandomGaussianBlur(sigma=(0.5, 1.0), p=1.0)
+    >>> res = process_chunk(blur, items)
+    >>> [data[:4] for data, params in res]
+    [b'\\x89PNG', b'\\x89PNG']
+    """
     images: dict[Path, Any] = {}
     for it in chunk:
         if it.src not in images:
@@ -161,16 +441,56 @@ def process_chunk(pipeline: Callable, chunk: Sequence[WorkItem], *, device: str 
 
 
 def io_threads(workers: int) -> int:
-    """Threads that write files, one chunk per task, file after file: ``max(2, workers // 2)``.
-    (On 2 cores, one task per file over 4 threads cost ~15% more CPU, in GIL and thread
+    """Number of threads that write files (one chunk per task, file after file).
+
+    Parameters
+    ----------
+    workers : int
+        Compute threads of the run.
+
+    Returns
+    -------
+    int
+        ``max(2, workers // 2)``.
+
+    Notes
+    -----
+    On 2 cores, one task per file over 4 threads cost ~15% more CPU, in GIL and thread
     hand-offs, than one task per chunk; 2 threads leave fsync headroom: one alone was 70-80%
-    busy.)"""
+    busy (measured on a busy machine).
+
+    Examples
+    --------
+    >>> io_threads(1), io_threads(8)
+    (2, 4)
+    """
     return max(2, int(workers) // 2)
 
 
 def write_files(jobs: Sequence[tuple[Path, bytes]], root: Path | None = None) -> list[Exception | None]:
-    """:func:`write_file` each ``(path, data)`` in order (under ``root``, never through a
-    symlink); per file ``None`` or the error."""
+    """:func:`write_file` each ``(path, data)`` in order, collecting the errors.
+
+    Parameters
+    ----------
+    jobs : sequence of (pathlib.Path, bytes)
+        Files to write.
+    root : pathlib.Path, optional
+        As :func:`write_file` (never through a symlink under it).
+
+    Returns
+    -------
+    list of Exception or None
+        Per file ``None`` or the error that stopped it (the others are still written).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> out = Path(tempfile.mkdtemp())
+    >>> errors = write_files([(out / "a.bin", b"1"), (out / "a.bin" / "b.bin", b"2")], out)
+    >>> errors[0] is None, isinstance(errors[1], OSError)
+    (True, True)
+    """
     errors: list[Exception | None] = []
     for path, data in jobs:
         try:
@@ -183,9 +503,31 @@ def write_files(jobs: Sequence[tuple[Path, bytes]], root: Path | None = None) ->
 
 @contextlib.contextmanager
 def single_threaded_ops(device: str | Any = "cpu") -> Iterator[None]:
-    """On a CPU device, run torch and OpenCV ops single-threaded for the duration (the engine
-    parallelises across chunks instead); the previous settings are restored on exit. These
-    settings are process-wide: threads started inside pick them up. No-op for other devices."""
+    """Context manager running torch and OpenCV ops single-threaded on a CPU device.
+
+    The engine parallelises across chunks instead. The previous settings are restored on
+    exit; they are process-wide, so threads started inside pick them up. No-op for other
+    devices.
+
+    Parameters
+    ----------
+    device : str or torch.device, default "cpu"
+        The run's device.
+
+    Returns
+    -------
+    contextlib.AbstractContextManager of None
+
+    Examples
+    --------
+    >>> import torch
+    >>> before = torch.get_num_threads()
+    >>> with single_threaded_ops("cpu"):
+    ...     torch.get_num_threads()
+    1
+    >>> torch.get_num_threads() == before
+    True
+    """
     import cv2
     import torch
 
@@ -206,10 +548,46 @@ def run_local(items: Sequence[WorkItem], pipeline: Callable, out: str | Path, *,
               batch_size: int = 16, device: str = "cpu", resume: bool = False,
               progress: bool = True, on_fail: Callable[[str, str], None] | None = None,
               max_pixels: int | None = DEFAULT_MAX_PIXELS) -> JobSummary:
-    """Run the planned job ``items`` (from :func:`pixelgrad.io.dataset.plan_outputs` with the same
-    OUT) with ``pipeline`` and append to ``OUT/manifest.jsonl``. Never raises for a bad image: it
-    is counted in ``failed`` and reported through ``on_fail(path, reason)``.
+    """Run the planned job ``items`` with ``pipeline`` and append to ``OUT/manifest.jsonl``.
 
+    Never raises for a bad image: it is counted in ``failed`` and reported through
+    ``on_fail(path, reason)``.
+
+    Parameters
+    ----------
+    items : sequence of WorkItem
+        The planned job (:func:`pixelgrad.io.dataset.plan_outputs` with the same OUT).
+    pipeline : callable
+        A :class:`pixelgrad.augment.Transform`.
+    out : str or pathlib.Path
+        The output folder.
+    workers : int, default 2
+        Chunks processed at the same time (threads).
+    batch_size : int, default 16
+        Outputs per chunk (:func:`make_chunks`).
+    device : str, default "cpu"
+        Where the pipeline runs.
+    resume : bool, default False
+        Skip outputs that exist and have a manifest line (:func:`pending_items`).
+    progress : bool, default True
+        Show a progress bar.
+    on_fail : callable, optional
+        Called as ``on_fail(input_path, reason)`` once per distinct failure.
+    max_pixels : int or None, default DEFAULT_MAX_PIXELS
+        As :func:`decode`.
+
+    Returns
+    -------
+    JobSummary
+        Counts, failures with reasons, wall time.
+
+    Raises
+    ------
+    OSError
+        If the manifest cannot be written (the run stops).
+
+    Notes
+    -----
     Without ``resume`` every output is redone; the manifest is still appended to (a newer line
     for an output supersedes the older one), so it keeps describing every file in OUT. Files are
     written under OUT without following symlinks (:func:`pixelgrad.io.atomic.atomic_write`).
@@ -220,6 +598,26 @@ def run_local(items: Sequence[WorkItem], pipeline: Callable, out: str | Path, *,
     (:func:`single_threaded_ops`). Outputs do not depend on ``workers``: a chunk is always
     augmented as the same batches. Manifest lines are appended in job order, each one after its
     file is durably renamed into place.
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np
+    >>> from pathlib import Path
+    >>> from pixelgrad import augment
+    >>> from pixelgrad.io import write_image
+    >>> from pixelgrad.io.dataset import collect_inputs, plan_outputs
+    >>> d = Path(tempfile.mkdtemp()); (d / "IN").mkdir()
+    >>> write_image(d / "IN" / "a.png", np.zeros((8, 8, 3), np.uint8))
+    >>> items = plan_outputs(*collect_inputs(d / "IN"), d / "OUT", copies=2)
+    >>> blur = augment.RandomGaussianBlur(sigma=(0.5, 1.0), p=1.0)
+    >>> (d / "IN" / "b.png").write_bytes(b"not a png")
+    9
+    >>> items = plan_outputs(*collect_inputs(d / "IN"), d / "OUT")
+    >>> summary = run_local(items, blur, d / "OUT", progress=False)
+    >>> summary.done, len(summary.failed), summary.exit_code
+    (1, 1, 1)
+    >>> sorted(p.name for p in (d / "OUT").iterdir())
+    ['a.png', 'manifest.jsonl']
     """
     from tqdm import tqdm
 

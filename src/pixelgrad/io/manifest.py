@@ -20,8 +20,39 @@ __all__ = ["MANIFEST_NAME", "ManifestWriter", "read_manifest"]
 
 
 def read_manifest(path: str | os.PathLike) -> dict[str, dict[str, Any]]:
-    """Records of ``path`` keyed by their ``output``; missing file -> ``{}``; lines that are not
-    complete JSON objects with an ``output`` key are skipped (the last one wins on duplicates)."""
+    """Read a ``manifest.jsonl`` into its records keyed by their ``output``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The manifest file (opened with ``O_NOFOLLOW``).
+
+    Returns
+    -------
+    dict of str to dict
+        ``{record["output"]: record}``; ``{}`` for a missing file. Lines that are not
+        complete JSON objects with a string ``output`` key (e.g. a truncated last line) are
+        skipped; on duplicates the last line wins.
+
+    Raises
+    ------
+    OSError
+        If ``path`` is a symlink (refused, the message names it) or cannot be read.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), MANIFEST_NAME)
+    >>> with ManifestWriter(path) as w:
+    ...     w.write({"output": "a_0.png", "seed": 1})
+    ...     w.write({"output": "a_0.png", "seed": 2})
+    >>> with open(path, "a") as fh:
+    ...     _ = fh.write('{"output": "b_0.p')          # a crash mid-line
+    >>> read_manifest(path)
+    {'a_0.png': {'output': 'a_0.png', 'seed': 2}}
+    >>> read_manifest(path + ".missing")
+    {}
+    """
     path = Path(path)
     records: dict[str, dict[str, Any]] = {}
     try:
@@ -50,10 +81,34 @@ def read_manifest(path: str | os.PathLike) -> dict[str, dict[str, Any]]:
 class ManifestWriter:
     """Append-only, thread-safe JSONL writer; every record is flushed when written.
 
-    ``append=False`` starts a new file; ``append=True`` keeps previous records and first
-    terminates a truncated last line. The file is opened with ``O_NOFOLLOW``: a symlinked
-    manifest is refused (``OSError``), never truncated through. A failed write (disk full)
-    raises ``OSError`` naming the manifest.
+    The file is opened with ``O_NOFOLLOW``: a symlinked manifest is refused (``OSError``),
+    never truncated through. A failed write (disk full) raises ``OSError`` naming the
+    manifest. Use as a context manager, or call :meth:`close` (flush + fsync).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The manifest file; its folder is created when missing.
+    append : bool, default False
+        False starts a new file; True keeps previous records and first terminates a
+        truncated last line.
+
+    Raises
+    ------
+    OSError
+        If ``path`` is a symlink or cannot be opened.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), MANIFEST_NAME)
+    >>> with ManifestWriter(path) as w:
+    ...     w.write({"output": "a_0.png", "seed": 7})
+    >>> with ManifestWriter(path, append=True) as w:
+    ...     w.write({"output": "b_0.png", "seed": 8})
+    >>> print(open(path).read(), end="")
+    {"output":"a_0.png","seed":7}
+    {"output":"b_0.png","seed":8}
     """
 
     def __init__(self, path: str | os.PathLike, *, append: bool = False) -> None:
@@ -90,7 +145,18 @@ class ManifestWriter:
                        f"{exc.strerror or exc}", str(self.path))
 
     def write(self, record: dict[str, Any]) -> None:
-        """Append ``record`` (JSON-serializable, with an ``output`` key) as one line."""
+        """Append ``record`` as one line and flush it.
+
+        Parameters
+        ----------
+        record : dict
+            JSON-serializable (no NaN / inf), with an ``output`` key; keys are sorted.
+
+        Raises
+        ------
+        OSError
+            If the write fails (the message names the manifest).
+        """
         line = json.dumps(record, sort_keys=True, separators=(",", ":"), allow_nan=False)
         with self._lock:
             self._put(line + "\n")

@@ -42,13 +42,55 @@ _O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 
 
 def config_sha256(spec: dict[str, Any]) -> str:
-    """SHA-256 (hex) of a pipeline spec's canonical JSON (sorted keys, no spaces)."""
+    """SHA-256 of a pipeline spec's canonical JSON.
+
+    Parameters
+    ----------
+    spec : dict
+        A pipeline spec (``Transform.to_dict()``); values JSON cannot encode are written with
+        ``str``.
+
+    Returns
+    -------
+    str
+        64 hex digits of the SHA-256 of ``json.dumps(spec, sort_keys=True,
+        separators=(",", ":"))`` in UTF-8: equal specs give equal hashes whatever their key
+        order.
+
+    Examples
+    --------
+    >>> config_sha256({"type": "Compose", "p": 1.0}) == config_sha256({"p": 1.0, "type": "Compose"})
+    True
+    >>> len(config_sha256({}))
+    64
+    """
     text = json.dumps(spec, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def job_record(spec: dict[str, Any], *, seed: int, copies: int) -> dict[str, Any]:
-    """The job record of a run: config hash, seed, copies, pixelgrad version."""
+    """The job record of a run, as stored in ``OUT/.pixelgrad-job.json``.
+
+    Parameters
+    ----------
+    spec : dict
+        The pipeline spec.
+    seed : int
+        The run's base seed.
+    copies : int
+        Outputs per input.
+
+    Returns
+    -------
+    dict
+        ``{"config_sha256", "seed", "copies", "version"}`` (see :func:`config_sha256`).
+
+    Examples
+    --------
+    >>> rec = job_record({"type": "Compose"}, seed=0, copies=2)
+    >>> sorted(rec), rec["copies"]
+    (['config_sha256', 'copies', 'seed', 'version'], 2)
+    """
     from .. import __version__
 
     return {"config_sha256": config_sha256(spec), "seed": int(seed), "copies": int(copies),
@@ -56,8 +98,30 @@ def job_record(spec: dict[str, Any], *, seed: int, copies: int) -> dict[str, Any
 
 
 def prepare_out_dir(out: str | os.PathLike) -> Path:
-    """Create OUT (parents included) or check the existing one is a writable folder; raise
-    :class:`UsageError` naming the path otherwise."""
+    """Create OUT (parents included) or check that the existing one is a writable folder.
+
+    Parameters
+    ----------
+    out : str or os.PathLike
+        The output folder.
+
+    Returns
+    -------
+    pathlib.Path
+        ``Path(out)``, now an existing writable folder.
+
+    Raises
+    ------
+    UsageError
+        Naming the path when it is an existing file, cannot be created or is read-only.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> out = prepare_out_dir(os.path.join(tempfile.mkdtemp(), "a", "out"))
+    >>> out.is_dir()
+    True
+    """
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise UsageError(f"argument `OUT` must be a folder, got the existing file {str(out)!r}")
@@ -97,8 +161,41 @@ def _busy(out: Path, pid: int | None, host: str) -> UsageError:
 
 @contextlib.contextmanager
 def out_lock(out: str | os.PathLike) -> Iterator[Path]:
-    """Hold the exclusive lock of folder ``out`` for the duration (see the module docstring);
-    :class:`UsageError` when another live process holds it."""
+    """Context manager holding the exclusive lock of folder ``out`` for its duration.
+
+    The lock is an ``flock`` on ``OUT/.pixelgrad.lock`` holding this process's pid and host
+    (see the module docstring); the file is removed on exit.
+
+    Parameters
+    ----------
+    out : str or os.PathLike
+        An existing folder.
+
+    Returns
+    -------
+    contextlib.AbstractContextManager of pathlib.Path
+        Yields the lock file's path.
+
+    Raises
+    ------
+    UsageError
+        When another open lock (another run, or another ``out_lock`` on the same folder)
+        holds it, naming its pid, or when the lock file is a symlink or cannot be created.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> out = tempfile.mkdtemp()
+    >>> with out_lock(out) as lock:
+    ...     lock.name
+    ...     with out_lock(out):
+    ...         pass
+    Traceback (most recent call last):
+    ...
+    pixelgrad.io.dataset.UsageError: argument `OUT` ... is in use by another pixelgrad run ...
+    >>> os.listdir(out)
+    []
+    """
     out = Path(out)
     path = out / LOCK_NAME
     for _ in range(10):
@@ -163,7 +260,32 @@ def _read_json_nofollow(path: Path) -> Any:
 
 
 def check_job(out: str | os.PathLike, job: dict[str, Any]) -> None:
-    """Raise :class:`UsageError` when ``out`` records a different job than ``job``."""
+    """Refuse to write into ``out`` when it records a different job than ``job``.
+
+    Parameters
+    ----------
+    out : str or os.PathLike
+        The output folder (a missing job record is accepted).
+    job : dict
+        The new run's :func:`job_record`.
+
+    Raises
+    ------
+    UsageError
+        When the recorded config hash, seed, copies or version differ (each difference
+        listed), or the record is a symlink or not valid JSON.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> job = job_record({"type": "Compose"}, seed=0, copies=1)
+    >>> with job_directory(tempfile.mkdtemp(), job) as out:
+    ...     check_job(out, job)                      # same job: accepted
+    ...     check_job(out, dict(job, seed=1))
+    Traceback (most recent call last):
+    ...
+    pixelgrad.io.dataset.UsageError: argument `OUT` ... holds the outputs of a different job (seed 0 -> 1); ...
+    """
     out = Path(out)
     old = _read_json_nofollow(out / JOB_NAME)
     if old is None:
@@ -176,8 +298,28 @@ def check_job(out: str | os.PathLike, job: dict[str, Any]) -> None:
 
 
 def remove_stale_temps(out: str | os.PathLike) -> list[Path]:
-    """Remove the temporary files (:func:`pixelgrad.io.atomic.is_temp_name`) under ``out``
-    (symlinks are not followed); returns the removed paths."""
+    """Remove the temporary files a killed run left under ``out``.
+
+    Parameters
+    ----------
+    out : str or os.PathLike
+        The output folder, walked without following symlinks.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The removed files: names accepted by :func:`pixelgrad.io.atomic.is_temp_name` (the
+        legacy names too when ``out`` holds a manifest or job record); symlinks are left.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> out = tempfile.mkdtemp()
+    >>> for name in ("a.png", ".a.png.abcdefgh.pgtmp.png"):
+    ...     open(os.path.join(out, name), "wb").close()
+    >>> [p.name for p in remove_stale_temps(out)], os.listdir(out)
+    (['.a.png.abcdefgh.pgtmp.png'], ['a.png'])
+    """
     out = Path(out)
     legacy = (out / MANIFEST_NAME).is_file() or (out / JOB_NAME).is_file()
     removed: list[Path] = []
@@ -194,9 +336,39 @@ def remove_stale_temps(out: str | os.PathLike) -> list[Path]:
 
 @contextlib.contextmanager
 def job_directory(out: str | os.PathLike, job: dict[str, Any]) -> Iterator[Path]:
-    """Prepare OUT for ``job`` (a :func:`job_record`) and hold its lock for the duration:
-    create it, lock it, refuse a different recorded job, remove stale temporary files and
-    record the job. Raises :class:`UsageError` (exit code 2) for each refusal."""
+    """Context manager preparing OUT for ``job`` and holding its lock for the duration.
+
+    Creates OUT (:func:`prepare_out_dir`), locks it (:func:`out_lock`), refuses a different
+    recorded job (:func:`check_job`), removes stale temporary files
+    (:func:`remove_stale_temps`) and records the job atomically.
+
+    Parameters
+    ----------
+    out : str or os.PathLike
+        The output folder.
+    job : dict
+        The run's :func:`job_record`.
+
+    Returns
+    -------
+    contextlib.AbstractContextManager of pathlib.Path
+        Yields ``Path(out)``.
+
+    Raises
+    ------
+    UsageError
+        For each refusal (the CLI exits with code 2).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> job = job_record({"type": "Compose"}, seed=0, copies=1)
+    >>> with job_directory(os.path.join(tempfile.mkdtemp(), "out"), job) as out:
+    ...     sorted(os.listdir(out))
+    ['.pixelgrad-job.json', '.pixelgrad.lock']
+    >>> os.listdir(out)
+    ['.pixelgrad-job.json']
+    """
     out = prepare_out_dir(out)
     with out_lock(out):
         check_job(out, job)

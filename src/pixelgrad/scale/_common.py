@@ -8,7 +8,23 @@ from typing import Any
 
 
 def import_ray():
-    """``ray`` and ``ray.data``, or a ValueError telling how to install them."""
+    """Import ``ray`` and ``ray.data``.
+
+    Returns
+    -------
+    module
+        The ``ray`` module (with ``ray.data`` imported).
+
+    Raises
+    ------
+    ValueError
+        If Ray Data is not installed, telling how to install it (``pixelgrad[ray]``).
+
+    Examples
+    --------
+    >>> import_ray().__name__
+    'ray'
+    """
     try:
         import ray
         import ray.data  # noqa: F401
@@ -19,8 +35,32 @@ def import_ray():
 
 
 def ensure_ray(address: str | None) -> bool:
-    """Connect to ``address`` (``None``: start a local Ray) unless Ray is already running;
-    returns True when this call started the connection (so the caller shuts it down)."""
+    """Connect to Ray at ``address`` unless Ray is already running in this process.
+
+    Parameters
+    ----------
+    address : str or None
+        None: start a local Ray (no dashboard); ``"auto"``: the cluster this machine belongs
+        to; ``"ray://host:10001"``: Ray Client.
+
+    Returns
+    -------
+    bool
+        True when this call started the connection (the caller then shuts it down).
+
+    Raises
+    ------
+    ValueError
+        If Ray Data is not installed.
+
+    Examples
+    --------
+    Starting Ray takes seconds, so the example is not run here (tests/scale runs it):
+
+    >>> started = ensure_ray(None)                # doctest: +SKIP
+    >>> ensure_ray(None)                          # already running  # doctest: +SKIP
+    False
+    """
     ray = import_ray()
     if ray.is_initialized():
         return False
@@ -32,7 +72,33 @@ def ensure_ray(address: str | None) -> bool:
 
 
 def pipeline_spec(pipeline: Any) -> dict:
-    """A plain-dict spec (``to_dict``) of a transform, a dict, or a .yaml/.json path."""
+    """A plain-dict spec of a pipeline, to send to the workers.
+
+    Parameters
+    ----------
+    pipeline : Any
+        A :class:`pixelgrad.augment.Transform` (its ``to_dict()``), a spec dict (validated
+        here, on the driver, before any worker starts) or a ``.yaml`` / ``.json`` path.
+
+    Returns
+    -------
+    dict
+        The spec.
+
+    Raises
+    ------
+    TypeError
+        If ``pipeline`` is none of these.
+    ValueError
+        If the spec or file is not a valid pipeline.
+
+    Examples
+    --------
+    >>> from pixelgrad import augment
+    >>> spec = pipeline_spec(augment.RandomGaussianBlur(sigma=(0.5, 1.0), p=1.0))
+    >>> spec["type"], spec["sigma"], pipeline_spec(spec) is spec
+    ('RandomGaussianBlur', [0.5, 1.0], True)
+    """
     from .. import augment
 
     if isinstance(pipeline, dict):
@@ -48,8 +114,30 @@ def pipeline_spec(pipeline: Any) -> dict:
 
 
 def worker_pool(ray, device: str, concurrency: int | None) -> tuple[Any, dict[str, float]]:
-    """``(compute strategy, per-worker resources)``: one actor per GPU for CUDA devices, else
-    one single-threaded actor per CPU of the cluster."""
+    """The actor pool of a Ray Data job.
+
+    Parameters
+    ----------
+    ray : module
+        The ``ray`` module (:func:`import_ray`).
+    device : str
+        ``"cuda..."``: one actor per GPU; otherwise one single-threaded actor per CPU.
+    concurrency : int or None
+        Maximum number of actors; None: the GPUs / CPUs of the running cluster (or of this
+        machine when Ray is not started yet).
+
+    Returns
+    -------
+    (ray.data.ActorPoolStrategy, dict)
+        The compute strategy (1 to ``concurrency`` actors) and the per-actor resources
+        (``{"num_gpus": 1}`` or ``{"num_cpus": 1}``).
+
+    Examples
+    --------
+    >>> strategy, resources = worker_pool(import_ray(), "cpu", 3)
+    >>> resources
+    {'num_cpus': 1}
+    """
     gpu = str(device).startswith("cuda")
     if concurrency is None:
         if ray.is_initialized():
@@ -62,8 +150,20 @@ def worker_pool(ray, device: str, concurrency: int | None) -> tuple[Any, dict[st
 
 
 def single_threaded_actor(device: str) -> None:
-    """In an actor that holds one CPU (``num_cpus=1``), run torch and OpenCV ops on one thread
-    (Ray sets ``OMP_NUM_THREADS=1``, OpenCV would still start a thread per core)."""
+    """Run torch and OpenCV ops on one thread in an actor that holds one CPU.
+
+    Ray sets ``OMP_NUM_THREADS=1`` for a ``num_cpus=1`` actor, but OpenCV would still start a
+    thread per core. Process-wide and not undone: meant for the actor's own process.
+
+    Parameters
+    ----------
+    device : str
+        The actor's device; nothing is changed for non-CPU devices.
+
+    Examples
+    --------
+    >>> single_threaded_actor("cuda")             # no effect off the CPU
+    """
     import torch
 
     if torch.device(device).type == "cpu":

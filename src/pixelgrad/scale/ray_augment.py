@@ -14,8 +14,38 @@ __all__ = ["ray_augment", "DatasetAugmenter"]
 
 
 class DatasetAugmenter:
-    """Ray Data callable class holding the pipeline; each input row gives ``copies`` rows with
-    the augmented ``image`` (same shape/dtype), ``copy``, ``seed`` and ``params`` (JSON text)."""
+    """Ray Data callable class holding the pipeline (one per actor), used by :func:`ray_augment`.
+
+    Each input row gives ``copies`` rows with the augmented ``image`` (same shape / dtype),
+    ``copy``, ``seed`` and ``params`` (JSON text); the other columns are repeated.
+
+    Parameters
+    ----------
+    spec : dict
+        The pipeline as ``Transform.to_dict()`` writes it (rebuilt on the actor by
+        :func:`pixelgrad.augment.from_dict`).
+    seed : int
+        Base seed; each output's seed is ``derive_seed(seed, key, copy)``.
+    copies : int
+        Outputs per input row.
+    image_column, key_column : str
+        Names of the image column and of the column whose value keys the seed.
+    device : str
+        Where the pipeline runs.
+
+    Examples
+    --------
+    Called directly on one batch of rows (Ray itself is not needed for this):
+
+    >>> import numpy as np
+    >>> from pixelgrad import augment
+    >>> spec = augment.RandomGaussianBlur(sigma=(0.5, 1.0), p=1.0).to_dict()
+    >>> aug = DatasetAugmenter(spec, seed=0, copies=2, image_column="image", key_column="path",
+    ...                        device="cpu")
+    >>> out = aug({"image": np.zeros((1, 8, 8, 3), np.uint8), "path": np.array(["a.png"])})
+    >>> out["image"].shape, out["copy"].tolist(), out["path"].tolist()
+    ((2, 8, 8, 3), [0, 1], ['a.png', 'a.png'])
+    """
 
     def __init__(self, spec: dict, *, seed: int, copies: int, image_column: str, key_column: str,
                  device: str) -> None:

@@ -40,11 +40,45 @@ def _decode_chunk(text: str) -> list[WorkItem]:
 
 
 class FileAugmenter:
-    """Ray Data callable class holding the pipeline. Each input row is one chunk of the job
-    (``chunk``: its index, ``items``: JSON list of work items, see
-    :func:`pixelgrad.io.jobs.make_chunks`); it decodes, augments and writes the chunk's outputs
-    and returns one row per output: ``chunk``, ``pos`` (index in the chunk), ``ok``, ``reason``,
-    ``record`` (the manifest line as JSON text)."""
+    """Ray Data callable class holding the pipeline (one per actor), used by :func:`run_ray`.
+
+    Each input row is one chunk of the job (``chunk``: its index, ``items``: JSON list of work
+    items, see :func:`pixelgrad.io.jobs.make_chunks`); it decodes, augments and writes the
+    chunk's outputs and returns one row per output: ``chunk``, ``pos`` (index in the chunk),
+    ``ok``, ``reason``, ``record`` (the manifest line as JSON text).
+
+    Parameters
+    ----------
+    spec : dict
+        The pipeline as ``Transform.to_dict()`` writes it (rebuilt on the actor).
+    device : str, default "cpu"
+        Where the pipeline runs.
+    out : str, optional
+        The output folder; with it, no folder under OUT may be a symlink
+        (:func:`pixelgrad.io.atomic.atomic_write`'s ``root``).
+    max_pixels : int or None, default DEFAULT_MAX_PIXELS
+        Limit on the declared size of an input (see :func:`pixelgrad.io.header.check_pixels`).
+
+    Examples
+    --------
+    Called directly on one row (Ray itself is not needed for this; ``run_ray`` builds the
+    rows):
+
+    >>> import tempfile, numpy as np
+    >>> from pathlib import Path
+    >>> from pixelgrad import augment
+    >>> from pixelgrad.io import write_image
+    >>> from pixelgrad.io.dataset import collect_inputs, plan_outputs
+    >>> d = Path(tempfile.mkdtemp())
+    >>> (d / "IN").mkdir(); (d / "OUT").mkdir()
+    >>> write_image(d / "IN" / "a.png", np.zeros((8, 8, 3), np.uint8))
+    >>> items = plan_outputs(*collect_inputs(d / "IN"), d / "OUT", copies=2)
+    >>> aug = FileAugmenter(augment.RandomGaussianBlur(sigma=(0.5, 1.0), p=1.0).to_dict(),
+    ...                     out=str(d / "OUT"))
+    >>> res = aug({"chunk": np.array([0]), "items": np.array([_encode_chunk(items)], dtype=object)})
+    >>> res["ok"].tolist(), res["pos"].tolist(), sorted(p.name for p in (d / "OUT").iterdir())
+    ([True, True], [0, 1], ['a_0.png', 'a_1.png'])
+    """
 
     def __init__(self, spec: dict, device: str = "cpu", out: str | None = None,
                  max_pixels: int | None = DEFAULT_MAX_PIXELS) -> None:
@@ -92,10 +126,65 @@ def run_ray(items: Sequence[WorkItem], pipeline: Any, out: str | Path, *, addres
             concurrency: int | None = None,
             on_fail: Callable[[str, str], None] | None = None,
             max_pixels: int | None = DEFAULT_MAX_PIXELS) -> JobSummary:
-    """Run the planned job ``items`` on Ray (``address=None``: a local Ray, unless one is
-    already initialized; ``"auto"``: the cluster this machine belongs to; ``ray://host:10001``:
-    Ray Client). Same contract and same outputs as :func:`pixelgrad.io.jobs.run_local` with the
-    same ``batch_size``. OUT must be a filesystem that every worker can reach."""
+    """Run the planned job ``items`` on Ray.
+
+    Same contract and same outputs (byte for byte) as :func:`pixelgrad.io.jobs.run_local`
+    with the same ``batch_size``: same chunks, same per-image seeds.
+
+    Parameters
+    ----------
+    items : sequence of WorkItem
+        The planned outputs (:func:`pixelgrad.io.dataset.plan_outputs`).
+    pipeline : Any
+        A :class:`pixelgrad.augment.Transform`, a spec dict or a ``.yaml`` / ``.json`` path
+        (sent to the workers as its spec).
+    out : str or pathlib.Path
+        The output folder: a filesystem that every worker can reach.
+    address : str, optional
+        None: a local Ray, unless one is already initialized; ``"auto"``: the cluster this
+        machine belongs to; ``"ray://host:10001"``: Ray Client.
+    device : str, default "cpu"
+        ``"cpu"`` (one actor per CPU) or ``"cuda"`` (one per GPU).
+    batch_size : int, default 16
+        Images per chunk (one Ray row each).
+    resume : bool, default False
+        Skip outputs that exist and have a manifest line.
+    progress : bool, default True
+        Show a progress bar.
+    concurrency : int, optional
+        Number of actors (default: one per CPU / GPU).
+    on_fail : callable, optional
+        Called as ``on_fail(input_path, reason)`` for each failed output.
+    max_pixels : int or None, default DEFAULT_MAX_PIXELS
+        Limit on the declared size of an input.
+
+    Returns
+    -------
+    JobSummary
+        Counts of done, skipped and failed outputs (with reasons) and the wall time. If Ray
+        gives up (workers lost), the outputs not reported are listed as failed ("rerun with
+        --resume").
+
+    Raises
+    ------
+    OSError
+        If the manifest cannot be written.
+    ValueError
+        If Ray Data is not installed (the message names the extra to install).
+    TypeError
+        If ``pipeline`` is not a transform, a dict or a path.
+
+    Examples
+    --------
+    Starting Ray takes seconds, so the example is not run here (tests/scale/test_ray_engine.py
+    runs it):
+
+    >>> from pixelgrad.io.dataset import collect_inputs, plan_outputs          # doctest: +SKIP
+    >>> items = plan_outputs(*collect_inputs("IN"), "OUT", copies=2)         # doctest: +SKIP
+    >>> summary = run_ray(items, "aug.yaml", "OUT", batch_size=16)           # doctest: +SKIP
+    >>> summary.exit_code                                                    # doctest: +SKIP
+    0
+    """
     from tqdm import tqdm
 
     t0 = time.perf_counter()
