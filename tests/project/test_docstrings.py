@@ -64,6 +64,7 @@ NUMPYDOC_MODULES = [
     "pixelgrad.io.jobs",
     "pixelgrad.scale._common",
     "pixelgrad.augment._rng",
+    "pixelgrad.augment.blur",
 ]
 
 # public names that need no Examples section, and why
