@@ -65,6 +65,7 @@ NUMPYDOC_MODULES = [
     "pixelgrad.scale._common",
     "pixelgrad.augment._rng",
     "pixelgrad.augment.blur",
+    "pixelgrad.viz.plot",
 ]
 
 # public names that need no Examples section, and why
