@@ -66,6 +66,7 @@ NUMPYDOC_MODULES = [
     "pixelgrad.augment._rng",
     "pixelgrad.augment.blur",
     "pixelgrad.viz.plot",
+    "pixelgrad.viz.demo_blur",
 ]
 
 # public names that need no Examples section, and why
