@@ -67,6 +67,7 @@ NUMPYDOC_MODULES = [
     "pixelgrad.augment.blur",
     "pixelgrad.viz.plot",
     "pixelgrad.viz.demo_blur",
+    "pixelgrad.viz.demo_illumination",
 ]
 
 # public names that need no Examples section, and why
