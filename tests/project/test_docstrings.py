@@ -68,6 +68,7 @@ NUMPYDOC_MODULES = [
     "pixelgrad.viz.plot",
     "pixelgrad.viz.demo_blur",
     "pixelgrad.viz.demo_illumination",
+    "pixelgrad.viz.demo_restore",
 ]
 
 # public names that need no Examples section, and why
