@@ -203,3 +203,13 @@ def test_two_stage_equals_the_two_shrinkage_stages(rng):
     ref, ref_sure = shrinkage.wiener(y, first, v, patch=8, stride=3, risk=True)
     assert torch.equal(second, ref) and sure == ref_sure
     assert float((second - x).square().mean()) < float((y - x).square().mean())
+
+
+@pytest.mark.parametrize("size", [(1, 4), (5, 8), (12, 15)])
+@pytest.mark.parametrize("method", ["auto", "wiener"])
+def test_deblur_of_images_smaller_than_the_fourier_margin(size, method, rng):
+    """The mirror margin of the Fourier methods is wider than tiny images (it used to raise
+    torch's padding RuntimeError): any size gives a finite image of the input's shape."""
+    x = torch.from_numpy(rng.random((1, 1) + size))
+    res = pg.restore.deblur(x, sigma=1.0, noise=0.01, method=method)
+    assert res.image.shape == x.shape and bool(torch.isfinite(res.image).all())

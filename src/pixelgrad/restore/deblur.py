@@ -40,9 +40,9 @@ import time
 from typing import Any, Callable, List, Optional
 
 import torch
-import torch.nn.functional as F
 
 from .._interop import ImageLike
+from ..borders import pad2d
 from . import priors, shrinkage, solvers
 from ._facade import (check_method, finish, from_opponent, noise_levels, prepare, reference_batch,
                       to_opponent, wrap_callback)
@@ -134,7 +134,8 @@ def _fourier_deblur(y: torch.Tensor, op: Blur, sigma: torch.Tensor, method: str,
         yi = y[i:i + 1]
         s = float(sigma[i])
         k = k_all[i if k_all.shape[0] > 1 else 0][None]
-        f = F.pad(yi, (mw, ww - w - mw, mh, hh - h - mh), mode="reflect") if (mh or mw) else yi
+        # mirror margin of any width (torch's reflect pad needs a margin smaller than the image)
+        f = pad2d(yi, mh, hh - h - mh, mw, ww - w - mw, "reflect") if (mh or mw) else yi
         alpha = _alpha(f, k, lap, s) if method == "auto" else INVERSE_ALPHA
         # noiseless data still carry rounding noise: floor sigma at a few ulps of the dtype
         # (and the mirror-margin model of the non-circular borders is exact only to ~1e-3)
