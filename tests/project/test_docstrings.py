@@ -63,6 +63,7 @@ NUMPYDOC_MODULES = [
     "pixelgrad.scale.ray_engine",
     "pixelgrad.io.jobs",
     "pixelgrad.scale._common",
+    "pixelgrad.backends.torch_backend",
 ]
 
 # public names that need no Examples section, and why
