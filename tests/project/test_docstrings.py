@@ -64,6 +64,7 @@ NUMPYDOC_MODULES = [
     "pixelgrad.io.jobs",
     "pixelgrad.scale._common",
     "pixelgrad.backends.torch_backend",
+    "pixelgrad.backends.opencv_backend",
 ]
 
 # public names that need no Examples section, and why
