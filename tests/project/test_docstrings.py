@@ -65,6 +65,7 @@ NUMPYDOC_MODULES = [
     "pixelgrad.scale._common",
     "pixelgrad.backends.torch_backend",
     "pixelgrad.backends.opencv_backend",
+    "pixelgrad.functional._dispatch",
 ]
 
 # public names that need no Examples section, and why
