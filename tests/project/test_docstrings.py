@@ -66,6 +66,7 @@ NUMPYDOC_MODULES = [
     "pixelgrad.backends.torch_backend",
     "pixelgrad.backends.opencv_backend",
     "pixelgrad.functional._dispatch",
+    "pixelgrad.cli.main",
 ]
 
 # public names that need no Examples section, and why
