@@ -67,6 +67,7 @@ NUMPYDOC_MODULES = [
     "pixelgrad.backends.opencv_backend",
     "pixelgrad.functional._dispatch",
     "pixelgrad.cli.main",
+    "pixelgrad.cli.demo",
 ]
 
 # public names that need no Examples section, and why
