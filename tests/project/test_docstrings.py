@@ -68,6 +68,7 @@ NUMPYDOC_MODULES = [
     "pixelgrad.functional._dispatch",
     "pixelgrad.cli.main",
     "pixelgrad.cli.demo",
+    "pixelgrad.cli.bench",
 ]
 
 # public names that need no Examples section, and why
