@@ -69,6 +69,7 @@ NUMPYDOC_MODULES = [
     "pixelgrad.cli.main",
     "pixelgrad.cli.demo",
     "pixelgrad.cli.bench",
+    "pixelgrad.cli.augment",
 ]
 
 # public names that need no Examples section, and why
