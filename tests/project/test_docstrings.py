@@ -70,6 +70,7 @@ NUMPYDOC_MODULES = [
     "pixelgrad.cli.demo",
     "pixelgrad.cli.bench",
     "pixelgrad.cli.augment",
+    "pixelgrad.cli.gallery",
 ]
 
 # public names that need no Examples section, and why
