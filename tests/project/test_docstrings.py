@@ -71,6 +71,7 @@ NUMPYDOC_MODULES = [
     "pixelgrad.cli.bench",
     "pixelgrad.cli.augment",
     "pixelgrad.cli.gallery",
+    "pixelgrad.cli.restore",
 ]
 
 # public names that need no Examples section, and why
