@@ -34,7 +34,7 @@ def _check_int(value: Any, fn: str, arg: str, *, allow_none: bool = False) -> in
 
 
 def derive_seed(seed: int, index: int, epoch: int | None = None) -> int:
-    """A 63-bit seed for item ``index`` (in epoch ``epoch``) of a run seeded with ``seed``.
+    r"""A 63-bit seed for item ``index`` (in epoch ``epoch``) of a run seeded with ``seed``.
 
     Parameters
     ----------
@@ -192,15 +192,45 @@ class EpochSeeds:
     def set_epoch(self, epoch: int) -> None:
         """Make ``epoch`` the current epoch for this process and every worker sharing it.
 
+        Parameters
+        ----------
+        epoch : int
+            The new current epoch.
+
         Raises
         ------
         TypeError
             If ``epoch`` is not an int.
+
+        Examples
+        --------
+        >>> from pixelgrad.augment import EpochSeeds
+        >>> seeds = EpochSeeds(0)
+        >>> seeds.set_epoch(3)
+        >>> seeds.epoch
+        3
         """
         self._epoch[0] = _check_int(epoch, "EpochSeeds.set_epoch", "epoch")
 
     def generators(self, indices: Iterable[int]) -> list[torch.Generator]:
-        """:func:`sample_generators` ``(seed, indices, epoch=self.epoch)``."""
+        """:func:`sample_generators` ``(seed, indices, epoch=self.epoch)``.
+
+        Parameters
+        ----------
+        indices : iterable of int
+            The items' global indices (one generator each, in this order).
+
+        Returns
+        -------
+        list of torch.Generator
+            One CPU generator per index, for the current epoch.
+
+        Examples
+        --------
+        >>> from pixelgrad.augment import EpochSeeds
+        >>> len(EpochSeeds(0).generators([2, 5]))
+        2
+        """
         return sample_generators(self.seed, indices, self.epoch)
 
     def __repr__(self) -> str:
@@ -219,9 +249,45 @@ def _check_cpu(g: Any, fn: str) -> torch.Generator:
 class Rng:
     """Draws per-sample random numbers for a batch of ``B`` samples (see the module docstring).
 
-    ``generator``: ``None`` (torch's global CPU generator, which ``torch.manual_seed`` and the
-    DataLoader's per-worker seeding control), a CPU ``torch.Generator``, or a sequence of ``B``
-    of them. ``seed``: an int, shorthand for ``torch.Generator().manual_seed(seed)``.
+    All draws are float64 on the CPU and have shape ``(B, *size)``.
+
+    Parameters
+    ----------
+    B : int
+        The batch size (number of samples).
+    generator : None, torch.Generator or sequence of torch.Generator
+        ``None`` (default): torch's global CPU generator, which ``torch.manual_seed`` and the
+        DataLoader's per-worker seeding control. A CPU ``torch.Generator``: one ``(B, *size)``
+        block per draw. A sequence of ``B`` CPU generators: sample ``i`` draws only from
+        generator ``i``.
+    seed : int or None
+        Shorthand for ``generator=torch.Generator().manual_seed(seed)``; must be omitted when
+        ``generator`` is given.
+    fn : str
+        The name of the calling function, used in error messages.
+
+    Raises
+    ------
+    TypeError
+        If ``seed`` is not an int, or ``generator`` is not a ``torch.Generator``, a list of
+        them, or None.
+    ValueError
+        If both ``seed`` and ``generator`` are given, a generator is not on the CPU, or a list
+        of generators does not have ``B`` entries.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from pixelgrad.augment._rng import Rng
+    >>> Rng(2, seed=0).uniform(1.0, 3.0, 4).shape
+    torch.Size([2, 4])
+    >>> def gens(*seeds):
+    ...     return [torch.Generator().manual_seed(s) for s in seeds]
+    >>> a, b = Rng(2, gens(1, 2)).rand(3), Rng(1, gens(2)).rand(3)
+    >>> bool((a[1] == b[0]).all())
+    True
+    >>> Rng(3, seed=0).integers(5).dtype
+    torch.int64
     """
 
     def __init__(self, B: int, generator: Any = None, seed: Any = None, fn: str = "augment"):
@@ -245,7 +311,18 @@ class Rng:
             self.gen = _check_cpu(generator, fn)
 
     def rand(self, *size: int) -> torch.Tensor:
-        """Uniform [0, 1) float64, shape ``(B, *size)``."""
+        """Uniform [0, 1) float64, shape ``(B, *size)``.
+
+        Parameters
+        ----------
+        *size : int
+            The per-sample shape.
+
+        Returns
+        -------
+        torch.Tensor
+            Float64 CPU tensor of shape ``(B, *size)``.
+        """
         if self.gens is None:
             return torch.rand((self.B, *size), generator=self.gen, dtype=torch.float64)
         if self.B == 0:
@@ -253,13 +330,51 @@ class Rng:
         return torch.stack([torch.rand(size, generator=g, dtype=torch.float64) for g in self.gens])
 
     def uniform(self, low: float, high: float, *size: int) -> torch.Tensor:
-        """Uniform in [low, high] (exactly ``low`` when ``low == high``), ``(B, *size)``."""
+        """Uniform in [low, high] (exactly ``low`` when ``low == high``), ``(B, *size)``.
+
+        Parameters
+        ----------
+        low, high : float
+            The bounds of the interval.
+        *size : int
+            The per-sample shape.
+
+        Returns
+        -------
+        torch.Tensor
+            Float64 CPU tensor of shape ``(B, *size)``: ``low + (high - low) * rand(*size)``.
+        """
         return low + (high - low) * self.rand(*size)
 
     def integers(self, n: int, *size: int) -> torch.Tensor:
-        """Uniform integers in ``0 .. n - 1`` (int64), ``(B, *size)``."""
+        """Uniform integers in ``0 .. n - 1`` (int64), ``(B, *size)``.
+
+        Parameters
+        ----------
+        n : int
+            The number of values (positive).
+        *size : int
+            The per-sample shape.
+
+        Returns
+        -------
+        torch.Tensor
+            Int64 CPU tensor of shape ``(B, *size)``: ``floor(n * rand(*size))``, at most
+            ``n - 1``.
+        """
         return (self.rand(*size) * n).floor().clamp_(max=n - 1).long()
 
     def bernoulli(self, p: float) -> torch.Tensor:
-        """``(B,)`` bool, True with probability ``p``."""
+        """``(B,)`` bool, True with probability ``p``.
+
+        Parameters
+        ----------
+        p : float
+            The probability of True, in ``[0, 1]``.
+
+        Returns
+        -------
+        torch.Tensor
+            Bool CPU tensor of shape ``(B,)``: ``rand() < p``.
+        """
         return self.rand() < p

@@ -61,14 +61,60 @@ def resolve_method(method: str, shape: torch.Size) -> str:
 
 
 class RandomGaussianBlur(Transform):
-    """Gaussian blur with per-sample ``sigma ~ U(sigma)`` (pixels); ``anisotropic=True`` draws
-    ``(sigma_y, sigma_x)`` independently; ``angle=(lo, hi)`` also draws a rotation (radians)
-    of the anisotropic kernel. One batched :func:`pixelgrad.gaussian_blur` call.
+    r"""Gaussian blur with a per-sample standard deviation drawn uniformly from ``sigma``.
 
-    ``method``: the algorithm, as in :func:`pixelgrad.gaussian_blur` (``auto``, ``direct``,
-    ``separable``, ``2d``, ``fft``, ``matrix``; with ``angle`` only ``auto``, ``direct``,
-    ``2d``, ``fft``); ``auto`` uses ``direct`` on images up to :data:`SMALL_SIDE` pixels a side
-    (:func:`resolve_method`), the functional op's per-sample choice above."""
+    ``anisotropic=True`` draws ``(sigma_y, sigma_x)`` independently; ``angle=(lo, hi)`` also
+    draws a rotation (radians) of the anisotropic kernel. One batched
+    :func:`pixelgrad.gaussian_blur` call.
+
+    Parameters
+    ----------
+    p : float
+        Probability per sample of applying the transform.
+    sigma : float or (low, high)
+        Range of the standard deviation in pixels (> 0).
+    anisotropic : bool
+        Draw ``sigma_y`` and ``sigma_x`` independently instead of one ``sigma`` for both axes.
+    angle : float or (low, high), optional
+        Range of the kernel's rotation in radians (meaningful with ``anisotropic=True``).
+        ``None`` (default): an axis-aligned kernel.
+    truncate : float
+        The kernel's radius in standard deviations (> 0).
+    border : str
+        Border mode (see :data:`pixelgrad.borders.BORDERS`).
+    method : str
+        The algorithm, as in :func:`pixelgrad.gaussian_blur` (``auto``, ``direct``,
+        ``separable``, ``2d``, ``fft``, ``matrix``; with ``angle`` only ``auto``, ``direct``,
+        ``2d``, ``fft``); ``auto`` uses ``direct`` on images up to :data:`SMALL_SIDE` pixels a
+        side (:func:`resolve_method`), the functional op's per-sample choice above.
+
+    Raises
+    ------
+    TypeError
+        A range that is neither a number nor a pair.
+    ValueError
+        ``p`` outside [0, 1], an unknown ``border`` or ``method``, a range with low > high or
+        out of bounds.
+
+    Notes
+    -----
+    Per sample (drawn in this order: gate, ``sigma``, ``angle``) the image is convolved with
+    the normalised Gaussian kernel of :func:`pixelgrad.gaussian_blur`; without ``angle``,
+
+    .. math:: k[s, t] = \frac{1}{Z} \exp\left(-\frac{s^2}{2 \sigma_y^2} - \frac{t^2}{2 \sigma_x^2}\right), \qquad \sigma \sim U(\sigma_{lo}, \sigma_{hi})
+
+    Examples
+    --------
+    >>> import torch
+    >>> from pixelgrad import augment as A
+    >>> t = A.RandomGaussianBlur(sigma=(0.5, 1.5), anisotropic=True)
+    >>> x = torch.rand(2, 3, 16, 16, generator=torch.Generator().manual_seed(0))
+    >>> y, params = t(x, seed=0, return_params=True)
+    >>> y.shape, params.values["sigma"].shape
+    (torch.Size([2, 3, 16, 16]), torch.Size([2, 2]))
+    >>> bool(torch.equal(t(x, params=params), y))
+    True
+    """
 
     def __init__(self, p: float = 1.0, sigma: Any = (0.1, 2.0), *, anisotropic: bool = False,
                  angle: Any = None, truncate: float = 4.0, border: str = "reflect", method: str = "auto"):
@@ -97,9 +143,47 @@ class RandomGaussianBlur(Transform):
 
 
 class RandomBoxBlur(Transform):
-    """Box blur with a per-sample odd window size drawn uniformly among the odd integers in
-    ``size`` (per axis if ``anisotropic``). ``method``: as in :func:`pixelgrad.box_blur`;
-    ``auto`` uses ``direct`` on images up to :data:`SMALL_SIDE` pixels a side."""
+    r"""Box blur with a per-sample odd window size drawn uniformly among the odd integers in ``size``.
+
+    Parameters
+    ----------
+    p : float
+        Probability per sample of applying the transform.
+    size : float or (low, high)
+        Range of the window size in pixels (>= 1); it must contain an odd integer.
+    anisotropic : bool
+        Draw the height and the width of the window independently.
+    border : str
+        Border mode (see :data:`pixelgrad.borders.BORDERS`).
+    method : str
+        The algorithm, as in :func:`pixelgrad.box_blur`; ``auto`` uses ``direct`` on images up
+        to :data:`SMALL_SIDE` pixels a side (:func:`resolve_method`).
+
+    Raises
+    ------
+    TypeError
+        A range that is neither a number nor a pair.
+    ValueError
+        ``p`` outside [0, 1], an unknown ``border`` or ``method``, a range with low > high or
+        out of bounds, a
+        ``size`` range without an odd integer.
+
+    Notes
+    -----
+    Per sample the window sides :math:`s_y, s_x` are drawn uniformly from the odd integers in
+    ``size`` (one value for both unless ``anisotropic``), then :func:`pixelgrad.box_blur`
+    averages over the window (:math:`\beta` maps indices outside the image by ``border``):
+
+    .. math:: y[i, j] = \frac{1}{s_y s_x} \sum_{|s| \le r_y} \sum_{|t| \le r_x} x[\beta(i + s), \beta(j + t)], \qquad r_y = (s_y - 1) / 2,\ r_x = (s_x - 1) / 2
+
+    Examples
+    --------
+    >>> import torch
+    >>> from pixelgrad import augment as A
+    >>> y, params = A.RandomBoxBlur(size=(3, 5))(torch.rand(3, 1, 8, 8), seed=0, return_params=True)
+    >>> y.shape, sorted(set(params.values["size"].tolist()) - {3, 5})
+    (torch.Size([3, 1, 8, 8]), [])
+    """
 
     def __init__(self, p: float = 1.0, size: Any = (3, 7), *, anisotropic: bool = False,
                  border: str = "reflect", method: str = "auto"):
@@ -131,10 +215,50 @@ class RandomBoxBlur(Transform):
 
 
 class RandomMotionBlur(Transform):
-    """Motion blur with per-sample ``length ~ U(length)`` pixels, ``angle ~ U(angle)`` radians
-    and ``direction ~ U(direction)`` in [-1, 1]; one batched :func:`pixelgrad.motion_blur` call.
-    ``method``: ``auto``, ``direct``, ``2d`` or ``fft`` (the kernel is not separable); ``auto``
-    uses ``direct`` on images up to :data:`SMALL_SIDE` pixels a side."""
+    r"""Motion blur along a line segment with per-sample length, angle and direction.
+
+    One batched :func:`pixelgrad.motion_blur` call.
+
+    Parameters
+    ----------
+    p : float
+        Probability per sample of applying the transform.
+    length : float or (low, high)
+        Range of the segment's length in pixels (>= 1).
+    angle : float or (low, high)
+        Range of the segment's angle in radians.
+    direction : float or (low, high)
+        Range within [-1, 1] of the weight skew along the segment (0: symmetric).
+    border : str
+        Border mode (see :data:`pixelgrad.borders.BORDERS`).
+    method : str
+        ``auto``, ``direct``, ``2d`` or ``fft`` (the kernel is not separable); ``auto`` uses
+        ``direct`` on images up to :data:`SMALL_SIDE` pixels a side (:func:`resolve_method`).
+
+    Raises
+    ------
+    TypeError
+        A range that is neither a number nor a pair.
+    ValueError
+        ``p`` outside [0, 1], an unknown ``border`` or ``method``, a range with low > high or
+        out of bounds.
+
+    Notes
+    -----
+    Per sample ``length``, ``angle`` and ``direction`` are drawn uniformly in their ranges (in
+    this order, after the gate), and the image is convolved with the kernel of
+    :func:`pixelgrad.motion_blur`:
+
+    .. math:: k(p) \propto \sum_i w_i\, \Lambda\big(p - i\,(\cos a, \sin a)\big), \qquad w_i = \mathrm{clip}(L/2 + 1/2 - |i|, 0, 1)\, \max\big(0, 1 + d\, \tfrac{2 i}{L}\big)
+
+    Examples
+    --------
+    >>> import torch
+    >>> from pixelgrad import augment as A
+    >>> y, params = A.RandomMotionBlur(length=(3, 5))(torch.rand(2, 3, 16, 16), seed=0, return_params=True)
+    >>> y.shape, sorted(params.values)
+    (torch.Size([2, 3, 16, 16]), ['angle', 'direction', 'length'])
+    """
 
     def __init__(self, p: float = 1.0, length: Any = (3.0, 15.0), angle: Any = (-3.141592653589793, 3.141592653589793),
                  *, direction: Any = 0.0, border: str = "reflect", method: str = "auto"):
@@ -160,8 +284,42 @@ class RandomMotionBlur(Transform):
 
 
 class RandomShear(Transform):
-    """Shear about the centre with per-sample ``sx ~ U(sx)``, ``sy ~ U(sy)``
-    (:func:`pixelgrad.shear`). Geometric: refuses boxes / masks in structured inputs."""
+    r"""Shear about the centre with per-sample factors ``sx ~ U(sx)``, ``sy ~ U(sy)``.
+
+    One batched :func:`pixelgrad.shear` call. Geometric: refuses boxes / masks in structured
+    inputs.
+
+    Parameters
+    ----------
+    p : float
+        Probability per sample of applying the transform.
+    sx, sy : float or (low, high)
+        Ranges of the horizontal and vertical shear factors, within [-0.9, 0.9].
+    border : str
+        Border mode (see :data:`pixelgrad.borders.BORDERS`).
+
+    Raises
+    ------
+    TypeError
+        A range that is neither a number nor a pair.
+    ValueError
+        ``p`` outside [0, 1], an unknown ``border``, a range with low > high or out of bounds.
+
+    Notes
+    -----
+    With :math:`c` the image centre, the output at :math:`(u', v')` samples the input at
+    :math:`(u, v)` where
+
+    .. math:: A = \begin{pmatrix} 1 & s_x \\ s_y & 1 \end{pmatrix}, \qquad (u', v') = A\,((u, v) - c) + c
+
+    Examples
+    --------
+    >>> import torch
+    >>> from pixelgrad import augment as A
+    >>> y, params = A.RandomShear(sx=0.2)(torch.rand(2, 3, 8, 8), seed=0, return_params=True)
+    >>> y.shape, params.values["sx"].tolist()
+    (torch.Size([2, 3, 8, 8]), [0.2, 0.2])
+    """
 
     kind = "geometric"
 

@@ -29,6 +29,32 @@ def run(image: np.ndarray, out: Path, args: argparse.Namespace) -> list[Path]:
     -------
     list of pathlib.Path
         The files written: ``blur_family.png``.
+
+    Raises
+    ------
+    ValueError
+        If the image (after the ``quick`` subsampling) is narrower than 21 pixels: the
+        blur sizes scale with the width (``width / 512``) and the motion blur's length would
+        fall below 1 pixel.
+
+    Notes
+    -----
+    One grid of twelve panels: the original, isotropic Gaussian blurs (sigma 2, 8 and 30, the
+    last one large enough for ``auto`` to pick a matrix method), an anisotropic and a rotated
+    ("directional") Gaussian, a box blur, two motion blurs (symmetric at 30 degrees and
+    one-sided with ``direction=1``), a shear, a blur followed by a shear, and a Gaussian with
+    the ``circular`` border. Sizes are given for a 512-pixel-wide image and scale with the
+    image's width. uint8 in, uint8 out.
+
+    Examples
+    --------
+    >>> import argparse, pathlib, tempfile
+    >>> import numpy as np
+    >>> from pixelgrad.viz import demo_blur
+    >>> image = np.random.default_rng(0).integers(0, 256, (128, 128, 3), dtype=np.uint8)
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     [p.name for p in demo_blur.run(image, pathlib.Path(d), argparse.Namespace(quick=True))]
+    ['blur_family.png']
     """
     import pixelgrad as pg
 

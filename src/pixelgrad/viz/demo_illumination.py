@@ -42,6 +42,25 @@ def run(image: np.ndarray, out: Path, args: argparse.Namespace) -> list[Path]:
     -------
     list of pathlib.Path
         The files written: ``gradient_fields.png``, ``gradient_family.png``, ``gradient_random.png``.
+
+    Notes
+    -----
+    ``gradient_fields.png`` shows each field :math:`g(u, v)` alone: the op applied in ``add``
+    mode with ``alpha=1`` to a black float64 image, then mapped affinely to [0, 1] (a constant
+    field is shown black). ``gradient_family.png`` applies each op to the image (uint8 in,
+    uint8 out); ``gradient_random.png`` shows eight draws of
+    :class:`pixelgrad.augment.RandomGradient` with ``seed=0``, labelled with their parameters.
+
+    Examples
+    --------
+    >>> import argparse, pathlib, tempfile
+    >>> import numpy as np
+    >>> from pixelgrad.viz import demo_illumination
+    >>> image = np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     paths = demo_illumination.run(image, pathlib.Path(d), argparse.Namespace(quick=True))
+    ...     [p.name for p in paths if p.is_file()]
+    ['gradient_fields.png', 'gradient_family.png', 'gradient_random.png']
     """
     import pixelgrad as pg
 
