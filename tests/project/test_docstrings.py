@@ -69,6 +69,15 @@ NUMPYDOC_MODULES = [
     "pixelgrad.viz.demo_blur",
     "pixelgrad.viz.demo_illumination",
     "pixelgrad.viz.demo_restore",
+    "pixelgrad.backends.torch_backend",
+    "pixelgrad.backends.opencv_backend",
+    "pixelgrad.functional._dispatch",
+    "pixelgrad.cli.main",
+    "pixelgrad.cli.demo",
+    "pixelgrad.cli.bench",
+    "pixelgrad.cli.augment",
+    "pixelgrad.cli.gallery",
+    "pixelgrad.cli.restore",
 ]
 
 # public names that need no Examples section, and why

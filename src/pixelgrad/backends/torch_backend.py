@@ -89,14 +89,106 @@ _PASSES = {"direct": _pass_direct, "matrix": _pass_matrix, "fft": _pass_fft}
 
 def separable(x: torch.Tensor, ky: torch.Tensor, kx: torch.Tensor, border: str,
               method: str) -> torch.Tensor:
-    """Correlate with ``ky`` along H then ``kx`` along W using ``method``."""
+    r"""Correlate with ``ky`` along H, then with ``kx`` along W.
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        ``(B, C, H, W)`` image batch in its compute dtype (float32 or float64).
+    ky : torch.Tensor
+        Odd-length kernel for the H axis: shared ``(K,)`` or per sample ``(B, K)``; same
+        dtype and device as ``x``.
+    kx : torch.Tensor
+        Odd-length kernel for the W axis, shaped like ``ky`` (its length may differ).
+    border : str
+        Border mode of :mod:`pixelgrad.borders` (``"constant"``, ``"replicate"``,
+        ``"reflect"``, ``"symmetric"``, ``"circular"``).
+    method : str
+        ``"direct"`` (padded ``conv2d``), ``"matrix"`` (banded matrix product) or ``"fft"``.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(B, C, H, W)``, same dtype and device as ``x``; differentiable in ``x``, ``ky``
+        and ``kx``.
+
+    Raises
+    ------
+    KeyError
+        If ``method`` is not one of the three names (callers validate it first).
+
+    Notes
+    -----
+    Each pass is a border-extended correlation with radius :math:`r = \lfloor K / 2 \rfloor`:
+
+    .. math:: y_i = \sum_{t=0}^{K-1} k_t \, x_{b(i + t - r)}
+
+    where :math:`b` maps an out-of-range index by the border rule. The three methods give the
+    same values up to rounding.
+
+    Examples
+    --------
+    >>> import torch
+    >>> x = torch.zeros(1, 1, 3, 3, dtype=torch.float64)
+    >>> x[0, 0, 1, 1] = 1.0
+    >>> k = torch.tensor([0.25, 0.5, 0.25], dtype=torch.float64)
+    >>> y = separable(x, k, k, "constant", "direct")
+    >>> y[0, 0]
+    tensor([[0.0625, 0.1250, 0.0625],
+            [0.1250, 0.2500, 0.1250],
+            [0.0625, 0.1250, 0.0625]], dtype=torch.float64)
+    >>> torch.allclose(separable(x, k, k, "reflect", "fft"), separable(x, k, k, "reflect", "matrix"))
+    True
+    """
     fn = _PASSES[method]
     return fn(fn(x, ky, -2, border), kx, -1, border)
 
 
 # ----------------------------------------------------------------------------- 2-D kernels
 def correlate2d(x: torch.Tensor, k: torch.Tensor, border: str, method: str) -> torch.Tensor:
-    """Correlate with a full 2-D kernel ``(Kh, Kw)`` or per sample ``(B, Kh, Kw)``."""
+    r"""Correlate with a full (non-separable) 2-D kernel.
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        ``(B, C, H, W)`` image batch in its compute dtype (float32 or float64).
+    k : torch.Tensor
+        Kernel with odd sides: shared ``(Kh, Kw)`` or per sample ``(B, Kh, Kw)``; same dtype
+        and device as ``x``.
+    border : str
+        Border mode of :mod:`pixelgrad.borders`.
+    method : str
+        ``"fft"`` for a padded circular convolution by FFT; any other value uses the padded
+        (grouped) ``conv2d``.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(B, C, H, W)``, same dtype and device as ``x``; differentiable in ``x`` and ``k``.
+
+    Notes
+    -----
+    With radii :math:`r_y = \lfloor K_h / 2 \rfloor`, :math:`r_x = \lfloor K_w / 2 \rfloor`
+    and :math:`b` the border rule:
+
+    .. math:: y_{i,j} = \sum_{s=0}^{K_h-1} \sum_{t=0}^{K_w-1} k_{s,t} \, x_{b(i + s - r_y,\, j + t - r_x)}
+
+    The FFT path pads by the radius first and uses a transform length of at least
+    :math:`n + 2 r`, so no circular wrap-around reaches the kept samples.
+
+    Examples
+    --------
+    >>> import torch
+    >>> x = torch.arange(9, dtype=torch.float64).reshape(1, 1, 3, 3)
+    >>> k = torch.zeros(3, 3, dtype=torch.float64)
+    >>> k[1, 2] = 1.0                      # picks the right-hand neighbour
+    >>> correlate2d(x, k, "replicate", "direct")[0, 0]
+    tensor([[1., 2., 2.],
+            [4., 5., 5.],
+            [7., 8., 8.]], dtype=torch.float64)
+    >>> torch.allclose(correlate2d(x, k, "replicate", "fft"), correlate2d(x, k, "replicate", "direct"))
+    True
+    """
     B, C, H, W = x.shape
     Kh, Kw = k.shape[-2:]
     ry, rx = Kh // 2, Kw // 2
@@ -127,8 +219,46 @@ _GRID_SAMPLE_MODE = {  # border -> (grid_sample padding_mode, align_corners)
 
 
 def bilinear_sample_fast(x: torch.Tensor, sy: torch.Tensor, sx: torch.Tensor, border: str) -> torch.Tensor:
-    """Same result as :func:`bilinear_sample` through ``F.grid_sample`` (one fused kernel,
-    ~10x faster on CPU); ``circular`` falls back to the gather implementation."""
+    """Bilinear sampling through ``F.grid_sample``; same values as :func:`bilinear_sample`.
+
+    One fused kernel, typically much faster on CPU than the gather implementation. The
+    ``"circular"`` border and images with a side of 1 fall back to :func:`bilinear_sample`.
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        ``(B, C, H, W)`` image batch, float32 or float64.
+    sy : torch.Tensor
+        Source row coordinates in pixels (pixel centres at ``0 .. H-1``), shape
+        ``(B, H', W')`` or ``(1, H', W')`` (broadcast over the batch).
+    sx : torch.Tensor
+        Source column coordinates, same shape as ``sy``.
+    border : str
+        Border mode of :mod:`pixelgrad.borders` for neighbours outside the image
+        (``"constant"`` reads 0).
+
+    Returns
+    -------
+    torch.Tensor
+        ``(B, C, H', W')`` in the dtype of ``x``.
+
+    Notes
+    -----
+    ``reflect`` maps to ``padding_mode="reflection", align_corners=True`` (reflection about
+    the edge pixel centres) and ``symmetric`` to ``align_corners=False`` (about the image
+    edges); see :func:`bilinear_sample` for the interpolation formula.
+
+    Examples
+    --------
+    >>> import torch
+    >>> x = torch.arange(16, dtype=torch.float64).reshape(1, 1, 4, 4)
+    >>> sy = torch.full((1, 1, 2), 1.5, dtype=torch.float64)
+    >>> sx = torch.tensor([[[0.5, 2.5]]], dtype=torch.float64)
+    >>> bilinear_sample_fast(x, sy, sx, "replicate")
+    tensor([[[[6.5000, 8.5000]]]], dtype=torch.float64)
+    >>> torch.allclose(bilinear_sample_fast(x, sy, sx, "reflect"), bilinear_sample(x, sy, sx, "reflect"))
+    True
+    """
     B, C, H, W = x.shape
     if border not in _GRID_SAMPLE_MODE or H == 1 or W == 1:
         return bilinear_sample(x, sy, sx, border)
@@ -146,8 +276,45 @@ def bilinear_sample_fast(x: torch.Tensor, sy: torch.Tensor, sx: torch.Tensor, bo
 
 
 def bilinear_sample(x: torch.Tensor, sy: torch.Tensor, sx: torch.Tensor, border: str) -> torch.Tensor:
-    """Sample ``x`` (B, C, H, W) at float source coordinates ``sy, sx`` (B, H', W') with
-    bilinear weights; out-of-image neighbours follow ``border`` (constant: 0)."""
+    r"""Sample an image batch at float source coordinates with bilinear weights.
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        ``(B, C, H, W)`` image batch, float32 or float64.
+    sy : torch.Tensor
+        Source row coordinates in pixels (pixel centres at ``0 .. H-1``), shape
+        ``(B, H', W')``.
+    sx : torch.Tensor
+        Source column coordinates, same shape as ``sy``.
+    border : str
+        Border mode of :mod:`pixelgrad.borders` for the four neighbours; a neighbour outside
+        the image reads 0 under ``"constant"``.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(B, C, H', W')`` in the dtype of ``x``; differentiable in ``x`` (the coordinates
+        enter through the weights only).
+
+    Notes
+    -----
+    With :math:`y_0 = \lfloor s_y \rfloor`, :math:`x_0 = \lfloor s_x \rfloor`,
+    :math:`w_y = s_y - y_0` and :math:`w_x = s_x - x_0`:
+
+    .. math:: v = (1 - w_y)(1 - w_x) \, x_{y_0, x_0} + (1 - w_y) w_x \, x_{y_0, x_0 + 1} + w_y (1 - w_x) \, x_{y_0 + 1, x_0} + w_y w_x \, x_{y_0 + 1, x_0 + 1}
+
+    Examples
+    --------
+    >>> import torch
+    >>> x = torch.tensor([[[[0.0, 1.0], [2.0, 3.0]]]], dtype=torch.float64)
+    >>> sy = torch.tensor([[[0.5, 0.0]]], dtype=torch.float64)
+    >>> sx = torch.tensor([[[0.5, -1.0]]], dtype=torch.float64)
+    >>> bilinear_sample(x, sy, sx, "constant")
+    tensor([[[[1.5000, 0.0000]]]], dtype=torch.float64)
+    >>> bilinear_sample(x, sy, sx, "circular")
+    tensor([[[[1.5000, 1.0000]]]], dtype=torch.float64)
+    """
     from ..borders import map_index
 
     B, C, H, W = x.shape

@@ -17,7 +17,18 @@ EXAMPLE_CONFIG = "example_pipeline.yaml"
 
 
 def example_config_text() -> str:
-    """The commented example pipeline printed by ``--example-config``."""
+    """The commented example pipeline printed by ``--example-config``.
+
+    Returns
+    -------
+    str
+        The YAML text of the bundled example, loadable with :func:`pixelgrad.augment.load`.
+
+    Examples
+    --------
+    >>> example_config_text().splitlines()[0]
+    '# pixelgrad augmentation pipeline (pixelgrad.augment format; load with pixelgrad.augment.load).'
+    """
     return (resources.files("pixelgrad") / "data" / EXAMPLE_CONFIG).read_text(encoding="utf-8")
 
 
@@ -28,6 +39,22 @@ def _default_workers() -> int:
 
 
 def register(sub) -> None:
+    """Add the ``augment`` subcommand to a parser's subcommands.
+
+    Parameters
+    ----------
+    sub : argparse._SubParsersAction
+        What ``ArgumentParser.add_subparsers()`` returned.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> parser = argparse.ArgumentParser()
+    >>> register(parser.add_subparsers())
+    >>> args = parser.parse_args(["augment", "in", "out", "--config", "aug.yaml", "--copies", "3"])
+    >>> args.input, args.output, args.copies, args.seed, args.engine
+    ('in', 'out', 3, 0, 'local')
+    """
     p = sub.add_parser(
         "augment", help="augment every image of a folder (or list) into a mirrored folder",
         description="Augment every image under IN (a folder, walked recursively, or a text file "
@@ -98,7 +125,33 @@ def _check_args(args: argparse.Namespace) -> None:
 
 
 def check_device(device: str) -> str:
-    """Validate a torch device string (UsageError when unknown or unavailable)."""
+    """Validate a torch device string for ``--device``.
+
+    Parameters
+    ----------
+    device : str
+        A torch device such as ``"cpu"``, ``"cuda"`` or ``"cuda:1"``.
+
+    Returns
+    -------
+    str
+        ``device`` unchanged.
+
+    Raises
+    ------
+    pixelgrad.io.dataset.UsageError
+        (a ``ValueError``) If ``device`` is not a torch device, or is a CUDA device on a
+        machine without CUDA.
+
+    Examples
+    --------
+    >>> check_device("cpu")
+    'cpu'
+    >>> check_device("gpu0")
+    Traceback (most recent call last):
+    ...
+    pixelgrad.io.dataset.UsageError: augment: argument `--device` must be a torch device such as cpu or cuda:0, got 'gpu0' (...)
+    """
     import torch
 
     try:
@@ -113,7 +166,36 @@ def check_device(device: str) -> str:
 
 
 def load_pipeline(path: str):
-    """The ``pixelgrad.augment`` transform stored in ``path`` (UsageError if unreadable)."""
+    """The ``pixelgrad.augment`` transform stored in a pipeline file.
+
+    Parameters
+    ----------
+    path : str
+        A ``.yaml``/``.yml``/``.json`` file in :func:`pixelgrad.augment.load`'s format.
+
+    Returns
+    -------
+    pixelgrad.augment.Transform
+        The loaded pipeline.
+
+    Raises
+    ------
+    pixelgrad.io.dataset.UsageError
+        (a ``ValueError``) If the file does not exist or does not hold a valid pipeline; the
+        message names ``--config`` and the reason, on one line.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> cfg = pathlib.Path(tempfile.mkdtemp()) / "aug.yaml"
+    >>> _ = cfg.write_text(example_config_text())
+    >>> type(load_pipeline(str(cfg))).__name__
+    'Compose'
+    >>> load_pipeline(str(cfg.with_name("missing.yaml")))
+    Traceback (most recent call last):
+    ...
+    pixelgrad.io.dataset.UsageError: augment: argument `--config` must be an existing .yaml/.json file, got '...missing.yaml'
+    """
     from .. import augment
 
     p = Path(path)
@@ -138,6 +220,47 @@ def _one_line(exc: BaseException, limit: int = 300) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Augment every image of ``args.input`` into ``args.output`` (the ``augment`` command).
+
+    Outputs mirror the input tree; each one's seed derives from ``(seed, relative path, copy
+    index)``, so results do not depend on ``--workers``, ``--batch-size`` or ``--engine``.
+    ``OUT/manifest.jsonl`` records the parameters drawn for every output. Files are written
+    through a temporary name and renamed, never half-written.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed ``augment`` arguments (see :func:`register`).
+
+    Returns
+    -------
+    int
+        0 when every output was written (or already there with ``--resume``), 1 when some
+        images failed (each reported on stderr with its path and reason; the others are
+        still written).
+
+    Raises
+    ------
+    pixelgrad.io.dataset.UsageError
+        (a ``ValueError``) On bad usage: missing or inconsistent arguments, an unknown
+        device, an unreadable pipeline, an output folder that would overwrite inputs.
+
+    Examples
+    --------
+    >>> import numpy as np, pathlib, tempfile
+    >>> from pixelgrad.io import write_image
+    >>> from pixelgrad.cli.main import main
+    >>> tmp = pathlib.Path(tempfile.mkdtemp())
+    >>> (tmp / "in").mkdir()
+    >>> write_image(tmp / "in" / "a.png", np.zeros((8, 8, 3), np.uint8))
+    >>> _ = (tmp / "aug.yaml").write_text(example_config_text())
+    >>> main(["augment", str(tmp / "in"), str(tmp / "out"), "--config", str(tmp / "aug.yaml"),
+    ...       "--quiet", "--workers", "1"])
+    pixelgrad augment: done 1, skipped 0, failed 0 of 1 outputs in ... -> ...out
+    0
+    >>> sorted(p.name for p in (tmp / "out").iterdir())
+    ['.pixelgrad-job.json', 'a.png', 'manifest.jsonl']
+    """
     if args.example_config:
         sys.stdout.write(example_config_text())
         return 0

@@ -19,6 +19,22 @@ def _default_dir() -> Path:
 
 
 def register(sub) -> None:
+    """Add the ``bench`` subcommand to a parser's subcommands.
+
+    Parameters
+    ----------
+    sub : argparse._SubParsersAction
+        What ``ArgumentParser.add_subparsers()`` returned.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> parser = argparse.ArgumentParser()
+    >>> register(parser.add_subparsers())
+    >>> args = parser.parse_args(["bench", "blur", "--quick"])
+    >>> args.names, args.quick, args.list
+    (['blur'], True, False)
+    """
     p = sub.add_parser("bench", help="run the benchmark scripts (blur, illumination, restore, gpu, cli)")
     p.add_argument("names", nargs="*", help="benchmarks to run (default: all); e.g. blur restore")
     p.add_argument("--dir", default=None, help="folder holding the scripts (default: the checkout's benchmarks/)")
@@ -28,6 +44,36 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run the named benchmark scripts (all by default), each in its own Python process.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed ``bench`` arguments: ``names``, ``dir`` (None: the checkout's
+        ``benchmarks/``), ``quick`` (passed on to scripts that accept ``--quick``) and
+        ``list``.
+
+    Returns
+    -------
+    int
+        0 when every script succeeded (or with ``--list``), else the first non-zero exit code.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the benchmarks folder does not exist.
+    ValueError
+        If a name is not a script of the folder.
+
+    Examples
+    --------
+    >>> import argparse, pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "blur.py").write_text("print('ok')")
+    >>> run(argparse.Namespace(dir=str(folder), names=[], quick=False, list=True))
+    blur
+    0
+    """
     folder = Path(args.dir) if args.dir else _default_dir()
     if not folder.is_dir():
         raise FileNotFoundError(f"no benchmarks folder at {folder}; run from a source checkout or pass --dir")

@@ -43,9 +43,31 @@ def _fmt(v: Any) -> Any:
 
 
 def format_params(params: dict[str, Any]) -> str:
-    """Drawn parameters as readable lines: one ``Name: k=v, ...`` line per transform that was
-    really applied (floats to 4 significant digits; containers are flattened; ``applied`` flags
-    and skipped transforms are left out). ``"identity"`` when nothing was applied."""
+    """Drawn parameters as readable lines, for a gallery caption.
+
+    Parameters
+    ----------
+    params : dict
+        The parameters a transform drew (as :func:`pixelgrad.io.batch_apply.apply_pipeline`
+        returns them): ``type``, ``applied``, the drawn values, and ``transforms`` for a
+        container.
+
+    Returns
+    -------
+    str
+        One ``Name: k=v, ...`` line per transform that was really applied (floats to 4
+        significant digits; containers are flattened; ``applied`` flags and skipped transforms
+        are left out); ``"identity (nothing applied)"`` when nothing was applied.
+
+    Examples
+    --------
+    >>> print(format_params({"type": "Compose", "transforms": [
+    ...     {"type": "RandomGaussianBlur", "applied": True, "sigma": 1.23456},
+    ...     {"type": "RandomBrightness", "applied": False, "factor": 1.1}]}))
+    RandomGaussianBlur: sigma=1.235
+    >>> format_params({"type": "RandomBrightness", "applied": False})
+    'identity (nothing applied)'
+    """
     lines: list[str] = []
 
     def walk(d: dict[str, Any]) -> None:
@@ -63,10 +85,37 @@ def format_params(params: dict[str, Any]) -> str:
 
 
 def to_uint8_preview(img: np.ndarray) -> np.ndarray:
-    """8-bit preview of ``img``: uint16 scaled by 1/257; a float image mapped from its own
-    range ``[min(0, lo), max(1, hi)]`` (``lo``, ``hi`` its finite extremes) to 0..255, so an
-    image outside [0, 1] is shown, not clipped to black and white. The alpha channel of a
-    gray+alpha / RGBA float image is shown as ``clip(a, 0, 1)``."""
+    r"""8-bit preview of an image.
+
+    Parameters
+    ----------
+    img : numpy.ndarray
+        ``(H, W)`` or ``(H, W, C)`` image, uint8, uint16 or float (NaN shown as 0).
+
+    Returns
+    -------
+    numpy.ndarray
+        uint8 array of the same shape (``img`` itself when already uint8; ``img`` is never
+        modified).
+
+    Notes
+    -----
+    uint16 is scaled by 1/257. A float image is mapped from its own range to 0..255, so an
+    image outside [0, 1] is shown, not clipped to black and white:
+
+    .. math:: q = \operatorname{round}\left(255 \operatorname{clip}\left(\frac{v - \min(0, lo)}{\max(1, hi) - \min(0, lo)}, 0, 1\right)\right)
+
+    with :math:`lo, hi` the finite extremes of the colour channels. The alpha channel of a
+    gray+alpha / RGBA float image is shown as :math:`\operatorname{clip}(a, 0, 1)`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> to_uint8_preview(np.array([[0.0, 0.5, 2.0]]))
+    array([[  0,  64, 255]], dtype=uint8)
+    >>> to_uint8_preview(np.array([[0, 65535]], np.uint16))
+    array([[  0, 255]], dtype=uint8)
+    """
     if img.dtype == np.uint8:
         return img
     if img.dtype == np.uint16:
@@ -83,8 +132,27 @@ def to_uint8_preview(img: np.ndarray) -> np.ndarray:
 
 
 def thumbnail_uri(img: np.ndarray, size: int) -> str:
-    """``data:image/png;base64,...`` of ``img`` (uint8/uint16/float, gray/gray+alpha/RGB/RGBA)
-    scaled to width ``size`` (never enlarged), 8 bits per channel (:func:`to_uint8_preview`)."""
+    """A PNG data URI of an image, scaled down to a thumbnail.
+
+    Parameters
+    ----------
+    img : numpy.ndarray
+        uint8/uint16/float image, gray, gray+alpha, RGB or RGBA.
+    size : int
+        Thumbnail width in pixels; wider images are shrunk (area interpolation), narrower
+        ones are kept as they are (never enlarged).
+
+    Returns
+    -------
+    str
+        ``data:image/png;base64,...``, 8 bits per channel (see :func:`to_uint8_preview`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> thumbnail_uri(np.zeros((4, 6, 3), np.uint8), 3).startswith("data:image/png;base64,")
+    True
+    """
     import cv2
 
     from ..io.images import encode_image
@@ -122,10 +190,41 @@ def build_gallery(pipeline, images: Sequence[tuple[str, np.ndarray]], *, draws: 
                   stats: dict[str, int] | None = None) -> str:
     """The HTML text of the gallery.
 
-    ``pipeline``: a ``pixelgrad.augment`` transform; ``images``: ``(name, (H, W[, C]) uint8/uint16
-    array)`` pairs; ``draws`` random draws per (section, image), draw ``d`` of image ``i`` in
-    section ``s`` seeded with ``derive_seed(seed, f"{s}/{i}", d)``. ``stats``, when given, gets
-    the counts ``"ok"`` and ``"failed"`` of the draws.
+    Sections: the whole pipeline, then each top-level transform shown with ``p = 1``.
+
+    Parameters
+    ----------
+    pipeline : pixelgrad.augment.Transform
+        The pipeline to show.
+    images : sequence of (str, numpy.ndarray)
+        ``(name, image)`` pairs; images ``(H, W[, C])``, uint8/uint16/float.
+    draws : int, default 4
+        Random draws per (section, image). Draw ``d`` of image ``i`` in section ``s`` is
+        seeded with ``derive_seed(seed, f"{s}/{i}", d)``.
+    seed : int, default 0
+        Seed of the draws.
+    size : int, default 192
+        Thumbnail width in pixels.
+    title : str, default "pixelgrad gallery"
+        Page title.
+    stats : dict, optional
+        When given, receives the counts ``"ok"`` and ``"failed"`` of the draws (a failed draw
+        is shown in the page with its error).
+
+    Returns
+    -------
+    str
+        A self-contained HTML page (images inlined as base64 PNG).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pixelgrad import augment
+    >>> pipe = augment.Compose([augment.RandomGaussianBlur(sigma=(0.5, 1.0))])
+    >>> stats = {}
+    >>> page = build_gallery(pipe, [("zeros", np.zeros((8, 8, 3), np.uint8))], draws=2, stats=stats)
+    >>> page.startswith("<!DOCTYPE html>"), stats
+    (True, {'ok': 4, 'failed': 0})
     """
     if stats is None:
         stats = {}
@@ -165,6 +264,22 @@ def build_gallery(pipeline, images: Sequence[tuple[str, np.ndarray]], *, draws: 
 
 
 def register(sub) -> None:
+    """Add the ``gallery`` subcommand to a parser's subcommands.
+
+    Parameters
+    ----------
+    sub : argparse._SubParsersAction
+        What ``ArgumentParser.add_subparsers()`` returned.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> parser = argparse.ArgumentParser()
+    >>> register(parser.add_subparsers())
+    >>> args = parser.parse_args(["gallery", "photos", "-c", "aug.yaml"])
+    >>> args.input, args.out, args.inputs, args.draws, args.size
+    ('photos', 'gallery.html', 3, 4, 192)
+    """
     p = sub.add_parser("gallery", help="write an HTML page of random draws of a pipeline",
                        description="Write a self-contained HTML page (images inlined) showing, for "
                                    "a few inputs, several random draws of the whole pipeline and "
@@ -201,6 +316,39 @@ def _pick_inputs(source: str, k: int, seed: int) -> list[Path]:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Write the gallery page of ``args.config`` for a few inputs (the ``gallery`` command).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed ``gallery`` arguments (see :func:`register`).
+
+    Returns
+    -------
+    int
+        0 when the page was written and every input was read; 1 when an input could not be
+        read, no input was readable, or every draw failed (nothing written then).
+
+    Raises
+    ------
+    pixelgrad.io.dataset.UsageError
+        (a ``ValueError``) On bad usage: a count below 1, ``-o`` naming a folder or an
+        input, an unreadable pipeline file.
+
+    Examples
+    --------
+    >>> import numpy as np, pathlib, tempfile
+    >>> from pixelgrad.io import write_image
+    >>> from pixelgrad.cli.main import main
+    >>> from pixelgrad.cli.augment import example_config_text
+    >>> tmp = pathlib.Path(tempfile.mkdtemp())
+    >>> write_image(tmp / "a.png", np.zeros((8, 8, 3), np.uint8))
+    >>> _ = (tmp / "aug.yaml").write_text(example_config_text())
+    >>> main(["gallery", str(tmp / "a.png"), "-c", str(tmp / "aug.yaml"),
+    ...       "-o", str(tmp / "g.html"), "--draws", "1"])
+    pixelgrad gallery: wrote ...g.html (... MB, 1 inputs, 1 draws) in ... s
+    0
+    """
     from ..io.jobs import write_file
     from ..io.dataset import UsageError
     from ..io.images import read_image

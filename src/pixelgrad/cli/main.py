@@ -14,6 +14,19 @@ SUBCOMMANDS = ("demo", "augment", "gallery", "bench", "restore")
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``pixelgrad`` argument parser, with every subcommand of :data:`SUBCOMMANDS`.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The top-level parser; each subcommand's parser sets ``func`` (``args -> exit code``).
+
+    Examples
+    --------
+    >>> args = build_parser().parse_args(["demo", "--quick"])
+    >>> args.command, args.quick
+    ('demo', True)
+    """
     parser = argparse.ArgumentParser(prog="pixelgrad",
                                      description="Fast, exact image augmentation and restoration.")
     parser.add_argument("--version", action="store_true", help="print the version and exit")
@@ -24,6 +37,31 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the ``pixelgrad`` command line.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments after the program name; default ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        The exit code: the subcommand's own, 0 for ``--version``, 2 for no subcommand (the
+        help is printed) or for a ``ValueError``/``TypeError``/``OSError`` (reported as one
+        line on stderr), 130 when interrupted.
+
+    Raises
+    ------
+    SystemExit
+        From :mod:`argparse` on unknown options or ``--help``.
+
+    Examples
+    --------
+    >>> main(["--version"])
+    0.1.0
+    0
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.version:

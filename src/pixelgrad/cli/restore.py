@@ -34,6 +34,22 @@ from ..io.header import DEFAULT_MAX_PIXELS
 
 
 def register(sub) -> None:
+    """Add the ``restore`` subcommand to a parser's subcommands.
+
+    Parameters
+    ----------
+    sub : argparse._SubParsersAction
+        What ``ArgumentParser.add_subparsers()`` returned.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> parser = argparse.ArgumentParser()
+    >>> register(parser.add_subparsers())
+    >>> args = parser.parse_args(["restore", "img.png", "-o", "out.png", "--corrupt", "0.5"])
+    >>> args.input, args.out, args.corrupt, args.task, args.method
+    ('img.png', 'out.png', 0.5, 'inpaint', 'auto')
+    """
     from ..restore.inpaint import METHODS
 
     p = sub.add_parser("restore", help="inpaint missing/corrupted pixels of an image or a folder",
@@ -122,7 +138,54 @@ def _join_alpha(img: np.ndarray, alpha: Optional[np.ndarray]) -> np.ndarray:
 def restore_file(src: Path, dst: Path, args, mask_path: Optional[Path] = None, progress: bool = True,
                  animate: Optional[str] = None, plot: Optional[str] = None, prefix: str = "",
                  out_root: Optional[Path] = None) -> str:
-    """Restore one file; returns a one-line summary. Raises on bad input."""
+    """Restore one image file and write the result.
+
+    Parameters
+    ----------
+    src : pathlib.Path
+        The input image.
+    dst : pathlib.Path
+        The output image (written through a temporary file and a rename).
+    args : argparse.Namespace
+        Parsed ``restore`` arguments (task, method, corruption, noise, limits...).
+    mask_path : pathlib.Path, optional
+        Mask image for ``--task inpaint``: nonzero pixels are the ones to restore.
+    progress : bool, default True
+        Show a progress bar.
+    animate : str, optional
+        Path of a GIF of the restoration to write.
+    plot : str, optional
+        Path of the energy-per-iteration plot to write.
+    prefix : str, default ""
+        Text put before the progress bar's label (e.g. ``"[3/10] "``).
+    out_root : pathlib.Path, optional
+        Output folder of a folder run, for shorter paths in messages.
+
+    Returns
+    -------
+    str
+        A one-line summary: paths, method, iterations, time and (with ``--corrupt``) PSNR
+        before and after.
+
+    Raises
+    ------
+    ValueError, TypeError, OSError
+        On an unreadable or unsupported image or mask, or an unwritable output.
+
+    Examples
+    --------
+    >>> import argparse, numpy as np, pathlib, tempfile
+    >>> from pixelgrad.io import write_image
+    >>> tmp = pathlib.Path(tempfile.mkdtemp())
+    >>> write_image(tmp / "a.png", np.full((16, 16, 3), 128, np.uint8))
+    >>> parser = argparse.ArgumentParser()
+    >>> register(parser.add_subparsers())
+    >>> args = parser.parse_args(["restore", str(tmp / "a.png"), "-o", str(tmp / "b.png"),
+    ...                           "--corrupt", "0.3"])
+    >>> summary = restore_file(tmp / "a.png", tmp / "b.png", args, progress=False)
+    >>> print(summary.replace(str(tmp), "TMP"))
+    TMP/a.png -> TMP/b.png: auto, ... iterations, ...s, PSNR ... -> ... dB
+    """
     import torch
 
     from ..io import read_image, write_image
@@ -289,6 +352,44 @@ def _check_outputs(args, inputs: list[Path]) -> Optional[str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Restore an image or a folder of images (the ``restore`` command).
+
+    Every output path is checked before any work: it must not be an input (or the mask), nor
+    an existing folder (unless ``--overwrite``).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed ``restore`` arguments (see :func:`register`).
+
+    Returns
+    -------
+    int
+        0 when everything was written, 1 when some inputs of a folder failed (each reported
+        on stderr; the rest still done), 2 on bad usage (reported on stderr as one line).
+
+    Raises
+    ------
+    ValueError, TypeError, OSError
+        When the single input image cannot be restored or written (the command line reports
+        it and exits with 2).
+
+    Examples
+    --------
+    >>> import numpy as np, pathlib, tempfile
+    >>> from pixelgrad.io import write_image
+    >>> from pixelgrad.cli.main import main
+    >>> tmp = pathlib.Path(tempfile.mkdtemp())
+    >>> write_image(tmp / "a.png", np.full((16, 16, 3), 128, np.uint8))
+    >>> import contextlib, io
+    >>> with contextlib.redirect_stdout(io.StringIO()) as summary:
+    ...     rc = main(["restore", str(tmp / "a.png"), "-o", str(tmp / "b.png"),
+    ...                "--corrupt", "0.3", "--no-progress"])
+    >>> rc, "PSNR" in summary.getvalue(), (tmp / "b.png").is_file()
+    (0, True, True)
+    >>> main(["restore", str(tmp / "a.png"), "-o", str(tmp / "b.png")])   # no mask given
+    2
+    """
     from ..io.dataset import _walk, printable_path
 
     src = Path(args.input)
