@@ -50,3 +50,18 @@ def test_thread_pool_is_deterministic_across_threads():
     with ThreadPoolExecutor(4) as ex:
         outs = list(ex.map(lambda _: pg.gaussian_blur(x, sig), range(8)))
     assert all(torch.equal(o, ref) for o in outs)
+
+
+def test_off_centre_kernel_keeps_its_anchor(rng):
+    """A kernel whose non-zero taps all lie away from its centre: cropping it to its support
+    once gave a negative anchor, which OpenCV reads as "the centre" (a one-tap shift came back
+    as the identity)."""
+    from pixelgrad.backends import opencv_backend
+
+    x = torch.from_numpy(rng.random((1, 2, 9, 11)))
+    k = np.zeros((5, 5))
+    k[0, 0], k[0, 1] = 0.75, 0.25                   # taps at offsets (-2, -2) and (-2, -1)
+    y = opencv_backend.filter2d(x, [k], "replicate")
+    xp = torch.nn.functional.pad(x, (2, 2, 2, 2), mode="replicate")
+    ref = 0.75 * xp[..., 0:9, 0:11] + 0.25 * xp[..., 0:9, 1:12]
+    assert torch.allclose(y, ref, atol=1e-12)

@@ -163,8 +163,10 @@ def _crop_to_support(k: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
     cols = np.flatnonzero(k.any(axis=0))
     if rows.size == 0:
         return k, (rx, ry)
-    y0, y1, x0, x1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
-    return np.ascontiguousarray(k[y0:y1, x0:x1]), (int(rx - x0), int(ry - y0))
+    # the box always keeps the centre tap: OpenCV reads a negative anchor as "the centre"
+    y0, y1 = min(int(rows[0]), ry), max(int(rows[-1]) + 1, ry + 1)
+    x0, x1 = min(int(cols[0]), rx), max(int(cols[-1]) + 1, rx + 1)
+    return np.ascontiguousarray(k[y0:y1, x0:x1]), (rx - x0, ry - y0)
 
 
 def filter2d(x: torch.Tensor, kernels: Sequence[np.ndarray], border: str) -> torch.Tensor:
@@ -194,9 +196,9 @@ def filter2d(x: torch.Tensor, kernels: Sequence[np.ndarray], border: str) -> tor
     .. math:: y_{i,j} = \sum_{s,t} k_{s,t} \, x_{b(i + s - r_y,\, j + t - r_x)}
 
     and keeps OpenCV on its direct path for sparse kernels such as motion lines (OpenCV
-    switches to a DFT by itself for large dense kernels). The bounding box must contain the
-    centre tap, as every kernel pixelgrad builds does: OpenCV reads a negative anchor as
-    "the centre".
+    switches to a DFT by itself for large dense kernels). The box is widened to keep the
+    centre tap, so the anchor is never negative (OpenCV reads a negative anchor as "the
+    centre"): off-centre kernels are exact too.
 
     Examples
     --------
