@@ -487,3 +487,14 @@ def test_unbuildable_kernels_fail_cleanly():
         pg.gaussian_blur(x, sigma=(1e5, 1.0), angle=0.3)
     with pytest.raises(ValueError, match="length"):
         motion.motion_kernel_for_image(1e300, 0.3, 0.0, 8, 8, "reflect")
+
+
+@pytest.mark.parametrize("op, kwargs", [("gaussian_blur", {"sigma": 1.3}), ("box_blur", {"size": 3}),
+                                        ("motion_blur", {"length": 5, "angle": 0.4}),
+                                        ("gaussian_blur", {"sigma": (0.7, 2.0), "angle": 0.5})])
+def test_separable_is_a_deprecated_alias_of_direct(op, kwargs, rng):
+    x = torch.from_numpy(rng.random((2, 3, 12, 13)))
+    fn = getattr(pg, op)
+    with pytest.warns(DeprecationWarning, match="method='direct'"):
+        old = fn(x, **kwargs, method="separable")
+    assert torch.equal(old, fn(x, **kwargs, method="direct"))

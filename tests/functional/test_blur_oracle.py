@@ -12,7 +12,7 @@ from scipy import ndimage as ndi
 import pixelgrad as pg
 from pixelgrad.borders import BORDERS, SCIPY_MODE
 
-METHODS = ("auto", "direct", "separable", "2d", "fft", "matrix")
+METHODS = ("auto", "direct", "2d", "fft", "matrix")
 CV_BORDER = {"reflect": cv2.BORDER_REFLECT_101, "symmetric": cv2.BORDER_REFLECT,
              "replicate": cv2.BORDER_REPLICATE, "constant": cv2.BORDER_CONSTANT}
 

@@ -30,6 +30,57 @@ import math
 import torch
 
 METHODS = ("auto", "direct", "separable", "2d", "fft", "matrix")
+#: Old method names, still accepted with a DeprecationWarning: ``"separable"`` was a second
+#: name of ``"direct"`` (the kernel's taps, in two 1-D passes when the kernel is separable).
+DEPRECATED_METHODS = {"separable": "direct"}
+
+
+def check_method(fn: str, method: object) -> str:
+    """Validate a blur ``method`` and return its current name.
+
+    Parameters
+    ----------
+    fn : str
+        Name of the public function, for the error message.
+    method : object
+        The caller's ``method`` argument.
+
+    Returns
+    -------
+    str
+        One of :data:`METHODS` other than the deprecated names.
+
+    Raises
+    ------
+    ValueError
+        If ``method`` is not one of :data:`METHODS`.
+
+    Warns
+    -----
+    DeprecationWarning
+        For a name in :data:`DEPRECATED_METHODS`.
+
+    Examples
+    --------
+    >>> check_method("gaussian_blur", "fft")
+    'fft'
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     check_method("gaussian_blur", "separable")
+    'direct'
+    """
+    from .._errors import check_choice
+
+    name = check_choice(method, METHODS, fn, "method")
+    if name in DEPRECATED_METHODS:
+        import warnings
+
+        new = DEPRECATED_METHODS[name]
+        warnings.warn(f"{fn}(method={name!r}) is deprecated; use method={new!r} (the same method)",
+                      DeprecationWarning, stacklevel=3)
+        name = new
+    return name
 BACKENDS = ("auto", "torch", "opencv", "triton")
 
 

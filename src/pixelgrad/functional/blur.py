@@ -48,10 +48,8 @@ def _run_separable(fn: str, batch: Batch, kys: list[torch.Tensor], kxs: list[tor
     if method == "auto":
         method = "direct" if backend == "opencv" else _dispatch.best_separable_method(
             H, W, Kh, Kw, fast_direct=_dispatch.fast_direct(x, border, backend))
-    elif method in ("separable",):
-        method = "direct"
     if backend == "opencv" and method not in ("direct",):
-        bad_value(fn, "method", "'auto', 'direct' or 'separable' with backend='opencv'", method)
+        bad_value(fn, "method", "'auto' or 'direct' with backend='opencv'", method)
     if method == "direct" and _dispatch.opencv_allowed(x, border, backend):
         return opencv_backend.separable(x, [k.numpy()[:, None] for k in kys], [k.numpy()[:, None] for k in kxs], border)
     if backend == "opencv":
@@ -102,7 +100,7 @@ def _run_2d(fn: str, batch: Batch, ks: list[torch.Tensor], border: str, method: 
     """2-D correlation with per-sample (or one shared) float64 kernels."""
     x = batch.data
     B, C, H, W = x.shape
-    if method in ("separable", "matrix"):
+    if method == "matrix":
         bad_value(fn, "method", "'auto', 'direct', '2d' or 'fft' for a non-separable kernel", method)
     if method == "auto" and len(ks) > 1 and backend != "opencv":
         fast = _dispatch.fast_direct(x, border, backend)
@@ -165,7 +163,8 @@ def gaussian_blur(x: ImageLike, sigma: Any, *, truncate: float = 4.0, kernel_siz
         points along ``(cos angle, sin angle)`` in (column, row) coordinates. ``None`` or 0:
         axis-aligned. Differentiable like ``sigma``.
     method : str
-        ``auto`` (cheapest exact algorithm), ``direct`` / ``separable`` (1-D passes), ``2d``
+        ``auto`` (cheapest exact algorithm), ``direct`` (the kernel's taps: two 1-D passes
+        when the kernel is separable; ``separable`` is a deprecated alias), ``2d``
         (full 2-D kernel), ``matrix`` (banded matrix, cost independent of sigma), ``fft``
         (padded FFT, exact for every border).
     backend : str
@@ -229,7 +228,7 @@ def gaussian_blur(x: ImageLike, sigma: Any, *, truncate: float = 4.0, kernel_siz
     batch = to_batch(x, fn, allow_empty=True)
     border = check_choice(border, borders.BORDERS, fn, "border")
     truncate = positive_number(truncate, fn, "truncate")
-    method = check_choice(method, _dispatch.METHODS, fn, "method")
+    method = _dispatch.check_method(fn, method)
     backend = check_choice(backend, _dispatch.BACKENDS, fn, "backend")
     rad = kernel_radius(kernel_size, radius, fn)
     B = batch.batch_size
@@ -239,7 +238,7 @@ def gaussian_blur(x: ImageLike, sigma: Any, *, truncate: float = 4.0, kernel_siz
                              or fold.needs_fold(gaussian.gaussian_radius(fast[1], truncate), W, border)):
         fast = None                    # kernel wider than the image: folded on the general path
     if fast is not None and angle is None and batch.is_numpy and batch.like is None \
-            and method in ("auto", "direct", "separable") and _dispatch.opencv_allowed(batch.data, border, backend):
+            and method in ("auto", "direct") and _dispatch.opencv_allowed(batch.data, border, backend):
         # Fast path for one numpy image and a plain sigma: a single cv2.sepFilter2D call.
         ky, kx = (gaussian.kernel1d_for_filtering(v, truncate) for v in fast)
         if _dispatch.best_separable_method(*batch.data.shape[-2:], ky.numel(), kx.numel()) == "direct":
@@ -512,7 +511,7 @@ def box_blur(x: ImageLike, size: Any, *, border: str = "reflect", method: str = 
     fn = "box_blur"
     batch = to_batch(x, fn, allow_empty=True)
     border = check_choice(border, borders.BORDERS, fn, "border")
-    method = check_choice(method, _dispatch.METHODS, fn, "method")
+    method = _dispatch.check_method(fn, method)
     backend = check_choice(backend, _dispatch.BACKENDS, fn, "backend")
     B = batch.batch_size
     size_t = per_sample(size, B, fn, "size", pair=True, low=1.0)
@@ -607,7 +606,7 @@ def motion_blur(x: ImageLike, length: Any, angle: Any, *, direction: Any = 0.0,
     fn = "motion_blur"
     batch = to_batch(x, fn, allow_empty=True)
     border = check_choice(border, borders.BORDERS, fn, "border")
-    method = check_choice(method, _dispatch.METHODS, fn, "method")
+    method = _dispatch.check_method(fn, method)
     backend = check_choice(backend, _dispatch.BACKENDS, fn, "backend")
     if radius is not None and (isinstance(radius, bool) or not isinstance(radius, (int, np.integer))
                                or radius < 0):
@@ -666,6 +665,4 @@ def motion_blur(x: ImageLike, length: Any, angle: Any, *, direction: Any = 0.0,
         ks = [kb[b, R - r:R + r + 1, R - r:R + r + 1] for b, r in
               ((b, motion_radius(float(L[b]))) for b in range(B))]
         ks = [fold.folded_kernel2d(k, H, W, border) for k in ks]
-    if method == "separable":
-        method = "direct"
     return batch.restore(_run_2d(fn, batch, ks, border, method, backend))
