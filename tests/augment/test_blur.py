@@ -5,6 +5,7 @@ import math
 
 import numpy as np
 import scipy.ndimage as ndi
+import pytest
 import torch
 
 import pixelgrad as pg
@@ -41,3 +42,18 @@ def test_motion_and_shear_match_functional_ops():
     torch.testing.assert_close(y, pg.motion_blur(x, v["length"], v["angle"], direction=v["direction"]))
     y, P = A.RandomShear(sx=(-0.3, 0.3), sy=(-0.2, 0.2))(x, seed=1, return_params=True)
     torch.testing.assert_close(y, pg.shear(x, P.values["sx"], P.values["sy"]))
+
+
+def test_random_gaussian_blur_kernel_size_matches_the_functional_op(rng):
+    from pixelgrad import augment as A
+
+    x = torch.from_numpy(rng.random((3, 2, 15, 17))).float()
+    t = A.RandomGaussianBlur(sigma=(0.5, 3.0), kernel_size=(5, 7))
+    y, params = t(x, seed=1, return_params=True)
+    sig = params.values["sigma"]
+    assert torch.equal(y, pg.gaussian_blur(x, sig, kernel_size=(5, 7), method="direct"))
+    assert not torch.equal(y, t.__class__(sigma=(0.5, 3.0))(x, params=params))   # truncate radius differs
+    again = A.from_dict(t.to_dict())
+    assert again.kernel_size == (5, 7) and torch.equal(again(x, params=params), y)
+    with pytest.raises(ValueError, match="kernel_size"):
+        A.RandomGaussianBlur(kernel_size=4)

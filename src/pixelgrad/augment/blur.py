@@ -10,6 +10,7 @@ from .. import functional as F
 from ..borders import BORDERS
 from .._errors import check_choice
 from ..functional._dispatch import METHODS
+from ..functional.blur import kernel_radius
 from ._base import Transform, parse_range
 from ._rng import Rng
 
@@ -80,6 +81,10 @@ class RandomGaussianBlur(Transform):
         ``None`` (default): an axis-aligned kernel.
     truncate : float
         The kernel's radius in standard deviations (> 0).
+    kernel_size : int or (int, int), optional
+        A fixed odd kernel size ``(kh, kw)`` instead of ``truncate``, as in
+        :func:`pixelgrad.gaussian_blur` (torchvision's ``GaussianBlur(kernel_size, sigma)``;
+        note pixelgrad's (y, x) order).
     border : str
         Border mode (see :data:`pixelgrad.borders.BORDERS`).
     method : str
@@ -117,13 +122,18 @@ class RandomGaussianBlur(Transform):
     """
 
     def __init__(self, p: float = 1.0, sigma: Any = (0.1, 2.0), *, anisotropic: bool = False,
-                 angle: Any = None, truncate: float = 4.0, border: str = "reflect", method: str = "auto"):
+                 angle: Any = None, truncate: float = 4.0, kernel_size: Any = None,
+                 border: str = "reflect", method: str = "auto"):
         super().__init__(p)
         n = type(self).__name__
         self.sigma = parse_range(sigma, n, "sigma", low=0.0, low_open=True)
         self.anisotropic = bool(anisotropic)
         self.angle = None if angle is None else parse_range(angle, n, "angle")
         self.truncate = parse_range(truncate, n, "truncate", low=0.0, low_open=True)[0]
+        kernel_radius(kernel_size, None, n)              # validates: odd ints >= 1
+        self.kernel_size = (None if kernel_size is None else
+                            tuple(int(k) for k in kernel_size) if isinstance(kernel_size, (list, tuple))
+                            else int(kernel_size))
         self.border = check_choice(border, BORDERS, n, "border")
         self.method = check_choice(method, METHODS if angle is None else _NON_SEPARABLE, n, "method")
 
@@ -135,11 +145,13 @@ class RandomGaussianBlur(Transform):
 
     def apply(self, x, **v):
         return F.gaussian_blur(x, v["sigma"], angle=v.get("angle"), truncate=self.truncate,
-                               border=self.border, method=resolve_method(self.method, x.shape))
+                               kernel_size=self.kernel_size, border=self.border,
+                               method=resolve_method(self.method, x.shape))
 
     def config(self) -> dict[str, Any]:
         return dict(p=self.p, sigma=self.sigma, anisotropic=self.anisotropic, angle=self.angle,
-                    truncate=self.truncate, border=self.border, method=self.method)
+                    truncate=self.truncate, kernel_size=self.kernel_size, border=self.border,
+                    method=self.method)
 
 
 class RandomBoxBlur(Transform):

@@ -1,7 +1,8 @@
 """Gaussian weights.
 
 1-D: ``k[t] = exp(-t^2 / (2 sigma^2)) / Z`` for integer ``t`` in ``[-r, r]``,
-``r = ceil(truncate * sigma)`` (scipy.ndimage's rule; OpenCV's ``ksize = 2r + 1``), and
+``r = ceil(truncate * sigma)`` (scipy.ndimage rounds instead, ``int(truncate * sigma + 0.5)``:
+pass ``radius=`` to match it; OpenCV's ``ksize = 2r + 1``), and
 ``Z = sum_t exp(-t^2 / (2 sigma^2))`` so the weights sum to exactly 1 (the sampled
 normalisation, not ``sigma * sqrt(2 pi)``, which is wrong by up to 20% for sigma < 0.5).
 
