@@ -17,24 +17,10 @@ from pixelgrad.io.dataset import derive_seed  # noqa: E402
 from pixelgrad.io.images import write_image  # noqa: E402
 from pixelgrad.io.manifest import read_manifest  # noqa: E402
 from pixelgrad.scale import ray_augment  # noqa: E402
+from tests.scale._outputs import output_files  # noqa: E402
 
 PIPE = A.Compose([A.RandomGradient(p=0.8), A.RandomGaussianBlur(p=0.8, sigma=(0.5, 1.5)),
                   A.RandomMotionBlur(p=0.5, length=(3, 7))])
-
-
-@pytest.fixture(scope="module")
-def local_ray():
-    import ray.data
-
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    ray.data.DataContext.get_current().enable_progress_bars = False
-    yield ray
-    ray.shutdown()
-
-
-def _files(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file() and p.name not in ("manifest.jsonl", ".pixelgrad-job.json")}
 
 
 def test_engine_ray_is_byte_identical_to_local(tmp_path: Path, local_ray):
@@ -51,7 +37,7 @@ def test_engine_ray_is_byte_identical_to_local(tmp_path: Path, local_ray):
     common = ["-c", str(cfg), "--copies", "2", "--seed", "4", "--batch-size", "3", "-q"]
     assert main(["augment", str(src), str(tmp_path / "local"), *common]) == 1
     assert main(["augment", str(src), str(tmp_path / "ray"), *common, "--engine", "ray"]) == 1
-    local, remote = _files(tmp_path / "local"), _files(tmp_path / "ray")
+    local, remote = output_files(tmp_path / "local"), output_files(tmp_path / "ray")
     assert len(local) == 10 and local == remote
     ml = read_manifest(tmp_path / "local" / "manifest.jsonl")
     mr = read_manifest(tmp_path / "ray" / "manifest.jsonl")

@@ -19,21 +19,7 @@ import pixelgrad.augment as A  # noqa: E402
 from pixelgrad.cli.main import main  # noqa: E402
 from pixelgrad.io.images import write_image  # noqa: E402
 from pixelgrad.io.manifest import read_manifest  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def local_ray():
-    import ray.data
-
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    ray.data.DataContext.get_current().enable_progress_bars = False
-    yield ray
-    ray.shutdown()
-
-
-def _files(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file() and p.name not in ("manifest.jsonl", ".pixelgrad-job.json")}
+from tests.scale._outputs import output_files  # noqa: E402
 
 
 def _augmenter_pids() -> list[int]:
@@ -95,6 +81,6 @@ def test_a_killed_ray_worker_loses_nothing(tmp_path: Path, local_ray):
         assert main(["augment", str(src), str(out), *common, "--engine", "ray", "--resume"]) == 0
     # whatever happened, a resume has nothing left to do, and nothing half-written remains
     assert main(["augment", str(src), str(out), *common, "--resume"]) == 0
-    assert _files(out) == _files(tmp_path / "local")
+    assert output_files(out) == output_files(tmp_path / "local")
     assert len(read_manifest(out / "manifest.jsonl")) == n
     assert not [p for p in out.rglob("*") if ".pgtmp" in p.name]

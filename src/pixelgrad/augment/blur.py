@@ -88,8 +88,8 @@ class RandomGaussianBlur(Transform):
     border : str
         Border mode (see :data:`pixelgrad.borders.BORDERS`).
     method : str
-        The algorithm, as in :func:`pixelgrad.gaussian_blur` (``auto``, ``direct``,
-        ``separable``, ``2d``, ``fft``, ``matrix``; with ``angle`` only ``auto``, ``direct``,
+        The algorithm, as in :func:`pixelgrad.gaussian_blur` (``auto``, ``direct``, ``2d``,
+        ``fft``, ``matrix``, or the deprecated ``separable``; with ``angle`` only ``auto``, ``direct``,
         ``2d``, ``fft``); ``auto`` uses ``direct`` on images up to :data:`SMALL_SIDE` pixels a
         side (:func:`resolve_method`), the functional op's per-sample choice above.
 
