@@ -179,7 +179,8 @@ def _to_pil(arr: np.ndarray, like: Any) -> Any:
     return out if out.mode == like.mode else out.convert(like.mode)
 
 
-def to_batch(x: Any, fn: str, arg: str = "x", *, allow_empty: bool = False) -> Batch:
+def to_batch(x: Any, fn: str, arg: str = "x", *, allow_empty: bool = False,
+             check_finite: bool = True) -> Batch:
     """Validate an image and view it as a ``(B, C, H, W)`` tensor.
 
     Parameters
@@ -196,6 +197,10 @@ def to_batch(x: Any, fn: str, arg: str = "x", *, allow_empty: bool = False) -> B
     allow_empty : bool, default False
         Accept an empty batch or a zero-size image (the caller then returns an empty result,
         see :attr:`Batch.empty`); otherwise it is refused.
+    check_finite : bool, default True
+        Reject NaN / inf in a float image. ``False`` leaves that check to the caller, which
+        must then run :func:`require_finite` on :attr:`Batch.data` (with the caller's ``x``)
+        before using a value (e.g. in the same pass that reads the image for its own work).
 
     Returns
     -------
@@ -209,7 +214,7 @@ def to_batch(x: Any, fn: str, arg: str = "x", *, allow_empty: bool = False) -> B
         If ``x`` is not a tensor, numpy array or PIL image.
     ValueError
         For an unsupported dtype, PIL mode, shape or layout (sparse), an empty input without
-        ``allow_empty``, or NaN / inf in a float image.
+        ``allow_empty``, or NaN / inf in a float image (with ``check_finite``).
 
     Examples
     --------
@@ -223,7 +228,8 @@ def to_batch(x: Any, fn: str, arg: str = "x", *, allow_empty: bool = False) -> B
     ValueError: my_op: argument `x` must be a non-empty tensor (empty batch or zero-size image), got tensor of shape (2, 3, 0, 5) and dtype torch.float32
     """
     if _is_pil(x):
-        b = to_batch(_from_pil(x, fn, arg), fn, arg, allow_empty=allow_empty)
+        b = to_batch(_from_pil(x, fn, arg), fn, arg, allow_empty=allow_empty,
+                     check_finite=check_finite)
         b.like = x
         return b
     if isinstance(x, np.ndarray):
@@ -240,7 +246,8 @@ def to_batch(x: Any, fn: str, arg: str = "x", *, allow_empty: bool = False) -> B
             x = np.array(x, order="C", copy=True)  # torch.from_numpy refuses negative strides / read-only
         t = torch.from_numpy(np.asarray(x))
         t = t[None, None] if x.ndim == 2 else t.permute(2, 0, 1)[None]
-        _check_float_finite(t, fn, arg, given)
+        if check_finite:
+            require_finite(t, fn, arg, given)
         return Batch(t, True, x.ndim, (), 0, None if given.dtype.isnative else given.dtype)
     if not isinstance(x, torch.Tensor):
         bad_type(fn, arg, "a torch.Tensor (..., C, H, W), a numpy array (H, W[, C]) or a PIL "
@@ -265,13 +272,42 @@ def to_batch(x: Any, fn: str, arg: str = "x", *, allow_empty: bool = False) -> B
         for d in lead:
             n *= d
         data = x.reshape(n, *x.shape[-3:]) if x.ndim != 4 else x
-    _check_float_finite(data, fn, arg, x)
+    if check_finite:
+        require_finite(data, fn, arg, x)
     return Batch(data, False, 0, lead, x.ndim, None, like)
 
 
-def _check_float_finite(t: torch.Tensor, fn: str, arg: str, given: Any = None) -> None:
-    """Reject NaN / inf. One fast reduction: the sum is finite whenever every value is
-    (a finite sum that overflows only sends us to the exact, slower check)."""
+def require_finite(t: torch.Tensor, fn: str, arg: str = "x", given: Any = None) -> None:
+    """Reject NaN / inf in a float image (the check :func:`to_batch` runs by default).
+
+    Parameters
+    ----------
+    t : torch.Tensor
+        The image data (integer tensors always pass).
+    fn, arg : str
+        Function and argument names used in the error message.
+    given : Any, optional
+        The caller's value, described in the message instead of ``t``.
+
+    Raises
+    ------
+    ValueError
+        If ``t`` holds a NaN or an infinity.
+
+    Notes
+    -----
+    One fast reduction: the sum is finite whenever every value is (a finite sum that
+    overflows only sends us to the exact, slower check).
+
+    Examples
+    --------
+    >>> import torch
+    >>> require_finite(torch.zeros(1, 1, 2, 2), "my_op")
+    >>> require_finite(torch.full((1, 1, 2, 2), float("nan")), "my_op")
+    Traceback (most recent call last):
+    ...
+    ValueError: my_op: argument `x` must be finite (no NaN or inf values), got tensor of shape (1, 1, 2, 2) and dtype torch.float32
+    """
     if not t.is_floating_point() or t.device.type == "meta":
         return
     with torch.no_grad():

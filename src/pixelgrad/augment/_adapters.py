@@ -155,10 +155,11 @@ def _image_positions(leaves: list) -> list[int]:
     return []
 
 
-def _as_clips(leaf: Any, name: str):
+def _as_clips(leaf: Any, name: str, check_finite: bool = True):
     """``(batch, clips, T)``: the leaf as a ``(B, C, H, W)`` batch and, for a tv ``Video``
-    ``(..., T, C, H, W)``, its number of clips and frames per clip (``T = 1`` otherwise)."""
-    batch = to_batch(leaf, name, allow_empty=True)
+    ``(..., T, C, H, W)``, its number of clips and frames per clip (``T = 1`` otherwise).
+    ``check_finite=False`` leaves the NaN / inf check to the transform (see run_images)."""
+    batch = to_batch(leaf, name, allow_empty=True, check_finite=check_finite)
     if _tv_kind(leaf) == "Video" and leaf.ndim >= 4:
         T = leaf.shape[-4]
         return batch, (batch.batch_size // T if T else 0), T
@@ -201,7 +202,9 @@ def run_images(t, leaf: Any, generator, seed, params, name: str):
     >>> out.shape, params.batch_size
     ((8, 8, 3), 1)
     """
-    batch, clips, T = _as_clips(leaf, name)
+    # a transform whose replay checks the whole batch for NaN / inf in the pass that reads
+    # it (``checks_finite``, the illumination transforms) is not given a checked batch
+    batch, clips, T = _as_clips(leaf, name, check_finite=not getattr(t, "checks_finite", False))
     x4 = batch.data
     if T == 1:
         y, params = t.run_batch(x4, generator, seed, params)

@@ -9,9 +9,10 @@ from typing import Any
 import torch
 
 from .. import functional as F
-from ..functional.illumination import MODES
+from ..functional.illumination import MODES, reported_as
 from .._errors import check_choice
-from ._base import Transform, parse_range
+from .._interop import require_finite
+from ._base import Params, Transform, parse_range
 from ._rng import Rng
 
 
@@ -21,7 +22,25 @@ def _alpha_range(alpha: Any, mode: str, name: str) -> tuple[float, float]:
     return parse_range(alpha, name, "alpha")
 
 
-class RandomGradient(Transform):
+class _Field(Transform):
+    """Base of the illumination transforms: one check of the input for NaN / inf.
+
+    Their functional ops check a float image in the pass that reads it (its min and max,
+    needed by the own-range clamp anyway), so the call does not check the whole batch once
+    more first (``checks_finite``): :meth:`replay` checks the samples it passes through and
+    lets the op report the rest under the transform's name.
+    """
+
+    checks_finite = True
+
+    def replay(self, x: torch.Tensor, params: Params) -> torch.Tensor:
+        if not bool(params.applied.all()):
+            require_finite(x, self.type_name)          # samples passed through are checked here
+        with reported_as(self.type_name):
+            return super().replay(x, params)
+
+
+class RandomGradient(_Field):
     r"""Random linear illumination ramp mixed into every channel (the seed's distribution by default).
 
     Parameters
@@ -108,7 +127,7 @@ class RandomGradient(Transform):
                     angle=self.angle, strength=self.strength, colored=self.colored, clamp=self.clamp)
 
 
-class RandomCornerGradient(Transform):
+class RandomCornerGradient(_Field):
     """Diagonal ramp peaking at a random corner (the ``RandomLinearCornerIllumination`` family of kornia).
 
     Parameters
@@ -170,7 +189,7 @@ class RandomCornerGradient(Transform):
                     offset=self.offset, clamp=self.clamp)
 
 
-class _Spot(Transform):
+class _Spot(_Field):
     """Shared draw of ``center (B, 2)``, a size ``(B, 2)`` (isotropic unless ``anisotropic``),
     ``strength``, ``alpha``, ``offset``; subclasses name the size and the functional op."""
 

@@ -55,14 +55,16 @@ one-sided; every other field is smooth. Empty batches and zero-size images give 
 """
 from __future__ import annotations
 
-from typing import Any
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, Callable, Iterator, Optional, Tuple, Union
 
 import numpy as np
 import torch
 
 from .._dtypes import compute_dtype, from_compute, max_value
 from .._errors import bad_type, bad_value, check_choice
-from .._interop import ImageLike, to_batch
+from .._interop import ImageLike, require_finite, to_batch
 from . import _dispatch
 from ._params import per_sample, tracks_grad
 
@@ -153,7 +155,7 @@ def _amounts(strength: Any, alpha: Any, offset: Any, B: int, C: int, fn: str, mo
 
 
 def _prepare(x: ImageLike, fn: str, mode: str, clamp: Any, backend: str):
-    batch = to_batch(x, fn, allow_empty=True)
+    batch = to_batch(x, fn, allow_empty=True, check_finite=False)   # see _deferred_check
     mode = check_choice(mode, MODES, fn, "mode")
     clamp = _flag(clamp, fn, "clamp")
     backend = check_choice(backend, _BACKENDS, fn, "backend")
@@ -224,17 +226,72 @@ def _out_of_unit_range(x: torch.Tensor, clamp: bool) -> bool:
 
 
 # ------------------------------------------------------------------------- the mixer
-def _mix(x: torch.Tensor, field: torch.Tensor, alpha: torch.Tensor, mode: str,
-         clamp: bool) -> torch.Tensor:
+#: ``alpha * g`` as one tensor ``(B, 1 | C, H, W)``, or as a pair ``(row, col)`` of shapes
+#: ``(B, C', 1, W)`` and ``(B, C', H, 1)`` whose broadcast sum is the field (a planar ramp:
+#: the CPU mixer then adds the pair block by block, in cache, instead of in one large buffer)
+Field = Union[torch.Tensor, Tuple[torch.Tensor, torch.Tensor]]
+#: a deferred finite check of the input (see :func:`_deferred_check`), or None when done
+Check = Optional[Callable[[torch.Tensor], None]]
+
+
+def _whole(field: Field) -> torch.Tensor:
+    """The field as one tensor (``row + col`` for a pair: the same bits as blockwise)."""
+    return field if isinstance(field, torch.Tensor) else field[0] + field[1]
+
+
+#: the name a non-finite input is reported under, when a transform calls the op
+_REPORT_AS: ContextVar[Optional[str]] = ContextVar("pixelgrad_illumination_report_as", default=None)
+
+
+@contextmanager
+def reported_as(name: str) -> Iterator[None]:
+    """Within the block, the ops report a NaN / inf input as ``name``'s (a transform that
+    calls them on a batch it did not check itself: its name is the one the user knows)."""
+    token = _REPORT_AS.set(name)
+    try:
+        yield
+    finally:
+        _REPORT_AS.reset(token)
+
+
+def _deferred_check(data: torch.Tensor, given: Any, fn: str, backend: str) -> Check:
+    """The finite check of ``x``, run now or handed to :func:`_mix` (return value).
+
+    On the CPU torch path the mixer checks ``x`` in the pass that reads it anyway (its
+    per-block min / max, which the clamp needs too), so the check is returned for it to run
+    only if that pass sees a value that is not finite; when Triton may take the call (a
+    CUDA tensor or ``backend='triton'``) the check runs here, before dispatch."""
+    caller = _REPORT_AS.get()
+
+    def check(t: torch.Tensor) -> None:
+        require_finite(t, caller or fn, "x", t if caller else given)
+
+    if not data.is_floating_point():
+        return None
+    if data.device.type != "cpu" or _dispatch.effective(backend) == "triton":
+        check(data)
+        return None
+    return check
+
+
+def _mix(x: torch.Tensor, field: Field, alpha: torch.Tensor, mode: str,
+         clamp: bool, check: Check = None) -> torch.Tensor:
     """Mix ``alpha * g`` into ``x`` and return the caller's dtype.
 
-    ``field`` is ``alpha * g`` in the compute dtype, shape ``(B, 1 | C, H, W)``; ``alpha`` is the
-    float64 ``(B,)`` / ``(B, C)`` weight (used by ``blend`` for ``1 - alpha``).
+    ``field`` is ``alpha * g`` in the compute dtype (see :data:`Field`); ``alpha`` is the
+    float64 ``(B,)`` / ``(B, C)`` weight (used by ``blend`` for ``1 - alpha``); ``check``
+    the finite check of ``x`` still to run (None when the caller ran it).
     """
     cdt = compute_dtype(x.dtype)
     white = max_value(x.dtype)
+    grad = torch.is_grad_enabled() and (x.requires_grad or tracks_grad(
+        *((field,) if isinstance(field, torch.Tensor) else field)))
+    if not grad and x.device.type == "cpu":
+        return _mix_cpu(x, field, alpha, mode, clamp, check=check)
+    if check is not None:
+        check(x)
+    field = _whole(field)
     coef = _as4(1.0 - alpha, x.device, cdt) if mode == "blend" else None
-    grad = torch.is_grad_enabled() and (x.requires_grad or field.requires_grad)
     if grad:                                                  # differentiable, out of place
         if white != 1.0 and mode != "multiply":
             field = field * white
@@ -247,8 +304,6 @@ def _mix(x: torch.Tensor, field: torch.Tensor, alpha: torch.Tensor, mode: str,
             y = torch.clamp(y, lo, hi) if isinstance(lo, torch.Tensor) else y.clamp(lo, hi)
         return from_compute(y, x.dtype)
     bounds = _own_range(x, white) if clamp else (0.0, white)
-    if x.device.type == "cpu":
-        return _mix_cpu(x, field, alpha, mode, clamp, bounds)
     # No autograd, on an accelerator: write straight into the output (float) or into one float
     # buffer (ints, half precision), then clamp / round in place: two or three passes.
     if white != 1.0 and mode != "multiply":
@@ -274,74 +329,146 @@ def _mix(x: torch.Tensor, field: torch.Tensor, alpha: torch.Tensor, mode: str,
     return out.to(x.dtype)
 
 
-#: float elements per CPU block of :func:`_mix_cpu` (1 MiB of float32: stays in L2)
+#: float elements per CPU block of :func:`_mix_cpu` (1 MiB of float32: about L2 size)
 _BLOCK_ELEMS = 1 << 18
 
 
-def _mix_cpu(x: torch.Tensor, field: torch.Tensor, alpha: torch.Tensor, mode: str,
-             clamp: bool, bounds=None) -> torch.Tensor:
+class _LeftUnitRange(Exception):
+    """A block of a float image holds a value outside ``[0, white]`` (or not finite): the
+    optimistic bounds of :func:`_mix_cpu` do not apply."""
+
+
+def _mix_cpu(x: torch.Tensor, field: Field, alpha: torch.Tensor, mode: str,
+             clamp: bool, bounds=None, *, check: Check = None) -> torch.Tensor:
     """No-autograd CPU mixer: the same elementwise float ops as the batched path, hence the
     same bits, run block by block (whole samples, about ``_BLOCK_ELEMS`` values per block;
     a larger sample in strips of rows, so the float buffers never hold a whole large image)
-    through small reused buffers, so every pass stays in cache. On a 2-core machine
-    16x3x256x256 uint8 went from 1.3 to 0.25 ms per image (single-threaded; 3.3 to 0.7 with
-    two torch threads on a busy machine).
+    through small reused buffers, so every pass after the first read of a block stays in
+    cache: one pass over the batch in memory, about the cost of a copy.
 
-    ``field``: ``alpha * g`` ``(B, 1 | C, H, W)`` in the compute dtype; ``alpha``: float64
-    ``(B,)`` / ``(B, C)``; ``bounds``: clamp bounds from :func:`_own_range` (default
-    ``(0, white)``). Returns a new tensor of ``x``'s dtype and memory format.
+    A float image is also *watched* (when it is clamped, or ``check`` is given): the min and
+    max of each block (read while it is in cache) must lie in ``[0, 1]``. That is the common
+    case, where the own-range bounds of :func:`_own_range` are ``(0, 1)``, and it proves the
+    block finite (``torch.aminmax`` propagates NaN). At the first block that fails, the work
+    so far is dropped: ``check`` runs on the whole ``x`` (raising for NaN / inf), the bounds
+    come from :func:`_own_range`, and the batch is mixed again with them, unwatched.
+
+    ``field``: ``alpha * g`` (:data:`Field`) in the compute dtype; ``alpha``: float64
+    ``(B,)`` / ``(B, C)``; ``bounds``: clamp bounds from :func:`_own_range` (default: found as
+    above); ``check``: the input's finite check still to run, or None. Returns a new tensor of
+    ``x``'s dtype and memory format.
     """
+    white = max_value(x.dtype)
+    if bounds is None:
+        watch = x.dtype.is_floating_point and (clamp or check is not None)
+        if not watch:
+            return _mix_blocks(x, field, alpha, mode, clamp, (0.0, white), False)
+        try:
+            return _mix_blocks(x, field, alpha, mode, clamp, (0.0, white), True)
+        except _LeftUnitRange:
+            if check is not None:
+                check(x)
+            bounds = _own_range(x, white) if clamp else (0.0, white)
+    return _mix_blocks(x, field, alpha, mode, clamp, bounds, False)
+
+
+def _blocks(t: torch.Tensor, n: int, step: int, rows: int) -> list[torch.Tensor]:
+    """Views of ``t`` ``(B | 1, C', H | 1, W | 1)`` for each block of :func:`_mix_blocks`:
+    ``step`` samples, cut in strips of ``rows`` rows (a dim of size 1 is broadcast, so
+    every block sees the whole of it). ``split`` makes the views in one call each (Python
+    slicing costs microseconds per view, which adds up over hundreds of blocks)."""
+    by_sample = t.split(step) if t.shape[0] != 1 else [t] * n
+    if t.shape[2] == 1 or rows >= t.shape[2]:
+        return list(by_sample)
+    return [strip for blk in by_sample for strip in blk.split(rows, 2)]
+
+
+def _mix_blocks(x: torch.Tensor, field: Field, alpha: torch.Tensor, mode: str, clamp: bool,
+                bounds, watch: bool) -> torch.Tensor:
+    """The block loop of :func:`_mix_cpu`; with ``watch``, raises :class:`_LeftUnitRange`
+    at the first block whose values leave ``[0, 1]`` (float images only)."""
     cdt = compute_dtype(x.dtype)
     white = max_value(x.dtype)
-    B = x.shape[0]
-    coef = _as4(1.0 - alpha, x.device, cdt) if mode == "blend" else None
+    B, _, H, _ = x.shape
     scale = white != 1.0 and mode != "multiply"
     same = x.dtype == cdt
+    flt = x.dtype.is_floating_point
     out = torch.empty_like(x)
     step = max(1, _BLOCK_ELEMS // max(1, x[0].numel()))
-    H = x.shape[2]
     # a sample larger than a block is cut into strips of rows (elementwise: same bits)
     rows = H if step > 1 else max(1, min(H, _BLOCK_ELEMS // max(1, x[0, :, 0].numel())))
-    fbuf = xbuf = ybuf = None
-    for b0, r0 in ((b, r) for b in range(0, B, step) for r in range(0, H, rows)):
-        b1, r1 = min(B, b0 + step), min(H, r0 + rows)
-        x_, out_ = x[:, :, r0:r1], out[:, :, r0:r1]
-        field_ = field[:, :, r0:r1] if field.shape[2] != 1 else field
-        f = field_[b0:b1] if field_.shape[0] != 1 else field_
-        if scale or mode == "multiply":
-            if fbuf is None or fbuf.shape[0] < f.shape[0] or fbuf.shape[1:] != f.shape[1:]:
-                fbuf = torch.empty(f.shape, dtype=cdt)
-            fb = fbuf[:f.shape[0]]
+    n = -(-B // step)                                          # blocks of samples
+    strips = -(-H // rows)
+    nb = n * strips
+    lo, hi = bounds
+    per_sample_bounds = isinstance(lo, torch.Tensor)
+    coef = _as4(1.0 - alpha, x.device, cdt) if mode == "blend" else None
+    views = [x, out] + ([coef] if coef is not None else [])
+    views += list(field) if not isinstance(field, torch.Tensor) else [field]
+    views += [lo, hi] if per_sample_bounds else []
+    per = [_blocks(v, n, step, rows) for v in views]
+    # repeat the per-sample views (coef, bounds, a field without rows) for every strip
+    per = [p if len(p) == nb else [q for q in p for _ in range(strips)] for p in per]
+    xb, ob = per[0], per[1]
+    cb = per[2] if coef is not None else [None] * nb
+    k = 3 if coef is not None else 2
+    if isinstance(field, torch.Tensor):
+        fl, rowb, colb = per[k], None, None
+        k += 1
+    else:
+        fl, rowb, colb = None, per[k], per[k + 1]
+        k += 2
+    lob, hib = (per[k], per[k + 1]) if per_sample_bounds else ([lo] * nb, [hi] * nb)
+    buffers: dict = {}
+
+    def buffer(name: str, shape) -> torch.Tensor:
+        """A reused float buffer of ``shape`` (one per name and shape: the last, smaller
+        block gets its own)."""
+        key = (name, tuple(shape))
+        buf = buffers.get(key)
+        if buf is None:
+            buf = buffers[key] = torch.empty(shape, dtype=cdt)
+        return buf
+
+    for i in range(nb):
+        xs, y = xb[i], ob[i]
+        if fl is None:                                         # the field row + col, in cache
+            row, col = rowb[i], colb[i]
+            f = torch.add(row, col, out=buffer("f", [max(p, q) for p, q in zip(row.shape, col.shape)]))
             if scale:
-                torch.mul(f, white, out=fb)
-            else:
-                torch.add(f, 1.0, out=fb)                      # the gain 1 + alpha * g
-            f = fb
-        if same:
-            xs, y = x_[b0:b1], out_[b0:b1]
+                f.mul_(white)
+            elif mode == "multiply":
+                f.add_(1.0)                                    # the gain 1 + alpha * g
         else:
-            if xbuf is None or xbuf.shape[0] < b1 - b0 or xbuf.shape[1:] != x_.shape[1:]:
-                xbuf = torch.empty(x_[b0:b1].shape, dtype=cdt)
-                ybuf = torch.empty(x_[b0:b1].shape, dtype=cdt)
-            xs, y = xbuf[:b1 - b0], ybuf[:b1 - b0]
-            xs.copy_(x_[b0:b1])
+            f = fl[i]
+            if scale:
+                f = torch.mul(f, white, out=buffer("f", f.shape))
+            elif mode == "multiply":
+                f = torch.add(f, 1.0, out=buffer("f", f.shape))   # the gain 1 + alpha * g
+        if not same:
+            xs = buffer("x", xs.shape).copy_(xs)
+            y = buffer("y", xs.shape)
         if mode == "blend":
-            torch.addcmul(f, xs, coef[b0:b1], out=y)
+            torch.addcmul(f, xs, cb[i], out=y)
         elif mode == "add":
             torch.add(xs, f, out=y)
         else:
             torch.mul(xs, f, out=y)
+        if watch:                                              # xs is in cache now
+            m = torch.aminmax(xs)
+            if not (0.0 <= m.min.item() and m.max.item() <= white):
+                raise _LeftUnitRange
         if clamp:
-            if bounds is None or not isinstance(bounds[0], torch.Tensor):
-                y.clamp_(0.0, white)
+            if per_sample_bounds:
+                torch.clamp(y, lob[i], hib[i], out=y)
             else:
-                _clamp_(y, (bounds[0][b0:b1], bounds[1][b0:b1]))
+                y.clamp_(lo, hi)
         if not same:
-            if not x.dtype.is_floating_point:
+            if not flt:
                 y.round_()
                 if not clamp:
                     y.clamp_(*_int_range(x.dtype))
-            out_[b0:b1].copy_(y)
+            ob[i].copy_(y)
     return out
 
 
@@ -355,8 +482,10 @@ def _scaled(alpha: torch.Tensor, *ts: torch.Tensor) -> list[torch.Tensor]:
     return [alpha * t for t in ts]
 
 
-def _linear_torch(x: torch.Tensor, a, b, alpha, offset, mode: str, clamp: bool) -> torch.Tensor:
-    """Torch path of ``linear_gradient`` on ``(B, C, H, W)``; params ``(B,)`` or ``(B, C)``."""
+def _linear_torch(x: torch.Tensor, a, b, alpha, offset, mode: str, clamp: bool,
+                  check: Check = None) -> torch.Tensor:
+    """Torch path of ``linear_gradient`` on ``(B, C, H, W)``; params ``(B,)`` or ``(B, C)``;
+    ``check``: the finite check of ``x`` still to run (see :func:`_mix`)."""
     B, C, H, W = x.shape
     cdt = compute_dtype(x.dtype)
     dev = x.device
@@ -364,8 +493,7 @@ def _linear_torch(x: torch.Tensor, a, b, alpha, offset, mode: str, clamp: bool) 
     row = _as4(aa, dev, cdt) * _grid(W, dev, cdt)         # (B, C', 1, W)
     row = row + _as4(oo, dev, cdt)
     col = _as4(bb, dev, cdt) * _grid(H, dev, cdt)[:, None]  # (B, C', H, 1)
-    field = row + col                                      # (B, C', H, W): alpha * g
-    return _mix(x, field, alpha, mode, clamp)
+    return _mix(x, (row, col), alpha, mode, clamp, check)   # the field alpha * g = row + col
 
 
 # ------------------------------------------------------------------------- linear_gradient
@@ -488,10 +616,11 @@ def linear_gradient(x: ImageLike, a: Any = None, b: Any = None, alpha: Any = 0.1
         aa, bb, al, off = _same_shape([aa, bb, al, off], C)
     if batch.empty:
         return batch.restore(batch.data.clone())
+    check = _deferred_check(batch.data, x, fn, backend)
     out = _try_triton(fn, batch.data, _own_backend(batch.data, backend, clamp), a=aa, b=bb, alpha=al,
                       offset=off, mode=mode, clamp=clamp)
     if out is None:
-        out = _linear_torch(batch.data, aa, bb, al, off, mode, clamp)
+        out = _linear_torch(batch.data, aa, bb, al, off, mode, clamp, check)
     return batch.restore(out)
 
 
@@ -561,6 +690,7 @@ def corner_gradient(x: ImageLike, corner: Any = 0, alpha: Any = 0.1, *, strength
     st, al, off = _amounts(strength, alpha, offset, B, C, fn, mode)
     if batch.empty:
         return batch.restore(batch.data.clone())
+    check = _deferred_check(batch.data, x, fn, backend)
     out = _try_triton(fn, batch.data, _own_backend(batch.data, backend, clamp), corner=k, strength=st, alpha=al, offset=off,
                       mode=mode, clamp=clamp)
     if out is None:
@@ -571,7 +701,7 @@ def corner_gradient(x: ImageLike, corner: Any = 0, alpha: Any = 0.1, *, strength
         a = -0.5 * st * su
         b = -0.5 * st * sv
         o = off + st * (1.0 - 0.5 * (uv[..., 0] + uv[..., 1]))
-        out = _linear_torch(batch.data, a, b, al, o, mode, clamp)
+        out = _linear_torch(batch.data, a, b, al, o, mode, clamp, check)
     return batch.restore(out)
 
 
@@ -663,12 +793,13 @@ def radial_gradient(x: ImageLike, alpha: Any = 0.5, *, center: Any = (0.5, 0.5),
     st, al, off = _amounts(strength, alpha, offset, B, C, fn, mode)
     if batch.empty:
         return batch.restore(batch.data.clone())
+    check = _deferred_check(batch.data, x, fn, backend)
     out = _try_triton(fn, batch.data, _own_backend(batch.data, backend, clamp), center=c, radius=s, strength=st, alpha=al,
                       offset=off, mode=mode, clamp=clamp)
     if out is None:
         dy, dx = _radial_parts(batch.data, c, s)
         t = (1.0 - torch.sqrt(dy * dy + dx * dx)).clamp_(min=0.0)      # (B, 1, H, W)
-        out = _mix(batch.data, _shape_field(batch.data, t, st, al, off), al, mode, clamp)
+        out = _mix(batch.data, _shape_field(batch.data, t, st, al, off), al, mode, clamp, check)
     return batch.restore(out)
 
 
@@ -727,12 +858,13 @@ def gaussian_spot(x: ImageLike, alpha: Any = 0.2, *, center: Any = (0.5, 0.5), s
     st, al, off = _amounts(strength, alpha, offset, B, C, fn, mode)
     if batch.empty:
         return batch.restore(batch.data.clone())
+    check = _deferred_check(batch.data, x, fn, backend)
     out = _try_triton(fn, batch.data, _own_backend(batch.data, backend, clamp), center=c, sigma=s, strength=st, alpha=al,
                       offset=off, mode=mode, clamp=clamp)
     if out is None:
         dy, dx = _radial_parts(batch.data, c, s)
         t = torch.exp(-0.5 * dy * dy) * torch.exp(-0.5 * dx * dx)    # separable: (B,1,H,1)*(B,1,1,W)
-        out = _mix(batch.data, _shape_field(batch.data, t, st, al, off), al, mode, clamp)
+        out = _mix(batch.data, _shape_field(batch.data, t, st, al, off), al, mode, clamp, check)
     return batch.restore(out)
 
 
