@@ -159,3 +159,20 @@ def test_input_is_never_modified(rng, dtype):
             pg.linear_gradient(x, 0.9, -0.9, 0.5, mode=mode)
             A.RandomGradient(mode=mode)(x, seed=1)
         assert torch.equal(_bits(x), _bits(before))
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_values_at_the_edges_of_the_unit_range(rng, dtype):
+    """-0.0, +0.0, 1.0, the next float above 1, the smallest subnormal: the per-block test
+    on the float bits sends every one of them the right way (same bits as the batched path)."""
+    up = torch.nextafter(torch.tensor(1.0, dtype=torch.float64), torch.tensor(2.0, dtype=torch.float64))
+    edges = [-0.0, 0.0, 1.0, float(up.to(dtype)) if dtype != torch.float64 else float(up),
+             float(torch.finfo(dtype).tiny) / 2, 1.0 - float(torch.finfo(dtype).eps)]
+    a, b, alpha = _params(rng, 3, 2, False)
+    for value in edges:
+        x = _image(rng, (3, 2, 5, 6), dtype)
+        x[1, 1, 4, 5] = value
+        for clamp in (True, False):
+            for mode in ("blend", "add", "multiply"):
+                got = pg.linear_gradient(x, a, b, alpha, mode=mode, clamp=clamp)
+                assert torch.equal(_bits(got), _bits(_batched(x, a, b, alpha, mode, clamp))), value

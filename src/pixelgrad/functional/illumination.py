@@ -346,12 +346,13 @@ def _mix_cpu(x: torch.Tensor, field: Field, alpha: torch.Tensor, mode: str,
     through small reused buffers, so every pass after the first read of a block stays in
     cache: one pass over the batch in memory, about the cost of a copy.
 
-    A float image is also *watched* (when it is clamped, or ``check`` is given): the min and
-    max of each block (read while it is in cache) must lie in ``[0, 1]``. That is the common
-    case, where the own-range bounds of :func:`_own_range` are ``(0, 1)``, and it proves the
-    block finite (``torch.aminmax`` propagates NaN). At the first block that fails, the work
-    so far is dropped: ``check`` runs on the whole ``x`` (raising for NaN / inf), the bounds
-    come from :func:`_own_range`, and the batch is mixed again with them, unwatched.
+    A float image is also *watched* (when it is clamped, or ``check`` is given): every value
+    of each block (read while it is in cache) must lie in ``[+0.0, 1.0]``, tested as the
+    integer min / max of its bits. That is the common case, where the own-range bounds of
+    :func:`_own_range` are ``(0, 1)``, and it proves the block finite. At the first block
+    that fails, the work so far is dropped: ``check`` runs on the whole ``x`` (raising for
+    NaN / inf), the bounds come from :func:`_own_range`, and the batch is mixed again with
+    them, unwatched.
 
     ``field``: ``alpha * g`` (:data:`Field`) in the compute dtype; ``alpha``: float64
     ``(B,)`` / ``(B, C)``; ``bounds``: clamp bounds from :func:`_own_range` (default: found as
@@ -420,6 +421,14 @@ def _mix_blocks(x: torch.Tensor, field: Field, alpha: torch.Tensor, mode: str, c
         k += 2
     lob, hib = (per[k], per[k + 1]) if per_sample_bounds else ([lo] * nb, [hi] * nb)
     buffers: dict = {}
+    if watch:
+        # the float bits read as integers of the same width: a non-negative float's bits
+        # are a non-negative integer, in the order of the floats; a sign bit makes it
+        # negative; inf and NaN lie above 1.0's bits. So "integers in [0, bits of 1.0]" is
+        # exactly "every value in [+0.0, 1.0]" (finite), in an integer min / max twice as
+        # fast as the float one (no NaN rule). -0.0 takes the exact path (same result).
+        bits = torch.int64 if cdt == torch.float64 else torch.int32
+        one = int(torch.tensor(1.0, dtype=cdt).view(bits))
 
     def buffer(name: str, shape) -> torch.Tensor:
         """A reused float buffer of ``shape`` (one per name and shape: the last, smaller
@@ -455,8 +464,8 @@ def _mix_blocks(x: torch.Tensor, field: Field, alpha: torch.Tensor, mode: str, c
         else:
             torch.mul(xs, f, out=y)
         if watch:                                              # xs is in cache now
-            m = torch.aminmax(xs)
-            if not (0.0 <= m.min.item() and m.max.item() <= white):
+            m = torch.aminmax(xs.view(bits))
+            if not (0 <= m.min.item() and m.max.item() <= one):
                 raise _LeftUnitRange
         if clamp:
             if per_sample_bounds:
