@@ -176,3 +176,9 @@ def test_values_at_the_edges_of_the_unit_range(rng, dtype):
             for mode in ("blend", "add", "multiply"):
                 got = pg.linear_gradient(x, a, b, alpha, mode=mode, clamp=clamp)
                 assert torch.equal(_bits(got), _bits(_batched(x, a, b, alpha, mode, clamp))), value
+
+
+def test_unit_bits_are_the_bits_of_one():
+    for cdt, (bits, one) in I._ONE_BITS.items():
+        assert int(torch.tensor(1.0, dtype=cdt).view(bits)) == one
+        assert torch.tensor(1.0, dtype=cdt).element_size() == torch.tensor(0, dtype=bits).element_size()
