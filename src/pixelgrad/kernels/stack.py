@@ -3,8 +3,6 @@ to the largest size (extra zero taps change no sum, so each row stays the exact 
 :class:`KernelStack`, the form in which every backend receives filter weights."""
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import torch
 
 
@@ -64,7 +62,7 @@ def stack_centered_2d(ks: list[torch.Tensor]) -> torch.Tensor:
     return out
 
 
-class KernelStack(NamedTuple):
+class KernelStack:
     """Filter weights as every backend receives them: one tensor, plus each row's own shape.
 
     ``weights`` holds one kernel per sample (``N = B``) or one for the whole batch
@@ -72,14 +70,20 @@ class KernelStack(NamedTuple):
     ``(N, K)`` for 1-D kernels, ``(N, Kh, Kw)`` for 2-D ones. ``shapes[i]`` is the shape of
     row ``i`` before padding, so a backend that runs each sample separately (OpenCV) filters
     with exactly the kernel that was built, and a fused kernel (Triton) reads the padded
-    tensor in one launch. Build one with :func:`stack_kernels` or :func:`from_padded`.
+    tensor in one launch. Build one with :func:`stack_kernels` (from separate kernels: the
+    padded tensor is then made only if a backend asks for it) or :func:`from_padded`.
 
-    Attributes
+    Parameters
     ----------
     weights : torch.Tensor
         ``(N, K)`` or ``(N, Kh, Kw)`` float64, rows centred and zero-padded.
     shapes : tuple of tuple of int
         ``shapes[i]``: the shape of row ``i`` before padding (odd sides).
+
+    Attributes
+    ----------
+    shapes : tuple of tuple of int
+        As given.
 
     Examples
     --------
@@ -91,37 +95,55 @@ class KernelStack(NamedTuple):
     ([1.0], (3,))
     """
 
-    weights: torch.Tensor
-    shapes: tuple[tuple[int, ...], ...]
+    __slots__ = ("_weights", "_rows", "shapes")
+
+    def __init__(self, weights: torch.Tensor | None, shapes: tuple[tuple[int, ...], ...],
+                 rows: list[torch.Tensor] | None = None) -> None:
+        self._weights = weights
+        self._rows = rows
+        self.shapes = shapes
+
+    @property
+    def weights(self) -> torch.Tensor:
+        """The padded ``(N, K...)`` tensor (stacked on first use when built from rows)."""
+        if self._weights is None:
+            rows = self._rows or []
+            self._weights = (rows[0][None] if len(rows) == 1 else
+                             stack_centered_1d(rows) if rows[0].dim() == 1 else stack_centered_2d(rows))
+        return self._weights
 
     @property
     def shared(self) -> bool:
         """Whether one kernel serves the whole batch (``N = 1``)."""
-        return self.weights.shape[0] == 1
+        return len(self) == 1
 
     @property
     def max_shape(self) -> tuple[int, ...]:
         """The padded shape of one row: ``(K,)`` or ``(Kh, Kw)``."""
-        return tuple(self.weights.shape[1:])
+        return tuple(max(s[d] for s in self.shapes) for d in range(len(self.shapes[0])))
 
     def __len__(self) -> int:           # the number of rows N
-        return self.weights.shape[0]
+        return len(self.shapes)
 
     def row(self, i: int) -> torch.Tensor:
         """Row ``i`` without its zero padding: the kernel as built (a view)."""
+        if self._rows is not None:
+            return self._rows[i]
         w = self.weights[i]
         for d, (full, own) in enumerate(zip(w.shape, self.shapes[i])):
-            o = (full - own) // 2
-            w = w.narrow(d, o, own)
+            w = w.narrow(d, (full - own) // 2, own)
         return w
 
     def rows(self) -> list[torch.Tensor]:
         """Every row without its padding (see :meth:`row`)."""
-        return [self.row(i) for i in range(len(self))]
+        return list(self._rows) if self._rows is not None else [self.row(i) for i in range(len(self))]
 
     def select(self, idx: list[int]) -> "KernelStack":
         """The rows ``idx``, padded to their own largest shape."""
         return stack_kernels([self.row(i) for i in idx])
+
+    def __repr__(self) -> str:
+        return f"KernelStack(rows={len(self)}, max_shape={self.max_shape})"
 
 
 def stack_kernels(ks: list[torch.Tensor]) -> KernelStack:
@@ -135,7 +157,8 @@ def stack_kernels(ks: list[torch.Tensor]) -> KernelStack:
     Returns
     -------
     KernelStack
-        ``weights`` ``(len(ks), K...)``; a single kernel is stored without a copy.
+        Holding the kernels themselves; its padded ``weights`` ``(len(ks), K...)`` are built
+        on first use (a single kernel without a copy).
 
     Examples
     --------
@@ -143,11 +166,7 @@ def stack_kernels(ks: list[torch.Tensor]) -> KernelStack:
     >>> stack_kernels([torch.ones(3, 1), torch.ones(1, 5)]).weights.shape
     torch.Size([2, 3, 5])
     """
-    shapes = tuple(tuple(k.shape) for k in ks)
-    if len(ks) == 1:
-        return KernelStack(ks[0][None], shapes)
-    w = stack_centered_1d(ks) if ks[0].dim() == 1 else stack_centered_2d(ks)
-    return KernelStack(w, shapes)
+    return KernelStack(None, tuple(tuple(k.shape) for k in ks), rows=list(ks))
 
 
 def from_padded(weights: torch.Tensor, radii: torch.Tensor) -> KernelStack:
