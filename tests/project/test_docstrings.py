@@ -56,6 +56,7 @@ NUMPYDOC_MODULES = [
     "pixelgrad.io.batch_apply",
     "pixelgrad.scale.ray_augment",
     "pixelgrad.io.atomic",
+    "pixelgrad._atomic",
     "pixelgrad.io.manifest",
     "pixelgrad.io.header",
     "pixelgrad.io.outdir",

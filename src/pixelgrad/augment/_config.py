@@ -222,7 +222,7 @@ def save(transform: Transform, path: str | os.PathLike) -> Path:
     >>> load(p).to_dict() == A.Compose([A.RandomGradient(p=0.5)]).to_dict()
     True
     """
-    from ..io import atomic_write
+    from .._atomic import atomic_write
 
     if not isinstance(transform, Transform):
         bad_type("save", "transform", "a pixelgrad.augment transform", transform)

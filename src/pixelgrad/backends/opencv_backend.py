@@ -20,6 +20,8 @@ import numpy as np
 import torch
 
 from ..borders import cv2_border
+from ..kernels.stack import KernelStack
+from .registry import Uncovered, register
 
 NATIVE = (torch.uint8, torch.float32, torch.float64)
 
@@ -280,3 +282,100 @@ def sep_filter_image(img: np.ndarray, ky: np.ndarray, kx: np.ndarray, border: st
 
     _parallel(workers, job, min_jobs=workers)
     return out
+
+
+# ----------------------------------------------------------------------------- registry
+@register("opencv", "separable")
+def separable_filter(x: torch.Tensor, ky: KernelStack, kx: KernelStack, border: str,
+                     method: str = "direct", field: object = None) -> torch.Tensor:
+    """The ``("opencv", "separable")`` entry of :mod:`pixelgrad.backends.registry`.
+
+    Each sample is filtered with its own kernels as built (their zero padding removed),
+    so its result does not depend on the other samples' kernels.
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        ``(B, C, H, W)`` CPU tensor without autograd (see :func:`separable`).
+    ky, kx : KernelStack
+        1-D kernels for the H and W axes, one shared or one per sample.
+    border : str
+        Border mode, except ``"circular"``.
+    method : str, default "direct"
+        Only ``"direct"`` (OpenCV's own algorithm).
+    field : None
+        No fused illumination field on this backend.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(B, C, H, W)`` in the dtype of ``x``.
+
+    Raises
+    ------
+    Uncovered
+        For another method, a ``field``, a ``circular`` border or a non-CPU tensor.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from pixelgrad.kernels.stack import stack_kernels
+    >>> k = stack_kernels([torch.tensor([0.25, 0.5, 0.25], dtype=torch.float64)])
+    >>> separable_filter(torch.ones(1, 3, 4, 4), k, k, "reflect")[0, 0, 0]
+    tensor([1., 1., 1., 1.])
+    """
+    _check_covered(x, border, method, field)
+    return separable(x, [k.numpy()[:, None] for k in ky.rows()], [k.numpy()[:, None] for k in kx.rows()],
+                     border)
+
+
+@register("opencv", "2d")
+def filter2d_stack(x: torch.Tensor, k: KernelStack, border: str, method: str = "direct",
+                   field: object = None) -> torch.Tensor:
+    """The ``("opencv", "2d")`` entry of :mod:`pixelgrad.backends.registry` (see :func:`filter2d`).
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        ``(B, C, H, W)`` CPU tensor without autograd.
+    k : KernelStack
+        2-D kernels, one shared or one per sample.
+    border : str
+        Border mode, except ``"circular"``.
+    method : str, default "direct"
+        Only ``"direct"`` (``cv2.filter2D`` switches to its own DFT for large kernels).
+    field : None
+        No fused illumination field on this backend.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(B, C, H, W)`` in the dtype of ``x``.
+
+    Raises
+    ------
+    Uncovered
+        For another method, a ``field``, a ``circular`` border or a non-CPU tensor.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from pixelgrad.kernels.stack import stack_kernels
+    >>> k = stack_kernels([torch.full((3, 3), 1 / 9, dtype=torch.float64)])
+    >>> filter2d_stack(torch.ones(1, 1, 4, 4), k, "reflect")[0, 0, 0]
+    tensor([1., 1., 1., 1.])
+    """
+    _check_covered(x, border, method, field)
+    return filter2d(x, [w.numpy() for w in k.rows()], border)
+
+
+def _check_covered(x: torch.Tensor, border: str, method: str, field: object) -> None:
+    if field is not None:
+        raise Uncovered("a fused illumination field (Triton only)")
+    if method not in ("direct", "2d"):
+        raise Uncovered(f"method={method!r} (OpenCV filters by its own direct/DFT algorithm: "
+                        "use method='auto' or 'direct')")
+    if border == "circular":
+        raise Uncovered("border 'circular' (OpenCV filters have no BORDER_WRAP)")
+    if x.device.type != "cpu" or (x.requires_grad and torch.is_grad_enabled()):
+        raise Uncovered("a CUDA tensor or one that requires grad")

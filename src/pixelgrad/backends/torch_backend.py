@@ -19,8 +19,11 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from .._dtypes import compute_dtype, from_compute
 from ..borders import pad_dim, pad2d
 from ..kernels.banded import banded_matrix
+from ..kernels.stack import KernelStack
+from .registry import Uncovered, register
 
 
 def _next_fast_len(n: int) -> int:
@@ -336,3 +339,95 @@ def bilinear_sample(x: torch.Tensor, sy: torch.Tensor, sx: torch.Tensor, border:
             wgt = (fy * fx * valid.to(x.dtype))[:, None]
             out = out + v * wgt
     return out
+
+
+# ----------------------------------------------------------------------------- registry
+def _as_torch_kernel(k: KernelStack, x: torch.Tensor) -> torch.Tensor:
+    """The stack's weights in ``x``'s dtype and device: shared ``(K...)`` or ``(B, K...)``."""
+    w = k.weights[0] if k.shared else k.weights
+    return w.to(device=x.device, dtype=x.dtype)
+
+
+@register("torch", "separable")
+def separable_filter(x: torch.Tensor, ky: KernelStack, kx: KernelStack, border: str,
+                     method: str, field: object = None) -> torch.Tensor:
+    """The ``("torch", "separable")`` entry of :mod:`pixelgrad.backends.registry`.
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        ``(B, C, H, W)`` in any dtype; computed in :func:`pixelgrad._dtypes.compute_dtype`.
+    ky, kx : KernelStack
+        1-D kernels for the H and W axes, one shared or one per sample.
+    border : str
+        Border mode of :mod:`pixelgrad.borders`.
+    method : str
+        ``"direct"``, ``"matrix"`` or ``"fft"`` (see :func:`separable`).
+    field : None
+        No fused illumination field on this backend.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(B, C, H, W)`` in the dtype of ``x`` (integers rounded half-to-even, saturated).
+
+    Raises
+    ------
+    Uncovered
+        If ``field`` is given.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from pixelgrad.kernels.stack import stack_kernels
+    >>> k = stack_kernels([torch.tensor([0.25, 0.5, 0.25], dtype=torch.float64)])
+    >>> separable_filter(torch.full((1, 1, 3, 3), 8, dtype=torch.uint8), k, k, "reflect", "direct")[0, 0, 0]
+    tensor([8, 8, 8], dtype=torch.uint8)
+    """
+    if field is not None:
+        raise Uncovered("a fused illumination field (Triton only)")
+    xc = x.to(compute_dtype(x.dtype))
+    return from_compute(separable(xc, _as_torch_kernel(ky, xc), _as_torch_kernel(kx, xc), border, method),
+                        x.dtype)
+
+
+@register("torch", "2d")
+def filter2d(x: torch.Tensor, k: KernelStack, border: str, method: str,
+             field: object = None) -> torch.Tensor:
+    """The ``("torch", "2d")`` entry of :mod:`pixelgrad.backends.registry`.
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        ``(B, C, H, W)`` in any dtype; computed in :func:`pixelgrad._dtypes.compute_dtype`.
+    k : KernelStack
+        2-D kernels, one shared or one per sample.
+    border : str
+        Border mode of :mod:`pixelgrad.borders`.
+    method : str
+        ``"fft"`` or ``"direct"`` (see :func:`correlate2d`).
+    field : None
+        No fused illumination field on this backend.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(B, C, H, W)`` in the dtype of ``x``.
+
+    Raises
+    ------
+    Uncovered
+        If ``field`` is given.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from pixelgrad.kernels.stack import stack_kernels
+    >>> k = stack_kernels([torch.full((3, 3), 1 / 9, dtype=torch.float64)])
+    >>> filter2d(torch.ones(2, 1, 4, 4), k, "reflect", "direct").shape
+    torch.Size([2, 1, 4, 4])
+    """
+    if field is not None:
+        raise Uncovered("a fused illumination field (Triton only)")
+    xc = x.to(compute_dtype(x.dtype))
+    return from_compute(correlate2d(xc, _as_torch_kernel(k, xc), border, method), x.dtype)

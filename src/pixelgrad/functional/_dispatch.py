@@ -295,7 +295,8 @@ def effective(backend: str) -> str:
 
 # ----------------------------------------------------------------------------- capture
 class _Captured(Exception):
-    """Raised by :func:`try_triton` under :func:`capture` once the op has been recorded."""
+    """Raised by :func:`try_triton` / :func:`try_triton_filter` under :func:`capture` once the
+    call has been recorded."""
 
 
 _CAPTURE: contextvars.ContextVar[list | None] = contextvars.ContextVar("pixelgrad_capture",
@@ -305,8 +306,10 @@ _CAPTURE: contextvars.ContextVar[list | None] = contextvars.ContextVar("pixelgra
 def capture(call) -> tuple[str, dict] | None:
     """Record which op a call would run, and with which parameters, without running it.
 
-    ``call()`` (a functional op call) runs up to its backend hook (:func:`try_triton`),
-    which records the op and stops it. Compose fusion uses this to see a pipeline's ops.
+    ``call()`` (a functional op call) runs up to its Triton hook, which records it and stops
+    it: an illumination op is recorded by :func:`try_triton` as ``(op, params)``, a filter by
+    :func:`try_triton_filter` as ``(kind, kernels)``, the built kernels the backends receive.
+    Compose fusion uses this to see a pipeline's ops.
 
     Parameters
     ----------
@@ -316,9 +319,9 @@ def capture(call) -> tuple[str, dict] | None:
     Returns
     -------
     tuple of (str, dict) or None
-        ``(op, params)``: the op name and its validated parameters (per-sample float64 CPU
-        tensors, strings); ``None`` when the call finished without reaching the hook (its
-        result is discarded).
+        ``(op, params)`` (illumination op name, validated parameters: per-sample float64 CPU
+        tensors, strings) or ``(kind, kernels)`` (filters); ``None`` when the call finished
+        without reaching the hook (its result is discarded).
 
     Raises
     ------
@@ -329,11 +332,11 @@ def capture(call) -> tuple[str, dict] | None:
     --------
     >>> import torch
     >>> from pixelgrad.functional import gaussian_blur
-    >>> op, params = capture(lambda: gaussian_blur(torch.zeros(1, 1, 4, 4), 1.5))
-    >>> op, sorted(params)
-    ('gaussian_blur', ['angle', 'border', 'method', 'sigma', 'truncate'])
-    >>> params["sigma"]
-    tensor([[1.5000, 1.5000]], dtype=torch.float64)
+    >>> kind, kernels = capture(lambda: gaussian_blur(torch.zeros(1, 1, 4, 4), 1.5))
+    >>> kind, sorted(kernels)
+    ('separable', ['border', 'kx', 'ky', 'method'])
+    >>> kernels["ky"].shapes
+    ((13,),)
     >>> capture(lambda: None) is None
     True
     """
@@ -383,19 +386,88 @@ def opencv_allowed(x: torch.Tensor, border: str, backend: str) -> bool:
             and not (x.requires_grad and torch.is_grad_enabled()))
 
 
-def try_triton(op: str, x: torch.Tensor, backend: str, **params):
-    """Run an op with the Triton backend when it is selected and installed.
+def triton_wanted(x: torch.Tensor, backend: str) -> bool:
+    """Whether a filter should build its kernels for the Triton backend first.
 
-    The backend is selected by ``backend='triton'``, or by ``'auto'`` on a CUDA tensor. The
-    Triton module decides what it covers through
-    ``pixelgrad.backends.triton.dispatch(op, x, forced=..., **params)``; with ``forced`` it
-    raises on an uncovered case instead of returning None. Under :func:`capture` the call
-    is recorded and stopped instead.
+    True under :func:`capture`, with ``backend='triton'`` (or such a scope), and with
+    ``'auto'`` on a CUDA tensor; then the op builds its kernels as one
+    :class:`pixelgrad.kernels.stack.KernelStack` (vectorised over the batch where it can)
+    and calls :func:`try_triton_filter`.
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        The ``(B, C, H, W)`` tensor.
+    backend : str
+        One of :data:`BACKENDS`; ``"auto"`` follows the enclosing :func:`backend_scope`.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> import torch
+    >>> triton_wanted(torch.zeros(1, 1, 4, 4), "auto"), triton_wanted(torch.zeros(1, 1, 4, 4), "triton")
+    (False, True)
+    """
+    return _CAPTURE.get() is not None or triton_selected(x, backend)[0]
+
+
+def try_triton_filter(fn: str, kind: str, x: torch.Tensor, backend: str, **kernels):
+    """Run a linear filter with the Triton backend's registered function, when selected.
+
+    Parameters
+    ----------
+    fn : str
+        The functional op's name, for messages, e.g. ``"gaussian_blur"``.
+    kind : str
+        ``"separable"`` or ``"2d"`` (see :mod:`pixelgrad.backends.registry`).
+    x : torch.Tensor
+        The ``(B, C, H, W)`` tensor.
+    backend : str
+        One of :data:`BACKENDS`; ``"auto"`` follows the enclosing :func:`backend_scope`.
+    **kernels
+        The registry function's arguments other than ``x``: ``ky`` and ``kx`` (separable) or
+        ``k`` (2-D), as :class:`pixelgrad.kernels.stack.KernelStack`, ``border``, ``method``.
+
+    Returns
+    -------
+    torch.Tensor or None
+        The output (same dtype as ``x``), or ``None`` to let the caller run torch / OpenCV.
+        Under :func:`capture` the call is recorded as ``(kind, kernels)`` and stopped.
+
+    Raises
+    ------
+    ValueError
+        If ``backend='triton'`` and the Triton backend does not cover the case (the message
+        says why).
+    RuntimeError
+        If ``backend='triton'`` and the ``triton`` package cannot be imported.
+
+    Examples
+    --------
+    >>> import torch
+    >>> try_triton_filter("box_blur", "separable", torch.zeros(1, 1, 4, 4), "torch") is None
+    True
+    """
+    seen = _CAPTURE.get()
+    if seen is not None:
+        seen.append((kind, kernels))
+        raise _Captured
+    return _run_triton(fn, kind, x, backend, lambda f: f(x, **kernels))
+
+
+def try_triton(op: str, x: torch.Tensor, backend: str, **params):
+    """Run an illumination op with the Triton backend's ``field`` function, when selected.
+
+    The backend is selected by ``backend='triton'``, or by ``'auto'`` on a CUDA tensor.
+    Under :func:`capture` the call is recorded as ``(op, params)`` and stopped instead.
 
     Parameters
     ----------
     op : str
-        The functional op's name, e.g. ``"gaussian_blur"``.
+        The functional op's name, e.g. ``"linear_gradient"``.
     x : torch.Tensor
         The ``(B, C, H, W)`` tensor.
     backend : str
@@ -406,11 +478,12 @@ def try_triton(op: str, x: torch.Tensor, backend: str, **params):
     Returns
     -------
     torch.Tensor or None
-        The output (same dtype as ``x``), or ``None`` to let the caller fall back to
-        torch/OpenCV.
+        The output (same dtype as ``x``), or ``None`` to let the caller fall back to torch.
 
     Raises
     ------
+    ValueError
+        If ``backend='triton'`` and the Triton backend does not cover the case.
     RuntimeError
         If ``backend='triton'`` and the ``triton`` package cannot be imported.
 
@@ -418,42 +491,96 @@ def try_triton(op: str, x: torch.Tensor, backend: str, **params):
     --------
     >>> import torch
     >>> x = torch.zeros(1, 1, 4, 4)
-    >>> try_triton("gaussian_blur", x, "auto") is None      # CPU tensor: not Triton's
-    True
-    >>> try_triton("gaussian_blur", x, "torch") is None
+    >>> try_triton("linear_gradient", x, "auto") is None      # CPU tensor: not Triton's
     True
     """
     seen = _CAPTURE.get()
     if seen is not None:
         seen.append((op, params))
         raise _Captured
-    triton_backend = _triton_module(op, x, backend)
-    if triton_backend is None:
-        return None
-    return triton_backend.dispatch(op, x, forced=(effective(backend) == "triton"), **params)
+    return _run_triton(op, "field", x, backend, lambda f: f(x, op, params))
 
 
-def _triton_module(op: str, x: torch.Tensor, backend: str):
-    """The Triton backend module when it is selected for ``x`` (``backend='triton'``, or
-    ``'auto'`` on a CUDA tensor) and installed; else None."""
-    backend = effective(backend)
-    if backend in ("torch", "opencv"):
-        return None
-    if backend == "auto" and x.device.type != "cuda":
+#: ``"op/kind"`` -> reason, for Triton functions that failed to compile or launch in this
+#: process (``auto`` mode then uses torch for them).
+BROKEN: dict[str, str] = {}
+
+
+def triton_selected(x: torch.Tensor, backend: str) -> tuple[bool, bool]:
+    """``(selected, forced)``: whether the Triton backend runs ``x``, and whether the user
+    forced it (``backend='triton'``, or such a scope), so that a case it does not cover is an
+    error rather than a fallback.
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        The ``(B, C, H, W)`` tensor.
+    backend : str
+        One of :data:`BACKENDS`; ``"auto"`` follows the enclosing :func:`backend_scope`.
+
+    Returns
+    -------
+    (bool, bool)
+
+    Examples
+    --------
+    >>> import torch
+    >>> x = torch.zeros(1, 1, 4, 4)
+    >>> triton_selected(x, "auto"), triton_selected(x, "triton"), triton_selected(x, "torch")
+    ((False, False), (True, True), (False, False))
+    """
+    name = effective(backend)
+    forced = name == "triton"
+    return forced or (name == "auto" and x.device.type == "cuda"), forced
+
+
+def _run_triton(op: str, kind: str, x: torch.Tensor, backend: str, call):
+    """``call(fn)`` with the registry's ``("triton", kind)`` function when Triton is selected.
+
+    An uncovered case gives ``None`` (``auto``) or a ``ValueError`` (``backend='triton'``).
+    In ``auto`` mode a compile or launch failure (a GPU / Triton combination the kernels
+    were never compiled on) must not break the user's call: warn once, remember the function
+    as broken for this process and let torch compute; ``backend='triton'`` re-raises, so
+    tests and benchmarks see the failure."""
+    from ..backends.registry import Uncovered, lookup
+
+    selected, forced = triton_selected(x, backend)
+    if not selected:
         return None
     try:
-        from ..backends import triton as triton_backend  # optional dependency
+        fn = lookup("triton", kind)
     except ImportError as exc:
-        if backend == "triton":
+        if forced:
             raise RuntimeError(f"{op}: backend='triton' needs the `triton` package "
                                f"(pip install 'pixelgrad[triton]'): {exc}") from None
         return None
-    return triton_backend
+    key = f"{op}/{kind}"
+    try:
+        if key in BROKEN and not forced:
+            raise Uncovered(f"this op on this machine (its kernel failed earlier: {BROKEN[key]})")
+        try:
+            return call(fn)
+        except Uncovered:
+            raise
+        except Exception as exc:  # noqa: BLE001 - compile errors come in many Triton classes
+            if forced:
+                raise
+            import warnings
+
+            BROKEN[key] = f"{type(exc).__name__}: {exc}"[:300]
+            warnings.warn(f"pixelgrad: the Triton kernel for {op} failed ({BROKEN[key]}); using "
+                          "the torch backend for it from now on", RuntimeWarning, stacklevel=4)
+            return None
+    except Uncovered as exc:
+        if forced:
+            raise ValueError(f"{op}: argument `backend` must be 'auto' or 'torch' for {exc}; "
+                             "backend='triton' does not cover it") from None
+        return None
 
 
 def try_triton_fused(x: torch.Tensor, backend: str, blur: tuple[str, dict],
                      field: tuple[str, dict]):
-    """``field_op(blur_op(x))`` in one Triton launch, when the Triton backend covers the pair.
+    """A linear filter then an illumination op in one Triton launch, when covered.
 
     See ``pixelgrad.backends.triton.blur_then_blend``.
 
@@ -464,9 +591,9 @@ def try_triton_fused(x: torch.Tensor, backend: str, blur: tuple[str, dict],
     backend : str
         One of :data:`BACKENDS`; ``"auto"`` follows the enclosing :func:`backend_scope`.
     blur : tuple of (str, dict)
-        The blur op and its validated parameters, as :func:`capture` returns them.
+        The filter's kind and kernels, as :func:`capture` returns them for a blur op.
     field : tuple of (str, dict)
-        The illumination-field op and its validated parameters, likewise.
+        The illumination op and its validated parameters, likewise.
 
     Returns
     -------
@@ -476,6 +603,8 @@ def try_triton_fused(x: torch.Tensor, backend: str, blur: tuple[str, dict],
 
     Raises
     ------
+    ValueError
+        If ``backend='triton'`` and the pair is not covered.
     RuntimeError
         If ``backend='triton'`` and the ``triton`` package cannot be imported.
 
@@ -483,12 +612,14 @@ def try_triton_fused(x: torch.Tensor, backend: str, blur: tuple[str, dict],
     --------
     >>> import torch
     >>> x = torch.zeros(1, 1, 4, 4)
-    >>> try_triton_fused(x, "auto", ("gaussian_blur", {}), ("brightness_gradient", {})) is None
+    >>> try_triton_fused(x, "auto", ("separable", {}), ("linear_gradient", {})) is None
     True
     """
     op = f"{blur[0]}+{field[0]}"
-    triton_backend = _triton_module(op, x, backend)
-    if triton_backend is None:
-        return None
-    return triton_backend.blur_then_blend(x, blur[0], blur[1], field[0], field[1],
-                                          forced=(effective(backend) == "triton"))
+
+    def fused(_fn):
+        from ..backends.triton import blur_then_blend
+
+        return blur_then_blend(x, blur[0], blur[1], field[0], field[1])
+
+    return _run_triton(op, blur[0], x, backend, fused)

@@ -19,8 +19,9 @@ from .._dtypes import compute_dtype, from_compute
 from .._errors import bad_value, check_choice
 from .._interop import Batch, ImageLike, to_batch
 from ..backends import opencv_backend, torch_backend
+from ..backends.registry import lookup
 from ..kernels import fold, gaussian
-from ..kernels.stack import stack_centered_1d, stack_centered_2d
+from ..kernels.stack import KernelStack, stack_kernels
 from ..kernels import motion
 from ..kernels.motion import (motion_kernel2d, motion_kernel_for_image, motion_kernel_size,
                               motion_radius)
@@ -51,21 +52,14 @@ def _run_separable(fn: str, batch: Batch, kys: list[torch.Tensor], kxs: list[tor
     if backend == "opencv" and method not in ("direct",):
         bad_value(fn, "method", "'auto' or 'direct' with backend='opencv'", method)
     if method == "direct" and _dispatch.opencv_allowed(x, border, backend):
-        return opencv_backend.separable(x, [k.numpy()[:, None] for k in kys], [k.numpy()[:, None] for k in kxs], border)
+        return lookup("opencv", "separable")(x, stack_kernels(kys), stack_kernels(kxs), border, "direct")
     if backend == "opencv":
         bad_value(fn, "backend", "usable: OpenCV needs a CPU tensor without autograd and a "
                   "border other than 'circular'", backend)
-    cdt = compute_dtype(x.dtype)
-    xc = x.to(cdt)
     if method == "2d":
-        k2 = [ky[:, None] * kx[None, :] for ky, kx in zip(_align(kys, B), _align(kxs, B))]
-        k2t = stack_centered_2d(k2).to(cdt, ) if len(k2) > 1 else k2[0].to(cdt)
-        y = torch_backend.correlate2d(xc, k2t.to(x.device), border, "direct")
-    else:
-        ky = _stack_centered(kys).to(device=x.device, dtype=cdt)
-        kx = _stack_centered(kxs).to(device=x.device, dtype=cdt)
-        y = torch_backend.separable(xc, ky, kx, border, method)
-    return from_compute(y, x.dtype)
+        k2 = [ky[:, None] * kx[None, :] for ky, kx in zip(_align(kys, len(kxs)), _align(kxs, len(kys)))]
+        return lookup("torch", "2d")(x, stack_kernels(k2), border, "direct")
+    return lookup("torch", "separable")(x, stack_kernels(kys), stack_kernels(kxs), border, method)
 
 
 def _grouped(x: torch.Tensor, choice: list[str], run) -> torch.Tensor:
@@ -90,11 +84,6 @@ def _align(ks: list, B: int) -> list:
     return ks if len(ks) > 1 else ks * B
 
 
-def _stack_centered(ks: list[torch.Tensor]) -> torch.Tensor:
-    """One kernel -> ``(K,)``; several -> ``(B, Kmax)`` zero-padded symmetrically."""
-    return ks[0] if len(ks) == 1 else stack_centered_1d(ks)
-
-
 def _run_2d(fn: str, batch: Batch, ks: list[torch.Tensor], border: str, method: str,
             backend: str) -> torch.Tensor:
     """2-D correlation with per-sample (or one shared) float64 kernels."""
@@ -117,14 +106,11 @@ def _run_2d(fn: str, batch: Batch, ks: list[torch.Tensor], border: str, method: 
         if method == "fft" and _dispatch.opencv_allowed(x, border, backend):
             method = "direct"          # cv2.filter2D switches to its own DFT for large kernels
     if method in ("direct", "2d") and _dispatch.opencv_allowed(x, border, backend):
-        return opencv_backend.filter2d(x, [k.numpy() for k in ks], border)
+        return lookup("opencv", "2d")(x, stack_kernels(ks), border, "direct")
     if backend == "opencv":
         bad_value(fn, "backend", "usable: OpenCV needs a CPU tensor without autograd, a border "
                   "other than 'circular' and method 'direct'", backend)
-    cdt = compute_dtype(x.dtype)
-    k = (stack_centered_2d(ks) if len(ks) > 1 else ks[0]).to(device=x.device, dtype=cdt)
-    y = torch_backend.correlate2d(x.to(cdt), k, border, "fft" if method == "fft" else "direct")
-    return from_compute(y, x.dtype)
+    return lookup("torch", "2d")(x, stack_kernels(ks), border, "fft" if method == "fft" else "direct")
 
 
 # ------------------------------------------------------------------------- gaussian_blur
@@ -259,24 +245,40 @@ def gaussian_blur(x: ImageLike, sigma: Any, *, truncate: float = 4.0, kernel_siz
             ang = None
     if grad:
         return batch.restore(_gaussian_autograd(batch.data, sig, ang, truncate, rad, border, method))
-    if rad is None:
-        out = _dispatch.try_triton(fn, batch.data, backend, sigma=sig, angle=ang, truncate=truncate,
-                                   border=border, method=method)
-        if out is not None:
-            return batch.restore(out)
-    elif backend == "triton":
-        bad_value(fn, "backend", "'auto', 'torch' or 'opencv' with kernel_size / radius (the "
-                  "Triton kernels size themselves from truncate)", backend)
     uniform = is_uniform(sig) and (ang is None or is_uniform(ang))
     rows = [0] if uniform else range(B)
     if ang is not None:
         ks = [fold.folded_kernel2d(_rotated_kernel(float(sig[b, 0]), float(sig[b, 1]), float(ang[b]),
                                                     truncate, rad), H, W, border)
               for b in rows]
+        if _dispatch.triton_wanted(batch.data, backend):
+            out = _dispatch.try_triton_filter(fn, "2d", batch.data, backend, k=stack_kernels(ks),
+                                              border=border, method=method)
+            if out is not None:
+                return batch.restore(out)
         return batch.restore(_run_2d(fn, batch, ks, border, method, backend))
+    if _dispatch.triton_wanted(batch.data, backend):
+        sy, sx = (_gauss_stack(sig[:, i], truncate, None if rad is None else rad[i], n, border, uniform)
+                  for i, n in ((0, H), (1, W)))
+        out = _dispatch.try_triton_filter(fn, "separable", batch.data, backend, ky=sy, kx=sx,
+                                          border=border, method=method)
+        if out is not None:
+            return batch.restore(out)
     kys = [_gauss_axis(float(sig[b, 0]), truncate, None if rad is None else rad[0], H, border) for b in rows]
     kxs = [_gauss_axis(float(sig[b, 1]), truncate, None if rad is None else rad[1], W, border) for b in rows]
     return batch.restore(_run_separable(fn, batch, kys, kxs, border, method, backend))
+
+
+def _gauss_stack(sig: torch.Tensor, truncate: float, radius: int | None, n: int, border: str,
+                 uniform: bool) -> KernelStack:
+    """The 1-D Gaussians of one axis for every sample (``sig`` ``(B,)``) as one stack: built
+    in one vectorised call for per-sample sigmas (no Python loop over the batch) unless a
+    kernel must be folded or has a given radius."""
+    if uniform:
+        return stack_kernels([_gauss_axis(float(sig[0]), truncate, radius, n, border)])
+    if radius is None and not fold.needs_fold(gaussian.gaussian_radius(float(sig.max()), truncate), n, border):
+        return gaussian.kernel_stack1d(sig, truncate)
+    return stack_kernels([_gauss_axis(float(s), truncate, radius, n, border) for s in sig.tolist()])
 
 
 def kernel_radius(kernel_size: Any, radius: Any, fn: str) -> tuple[int, int] | None:
@@ -519,13 +521,15 @@ def box_blur(x: ImageLike, size: Any, *, border: str = "reflect", method: str = 
         bad_value(fn, "size", "odd integers >= 1", size)
     if batch.empty:
         return batch.restore(batch.data.clone())
-    out = _dispatch.try_triton(fn, batch.data, backend, size=size_t, border=border, method=method)
-    if out is not None:
-        return batch.restore(out)
     rows = [0] if is_uniform(size_t) else range(B)
     H, W = batch.data.shape[-2:]
     kys = [fold.box1d_for_axis(int(size_t[b, 0]), H, border) for b in rows]
     kxs = [fold.box1d_for_axis(int(size_t[b, 1]), W, border) for b in rows]
+    if _dispatch.triton_wanted(batch.data, backend):
+        out = _dispatch.try_triton_filter(fn, "separable", batch.data, backend, ky=stack_kernels(kys),
+                                          kx=stack_kernels(kxs), border=border, method=method)
+        if out is not None:
+            return batch.restore(out)
     return batch.restore(_run_separable(fn, batch, kys, kxs, border, method, backend))
 
 
@@ -618,13 +622,6 @@ def motion_blur(x: ImageLike, length: Any, angle: Any, *, direction: Any = 0.0,
     if batch.empty:
         return batch.restore(batch.data.clone())
     grad = tracks_grad(L, a, d)
-    if radius is None and not grad:
-        out = _dispatch.try_triton(fn, batch.data, backend, length=L, angle=a, direction=d, border=border,
-                                   method=method)
-        if out is not None:
-            return batch.restore(out)
-    elif backend == "triton" and not grad:
-        bad_value(fn, "backend", "'auto', 'torch' or 'opencv' with radius=", backend)
     H, W = batch.data.shape[-2:]
     if grad:
         side = 2 * (motion_radius(float(L.detach().max())) if radius is None else int(radius)) + 1
@@ -638,6 +635,21 @@ def motion_blur(x: ImageLike, length: Any, angle: Any, *, direction: Any = 0.0,
         m = _grad_method(method, H, W, k.shape[-2], k.shape[-1], False, xb.device)
         return batch.restore(from_compute(torch_backend.correlate2d(xb.to(cdt), k.to(xb.device, cdt), border, m),
                                           xb.dtype))
+    if _dispatch.triton_wanted(batch.data, backend):
+        out = _dispatch.try_triton_filter(fn, "2d", batch.data, backend,
+                                          k=_motion_stack(L, a, d, radius, H, W, border),
+                                          border=border, method=method)
+        if out is not None:
+            return batch.restore(out)
+    ks = _motion_kernels(L, a, d, radius, H, W, border)
+    return batch.restore(_run_2d(fn, batch, ks, border, method, backend))
+
+
+def _motion_kernels(L: torch.Tensor, a: torch.Tensor, d: torch.Tensor, radius: int | None, H: int,
+                    W: int, border: str) -> list[torch.Tensor]:
+    """The float64 motion kernels, one shared or one per sample, each of its own size and
+    folded onto the border period when wider than the image."""
+    B = L.shape[0]
     uniform = is_uniform(L) and is_uniform(a) and is_uniform(d)
     if radius is not None:
         # a kernel cropped to radius has at most (2 radius + 1)^2 weights: built dense
@@ -665,4 +677,18 @@ def motion_blur(x: ImageLike, length: Any, angle: Any, *, direction: Any = 0.0,
         ks = [kb[b, R - r:R + r + 1, R - r:R + r + 1] for b, r in
               ((b, motion_radius(float(L[b]))) for b in range(B))]
         ks = [fold.folded_kernel2d(k, H, W, border) for k in ks]
-    return batch.restore(_run_2d(fn, batch, ks, border, method, backend))
+    return ks
+
+
+def _motion_stack(L: torch.Tensor, a: torch.Tensor, d: torch.Tensor, radius: int | None, H: int,
+                  W: int, border: str) -> KernelStack:
+    """:func:`_motion_kernels` as one stack; per-sample lines that need no folding come from
+    one batched build (no Python loop over the batch)."""
+    B = L.shape[0]
+    uniform = is_uniform(L) and is_uniform(a) and is_uniform(d)
+    R = motion_radius(float(L.max()))
+    if radius is None and not uniform and B * motion_kernel_size(float(L.max())) ** 2 <= motion.DENSE_LIMIT \
+            and not fold.needs_fold(R, H, border) and not fold.needs_fold(R, W, border):
+        sides = [2 * motion_radius(v) + 1 for v in L.tolist()]
+        return KernelStack(motion_kernel2d(L, a, d), tuple((k, k) for k in sides))
+    return stack_kernels(_motion_kernels(L, a, d, radius, H, W, border))

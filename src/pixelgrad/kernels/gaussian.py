@@ -24,6 +24,8 @@ from functools import lru_cache
 
 import torch
 
+from .stack import KernelStack, from_padded
+
 
 def gaussian_radius(sigma: float, truncate: float = 4.0) -> int:
     """Radius of a truncated Gaussian: ``ceil(truncate * sigma)``.
@@ -189,6 +191,34 @@ def truncated_kernels1d_batch(sigmas: torch.Tensor, truncate: float) -> torch.Te
     k = torch.exp(-0.5 * (t[None, :] / sig[:, None]) ** 2)
     k = torch.where(t.abs()[None, :] <= radii[:, None], k, torch.zeros((), dtype=k.dtype, device=k.device))
     return k / k.sum(dim=1, keepdim=True)
+
+
+def kernel_stack1d(sigmas: torch.Tensor, truncate: float) -> KernelStack:
+    """:func:`truncated_kernels1d_batch` as a :class:`~pixelgrad.kernels.stack.KernelStack`.
+
+    Parameters
+    ----------
+    sigmas : torch.Tensor
+        ``(B,)`` standard deviations, ``> 0``.
+    truncate : float
+        Radius in standard deviations.
+
+    Returns
+    -------
+    KernelStack
+        ``weights`` ``(B, 2 R + 1)``, row ``b`` of shape ``(2 r_b + 1,)`` with
+        ``r_b = gaussian_radius(sigmas[b], truncate)``. Vectorised: no Python loop over the
+        batch.
+
+    Examples
+    --------
+    >>> import torch
+    >>> kernel_stack1d(torch.tensor([0.5, 1.0]), 4.0).shapes
+    ((5,), (9,))
+    """
+    sig = sigmas.to(torch.float64)
+    radii = torch.ceil(truncate * sig - 1e-9).to(torch.int64)
+    return from_padded(truncated_kernels1d_batch(sig, truncate), radii)
 
 
 def rotated_radius(sigma_y: float, sigma_x: float, angle: float, truncate: float) -> tuple[int, int]:

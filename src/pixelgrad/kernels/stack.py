@@ -1,5 +1,6 @@
 """Stack kernels of different sizes into one per-sample tensor, each centred and zero-padded
-to the largest size (extra zero taps change no sum, so each row stays the exact kernel)."""
+to the largest size (extra zero taps change no sum, so each row stays the exact kernel), and
+:class:`KernelStack`, the form in which every backend receives filter weights."""
 from __future__ import annotations
 
 import torch
@@ -59,3 +60,135 @@ def stack_centered_2d(ks: list[torch.Tensor]) -> torch.Tensor:
         oy, ox = (Kh - k.shape[0]) // 2, (Kw - k.shape[1]) // 2
         out[i, oy:oy + k.shape[0], ox:ox + k.shape[1]] = k
     return out
+
+
+class KernelStack:
+    """Filter weights as every backend receives them: one tensor, plus each row's own shape.
+
+    ``weights`` holds one kernel per sample (``N = B``) or one for the whole batch
+    (``N = 1``), each centred and zero-padded to the largest shape, in float64 on the CPU:
+    ``(N, K)`` for 1-D kernels, ``(N, Kh, Kw)`` for 2-D ones. ``shapes[i]`` is the shape of
+    row ``i`` before padding, so a backend that runs each sample separately (OpenCV) filters
+    with exactly the kernel that was built, and a fused kernel (Triton) reads the padded
+    tensor in one launch. Build one with :func:`stack_kernels` (from separate kernels: the
+    padded tensor is then made only if a backend asks for it) or :func:`from_padded`.
+
+    Parameters
+    ----------
+    weights : torch.Tensor
+        ``(N, K)`` or ``(N, Kh, Kw)`` float64, rows centred and zero-padded.
+    shapes : tuple of tuple of int
+        ``shapes[i]``: the shape of row ``i`` before padding (odd sides).
+
+    Attributes
+    ----------
+    shapes : tuple of tuple of int
+        As given.
+
+    Examples
+    --------
+    >>> import torch
+    >>> s = stack_kernels([torch.tensor([1.0]), torch.tensor([0.25, 0.5, 0.25])])
+    >>> s.weights.shape, s.shapes, s.shared
+    (torch.Size([2, 3]), ((1,), (3,)), False)
+    >>> s.row(0).tolist(), s.max_shape
+    ([1.0], (3,))
+    """
+
+    __slots__ = ("_weights", "_rows", "shapes")
+
+    def __init__(self, weights: torch.Tensor | None, shapes: tuple[tuple[int, ...], ...],
+                 rows: list[torch.Tensor] | None = None) -> None:
+        self._weights = weights
+        self._rows = rows
+        self.shapes = shapes
+
+    @property
+    def weights(self) -> torch.Tensor:
+        """The padded ``(N, K...)`` tensor (stacked on first use when built from rows)."""
+        if self._weights is None:
+            rows = self._rows or []
+            self._weights = (rows[0][None] if len(rows) == 1 else
+                             stack_centered_1d(rows) if rows[0].dim() == 1 else stack_centered_2d(rows))
+        return self._weights
+
+    @property
+    def shared(self) -> bool:
+        """Whether one kernel serves the whole batch (``N = 1``)."""
+        return len(self) == 1
+
+    @property
+    def max_shape(self) -> tuple[int, ...]:
+        """The padded shape of one row: ``(K,)`` or ``(Kh, Kw)``."""
+        return tuple(max(s[d] for s in self.shapes) for d in range(len(self.shapes[0])))
+
+    def __len__(self) -> int:           # the number of rows N
+        return len(self.shapes)
+
+    def row(self, i: int) -> torch.Tensor:
+        """Row ``i`` without its zero padding: the kernel as built (a view)."""
+        if self._rows is not None:
+            return self._rows[i]
+        w = self.weights[i]
+        for d, (full, own) in enumerate(zip(w.shape, self.shapes[i])):
+            w = w.narrow(d, (full - own) // 2, own)
+        return w
+
+    def rows(self) -> list[torch.Tensor]:
+        """Every row without its padding (see :meth:`row`)."""
+        return list(self._rows) if self._rows is not None else [self.row(i) for i in range(len(self))]
+
+    def select(self, idx: list[int]) -> "KernelStack":
+        """The rows ``idx``, padded to their own largest shape."""
+        return stack_kernels([self.row(i) for i in idx])
+
+    def __repr__(self) -> str:
+        return f"KernelStack(rows={len(self)}, max_shape={self.max_shape})"
+
+
+def stack_kernels(ks: list[torch.Tensor]) -> KernelStack:
+    """A :class:`KernelStack` of 1-D or 2-D kernels of odd sides (one or one per sample).
+
+    Parameters
+    ----------
+    ks : list of torch.Tensor
+        Float64 CPU kernels, all 1-D or all 2-D, of odd sides.
+
+    Returns
+    -------
+    KernelStack
+        Holding the kernels themselves; its padded ``weights`` ``(len(ks), K...)`` are built
+        on first use (a single kernel without a copy).
+
+    Examples
+    --------
+    >>> import torch
+    >>> stack_kernels([torch.ones(3, 1), torch.ones(1, 5)]).weights.shape
+    torch.Size([2, 3, 5])
+    """
+    return KernelStack(None, tuple(tuple(k.shape) for k in ks), rows=list(ks))
+
+
+def from_padded(weights: torch.Tensor, radii: torch.Tensor) -> KernelStack:
+    """A :class:`KernelStack` of 1-D kernels already stacked and centred.
+
+    Parameters
+    ----------
+    weights : torch.Tensor
+        ``(N, 2 R + 1)`` float64, row ``i`` zero outside ``|t| <= radii[i]``.
+    radii : torch.Tensor
+        ``(N,)`` integer radii, ``<= R``.
+
+    Returns
+    -------
+    KernelStack
+        The same tensor, with row shapes ``(2 radii[i] + 1,)``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> s = from_padded(torch.tensor([[0.0, 1.0, 0.0], [0.25, 0.5, 0.25]]), torch.tensor([0, 1]))
+    >>> s.shapes
+    ((1,), (3,))
+    """
+    return KernelStack(weights, tuple((2 * int(r) + 1,) for r in radii.tolist()))

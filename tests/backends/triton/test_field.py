@@ -7,7 +7,8 @@ import torch
 
 import pixelgrad as pg
 from pixelgrad.functional import illumination as il
-from pixelgrad.functional._params import per_sample
+from pixelgrad.backends.registry import Uncovered
+from pixelgrad.functional import _dispatch
 
 pytestmark = pytest.mark.usefixtures("tr")
 
@@ -80,12 +81,10 @@ def test_dispatch_auto_cpu_is_torch_and_forced_float64_raises(rng, tr):
     with pytest.raises(ValueError, match="linear_gradient.*backend"):
         il.linear_gradient(x, a=1.0, b=1.0, backend="triton")
     one = torch.ones(1, dtype=torch.float64)
-    assert tr.dispatch("linear_gradient", x, forced=False, a=one, b=one, alpha=one * 0.1,
-                       offset=one * 0, mode="blend", clamp=True) is None
-
-
-def _sig(v, B):
-    return per_sample(v, B, "test", "sigma", pair=True)
+    params = dict(a=one, b=one, alpha=one * 0.1, offset=one * 0, mode="blend", clamp=True)
+    assert _dispatch.try_triton("linear_gradient", x, "auto", **params) is None
+    with pytest.raises(Uncovered, match="float64"):
+        tr.field(x, "linear_gradient", params)
 
 
 @pytest.mark.parametrize("blur", ["gaussian_tile", "gaussian_banded", "box", "motion", "rotated"])
@@ -96,59 +95,58 @@ def test_blur_then_blend_equals_two_steps(rng, tr, blur):
     fn, kw = cases[len(blur) % len(cases)]
     sigma = torch.from_numpy(rng.uniform(0.5, 2.0, (B, 2)))
     if blur == "gaussian_tile":
-        bop, bp, two = "gaussian_blur", dict(sigma=sigma), lambda v: pg.gaussian_blur(v, sigma, backend="torch")
+        def op(v, backend):
+            return pg.gaussian_blur(v, sigma, backend=backend)
     elif blur == "gaussian_banded":
-        bp = dict(sigma=_sig(6.0, B), border="circular", method="matrix")
-        bop, two = "gaussian_blur", lambda v: pg.gaussian_blur(v, 6.0, border="circular", backend="torch")
+        def op(v, backend):
+            return pg.gaussian_blur(v, 6.0, border="circular", method="matrix" if backend == "triton" else "auto",
+                                    backend=backend)
     elif blur == "box":
-        bop, bp, two = "box_blur", dict(size=_sig(3.0, B)), lambda v: pg.box_blur(v, 3, backend="torch")
+        def op(v, backend):
+            return pg.box_blur(v, 3, backend=backend)
     elif blur == "motion":
         L, a = torch.tensor([3.0, 5.0, 8.0], dtype=torch.float64), torch.tensor([0.1, 1.0, 2.0], dtype=torch.float64)
-        bop, bp = "motion_blur", dict(length=L, angle=a, direction=torch.zeros(B, dtype=torch.float64))
-        two = lambda v: pg.motion_blur(v, L, a, backend="torch")  # noqa: E731
+
+        def op(v, backend):
+            return pg.motion_blur(v, L, a, backend=backend)
     else:
         ang = torch.tensor([0.3, 0.9, -0.5], dtype=torch.float64)
         sigma = sigma * 0.3                       # few taps: the interpreter loops over them
-        bop, bp = "gaussian_blur", dict(sigma=sigma, angle=ang)
-        two = lambda v: pg.gaussian_blur(v, sigma, angle=ang, backend="torch")  # noqa: E731
-    # the functional layer's validated field parameters, captured from its triton hook call
-    seen = {}
 
-    def spy(op, xx, backend, **params):
-        seen.update(op=op, params=params)
-        return None
-
-    orig = il._dispatch.try_triton
-    il._dispatch.try_triton = spy
-    try:
-        fn(x, **kw)
-    finally:
-        il._dispatch.try_triton = orig
-    y = tr.blur_then_blend(x, bop, bp, seen["op"], seen["params"], forced=True)
-    ref = fn(two(x.double()), backend="torch", **kw)
+        def op(v, backend):
+            return pg.gaussian_blur(v, sigma, angle=ang, backend=backend)
+    # what the functional layer hands the backends: the built kernels, and the field's
+    # validated parameters
+    kind, kernels = _dispatch.capture(lambda: op(x, "triton"))
+    field_op, field_params = _dispatch.capture(lambda: fn(x, **kw))
+    y = tr.blur_then_blend(x, kind, kernels, field_op, field_params)
+    ref = fn(op(x.double(), "torch"), backend="torch", **kw)
     _check(y, ref, x)
-    assert torch.equal(y, tr.dispatch(seen["op"], tr.dispatch(bop, x, True, **bp), True,
-                                      **seen["params"])), "fused != blur kernel then field kernel"
+    assert torch.equal(y, tr.field(op(x, "triton"), field_op, field_params)), \
+        "fused != blur kernel then field kernel"
     xu = _image(rng, (B, C, 13, 18), torch.uint8)
-    yu = tr.blur_then_blend(xu, bop, bp, seen["op"], seen["params"], forced=True)
+    kind, kernels = _dispatch.capture(lambda: op(xu, "triton"))
+    yu = tr.blur_then_blend(xu, kind, kernels, field_op, field_params)
     # the composition of the two uint8 ops: the blurred image is rounded to uint8 before the
     # field (a blurred value at a rounding tie may round either way, and a gain > 1 would
     # amplify that step, so the field is checked on the kernel's own blurred image, itself
     # checked against float64 by the blur tests)
-    blurred = tr.dispatch(bop, xu, True, **bp)
-    _check(blurred, two(xu.double()), xu)
+    blurred = op(xu, "triton")
+    _check(blurred, op(xu.double(), "torch"), xu)
     refu = (fn(blurred.double() / 255.0, backend="torch", **kw) * 255.0).clamp(0, 255)
     _check(yu, refu, xu)
-    assert torch.equal(yu, tr.dispatch(seen["op"], blurred, True, **seen["params"]))
+    assert torch.equal(yu, tr.field(blurred, field_op, field_params))
 
 
 def test_blur_then_blend_uncovered(rng, tr):
     x = _image(rng, (1, 1, 5, 5), torch.float64)
-    params = dict(sigma=_sig(1.0, 1))
+    kind, kernels = _dispatch.capture(lambda: pg.gaussian_blur(x, 1.0, backend="triton"))
     fp = dict(a=torch.ones(1), b=torch.ones(1), alpha=torch.ones(1) * 0.1, offset=torch.zeros(1),
               mode="blend", clamp=True)
-    assert tr.blur_then_blend(x, "gaussian_blur", params, "linear_gradient", fp) is None
-    with pytest.raises(ValueError, match="gaussian_blur\\+linear_gradient"):
-        tr.blur_then_blend(x, "gaussian_blur", params, "linear_gradient", fp, forced=True)
-    with pytest.raises(ValueError, match="shear"):
-        tr.blur_then_blend(x.float(), "shear", {}, "linear_gradient", fp, forced=True)
+    with pytest.raises(Uncovered, match="float64"):
+        tr.blur_then_blend(x, kind, kernels, "linear_gradient", fp)
+    assert _dispatch.try_triton_fused(x, "auto", (kind, kernels), ("linear_gradient", fp)) is None
+    with pytest.raises(ValueError, match="separable\\+linear_gradient"):
+        _dispatch.try_triton_fused(x, "triton", (kind, kernels), ("linear_gradient", fp))
+    with pytest.raises(Uncovered, match="shear"):
+        tr.blur_then_blend(x.float(), kind, kernels, "shear", fp)

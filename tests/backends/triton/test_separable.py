@@ -13,6 +13,8 @@ import pytest
 import torch
 
 import pixelgrad as pg
+from pixelgrad.backends.registry import Uncovered
+from pixelgrad.kernels.stack import stack_kernels
 from pixelgrad.borders import BORDERS
 from pixelgrad.backends.triton._separable import ERROR_BOUND, PRECISION, toeplitz  # noqa: E402
 
@@ -210,9 +212,9 @@ def test_outputs_are_poisoned_and_fully_written(rng, tr):
 
 def test_uncovered_cases(rng, tr):
     x = _image(rng, (1, 1, 8, 8), torch.float64)
-    sigma = torch.full((1, 2), 1.0, dtype=torch.float64)
-    assert tr.dispatch("gaussian_blur", x, forced=False, sigma=sigma, angle=None, truncate=4.0,
-                       border="reflect", method="auto") is None
+    k = stack_kernels([pg.kernels.gaussian_kernel1d(1.0)])
+    with pytest.raises(Uncovered, match="float64"):
+        tr.separable_filter(x, k, k, "reflect", "auto")
     with pytest.raises(ValueError, match="gaussian_blur.*backend.*float64"):
         pg.gaussian_blur(x, 1.0, backend="triton")
     x32 = x.float()

@@ -40,6 +40,10 @@ import tempfile
 
 import torch
 
+from ...kernels import gaussian
+from ...kernels.motion import motion_kernel2d, motion_radius
+from ...kernels.stack import KernelStack, stack_kernels
+
 #: Shared memory one block may use (bytes, with the opt-in carve-out): A100 / H100.
 SHARED_LIMIT = {80: 166912, 90: 232448}
 
@@ -70,11 +74,21 @@ def _per_sample(v, B: int, pair: bool = False) -> torch.Tensor:
         t[:, None].expand(B, 2).contiguous() if pair else t.expand(B).contiguous())
 
 
+def gaussian_stacks(sigma: torch.Tensor, truncate: float = 4.0) -> tuple[KernelStack, KernelStack]:
+    """The kernels the functional layer hands the backend for an axis-aligned Gaussian of
+    per-sample ``sigma`` ``(B,)`` (one shared kernel when all are equal)."""
+    if bool((sigma == sigma[:1]).all()):
+        k = stack_kernels([gaussian.gaussian_kernel1d(float(sigma[0]), truncate)])
+    else:
+        k = gaussian.kernel_stack1d(sigma, truncate)
+    return k, k
+
+
 def typical_calls(dtype: torch.dtype) -> list:
     """``(label, call)`` pairs: the launches behind typical public calls, made through the
-    backend's entry points with the validated parameters the functional layer passes
-    (this module sits below :mod:`pixelgrad.functional` and does not import it)."""
-    from . import blur_then_blend, dispatch
+    backend's registry functions with the kernels the functional layer builds (this module
+    sits below :mod:`pixelgrad.functional` and does not import it)."""
+    from . import blur_then_blend, field, filter2d, separable_filter
 
     B = SHAPE[0]
     x = _image(dtype)
@@ -82,28 +96,30 @@ def typical_calls(dtype: torch.dtype) -> list:
     zero, one = torch.zeros(B, dtype=torch.float64), torch.ones(B, dtype=torch.float64)
 
     def gauss(s):
-        return dict(sigma=_per_sample(s, B, pair=True), angle=None, truncate=4.0,
-                    border="reflect", method="auto")
+        ky, kx = gaussian_stacks(_per_sample(s, B))
+        return dict(ky=ky, kx=kx, border="reflect", method="auto")
 
-    motion = dict(length=sig * 5, angle=sig, direction=zero, border="reflect", method="auto")
+    L = sig * 5
+    motion = dict(k=KernelStack(motion_kernel2d(L, sig, zero),
+                                tuple((2 * motion_radius(v) + 1,) * 2 for v in L.tolist())),
+                  border="reflect", method="auto")
     linear = dict(a=one * 0.5, b=one * -0.3, alpha=one * 0.2, offset=zero, mode="blend", clamp=True)
     spot = dict(center=torch.tensor([[0.3, 0.6]], dtype=torch.float64).expand(B, 2).contiguous(),
                 sigma=_per_sample(0.3, B, pair=True), strength=one * 0.8, alpha=one * 0.5,
                 offset=zero, mode="blend", clamp=True)
     return [
-        ("gaussian sigma=1 (small tile)", lambda: dispatch("gaussian_blur", x, True, **gauss(1.0))),
-        ("gaussian sigma=8 (largest tile)", lambda: dispatch("gaussian_blur", x, True, **gauss(8.0))),
-        ("gaussian per-sample sigma", lambda: dispatch("gaussian_blur", x, True, **gauss(sig))),
-        ("gaussian sigma=30 (banded)", lambda: dispatch("gaussian_blur", x, True, **gauss(30.0))),
-        ("motion per-sample (taps)", lambda: dispatch("motion_blur", x, True, **motion)),
-        ("linear_gradient", lambda: dispatch("linear_gradient", x, True, **linear)),
-        ("gaussian_spot", lambda: dispatch("gaussian_spot", x, True, **spot)),
+        ("gaussian sigma=1 (small tile)", lambda: separable_filter(x, **gauss(1.0))),
+        ("gaussian sigma=8 (largest tile)", lambda: separable_filter(x, **gauss(8.0))),
+        ("gaussian per-sample sigma", lambda: separable_filter(x, **gauss(sig))),
+        ("gaussian sigma=30 (banded)", lambda: separable_filter(x, **gauss(30.0))),
+        ("motion per-sample (taps)", lambda: filter2d(x, **motion)),
+        ("linear_gradient", lambda: field(x, "linear_gradient", linear)),
+        ("gaussian_spot", lambda: field(x, "gaussian_spot", spot)),
         ("fused gaussian(8) + spot", lambda: blur_then_blend(
-            x, "gaussian_blur", gauss(8.0), "gaussian_spot", spot, forced=True)),
+            x, "separable", gauss(8.0), "gaussian_spot", spot)),
         ("fused gaussian(30) + spot (banded)", lambda: blur_then_blend(
-            x, "gaussian_blur", gauss(30.0), "gaussian_spot", spot, forced=True)),
-        ("fused motion + spot", lambda: blur_then_blend(
-            x, "motion_blur", motion, "gaussian_spot", spot, forced=True)),
+            x, "separable", gauss(30.0), "gaussian_spot", spot)),
+        ("fused motion + spot", lambda: blur_then_blend(x, "2d", motion, "gaussian_spot", spot)),
     ]
 
 
@@ -231,7 +247,7 @@ def count_compiles(n: int = 200, seed: int = 0, cc: int = 90, dtypes=None, borde
     Gaussian blurs with sigma drawn uniformly in (0.1, 8), half of them with one sigma per
     call and half with a per-sample sigma per batch. Returns ``{(dtype, border): count}``."""
     _require_compiler()
-    from . import dispatch
+    from . import separable_filter
     from ._common import KERNEL_DTYPES
 
     dtypes = KERNEL_DTYPES if dtypes is None else dtypes
@@ -247,10 +263,9 @@ def count_compiles(n: int = 200, seed: int = 0, cc: int = 90, dtypes=None, borde
                 # odd calls: one sigma for the batch; even calls: one per sample
                 draw = torch.rand(1 if i % 2 else shape[0], generator=g, dtype=torch.float64)
                 sigma = 0.1 + 7.9 * draw
-                params = dict(sigma=_per_sample(sigma, shape[0], pair=True), angle=None,
-                              truncate=4.0, border=border, method="auto")
+                ky, kx = gaussian_stacks(_per_sample(sigma, shape[0]))
                 for _, kernel, args, kwargs in record(
-                        [("", lambda: dispatch("gaussian_blur", x, True, **params))]):
+                        [("", lambda: separable_filter(x, ky, kx, border, "auto"))]):
                     keys.add((kernel.__name__, specialize(kernel, args, kwargs, backend)[0]))
             counts[(str(dt).replace("torch.", ""), border)] = len(keys)
     return counts

@@ -1,0 +1,121 @@
+"""The backend contract: one table ``{(backend, kind): function}`` for every filter.
+
+Backends receive filter *weights*, never the parameters they were computed from: the
+functional layer builds every kernel once (Gaussian, rotated Gaussian, box, motion; one per
+sample or one shared) as a :class:`pixelgrad.kernels.stack.KernelStack`, chooses the backend
+and the algorithm, and calls the registered function. Adding a backend means registering its
+functions here; nothing in :mod:`pixelgrad.functional` changes.
+
+=============  ==========================================================================
+kind           signature (every function returns ``y`` in the dtype, shape of ``x``)
+=============  ==========================================================================
+``separable``  ``fn(x, ky, kx, border, method, field=None)``: correlate along H with
+               ``ky`` and along W with ``kx`` (``KernelStack`` of 1-D kernels, 1 or B rows)
+``2d``         ``fn(x, k, border, method, field=None)``: 2-D correlation, ``k`` a
+               ``KernelStack`` of 2-D kernels
+``field``      ``fn(x, op, params)``: an illumination op of
+               :mod:`pixelgrad.functional.illumination` with its validated parameters
+=============  ==========================================================================
+
+``x`` is a ``(B, C, H, W)`` tensor; ``border`` a mode of :mod:`pixelgrad.borders`;
+``method`` an algorithm name of :mod:`pixelgrad.functional._dispatch` other than ``auto``
+for the CPU backends (the Triton functions also take ``auto`` and choose their own tile or
+banded algorithm); ``field`` (Triton only) an illumination field to blend into the result in
+the same launch. A function that does not cover a case raises :class:`Uncovered` with the
+reason; the caller then falls back to the torch backend, or, when the user forced the
+backend, turns the reason into a ``ValueError``.
+
+The Triton functions are registered when :mod:`pixelgrad.backends.triton` is imported, which
+:func:`lookup` does on first use (the ``triton`` package is optional).
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Callable
+
+KINDS = ("separable", "2d", "field")
+
+#: ``{(backend, kind): function}``; filled by the backend modules as they are imported.
+REGISTRY: dict[tuple[str, str], Callable] = {}
+
+#: Backend name -> the module that registers its functions when imported.
+_MODULES = {"torch": "pixelgrad.backends.torch_backend",
+            "opencv": "pixelgrad.backends.opencv_backend",
+            "triton": "pixelgrad.backends.triton"}
+
+
+class Uncovered(Exception):
+    """A backend function does not cover this case; the message says why."""
+
+
+def register(backend: str, kind: str) -> Callable[[Callable], Callable]:
+    """Decorator: make ``fn`` the ``kind`` function of ``backend``.
+
+    Parameters
+    ----------
+    backend : str
+        Backend name (``"torch"``, ``"opencv"``, ``"triton"``).
+    kind : str
+        One of :data:`KINDS`.
+
+    Returns
+    -------
+    callable
+        The decorator; it returns the function unchanged.
+
+    Raises
+    ------
+    ValueError
+        If ``kind`` is not one of :data:`KINDS`.
+
+    Examples
+    --------
+    >>> @register("doc-example", "2d")
+    ... def correlate(x, k, border, method, field=None):
+    ...     return x
+    >>> lookup("doc-example", "2d") is correlate
+    True
+    """
+    if kind not in KINDS:
+        raise ValueError(f"register: argument `kind` must be one of {KINDS}, got {kind!r}")
+
+    def decorate(fn: Callable) -> Callable:
+        REGISTRY[(backend, kind)] = fn
+        return fn
+
+    return decorate
+
+
+def lookup(backend: str, kind: str) -> Callable:
+    """The ``kind`` function of ``backend``, importing the backend module on first use.
+
+    Parameters
+    ----------
+    backend : str
+        Backend name.
+    kind : str
+        One of :data:`KINDS`.
+
+    Returns
+    -------
+    callable
+        The registered function.
+
+    Raises
+    ------
+    ImportError
+        If the backend's module cannot be imported (e.g. ``triton`` is not installed).
+    Uncovered
+        If the backend has no function of this kind.
+
+    Examples
+    --------
+    >>> lookup("torch", "separable").__name__
+    'separable_filter'
+    """
+    key = (backend, kind)
+    if key not in REGISTRY and backend in _MODULES:
+        importlib.import_module(_MODULES[backend])
+    if key not in REGISTRY:
+        raise Uncovered(f"kind {kind!r} (backend {backend!r} has no function for it)")
+    return REGISTRY[key]
