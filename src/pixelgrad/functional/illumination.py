@@ -245,8 +245,30 @@ _REPORT_AS: ContextVar[Optional[str]] = ContextVar("pixelgrad_illumination_repor
 
 @contextmanager
 def reported_as(name: str) -> Iterator[None]:
-    """Within the block, the ops report a NaN / inf input as ``name``'s (a transform that
-    calls them on a batch it did not check itself: its name is the one the user knows)."""
+    """Within the block, the ops of this module report a NaN / inf input under ``name``.
+
+    A transform that calls them on a batch it did not check itself (see
+    :class:`pixelgrad.augment.illumination._Field`) uses it: its name is the one the user
+    knows.
+
+    Parameters
+    ----------
+    name : str
+        The name to report, e.g. ``"RandomGradient"``.
+
+    Yields
+    ------
+    None
+
+    Examples
+    --------
+    >>> import torch, pixelgrad as pg
+    >>> with reported_as("MyTransform"):
+    ...     pg.linear_gradient(torch.full((1, 1, 2, 2), float("nan")), 0.5, 0.5)
+    Traceback (most recent call last):
+    ...
+    ValueError: MyTransform: argument `x` must be finite (no NaN or inf values), got tensor of shape (1, 1, 2, 2) and dtype torch.float32
+    """
     token = _REPORT_AS.set(name)
     try:
         yield
