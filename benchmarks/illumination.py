@@ -156,11 +156,17 @@ def main() -> None:
         except NameError:
             pass
 
-    # the CPU target: RandomGradient <= 1.5x a plain copy of the batch, the two
-    # interleaved; CPU time of this thread is less sensitive to other processes
+    # the CPU target: RandomGradient <= 1.5x a plain copy of the batch. Measured two
+    # ways, both in wall and in this thread's CPU time (less sensitive to other processes):
+    # back to back (each call repeated: x may stay partly in the last-level cache) and
+    # interleaved (ours, copy, ours, ...: drift hits both alike, but the copy's new batch
+    # pushes x out of the cache before each of our calls)
     tgt = interleaved({"ours": lambda: ours(x, generator=g), "copy": lambda: x.clone()}, args.repeat)
     (t_ours_cpu, t_ours_wall), (t_copy_cpu, t_copy_wall) = tgt["ours"], tgt["copy"]
     ratio_wall, ratio_cpu = t_ours_wall / t_copy_wall, t_ours_cpu / t_copy_cpu
+    b2b_cpu = (timeit(lambda: ours(x, generator=g), args.repeat, clock=time.thread_time)
+               / timeit(lambda: x.clone(), args.repeat, clock=time.thread_time))
+    b2b_wall = t_ours / t_copy
     rows += [("RandomGradient (blend), interleaved, thread CPU", "32x3x224x224 f32 cpu", t_ours_cpu),
              ("x.clone(), interleaved, thread CPU", "32x3x224x224 f32 cpu", t_copy_cpu),
              ("RandomGradient (blend), interleaved, wall", "32x3x224x224 f32 cpu", t_ours_wall),
@@ -170,10 +176,11 @@ def main() -> None:
     print(f"{'what':<{w}}  {'input':<22} {'median ms':>10}")
     for name, shape, t in rows:
         print(f"{name:<{w}}  {shape:<22} {t:>10.2f}")
+    worst = max(ratio_wall, ratio_cpu, b2b_cpu, b2b_wall)
     print(f"\nRandomGradient / copy (CPU, 32x3x224x224 f32, {torch.get_num_threads()} thread(s), "
-          f"interleaved, medians of {args.repeat}): {ratio_cpu:.2f}x thread CPU time, "
-          f"{ratio_wall:.2f}x wall (target <= 1.5x) "
-          f"{'OK' if max(ratio_wall, ratio_cpu) <= 1.5 else 'MISSED'}")
+          f"medians of {args.repeat}): back to back {b2b_cpu:.2f}x thread CPU time, "
+          f"{b2b_wall:.2f}x wall; interleaved {ratio_cpu:.2f}x thread CPU time, "
+          f"{ratio_wall:.2f}x wall (target <= 1.5x) {'OK' if worst <= 1.5 else 'MISSED'}")
     if t_k is not None:
         print(f"\nspeed-up vs kornia RandomLinearIllumination (CPU, 32x3x224x224): {t_k / t_ours:.2f}x "
               f"(target >= 2x) {'OK' if t_k / t_ours >= 2 else 'MISSED'}")
