@@ -34,9 +34,10 @@ class _Field(Transform):
     checks_finite = True
 
     def replay(self, x: torch.Tensor, params: Params) -> torch.Tensor:
-        if not bool(params.applied.all()):
-            require_finite(x, self.type_name)          # samples passed through are checked here
         with reported_as(self.type_name):
+            if bool(params.applied.all()):
+                return self.apply(x, **params.values)
+            require_finite(x, self.type_name)          # samples passed through are checked here
             return super().replay(x, params)
 
 
