@@ -351,7 +351,7 @@ def _mix(x: torch.Tensor, field: Field, alpha: torch.Tensor, mode: str,
     return out.to(x.dtype)
 
 
-#: float elements per CPU block of :func:`_mix_cpu` (1 MiB of float32; one 3x224x224 sample)
+#: float elements per CPU block of :func:`_mix_cpu` (1 MiB of float32: a 3x224x224 sample makes one block)
 _BLOCK_ELEMS = 1 << 18
 
 
