@@ -8,7 +8,11 @@ and in wall time; ``--pieces`` also times the parts of the CPU path. Also: one 5
 uint8 image, and on CUDA (when present) a 256x3x224x224 batch with the device-to-device copy
 roofline. Prints median times and ratios.
 
-    .venv/bin/python benchmarks/illumination.py [--repeat 20] [--threads N] [--pieces]
+CPU path: with ``numba`` installed (the ``numba`` / ``dev`` extras) the mixer is one fused
+loop (:mod:`pixelgrad.backends.cpu_fused`); ``--no-numba`` measures the torch block path
+instead. The first line says which one ran.
+
+    .venv/bin/python benchmarks/illumination.py [--repeat 20] [--threads N] [--pieces] [--no-numba]
 """
 from __future__ import annotations
 
@@ -109,10 +113,16 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=20)
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--pieces", action="store_true", help="also time the parts of the CPU path")
+    ap.add_argument("--no-numba", action="store_true", help="the torch block path, not the fused loop")
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads")
+    from pixelgrad.backends import cpu_fused
+
+    if args.no_numba:
+        cpu_fused.available = lambda: False     # type: ignore[assignment]
+    path = "numba fused loop" if cpu_fused.available() else "torch blocks (no numba, or --no-numba)"
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads; CPU mixer: {path}")
     rows = []
 
     x = torch.rand(32, 3, 224, 224)

@@ -62,6 +62,7 @@ from typing import Any, Callable, Iterator, Optional, Tuple, Union
 import numpy as np
 import torch
 
+from ..backends import cpu_fused
 from .._dtypes import compute_dtype, from_compute, max_value
 from .._errors import bad_type, bad_value, check_choice
 from .._interop import ImageLike, require_finite, to_batch
@@ -388,6 +389,13 @@ def _mix_cpu(x: torch.Tensor, field: Field, alpha: torch.Tensor, mode: str,
     ``x``'s dtype and memory format.
     """
     white = max_value(x.dtype)
+    if bounds is None and not isinstance(field, torch.Tensor) and cpu_fused.available():
+        # one fused pass (numba): same bits; None when a value leaves [0, 1] or not covered
+        coef = _as4(1.0 - alpha, x.device, x.dtype) if mode == "blend" else None
+        y = cpu_fused.mix_planar(x, field[0], field[1], coef, mode, clamp, (0.0, white),
+                                 clamp or check is not None)
+        if y is not None:
+            return y
     if bounds is None:
         watch = x.dtype.is_floating_point and (clamp or check is not None)
         if not watch:
