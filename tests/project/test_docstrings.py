@@ -72,6 +72,8 @@ NUMPYDOC_MODULES = [
     "pixelgrad.viz.demo_restore",
     "pixelgrad.backends.torch_backend",
     "pixelgrad.backends.opencv_backend",
+    "pixelgrad.backends.cpu_fused",
+    "pixelgrad.backends.registry",
     "pixelgrad.functional._dispatch",
     "pixelgrad.cli.main",
     "pixelgrad.cli.demo",

@@ -45,7 +45,19 @@ _MODULES = {"torch": "pixelgrad.backends.torch_backend",
 
 
 class Uncovered(Exception):
-    """A backend function does not cover this case; the message says why."""
+    """A backend function does not cover this case; the message says why.
+
+    Attributes
+    ----------
+    args : tuple of str
+        ``(reason,)``: what is not covered, phrased to follow "argument `backend` must be
+        'auto' or 'torch' for ...", e.g. ``"dtype torch.float64 (...)"``.
+
+    Examples
+    --------
+    >>> str(Uncovered("method='fft'"))
+    "method='fft'"
+    """
 
 
 def register(backend: str, kind: str) -> Callable[[Callable], Callable]:
