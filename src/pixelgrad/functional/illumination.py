@@ -57,6 +57,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from contextvars import ContextVar
+from functools import lru_cache
 from typing import Any, Callable, Iterator, Optional, Tuple, Union
 
 import numpy as np
@@ -533,11 +534,40 @@ def _linear_torch(x: torch.Tensor, a, b, alpha, offset, mode: str, clamp: bool,
     B, C, H, W = x.shape
     cdt = compute_dtype(x.dtype)
     dev = x.device
+    if dev.type == "cpu" and not tracks_grad(a, b, alpha, offset):
+        row, col = _planar_numpy(alpha, a, b, offset, H, W, cdt)
+        return _mix(x, (row, col), alpha, mode, clamp, check)
     aa, bb, oo = _scaled(alpha, a, b, offset)            # alpha * a, alpha * b, alpha * offset
     row = _as4(aa, dev, cdt) * _grid(W, dev, cdt)         # (B, C', 1, W)
     row = row + _as4(oo, dev, cdt)
     col = _as4(bb, dev, cdt) * _grid(H, dev, cdt)[:, None]  # (B, C', H, 1)
     return _mix(x, (row, col), alpha, mode, clamp, check)   # the field alpha * g = row + col
+
+
+@lru_cache(maxsize=64)
+def _grid_numpy(n: int, dtype: torch.dtype) -> np.ndarray:
+    """:func:`_grid` on the CPU as a read-only numpy array (cached: the same bits)."""
+    g = _grid(n, "cpu", dtype).numpy()
+    g.setflags(write=False)
+    return g
+
+
+def _planar_numpy(alpha, a, b, offset, H: int, W: int, cdt: torch.dtype):
+    """The ``(row, col)`` of :func:`_linear_torch` for CPU parameters without autograd, with
+    numpy's elementwise ops on these small arrays (a few microseconds each, against torch's
+    per-op dispatch cost): the same IEEE operations in the same order, so the same bits."""
+    lim = torch.finfo(cdt).max / 4
+    npdt = np.float32 if cdt == torch.float32 else np.float64
+
+    def as4(t: np.ndarray) -> np.ndarray:              # as _as4: (B[, C]) -> (B, C', 1, 1)
+        t = t[:, None] if t.ndim == 1 else t
+        return np.clip(t, -lim, lim)[:, :, None, None].astype(npdt)
+
+    al = alpha.numpy()
+    aa, bb, oo = (as4(al * t.numpy()) for t in (a, b, offset))
+    row = aa * _grid_numpy(W, cdt) + oo                       # (B, C', 1, W)
+    col = bb * _grid_numpy(H, cdt)[:, None]                   # (B, C', H, 1)
+    return torch.from_numpy(row), torch.from_numpy(col)
 
 
 # ------------------------------------------------------------------------- linear_gradient
