@@ -563,8 +563,8 @@ def _planar_numpy(alpha, a, b, offset, H: int, W: int, cdt: torch.dtype):
         t = t[:, None] if t.ndim == 1 else t
         return np.clip(t, -lim, lim)[:, :, None, None].astype(npdt)
 
-    al = alpha.numpy()
-    aa, bb, oo = (as4(al * t.numpy()) for t in (a, b, offset))
+    al = alpha.detach().numpy()
+    aa, bb, oo = (as4(al * t.detach().numpy()) for t in (a, b, offset))
     row = aa * _grid_numpy(W, cdt) + oo                       # (B, C', 1, W)
     col = bb * _grid_numpy(H, cdt)[:, None]                   # (B, C', H, 1)
     return torch.from_numpy(row), torch.from_numpy(col)
