@@ -392,7 +392,8 @@ def _mix_cpu(x: torch.Tensor, field: Field, alpha: torch.Tensor, mode: str,
     white = max_value(x.dtype)
     if bounds is None and not isinstance(field, torch.Tensor) and cpu_fused.available():
         # one fused pass (numba): same bits; None when a value leaves [0, 1] or not covered
-        coef = _as4(1.0 - alpha, x.device, x.dtype) if mode == "blend" else None
+        coef = (torch.from_numpy(_as4_numpy(1.0 - alpha.detach().numpy(), x.dtype))
+                if mode == "blend" and x.dtype in (torch.float32, torch.float64) else None)
         y = cpu_fused.mix_planar(x, field[0], field[1], coef, mode, clamp, (0.0, white),
                                  clamp or check is not None)
         if y is not None:
@@ -544,6 +545,13 @@ def _linear_torch(x: torch.Tensor, a, b, alpha, offset, mode: str, clamp: bool,
     return _mix(x, (row, col), alpha, mode, clamp, check)   # the field alpha * g = row + col
 
 
+def _as4_numpy(t: np.ndarray, cdt: torch.dtype) -> np.ndarray:
+    """:func:`_as4` for a float64 numpy array on the CPU (the same ops, so the same bits)."""
+    t = t[:, None] if t.ndim == 1 else t
+    lim = torch.finfo(cdt).max / 4
+    return np.clip(t, -lim, lim)[:, :, None, None].astype(np.float32 if cdt == torch.float32 else np.float64)
+
+
 @lru_cache(maxsize=64)
 def _grid_numpy(n: int, dtype: torch.dtype) -> np.ndarray:
     """:func:`_grid` on the CPU as a read-only numpy array (cached: the same bits)."""
@@ -556,15 +564,8 @@ def _planar_numpy(alpha, a, b, offset, H: int, W: int, cdt: torch.dtype):
     """The ``(row, col)`` of :func:`_linear_torch` for CPU parameters without autograd, with
     numpy's elementwise ops on these small arrays (a few microseconds each, against torch's
     per-op dispatch cost): the same IEEE operations in the same order, so the same bits."""
-    lim = torch.finfo(cdt).max / 4
-    npdt = np.float32 if cdt == torch.float32 else np.float64
-
-    def as4(t: np.ndarray) -> np.ndarray:              # as _as4: (B[, C]) -> (B, C', 1, 1)
-        t = t[:, None] if t.ndim == 1 else t
-        return np.clip(t, -lim, lim)[:, :, None, None].astype(npdt)
-
     al = alpha.detach().numpy()
-    aa, bb, oo = (as4(al * t.detach().numpy()) for t in (a, b, offset))
+    aa, bb, oo = (_as4_numpy(al * t.detach().numpy(), cdt) for t in (a, b, offset))
     row = aa * _grid_numpy(W, cdt) + oo                       # (B, C', 1, W)
     col = bb * _grid_numpy(H, cdt)[:, None]                   # (B, C', H, 1)
     return torch.from_numpy(row), torch.from_numpy(col)
