@@ -13,6 +13,7 @@ loop (:mod:`pixelgrad.backends.cpu_fused`); ``--no-numba`` measures the torch bl
 instead. The first line says which one ran.
 
     .venv/bin/python benchmarks/illumination.py [--repeat 20] [--threads N] [--pieces] [--no-numba]
+        [--default-malloc]
 """
 from __future__ import annotations
 
@@ -108,13 +109,38 @@ def seed_numpy(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return out
 
 
+def keep_freed_memory() -> bool:
+    """Make glibc keep freed memory for reuse (``mallopt``), for the copy and pixelgrad alike.
+
+    By default a freed 19 MB batch may go back to the OS (trimmed, or mmapped) and the next
+    allocation page-faults it in again: one call in several then costs 3-7x more, whichever
+    function it is, which swamps the comparison on this VM. Steady-state training loops reuse
+    their memory; so does this benchmark with this setting (``--default-malloc`` to see the
+    other regime). Returns whether the setting was applied (glibc only)."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    if not name:
+        return False
+    try:
+        libc = ctypes.CDLL(name)
+        M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+        return bool(libc.mallopt(M_MMAP_THRESHOLD, 32 << 20)) and bool(libc.mallopt(M_TRIM_THRESHOLD, 1 << 30))
+    except (OSError, AttributeError):
+        return False
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--repeat", type=int, default=20)
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--pieces", action="store_true", help="also time the parts of the CPU path")
     ap.add_argument("--no-numba", action="store_true", help="the torch block path, not the fused loop")
+    ap.add_argument("--default-malloc", action="store_true",
+                    help="leave glibc's malloc as it is (see keep_freed_memory)")
     args = ap.parse_args()
+    kept = False if args.default_malloc else keep_freed_memory()
     if args.threads:
         torch.set_num_threads(args.threads)
     from pixelgrad.backends import cpu_fused
@@ -122,7 +148,8 @@ def main() -> None:
     if args.no_numba:
         cpu_fused.available = lambda: False     # type: ignore[assignment]
     path = "numba fused loop" if cpu_fused.available() else "torch blocks (no numba, or --no-numba)"
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads; CPU mixer: {path}")
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads; CPU mixer: {path}; "
+          f"malloc keeps freed memory: {kept}")
     rows = []
 
     x = torch.rand(32, 3, 224, 224)
