@@ -72,15 +72,7 @@ def per_sample(value: Any, B: int, fn: str, arg: str, *, pair: bool = False,
             and value.shape in ((B,), (1,), ())):
         # the common case (drawn parameters replayed by a transform): checked with numpy, a
         # few microseconds where torch's per-op dispatch costs tens when caches are cold
-        v = value.numpy()
-        if v.size:
-            mn, mx = float(v.min()), float(v.max())   # NaN propagates; inf shows as one
-            if not (math.isfinite(mn) and math.isfinite(mx)):
-                bad_value(fn, arg, "finite (no NaN or inf)", value)
-            if low is not None and not (mn > low if low_open else mn >= low):
-                bad_value(fn, arg, f"> {low}" if low_open else f">= {low}", value)
-            if high is not None and not mx <= high:
-                bad_value(fn, arg, f"<= {high}", value)
+        _check_values(value.numpy(), value, fn, arg, low, low_open, high)
         return value if value.shape == (B,) and value.is_contiguous() else value.expand(B).contiguous()
     if isinstance(value, Real):
         t = torch.tensor(float(value), dtype=torch.float64)
@@ -115,19 +107,24 @@ def per_sample(value: Any, B: int, fn: str, arg: str, *, pair: bool = False,
             t = t.expand(B)
         else:
             bad_value(fn, arg, f"a number or a tensor of shape ({B},) for a batch of {B}", value)
-    if chk.numel():
-        # one reduction for every check: NaN propagates into min / max, inf shows as one
-        mn, mx = (float(v) for v in torch.aminmax(chk.reshape(-1)))
-        if not (math.isfinite(mn) and math.isfinite(mx)):
-            bad_value(fn, arg, "finite (no NaN or inf)", value)
-        if low is not None:
-            if low_open and not mn > low:
-                bad_value(fn, arg, f"> {low}", value)
-            if not low_open and not mn >= low:
-                bad_value(fn, arg, f">= {low}", value)
-        if high is not None and not mx <= high:
-            bad_value(fn, arg, f"<= {high}", value)
+    _check_values(chk.numpy(), value, fn, arg, low, low_open, high)
     return t.contiguous()
+
+
+def _check_values(v: np.ndarray, value: Any, fn: str, arg: str, low: float | None, low_open: bool,
+                  high: float | None) -> None:
+    """Refuse NaN / inf and values outside the bounds of :func:`per_sample` (``v``: the
+    float64 values as given; ``value``: the caller's argument, for the message). One min and
+    one max serve every check: NaN propagates into them, inf shows as one of them."""
+    if not v.size:
+        return
+    mn, mx = float(v.min()), float(v.max())
+    if not (math.isfinite(mn) and math.isfinite(mx)):
+        bad_value(fn, arg, "finite (no NaN or inf)", value)
+    if low is not None and not (mn > low if low_open else mn >= low):
+        bad_value(fn, arg, f"> {low}" if low_open else f">= {low}", value)
+    if high is not None and not mx <= high:
+        bad_value(fn, arg, f"<= {high}", value)
 
 
 def _is_scalar(v: Any) -> bool:
