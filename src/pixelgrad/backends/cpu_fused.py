@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 #: compute dtype -> (integer dtype of the same width, the bits of 1.0 in it)
-_ONE_BITS = {torch.float32: (torch.int32, 0x3F800000), torch.float64: (torch.int64, 0x3FF0000000000000)}
+ONE_BITS = {torch.float32: (torch.int32, 0x3F800000), torch.float64: (torch.int64, 0x3FF0000000000000)}
 MODES = {"blend": 0, "add": 1, "multiply": 2}
 
 
@@ -168,14 +168,14 @@ def mix_planar(x: torch.Tensor, row: torch.Tensor, col: torch.Tensor, coef: torc
     True
     """
     kernel = _kernel()
-    if kernel is None or x.dtype not in _ONE_BITS or x.device.type != "cpu" or x.dim() != 4:
+    if kernel is None or x.dtype not in ONE_BITS or x.device.type != "cpu" or x.dim() != 4:
         return None
     if any(t.dtype != x.dtype for t in (row, col)) or (coef is not None and coef.dtype != x.dtype):
         return None
     out = torch.empty_like(x)
     if x.numel() == 0:
         return out
-    bits, one_bits = _ONE_BITS[x.dtype]
+    bits, one_bits = ONE_BITS[x.dtype]
     xn = x.detach().numpy()
     one = (np.int32 if x.dtype == torch.float32 else np.int64)(one_bits)
     k = (coef if coef is not None else torch.ones(1, 1, 1, 1, dtype=x.dtype)).detach().numpy()

@@ -357,10 +357,6 @@ def _mix(x: torch.Tensor, field: Field, alpha: torch.Tensor, mode: str,
 _BLOCK_ELEMS = 1 << 18
 
 
-#: compute dtype -> (integer dtype of the same width, the bits of 1.0 in it)
-_ONE_BITS = {torch.float32: (torch.int32, 0x3F800000), torch.float64: (torch.int64, 0x3FF0000000000000)}
-
-
 class _LeftUnitRange(Exception):
     """A block of a float image holds a value outside ``[0, white]`` (or not finite): the
     optimistic bounds of :func:`_mix_cpu` do not apply."""
@@ -465,7 +461,7 @@ def _mix_blocks(x: torch.Tensor, field: Field, alpha: torch.Tensor, mode: str, c
         # negative; inf and NaN lie above 1.0's bits. So "integers in [0, bits of 1.0]" is
         # exactly "every value in [+0.0, 1.0]" (finite), in an integer min / max twice as
         # fast as the float one (no NaN rule). -0.0 takes the exact path (same result).
-        bits, one = _ONE_BITS[cdt]
+        bits, one = cpu_fused.ONE_BITS[cdt]
 
     def buffer(name: str, shape) -> torch.Tensor:
         """A reused float buffer of ``shape`` (one per name and shape: the last, smaller
