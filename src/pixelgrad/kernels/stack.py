@@ -138,10 +138,6 @@ class KernelStack:
         """Every row without its padding (see :meth:`row`)."""
         return list(self._rows) if self._rows is not None else [self.row(i) for i in range(len(self))]
 
-    def select(self, idx: list[int]) -> "KernelStack":
-        """The rows ``idx``, padded to their own largest shape."""
-        return stack_kernels([self.row(i) for i in idx])
-
     def __repr__(self) -> str:
         return f"KernelStack(rows={len(self)}, max_shape={self.max_shape})"
 
