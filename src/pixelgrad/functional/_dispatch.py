@@ -351,6 +351,14 @@ def capture(call) -> tuple[str, dict] | None:
     return None
 
 
+def _record_if_capturing(call: tuple[str, dict]) -> None:
+    """Under :func:`capture`: record ``call`` and stop the op (raise :class:`_Captured`)."""
+    seen = _CAPTURE.get()
+    if seen is not None:
+        seen.append(call)
+        raise _Captured
+
+
 def opencv_allowed(x: torch.Tensor, border: str, backend: str) -> bool:
     """Whether the OpenCV backend may run this tensor.
 
@@ -451,10 +459,7 @@ def try_triton_filter(fn: str, kind: str, x: torch.Tensor, backend: str, **kerne
     >>> try_triton_filter("box_blur", "separable", torch.zeros(1, 1, 4, 4), "torch") is None
     True
     """
-    seen = _CAPTURE.get()
-    if seen is not None:
-        seen.append((kind, kernels))
-        raise _Captured
+    _record_if_capturing((kind, kernels))
     return _run_triton(fn, kind, x, backend, lambda f: f(x, **kernels))
 
 
@@ -494,10 +499,7 @@ def try_triton(op: str, x: torch.Tensor, backend: str, **params):
     >>> try_triton("linear_gradient", x, "auto") is None      # CPU tensor: not Triton's
     True
     """
-    seen = _CAPTURE.get()
-    if seen is not None:
-        seen.append((op, params))
-        raise _Captured
+    _record_if_capturing((op, params))
     return _run_triton(op, "field", x, backend, lambda f: f(x, op, params))
 
 
