@@ -219,6 +219,8 @@ def gaussian_blur(x: ImageLike, sigma: Any, *, truncate: float = 4.0, kernel_siz
     rad = kernel_radius(kernel_size, radius, fn)
     B = batch.batch_size
     fast = _scalar_pair(sigma) if rad is None and not batch.empty else None
+    if fast is not None and not math.isfinite(truncate * max(fast)):
+        fast = None                    # refused below, naming the argument
     H, W = batch.data.shape[-2:]
     if fast is not None and (fold.needs_fold(gaussian.gaussian_radius(fast[0], truncate), H, border)
                              or fold.needs_fold(gaussian.gaussian_radius(fast[1], truncate), W, border)):
@@ -230,6 +232,9 @@ def gaussian_blur(x: ImageLike, sigma: Any, *, truncate: float = 4.0, kernel_siz
         if _dispatch.best_separable_method(*batch.data.shape[-2:], ky.numel(), kx.numel()) == "direct":
             return _numpy_separable(x, ky, kx, border)
     sig = per_sample(sigma, B, fn, "sigma", pair=True, low=0.0, low_open=True)
+    if rad is None and sig.numel() and not math.isfinite(truncate * float(sig.detach().max())):
+        bad_value(fn, "sigma", f"small enough for a finite radius truncate * sigma (truncate={truncate:g})",
+                  sigma)
     ang = None if angle is None else per_sample(angle, B, fn, "angle")
     if batch.empty:
         return batch.restore(batch.data.clone())
@@ -336,9 +341,8 @@ def _gauss_axis(sigma: float, truncate: float, radius: int | None, n: int, borde
     if radius is None:
         return fold.gaussian1d_for_axis(sigma, truncate, n, border)
     if fold.needs_fold(radius, n, border):
-        t = torch.arange(-radius, radius + 1, dtype=torch.float64)
-        k = torch.exp(-0.5 * (t / sigma) ** 2)
-        return fold.fold_kernel1d(k / k.sum(), n, border)
+        # folded without building the 2 radius + 1 taps (radius may be 10^12)
+        return fold.folded_gaussian1d(sigma, truncate, n, border, radius=radius)
     return gaussian._kernel1d_private(float(sigma), float(truncate), int(radius), torch.float64, "cpu")
 
 

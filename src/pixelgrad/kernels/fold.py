@@ -294,7 +294,35 @@ def _folded_gaussian_closed(sigma: float, r: int, n: int, border: str) -> torch.
     return torch.tensor(out, dtype=torch.float64) / total
 
 
-def folded_gaussian1d(sigma: float, truncate: float, n: int, border: str) -> torch.Tensor:
+def gaussian_support(sigma: float) -> int:
+    """The radius beyond which every Gaussian weight is exactly zero in float64.
+
+    Parameters
+    ----------
+    sigma : float
+        Standard deviation in pixels, ``> 0``.
+
+    Returns
+    -------
+    int
+        ``ceil(38.7 sigma) + 1``: ``exp(-t^2 / (2 sigma^2))`` underflows to ``0.0`` for
+        ``|t| > 38.6 sigma`` (``exp(x) == 0`` below ``x = -745.2``), so the taps of a longer
+        kernel add exact zeros and can be skipped without changing a bit of the result.
+
+    Examples
+    --------
+    >>> gaussian_support(2.0)
+    79
+    """
+    return int(math.ceil(_UNDERFLOW * float(sigma))) + 1
+
+
+#: ``sqrt(2 * 745.2)``: ``exp(-t^2 / 2) == 0.0`` in float64 for ``t`` above it
+_UNDERFLOW = 38.7
+
+
+def folded_gaussian1d(sigma: float, truncate: float, n: int, border: str,
+                      radius: int | None = None) -> torch.Tensor:
     """The Gaussian of :func:`pixelgrad.kernels.gaussian.gaussian_kernel1d`, folded for length ``n``.
 
     Parameters
@@ -307,13 +335,16 @@ def folded_gaussian1d(sigma: float, truncate: float, n: int, border: str) -> tor
         Length of the signal.
     border : str
         One of :data:`pixelgrad.borders.BORDERS`.
+    radius : int, optional
+        The kernel's radius, given instead of ``truncate`` (any size, e.g. ``10**12``).
 
     Returns
     -------
     torch.Tensor
         ``(2 fold_radius(n, border) + 1,)`` float64, equal to folding the full kernel, built
-        without it: memory O(n + 2^20), time O(min(r, 128 n)) for any sigma (closed form for
-        kernels many periods wide, see the module docstring).
+        without it: memory O(n + 2^20), time O(min(r, 128 n, 39 sigma)) for any sigma and
+        radius (closed form for kernels many periods wide, see the module docstring; the taps
+        beyond :func:`gaussian_support`, exact zeros, are skipped).
 
     Examples
     --------
@@ -322,13 +353,20 @@ def folded_gaussian1d(sigma: float, truncate: float, n: int, border: str) -> tor
     >>> torch.allclose(folded_gaussian1d(30.0, 4.0, 5, "reflect"),
     ...                fold_kernel1d(gaussian_kernel1d(30.0), 5, "reflect"))
     True
+    >>> folded_gaussian1d(2.0, 4.0, 16, "reflect", radius=10**12).shape   # instant
+    torch.Size([31])
     """
-    r = gaussian_radius(sigma, truncate)
-    if _use_closed_form(float(sigma), r, n, border):
-        return _folded_gaussian_closed(float(sigma), r, n, border)
+    r = gaussian_radius(sigma, truncate) if radius is None else int(radius)
+    support = gaussian_support(sigma)
+    if _use_closed_form(float(sigma), min(r, support), n, border):
+        # beyond the support every term is an exact zero (erf saturated): same sums
+        return _folded_gaussian_closed(float(sigma), min(r, support), n, border)
     out = torch.zeros(2 * fold_radius(n, border) + 1, dtype=torch.float64)
     total = 0.0
-    for start in range(-r, r + 1, _CHUNK):
+    # chunks entirely beyond the support hold exact zeros: start at the first one that does
+    # not (same chunk boundaries as the whole loop, so the same sums bit for bit)
+    first = -r + _CHUNK * (max(0, r - support) // _CHUNK)
+    for start in range(first, min(r, support) + 1, _CHUNK):
         o = torch.arange(start, min(start + _CHUNK, r + 1), dtype=torch.float64)
         w = torch.exp(-0.5 * (o / sigma) ** 2)
         total += float(w.sum())

@@ -246,8 +246,8 @@ def rotated_radius(sigma_y: float, sigma_x: float, angle: float, truncate: float
     ((4, 16), (16, 4))
     """
     c, s = math.cos(angle), math.sin(angle)
-    ex = math.sqrt((sigma_x * c) ** 2 + (sigma_y * s) ** 2)
-    ey = math.sqrt((sigma_x * s) ** 2 + (sigma_y * c) ** 2)
+    ex = math.hypot(sigma_x * c, sigma_y * s)          # hypot: no overflow for sigma = 1e300
+    ey = math.hypot(sigma_x * s, sigma_y * c)
     return gaussian_radius(ey, truncate), gaussian_radius(ex, truncate)
 
 
@@ -302,7 +302,7 @@ def kernel2d_for_filtering(sigma_y: float, sigma_x: float, angle: float,
     ry, rx = rotated_radius(sigma_y, sigma_x, angle, truncate)
     if (2 * ry + 1) * (2 * rx + 1) > MAX_KERNEL2D:
         raise ValueError(f"gaussian_blur: argument `sigma` ({sigma_y:g}, {sigma_x:g}) with "
-                         f"angle {angle:g} needs a rotated kernel of {2 * ry + 1}x{2 * rx + 1} "
+                         f"angle {angle:g} needs a rotated kernel of {float(2 * ry + 1):.6g}x{float(2 * rx + 1):.6g} "
                          f"weights, more than {MAX_KERNEL2D:,}; use a smaller sigma, or an "
                          f"isotropic / axis-aligned kernel (which is separable and folded)")
     return _kernel2d_private(float(sigma_y), float(sigma_x), float(angle), float(truncate),
