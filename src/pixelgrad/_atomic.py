@@ -18,8 +18,15 @@ rename never follows it), so its target is never touched. ``root`` itself may be
 (that is the caller's choice of folder). Without ``root`` the same holds for the last folder
 and the final name.
 
-Temporary files are named ``.<name>.<8 random chars>.pgtmp<suffix>`` next to the target;
-:func:`is_temp_name` recognises them so a later run can remove the ones a killed run left.
+Temporary files are named ``.<name>.<8 random chars>.pgtmp<suffix>`` next to the target
+(a long name is shortened so the temporary name stays within the file system's 255 bytes).
+
+Which temporary files are ours: when ``root`` holds a *temp journal* (:data:`TEMP_JOURNAL`,
+created by the job that owns the folder, see :func:`pixelgrad.io.outdir.job_directory`),
+the temporary file's path relative to ``root`` is appended to it *before* the file is
+created. A later run removes exactly the journal's entries that still exist
+(:func:`remove_journaled_temps`): a file this module did not create is never deleted, whatever
+its name, and no folder is walked.
 """
 from __future__ import annotations
 
@@ -28,11 +35,17 @@ import errno
 import os
 import re
 import secrets
+import stat as _stat
 from pathlib import Path
 from typing import Iterator
 
 __all__ = ["atomic_write", "atomic_path", "open_dir_nofollow", "is_temp_name", "SymlinkError",
-           "FILE_MODE"]
+           "FILE_MODE", "TEMP_JOURNAL", "remove_journaled_temps"]
+
+#: the journal of temporary files, in the root folder of a job (see the module docstring)
+TEMP_JOURNAL = ".pixelgrad-temps"
+#: the longest file name most file systems take (ext4, xfs, btrfs, tmpfs: 255 bytes)
+_NAME_MAX = 255
 
 
 def _read_umask() -> int:
@@ -49,7 +62,8 @@ _UMASK = _read_umask()
 FILE_MODE = 0o666 & ~_UMASK
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
-_TMP_RE = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.pgtmp(\.[A-Za-z0-9]{1,8})?$")
+_TMP_RE = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.pgtmp(\.[A-Za-z0-9]{1,8})?$", re.DOTALL)
+_SUFFIX_RE = re.compile(r"^\.[A-Za-z0-9]{1,8}$")
 _OLD_TMP_RE = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp\.[A-Za-z0-9]{1,8}$")
 
 
@@ -199,7 +213,93 @@ def _parts(path: Path, root: str | os.PathLike | None) -> tuple[Path, tuple[str,
 
 def _temp_name(name: str) -> str:
     p = Path(name)
-    return f".{p.stem}.{secrets.token_hex(4)}.pgtmp{p.suffix}"
+    suffix = p.suffix if _SUFFIX_RE.match(p.suffix) else ""
+    stem = os.fsencode(p.stem)
+    room = _NAME_MAX - len(f"..{'x' * 8}.pgtmp{suffix}".encode())
+    if len(stem) > room:                       # keep the name legal: cut the stem (bytes)
+        stem = stem[:room]
+    return f".{os.fsdecode(stem)}.{secrets.token_hex(4)}.pgtmp{suffix}"
+
+
+def _journal(base: Path, parts: tuple[str, ...], tmp: str) -> None:
+    """Append ``parts/tmp`` to ``base``'s temp journal when there is one (never created here)."""
+    try:
+        fd = os.open(base / TEMP_JOURNAL, os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW
+                     | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return                                  # no journal (or not a plain file): nothing owns it
+    try:
+        os.write(fd, os.fsencode("/".join((*parts, tmp))) + b"\0")
+    finally:
+        os.close(fd)
+
+
+def remove_journaled_temps(root: str | os.PathLike) -> list[Path]:
+    """Remove the temporary files listed in ``root``'s temp journal, then empty the journal.
+
+    Only entries that are a relative path of plain folder names ending in a temporary file
+    name (:func:`is_temp_name`) are considered; each folder is opened without following
+    symlinks and only a regular file (not a symlink) is removed. Call it while holding the
+    folder's lock, so that no live writer owns those files.
+
+    Parameters
+    ----------
+    root : str or os.PathLike
+        A folder; without a journal nothing happens.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files removed.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> root = tempfile.mkdtemp()
+    >>> open(os.path.join(root, TEMP_JOURNAL), "wb").close()      # a job owns this folder
+    >>> atomic_write(os.path.join(root, "a.png"), b"x", root=root)  # journaled, then renamed
+    >>> with open(os.path.join(root, TEMP_JOURNAL), "ab") as journal:   # a killed run's entry
+    ...     _ = journal.write(b".b.a1b2c3d4.pgtmp.png\0")
+    >>> open(os.path.join(root, ".b.a1b2c3d4.pgtmp.png"), "w").close()   # ... and its file
+    >>> open(os.path.join(root, ".notes.a1b2c3d4.pgtmp.txt"), "w").close()   # the user's file
+    >>> [p.name for p in remove_journaled_temps(root)]
+    ['.b.a1b2c3d4.pgtmp.png']
+    >>> sorted(os.listdir(root))
+    ['.notes.a1b2c3d4.pgtmp.txt', '.pixelgrad-temps', 'a.png']
+    """
+    root = Path(root)
+    path = root / TEMP_JOURNAL
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return []
+    removed: list[Path] = []
+    try:
+        if not _stat.S_ISREG(os.fstat(fd).st_mode):
+            return []
+        with os.fdopen(os.dup(fd), "rb") as fh:
+            data = fh.read()
+        for entry in dict.fromkeys(data.split(b"\0")):
+            parts = os.fsdecode(entry).split("/")
+            if not entry or any(p in ("", ".", "..") for p in parts) or not is_temp_name(parts[-1]):
+                continue
+            try:
+                dfd = open_dir_nofollow(root, parts[:-1], create=False)
+            except OSError:
+                continue
+            try:
+                st = os.stat(parts[-1], dir_fd=dfd, follow_symlinks=False)
+                if _stat.S_ISREG(st.st_mode):
+                    os.unlink(parts[-1], dir_fd=dfd)
+                    removed.append(root.joinpath(*parts))
+            except OSError:
+                pass
+            finally:
+                os.close(dfd)
+        os.ftruncate(fd, 0)
+    finally:
+        os.close(fd)
+    return removed
 
 
 @contextlib.contextmanager
@@ -211,6 +311,8 @@ def _temp_in(path: Path, root) -> Iterator[tuple[int, str, int]]:
     try:
         for _ in range(100):
             tmp = _temp_name(name)
+            if root is not None:
+                _journal(base, parts, tmp)
             try:
                 tfd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
                               | getattr(os, "O_CLOEXEC", 0), 0o600, dir_fd=dfd)

@@ -7,11 +7,12 @@ import stat
 
 from pixelgrad.cli.main import main
 from pixelgrad.io.images import write_image
+from pixelgrad.io.atomic import TEMP_JOURNAL
 from pixelgrad.io.manifest import MANIFEST_NAME, read_manifest
 from tests._hostile import _cfg, _img, _one_error_line, _snapshot
 
 
-def test_rerun_keeps_the_manifest_whole_and_stale_temp_files_are_removed(tmp_path, rng):
+def test_rerun_keeps_one_manifest_line_per_output_and_removes_only_journaled_temps(tmp_path, rng):
     src, out = tmp_path / "in", tmp_path / "out"
     for rel in ["a.png", "s/b.png"]:
         write_image(src / rel, _img(rng))
@@ -19,23 +20,26 @@ def test_rerun_keeps_the_manifest_whole_and_stale_temp_files_are_removed(tmp_pat
     args = ["augment", str(src), str(out), "-c", str(cfg), "-q"]
     assert main(args) == 0
     first = _snapshot(out)
-    # what a kill -9 mid-write leaves: hidden temporary files
+    assert not (out / TEMP_JOURNAL).exists()          # a finished run leaves no journal
+    # what a kill -9 mid-write leaves: hidden temporary files, recorded in the journal
     stale = [out / ".a.1a2b3c4d.pgtmp.png", out / "s" / ".b.deadbeef.pgtmp.png"]
     for p in stale:
         p.write_bytes(b"half an image")
-    (out / "s" / "user-notes.tmp.txt").write_text("not ours")   # never removed
+    (out / TEMP_JOURNAL).write_bytes(b".a.1a2b3c4d.pgtmp.png\0s/.b.deadbeef.pgtmp.png\0")
+    (out / "s" / "user-notes.tmp.txt").write_text("not ours")      # never removed
+    theirs = out / "s" / ".c.0a0b0c0d.pgtmp.png"                    # named like ours, not ours
+    theirs.write_bytes(b"the user's")
     assert main(args + ["--resume"]) == 0
     assert not any(p.exists() for p in stale)
-    assert (out / "s" / "user-notes.tmp.txt").exists()
-    # a rerun without --resume redoes every output and appends: every file keeps a record
-    stale[0].write_bytes(b"half")
-    assert main(args) == 0
-    assert not stale[0].exists()
+    assert (out / "s" / "user-notes.tmp.txt").exists() and theirs.read_bytes() == b"the user's"
+    # a rerun without --resume redoes every output: still one line per output
+    for _ in range(2):
+        assert main(args) == 0
     recs = read_manifest(out / MANIFEST_NAME)
     assert set(recs) == {"a.png", "s/b.png"}
     lines = (out / MANIFEST_NAME).read_text().splitlines()
-    assert len(lines) == 4                           # two runs, appended (the newer line wins)
-    assert {k: v for k, v in _snapshot(out).items() if k.endswith(".png")} == \
+    assert len(lines) == 2
+    assert {k: v for k, v in _snapshot(out).items() if k.endswith(".png") and "pgtmp" not in k} == \
         {k: v for k, v in first.items() if k.endswith(".png")}
 
 

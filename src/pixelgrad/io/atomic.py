@@ -17,8 +17,8 @@ b'hello'
 """
 from __future__ import annotations
 
-from .._atomic import (FILE_MODE, SymlinkError, atomic_path, atomic_write, is_temp_name,
-                       open_dir_nofollow)
+from .._atomic import (FILE_MODE, TEMP_JOURNAL, SymlinkError, atomic_path, atomic_write,
+                       is_temp_name, open_dir_nofollow, remove_journaled_temps)
 
 __all__ = ["atomic_write", "atomic_path", "is_temp_name", "open_dir_nofollow", "SymlinkError",
-           "FILE_MODE"]
+           "FILE_MODE", "TEMP_JOURNAL", "remove_journaled_temps"]

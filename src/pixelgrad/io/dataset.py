@@ -10,9 +10,10 @@ Rules (see ``pixelgrad augment --help``):
   with one path per line (blank lines and ``#`` comments ignored; relative paths are relative to
   the list file's folder). For a list, the mirrored root is the deepest folder holding them all.
 - OUT mirrors the tree. With ``copies > 1`` copy ``k`` of ``a/b.png`` is ``a/b_k.png``.
-- Paths are compared *resolved* (symlinks followed, at OUT itself and at every folder
+- Paths are compared by *identity* ``(st_dev, st_ino)`` (:mod:`pixelgrad.io.identity`; so
+  symlinks, bind mounts and hard links are seen through, at OUT itself and at every folder
   below it): OUT == IN, OUT inside IN, an output that would land inside a walked IN folder, or
-  any output path equal to an input path is refused unless ``overwrite=True``
+  any output that is an input file is refused unless ``overwrite=True``
   (:class:`UsageError`). For a list file IN there is no folder to protect beyond the listed
   files, so OUT may lie anywhere (e.g. inside the folder common to two trees) as long as no
   output is an input.
@@ -29,11 +30,13 @@ import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable, Mapping, Sequence
 
+from .identity import ProtectedInputs, file_id, lies_in
 from .images import IMAGE_SUFFIXES
 
 __all__ = ["UsageError", "WorkItem", "collect_inputs", "plan_outputs", "check_output_location",
+           "input_guard",
            "derive_seed", "output_relpath", "MAX_COPIES", "printable_path"]
 
 #: the largest ``copies`` of a job (a billion copies would take minutes just to plan)
@@ -319,29 +322,87 @@ def _real(p: str | os.PathLike) -> str:
     return os.path.realpath(os.path.abspath(p))
 
 
-def check_output_location(in_root: Path, inputs: list[Path], out: Path, overwrite: bool, *,
-                          in_is_folder: bool = True) -> None:
-    """Refuse an OUT that is IN or lies inside IN (paths resolved), unless ``overwrite``.
+def input_guard(in_root: Path, inputs: Sequence[Path], *, in_is_folder: bool = True,
+                trees: Mapping[str, str | os.PathLike] | None = None,
+                files: Iterable[str | os.PathLike] = ()) -> ProtectedInputs:
+    """The inputs a job must not overwrite, by identity (:mod:`pixelgrad.io.identity`).
 
-    The per-output checks are in :func:`plan_outputs`.
+    Parameters
+    ----------
+    in_root : pathlib.Path
+        The input root (from :func:`collect_inputs`).
+    inputs : sequence of pathlib.Path
+        The input files.
+    in_is_folder : bool, default True
+        IN is a walked folder: its whole tree is protected (a list file protects its files).
+    trees : mapping of str to path-like, optional
+        Other input folders by the argument that names them (e.g. ``{"--mask-dir": masks}``):
+        each whole tree is protected, and OUT may not contain it either.
+    files : iterable of path-like, optional
+        Other input files (e.g. the masks).
+
+    Returns
+    -------
+    pixelgrad.io.identity.ProtectedInputs
+        With ``labels``: the argument naming each protected root.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> d = Path(tempfile.mkdtemp())
+    >>> (d / "IN").mkdir(); (d / "IN" / "a.png").touch(); (d / "M").mkdir()
+    >>> guard = input_guard(*collect_inputs(d / "IN"), trees={"--mask-dir": d / "M"})
+    >>> guard.tree_holding(d / "M" / "x") == d / "M"
+    True
+    """
+    extra = dict(trees or {})
+    guard = ProtectedInputs(([in_root] if in_is_folder else []) + [Path(t) for t in extra.values()],
+                            list(inputs) + [Path(f) for f in files])
+    guard.labels = {Path(t): arg for arg, t in extra.items()}
+    if in_is_folder:
+        guard.labels[Path(in_root)] = "IN"
+    return guard
+
+
+def _tree_arg(guard: ProtectedInputs, folder: Path) -> tuple[str, Path]:
+    """``(argument, root)`` of the protected tree holding ``folder``."""
+    for root, arg in guard.labels.items():
+        if lies_in(folder, root):
+            return arg, root
+    return "IN", folder
+
+
+def check_output_location(in_root: Path, inputs: list[Path], out: Path, overwrite: bool, *,
+                          in_is_folder: bool = True, guard: ProtectedInputs | None = None,
+                          command: str = "augment") -> None:
+    """Refuse an OUT that is, or lies inside, an input folder, unless ``overwrite``.
+
+    Folders are compared by identity ``(st_dev, st_ino)``, so a symlink, a bind mount or any
+    second path to IN is recognised. The per-output checks are in :func:`plan_outputs`.
 
     Parameters
     ----------
     in_root : pathlib.Path
         The input root (from :func:`collect_inputs`).
     inputs : list of pathlib.Path
-        The input files (unused here; kept for the call sites).
+        The input files.
     out : pathlib.Path
         The output folder.
     overwrite : bool
         Accept any location.
     in_is_folder : bool, default True
-        IN was a walked folder; for a list file nothing is checked here.
+        IN was a walked folder; for a list file only the other input trees are checked.
+    guard : pixelgrad.io.identity.ProtectedInputs, optional
+        From :func:`input_guard` (built here when None): its other trees (e.g. the masks)
+        may not be OUT, hold OUT, nor lie inside OUT.
+    command : str, default "augment"
+        The command named at the start of the messages.
 
     Raises
     ------
     UsageError
-        When OUT equals IN or lies inside it.
+        When OUT equals IN or lies inside it, or is, holds or lies inside another input tree.
 
     Examples
     --------
@@ -354,21 +415,33 @@ def check_output_location(in_root: Path, inputs: list[Path], out: Path, overwrit
     ...
     pixelgrad.io.dataset.UsageError: augment: argument `OUT` must not lie inside IN ...
     """
-    if overwrite or not in_is_folder:
+    if overwrite:
         return
-    out_r = Path(_real(out))
-    in_r = Path(_real(in_root))
-    if out_r == in_r:
-        raise UsageError(f"augment: argument `OUT` must differ from IN, got {str(out)!r} == IN "
-                         f"(pass --overwrite to write into it anyway)")
-    if in_r in out_r.parents:
-        raise UsageError(f"augment: argument `OUT` must not lie inside IN {str(in_r)!r}, got "
+    if guard is None:
+        guard = input_guard(in_root, inputs, in_is_folder=in_is_folder)
+    out = Path(out)
+    held = guard.tree_holding(out)
+    if held is not None:
+        arg, root = _tree_arg(guard, Path(os.path.abspath(out)))
+        if file_id(out) == file_id(root):
+            raise UsageError(f"{command}: argument `OUT` must differ from {arg}, got {str(out)!r}, "
+                             f"which is {arg} {str(root)!r} (the same folder"
+                             f"{'' if _real(out) == _real(root) else ' through another path'}; "
+                             f"pass --overwrite to write into it anyway)")
+        raise UsageError(f"{command}: argument `OUT` must not lie inside {arg} {str(root)!r}, got "
                          f"{str(out)!r} (a later run would read its own outputs; pass --overwrite "
                          f"to allow it)")
+    for root, arg in guard.labels.items():
+        if arg != "IN" and lies_in(root, out):
+            raise UsageError(f"{command}: argument `OUT` must not hold the input folder {arg} "
+                             f"{str(root)!r}, got {str(out)!r} (outputs could replace its files; "
+                             f"pass --overwrite to allow it)")
 
 
 def plan_outputs(in_root: Path, inputs: list[Path], out: str | os.PathLike, *, copies: int = 1,
-                 seed: int = 0, overwrite: bool = False, in_is_folder: bool = True) -> list[WorkItem]:
+                 seed: int = 0, overwrite: bool = False, in_is_folder: bool = True,
+                 trees: Mapping[str, str | os.PathLike] | None = None,
+                 files: Iterable[str | os.PathLike] = (), command: str = "augment") -> list[WorkItem]:
     """Plan the outputs of a job: one :class:`WorkItem` per (input, copy).
 
     Parameters
@@ -387,6 +460,10 @@ def plan_outputs(in_root: Path, inputs: list[Path], out: str | os.PathLike, *, c
         Allow outputs that replace inputs or land inside IN.
     in_is_folder : bool, default True
         IN was a folder (its whole tree is protected) rather than a list file.
+    trees, files : optional
+        Other inputs to protect, as :func:`input_guard` (e.g. ``restore``'s mask folder).
+    command : str, default "augment"
+        The command named by :func:`check_output_location`'s messages.
 
     Returns
     -------
@@ -398,9 +475,9 @@ def plan_outputs(in_root: Path, inputs: list[Path], out: str | os.PathLike, *, c
     UsageError
         For ``copies`` outside ``[1, MAX_COPIES]``, an unsafe OUT
         (:func:`check_output_location`), two inputs mapping to the same output, or (unless
-        ``overwrite``) an output that is an input or lands inside the walked IN folder, all
-        compared as resolved paths (a symlinked OUT or a symlinked folder inside OUT is
-        followed).
+        ``overwrite``) an output that is an input or lands inside an input folder, all
+        compared by identity ``(st_dev, st_ino)``: a symlinked OUT, a symlinked or
+        bind-mounted folder inside OUT, a hard-linked input are all recognised.
 
     Examples
     --------
@@ -419,15 +496,14 @@ def plan_outputs(in_root: Path, inputs: list[Path], out: str | os.PathLike, *, c
         raise UsageError(f"plan_outputs: argument `copies` must be an integer in [1, {MAX_COPIES}], "
                          f"got {copies!r}")
     out = Path(out)
-    check_output_location(in_root, inputs, out, overwrite, in_is_folder=in_is_folder)
+    guard = input_guard(in_root, inputs, in_is_folder=in_is_folder, trees=trees, files=files) \
+        if not overwrite else None
+    check_output_location(in_root, inputs, out, overwrite, in_is_folder=in_is_folder, guard=guard,
+                          command=command)
     out_abs = Path(os.path.abspath(out))
-    # an input is identified by its resolved target and by its own (link) name in its
-    # resolved folder: replacing either loses it
-    input_set = {_real(p) for p in inputs} | {os.path.join(_real(p.parent), p.name) for p in inputs}
-    in_real = _real(in_root) if in_is_folder else None
     items: list[WorkItem] = []
     seen: dict[str, str] = {}
-    parents: dict[Path, str] = {}
+    inside: dict[Path, Path | None] = {}
     for src in inputs:
         rel = src.relative_to(in_root).as_posix()
         for k in range(copies):
@@ -437,20 +513,22 @@ def plan_outputs(in_root: Path, inputs: list[Path], out: str | os.PathLike, *, c
                                  f"written to {orel!r}; rename one or use --copies 1")
             seen[orel] = rel
             dst = out_abs / orel
-            if not overwrite:
-                # the folder resolved (cached per folder); a symlink *at* the file name is
-                # replaced by the atomic rename, never followed, so the name is appended as is
-                parent = parents.get(dst.parent)
-                if parent is None:
-                    parent = parents[dst.parent] = _real(dst.parent)
-                real = os.path.join(parent, dst.name)
-                if real in input_set:
+            if guard is not None:
+                # folders by identity (cached per folder: a bind mount of an input folder below
+                # OUT is caught); a symlink *at* the file name is replaced by the atomic
+                # rename, never followed, so the file is compared by its own entry
+                if guard.is_input_file(dst):
                     raise UsageError(f"plan_outputs: output {str(dst)!r} is the input file "
-                                     f"{real!r}; pass --overwrite to replace inputs")
-                if in_real is not None and real.startswith(in_real.rstrip(os.sep) + os.sep):
+                                     f"{str(guard.input_file(dst))!r}; pass --overwrite to "
+                                     f"replace inputs")
+                held = inside.get(dst.parent, dst)
+                if held == dst:
+                    held = inside[dst.parent] = guard.tree_holding(dst.parent)
+                if held is not None:
+                    arg, root = _tree_arg(guard, dst.parent)
                     raise UsageError(f"plan_outputs: output {str(dst)!r} would be written inside "
-                                     f"IN {in_real!r} (resolved {real!r}); pass --overwrite to "
-                                     f"allow it")
+                                     f"{arg} {str(root)!r} (folder {str(held)!r}); pass "
+                                     f"--overwrite to allow it")
             items.append(WorkItem(src=src, rel=rel, copy=k, dst=dst, out_rel=orel,
                                   seed=derive_seed(seed, rel, k)))
     return items

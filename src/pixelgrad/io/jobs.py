@@ -38,7 +38,7 @@ from .batch_apply import apply_pipeline
 from .dataset import WorkItem
 from .header import DEFAULT_MAX_PIXELS
 from .images import encode_image, read_image
-from .manifest import MANIFEST_NAME, ManifestWriter, read_manifest
+from .manifest import MANIFEST_NAME, ManifestWriter, compact_manifest, read_manifest
 
 __all__ = ["JobSummary", "run_local", "pending_items", "make_chunks", "augment_chunk",
            "process_chunk", "write_output", "write_file", "write_files", "decode", "record",
@@ -261,6 +261,9 @@ def pending_items(items: Sequence[WorkItem], out: Path, resume: bool) -> tuple[l
         The output folder (its ``manifest.jsonl`` is read).
     resume : bool
         Skip outputs that exist *and* have a manifest line; without it everything is redone.
+        Either way the manifest is compacted (:func:`pixelgrad.io.manifest.compact_manifest`):
+        the lines of the outputs to redo are dropped (they are appended again when written),
+        so it keeps one line per output.
 
     Returns
     -------
@@ -284,9 +287,12 @@ def pending_items(items: Sequence[WorkItem], out: Path, resume: bool) -> tuple[l
     (['a_1.png'], 1)
     """
     if not resume:
-        return list(items), 0
-    done = read_manifest(Path(out) / MANIFEST_NAME)
-    todo = [it for it in items if not (it.out_rel in done and it.dst.is_file())]
+        todo = list(items)
+    else:
+        done = read_manifest(Path(out) / MANIFEST_NAME)
+        todo = [it for it in items if not (it.out_rel in done and it.dst.is_file())]
+    # one line per output: the ones redone get theirs again when written
+    compact_manifest(Path(out) / MANIFEST_NAME, redo={it.out_rel for it in todo})
     return todo, len(items) - len(todo)
 
 
@@ -588,8 +594,9 @@ def run_local(items: Sequence[WorkItem], pipeline: Callable, out: str | Path, *,
 
     Notes
     -----
-    Without ``resume`` every output is redone; the manifest is still appended to (a newer line
-    for an output supersedes the older one), so it keeps describing every file in OUT. Files are
+    Without ``resume`` every output is redone; the lines of the outputs redone are dropped
+    from the manifest first and appended again as each is written, so it keeps one line per
+    file in OUT. Files are
     written under OUT without following symlinks (:func:`pixelgrad.io.atomic.atomic_write`).
     The caller holds OUT's lock (:func:`pixelgrad.io.outdir.job_directory`, as the CLI does).
 

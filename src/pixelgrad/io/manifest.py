@@ -10,13 +10,14 @@ from __future__ import annotations
 import errno
 import json
 import os
+import stat
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 MANIFEST_NAME = "manifest.jsonl"
 
-__all__ = ["MANIFEST_NAME", "ManifestWriter", "read_manifest"]
+__all__ = ["MANIFEST_NAME", "ManifestWriter", "read_manifest", "compact_manifest"]
 
 
 def read_manifest(path: str | os.PathLike) -> dict[str, dict[str, Any]]:
@@ -37,7 +38,8 @@ def read_manifest(path: str | os.PathLike) -> dict[str, dict[str, Any]]:
     Raises
     ------
     OSError
-        If ``path`` is a symlink (refused, the message names it) or cannot be read.
+        If ``path`` is a symlink or not a regular file (refused, the message names it) or
+        cannot be read.
 
     Examples
     --------
@@ -64,6 +66,10 @@ def read_manifest(path: str | os.PathLike) -> dict[str, dict[str, Any]]:
             raise OSError(errno.ELOOP, f"manifest {path} is a symlink; refusing to use it",
                           str(path)) from None
         raise
+    if not stat.S_ISREG(os.fstat(fd).st_mode):   # a FIFO blocks, a device never ends
+        os.close(fd)
+        raise OSError(errno.EINVAL, f"manifest {path} is not a regular file; refusing to read it",
+                      str(path))
     with open(fd, encoding="utf-8", errors="surrogateescape") as fh:
         for line in fh:
             line = line.strip()
@@ -76,6 +82,62 @@ def read_manifest(path: str | os.PathLike) -> dict[str, dict[str, Any]]:
             if isinstance(rec, dict) and isinstance(rec.get("output"), str):
                 records[rec["output"]] = rec
     return records
+
+
+def compact_manifest(path: str | os.PathLike, redo: Iterable[str] = ()) -> int:
+    """Keep one line per output in a manifest, dropping the outputs about to be redone.
+
+    A run without ``--resume`` redoes outputs that may already have a line; appending would
+    give each of them a second line at every run. Called before such a run (and before a
+    resumed one, to drop duplicates a killed run left), this rewrites the manifest atomically
+    with the last line of each output not in ``redo``, in their first order; the run then
+    appends a line for each output it finishes. Nothing is written when nothing changes.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The manifest (a missing one is left missing; a symlink is refused as by
+        :func:`read_manifest`).
+    redo : iterable of str
+        ``output`` values whose lines are dropped.
+
+    Returns
+    -------
+    int
+        The number of lines the manifest holds afterwards.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), MANIFEST_NAME)
+    >>> with ManifestWriter(path) as w:
+    ...     for seed, out in [(1, "a.png"), (2, "b.png"), (3, "a.png")]:
+    ...         w.write({"output": out, "seed": seed})
+    >>> compact_manifest(path), compact_manifest(path, redo={"b.png"})
+    (2, 1)
+    >>> print(open(path).read(), end="")
+    {"output":"a.png","seed":3}
+    """
+    from .._atomic import atomic_write
+
+    path = Path(path)
+    try:
+        st = os.stat(path, follow_symlinks=False)
+    except FileNotFoundError:
+        return 0
+    if not stat.S_ISREG(st.st_mode):                 # refused (or reported) by the reader/writer
+        return 0
+    records = read_manifest(path)
+    drop = set(redo)
+    keep = [rec for out, rec in records.items() if out not in drop]
+    with open(os.open(path, os.O_RDONLY | os.O_NOFOLLOW), "rb") as fh:
+        lines = sum(1 for line in fh if line.strip())
+    if len(keep) == lines and not drop.intersection(records):
+        return lines
+    text = "".join(json.dumps(rec, sort_keys=True, separators=(",", ":"), allow_nan=False) + "\n"
+                   for rec in keep)
+    atomic_write(path, text.encode("utf-8"))
+    return len(keep)
 
 
 class ManifestWriter:

@@ -11,8 +11,11 @@
 - **Job record** ``OUT/.pixelgrad-job.json``: the SHA-256 of the pipeline's canonical JSON,
   the seed, the number of copies and the pixelgrad version. A run (``--resume`` or not) whose
   job differs from the recorded one is refused: one OUT never mixes two jobs.
-- **Stale temporary files**: the hidden ``*.pgtmp*`` files that a killed run left are
-  removed (under the lock, so no live writer owns them) before any work starts.
+- **Temp journal** ``OUT/.pixelgrad-temps``: every temporary file written under OUT is
+  recorded there before it is created. The ones a killed run left are removed (under the
+  lock, so no live writer owns them) before any work starts; nothing else is ever deleted
+  and no folder is walked (an input tree inside OUT, a user's file named like ours, are
+  safe). A run that ends (normally or by an exception) removes the journal.
 
 None of these files follows a symlink: they are opened with ``O_NOFOLLOW``.
 """
@@ -28,9 +31,8 @@ import socket
 from pathlib import Path
 from typing import Any, Iterator
 
-from .atomic import atomic_write, is_temp_name
+from .atomic import TEMP_JOURNAL, atomic_write, remove_journaled_temps
 from .dataset import UsageError
-from .manifest import MANIFEST_NAME
 
 __all__ = ["LOCK_NAME", "JOB_NAME", "job_directory", "out_lock", "job_record", "check_job",
            "remove_stale_temps", "config_sha256", "prepare_out_dir"]
@@ -298,40 +300,45 @@ def check_job(out: str | os.PathLike, job: dict[str, Any]) -> None:
 
 
 def remove_stale_temps(out: str | os.PathLike) -> list[Path]:
-    """Remove the temporary files a killed run left under ``out``.
+    """Remove the temporary files that a killed run into ``out`` left, and only those.
+
+    Only the files listed in OUT's temp journal are candidates
+    (:func:`pixelgrad.io.atomic.remove_journaled_temps`): every temporary file a job's
+    writer creates under OUT is recorded there before it exists. Nothing is walked, so a
+    file the tool did not create (whatever its name) and an input tree inside OUT are never
+    touched; temporary files of versions before the journal are left in place.
 
     Parameters
     ----------
     out : str or os.PathLike
-        The output folder, walked without following symlinks.
+        The output folder (call it holding OUT's lock).
 
     Returns
     -------
     list of pathlib.Path
-        The removed files: names accepted by :func:`pixelgrad.io.atomic.is_temp_name` (the
-        legacy names too when ``out`` holds a manifest or job record); symlinks are left.
+        The removed files.
 
     Examples
     --------
     >>> import os, tempfile
     >>> out = tempfile.mkdtemp()
-    >>> for name in ("a.png", ".a.png.abcdefgh.pgtmp.png"):
-    ...     open(os.path.join(out, name), "wb").close()
-    >>> [p.name for p in remove_stale_temps(out)], os.listdir(out)
-    (['.a.png.abcdefgh.pgtmp.png'], ['a.png'])
+    >>> open(os.path.join(out, ".notes.20240101.tmp.txt"), "w").close()   # not ours
+    >>> remove_stale_temps(out), os.listdir(out)
+    ([], ['.notes.20240101.tmp.txt'])
     """
-    out = Path(out)
-    legacy = (out / MANIFEST_NAME).is_file() or (out / JOB_NAME).is_file()
-    removed: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(out, followlinks=False):
-        for name in filenames:
-            if is_temp_name(name, legacy=legacy):
-                p = Path(dirpath) / name
-                with contextlib.suppress(FileNotFoundError):
-                    if not p.is_symlink():
-                        p.unlink()
-                        removed.append(p)
-    return removed
+    return remove_journaled_temps(out)
+
+
+def _start_journal(out: Path) -> None:
+    """Create OUT's empty temp journal (never through a symlink)."""
+    try:
+        fd = os.open(out / TEMP_JOURNAL, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | _O_CLOEXEC,
+                     0o644)
+    except OSError as exc:
+        what = "a symlink" if exc.errno == errno.ELOOP else (exc.strerror or str(exc))
+        raise UsageError(f"argument `OUT` {str(out)!r}: cannot create the temp journal "
+                         f"{out / TEMP_JOURNAL} ({what})") from None
+    os.close(fd)
 
 
 @contextlib.contextmanager
@@ -339,8 +346,10 @@ def job_directory(out: str | os.PathLike, job: dict[str, Any]) -> Iterator[Path]
     """Context manager preparing OUT for ``job`` and holding its lock for the duration.
 
     Creates OUT (:func:`prepare_out_dir`), locks it (:func:`out_lock`), refuses a different
-    recorded job (:func:`check_job`), removes stale temporary files
-    (:func:`remove_stale_temps`) and records the job atomically.
+    recorded job (:func:`check_job`), removes the temporary files a killed run left
+    (:func:`remove_stale_temps`), starts the temp journal that records every temporary file
+    written under OUT from then on, and records the job atomically. On exit (normal or by an
+    exception) the temporary files still listed are removed and the journal with them.
 
     Parameters
     ----------
@@ -365,7 +374,7 @@ def job_directory(out: str | os.PathLike, job: dict[str, Any]) -> Iterator[Path]
     >>> job = job_record({"type": "Compose"}, seed=0, copies=1)
     >>> with job_directory(os.path.join(tempfile.mkdtemp(), "out"), job) as out:
     ...     sorted(os.listdir(out))
-    ['.pixelgrad-job.json', '.pixelgrad.lock']
+    ['.pixelgrad-job.json', '.pixelgrad-temps', '.pixelgrad.lock']
     >>> os.listdir(out)
     ['.pixelgrad-job.json']
     """
@@ -373,6 +382,12 @@ def job_directory(out: str | os.PathLike, job: dict[str, Any]) -> Iterator[Path]
     with out_lock(out):
         check_job(out, job)
         remove_stale_temps(out)
-        atomic_write(out / JOB_NAME, (json.dumps(job, sort_keys=True, indent=1) + "\n").encode(),
-                     root=out)
-        yield out
+        _start_journal(out)
+        try:
+            atomic_write(out / JOB_NAME, (json.dumps(job, sort_keys=True, indent=1) + "\n").encode(),
+                         root=out)
+            yield out
+        finally:
+            remove_stale_temps(out)
+            with contextlib.suppress(OSError):
+                os.unlink(out / TEMP_JOURNAL)
