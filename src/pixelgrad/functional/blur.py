@@ -670,8 +670,12 @@ def _motion_kernels(L: torch.Tensor, a: torch.Tensor, d: torch.Tensor, radius: i
         ks = [fold.folded_kernel2d(k, H, W, border) for k in ks]
     elif uniform:
         ks = [motion_kernel_for_image(float(L[0]), float(a[0]), float(d[0]), H, W, border)]
-    elif B * motion_kernel_size(float(L.max())) ** 2 > motion.DENSE_LIMIT:
-        # long lines: each kernel built sparsely and folded (bounded memory)
+    elif B * motion_kernel_size(float(L.max())) ** 2 > motion.DENSE_LIMIT or (
+            B * motion_kernel_size(float(L.max())) ** 2 > motion.FOLD_DENSE_LIMIT
+            and (fold.needs_fold(motion_radius(float(L.max())), H, border)
+                 or fold.needs_fold(motion_radius(float(L.max())), W, border))):
+        # long lines (or lines folded onto a small image): each kernel built sparsely and
+        # folded (bounded memory)
         ks = [motion_kernel_for_image(float(L[b]), float(a[b]), float(d[b]), H, W, border)
               for b in range(B)]
     else:

@@ -144,6 +144,9 @@ def motion_kernel2d(length: float | torch.Tensor, angle: float | torch.Tensor,
 
 #: dense kernels up to this many weights are built as before; wider ones sparsely
 DENSE_LIMIT = 1 << 22
+#: the same limit for a kernel wider than the image (folded onto it): its dense build would
+#: only be summed into the few weights of the fold
+FOLD_DENSE_LIMIT = 1 << 16
 #: longest line (pixels) a kernel is built for: the sparse build costs O(length) (about
 #: 1-2 s per 10^5 pixels of line on a busy 2-core machine)
 MAX_LENGTH = 1e6
@@ -246,8 +249,9 @@ def motion_kernel_for_image(length: float, angle: float, direction: float, H: in
     torch.Tensor
         The dense kernel folded onto the border period
         (:func:`pixelgrad.kernels.fold.folded_kernel2d`) when it has at most
-        :data:`DENSE_LIMIT` weights, else :func:`sparse_folded_motion_kernel`: bounded memory
-        for any length up to :data:`MAX_LENGTH`.
+        :data:`DENSE_LIMIT` weights (:data:`FOLD_DENSE_LIMIT` when it is folded), else
+        :func:`sparse_folded_motion_kernel`: bounded memory for any length up to
+        :data:`MAX_LENGTH`.
 
     Raises
     ------
@@ -264,6 +268,11 @@ def motion_kernel_for_image(length: float, angle: float, direction: float, H: in
     from . import fold
 
     _check_length(float(length))
-    if motion_kernel_size(length) ** 2 <= DENSE_LIMIT:
+    size = motion_kernel_size(length)
+    r = size // 2
+    folded = fold.needs_fold(r, H, border) or fold.needs_fold(r, W, border)
+    # a kernel that is folded anyway is summed straight into its fold once it is more than
+    # FOLD_DENSE_LIMIT weights: the dense build costs ~100 bytes a weight (500 MB at length 2000)
+    if size ** 2 <= (FOLD_DENSE_LIMIT if folded else DENSE_LIMIT):
         return fold.folded_kernel2d(motion_kernel2d(length, angle, direction), H, W, border)
     return sparse_folded_motion_kernel(length, angle, direction, H, W, border)

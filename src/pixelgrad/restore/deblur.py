@@ -37,7 +37,7 @@ independent of the batch composition and of the caller's thread count.
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, List, Optional
+from typing import Any, Callable, List, Optional, Tuple
 
 import torch
 
@@ -49,7 +49,7 @@ from ._facade import (check_method, finish, from_opponent, noise_levels, prepare
 from .operators import Blur
 from .result import RestoreResult, StepInfo, single_thread
 
-__all__ = ["deblur", "DEBLUR_METHODS"]
+__all__ = ["deblur", "DEBLUR_METHODS", "margins"]
 
 DEBLUR_METHODS = ("auto", "wiener", "tv", "tikhonov")
 
@@ -77,6 +77,33 @@ def _nice(n: int) -> int:
         if m == 1:
             return n
         n += 1
+
+
+def margins(radius: int, h: int, w: int) -> Tuple[int, int]:
+    """The margins ``(mh, mw)`` of the FFT grid of ``auto`` / ``wiener`` (non-circular borders).
+
+    Parameters
+    ----------
+    radius : int
+        The blur kernel's radius (any size: ``sigma=1e300`` gives ``4e300``).
+    h, w : int
+        The image size.
+
+    Returns
+    -------
+    tuple of int
+        ``max(16, min(2 radius, n))`` per axis: twice the kernel's radius, bounded by the
+        image, so the grid is at most three times the image along each axis whatever the
+        blur. A blur wider than the image is folded onto the grid's period by the circular
+        transfer function (as the filters fold it onto the border period), so the grid never
+        grows with the kernel.
+
+    Examples
+    --------
+    >>> margins(3, 64, 64), margins(20, 64, 64), margins(10**300, 32, 48)
+    ((16, 16), (40, 40), (32, 48))
+    """
+    return max(16, min(2 * radius, h)), max(16, min(2 * radius, w))
 
 
 def _laplacian_symbol(h: int, w: int) -> torch.Tensor:
@@ -123,8 +150,8 @@ def _fourier_deblur(y: torch.Tensor, op: Blur, sigma: torch.Tensor, method: str,
         mh = mw = 0
         hh, ww = h, w
     else:
-        margin = max(16, 2 * op._radius())
-        hh, ww = _nice(h + 2 * margin), _nice(w + 2 * margin)
+        mgh, mgw = margins(op._radius(), h, w)
+        hh, ww = _nice(h + 2 * mgh), _nice(w + 2 * mgw)
         mh, mw = (hh - h) // 2, (ww - w) // 2
     k_all = op.transfer((hh, ww), torch.float64)                # (B or 1, 1, hh, ww//2+1)
     lap = _laplacian_symbol(hh, ww)

@@ -406,13 +406,25 @@ class Blur(LinearOperator):
         return k[0] if k.shape[0] == 1 else k
 
     def _radius(self) -> int:
+        """The kernel's radius (largest over the axes and samples), never building it."""
         if self.kind == "sigma":
             s = torch.as_tensor(self.sigma, dtype=torch.float64)
             return int(math.ceil(float(self.truncate) * float(s.max())))
         if self.kind == "box":
             return int(torch.as_tensor(self.box).max()) // 2
-        k = self.kernel2d()
+        if self.kind == "motion":
+            from ..kernels.motion import motion_radius
+
+            return motion_radius(float(torch.as_tensor(tuple(self.motion)[0], dtype=torch.float64).max()))
+        k = self._psf()
         return max(k.shape[-1], k.shape[-2]) // 2
+
+    def _dense_motion(self) -> bool:
+        """Whether the motion kernel is small enough to be built dense (else the adjoint goes
+        through the folded forward blur, whose kernels are built sparsely)."""
+        from ..kernels.motion import DENSE_LIMIT
+
+        return (2 * self._radius() + 1) ** 2 <= DENSE_LIMIT
 
     def _forward_raw(self, x: torch.Tensor, border: Optional[str] = None) -> torch.Tensor:
         saved = self.border
@@ -431,7 +443,7 @@ class Blur(LinearOperator):
 
     def _check_size(self, x: torch.Tensor) -> None:
         if self.border == "constant":
-            k = self.kernel2d() if self.kind in ("kernel", "motion") else None
+            k = self._psf() if self.kind == "kernel" else None
             kh = k.shape[-2] if k is not None else 2 * self._radius() + 1
             kw = k.shape[-1] if k is not None else 2 * self._radius() + 1
             if kh > x.shape[-2] or kw > x.shape[-1]:
@@ -446,7 +458,7 @@ class Blur(LinearOperator):
     def adjoint(self, y: torch.Tensor) -> torch.Tensor:
         _check_tensor("Blur.adjoint", y, "y")
         self._check_size(y)
-        if self.border in _FOLDING:
+        if self.border in _FOLDING or (self.kind == "motion" and not self._dense_motion()):
             with torch.enable_grad():
                 z = torch.zeros_like(y).requires_grad_(True)
                 out = self._forward_raw(z)
