@@ -72,6 +72,22 @@ def apply_orientation(img: np.ndarray, orientation: int) -> np.ndarray:
     return np.ascontiguousarray(img)
 
 
+def _not_a_file(path: Path) -> str:
+    """What ``path`` (which exists but is not a regular file) is, in words."""
+    import stat
+
+    try:
+        st = os.stat(path)
+    except OSError:
+        return "a dangling symlink"
+    for test, word in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"),
+                       (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device")):
+        if test(st.st_mode):
+            return word + (" (through a symlink)" if path.is_symlink() else "")
+    return "not a regular file"
+
+
 def read_image(path: str | os.PathLike, *, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> np.ndarray:
     """Read an image file as a numpy array, keeping its bit depth.
 
@@ -95,6 +111,9 @@ def read_image(path: str | os.PathLike, *, max_pixels: int | None = DEFAULT_MAX_
     ------
     FileNotFoundError
         If there is no such file.
+    IsADirectoryError, ValueError
+        If ``path`` is a folder, or a FIFO, device, socket or dangling symlink (named in the
+        message).
     ValueError
         Naming the path, if the file is empty, not a decodable image, declares more than
         ``max_pixels`` pixels, holds several frames or pages, holds samples of another
@@ -113,6 +132,10 @@ def read_image(path: str | os.PathLike, *, max_pixels: int | None = DEFAULT_MAX_
     """
     path = Path(path)
     if not path.is_file():
+        if os.path.lexists(path):     # a folder, a FIFO, a device, a socket, a dangling link
+            kind = _not_a_file(path)
+            raise (IsADirectoryError if kind == "a folder" else ValueError)(
+                f"read_image: argument `path` must be a regular image file, got {kind}: {path}")
         raise FileNotFoundError(f"read_image: no such file: {path}")
     data = np.fromfile(str(path), dtype=np.uint8)
     if not data.size:

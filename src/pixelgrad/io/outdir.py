@@ -28,6 +28,7 @@ import hashlib
 import json
 import os
 import socket
+import stat
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -202,11 +203,20 @@ def out_lock(out: str | os.PathLike) -> Iterator[Path]:
     path = out / LOCK_NAME
     for _ in range(10):
         try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | _O_CLOEXEC, 0o644)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | _O_CLOEXEC,
+                         0o644)
         except OSError as exc:
             if exc.errno == errno.ELOOP:
                 raise UsageError(f"lock file {path} is a symlink; refusing to use {str(out)!r}") from None
+            if exc.errno == errno.EISDIR:
+                raise UsageError(f"lock file {path} must be a regular file, got a folder; "
+                                 f"refusing to use {str(out)!r}") from None
             raise UsageError(f"cannot create the lock file {path} ({exc.strerror or exc})") from None
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise UsageError(f"lock file {path} must be a regular file, got {_kind(path)}; "
+                             f"refusing to use {str(out)!r} (remove it if no pixelgrad run "
+                             f"is using this OUT)")
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -242,23 +252,45 @@ def out_lock(out: str | os.PathLike) -> Iterator[Path]:
         os.close(fd)
 
 
-def _read_json_nofollow(path: Path) -> Any:
+def _kind(path: Path) -> str:
+    """What ``path`` is, in words (for messages about a file that should be a regular one)."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | _O_CLOEXEC)
+        mode = os.stat(path, follow_symlinks=False).st_mode
+    except OSError:
+        return "nothing"
+    for test, word in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"),
+                       (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISLNK, "a symlink")):
+        if test(mode):
+            return word
+    return "a regular file"
+
+
+def _read_json_nofollow(path: Path) -> dict[str, Any] | None:
+    """The job record at ``path`` (None when missing); anything but a JSON object is refused."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | _O_CLOEXEC)
     except FileNotFoundError:
         return None
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise UsageError(f"job record {path} is a symlink; refusing to use it") from None
-        raise
+        raise UsageError(f"job record {path} cannot be read ({exc.strerror or exc})") from None
     with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise UsageError(f"job record {path} must be a regular file, got {_kind(path)}; "
+                             f"refusing to use this OUT") from None
         data = fh.read(1 << 16)
     try:
         rec = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         raise UsageError(f"job record {path} is not valid JSON; delete it (and check the "
                          f"outputs) before reusing this OUT") from None
-    return rec if isinstance(rec, dict) else None
+    if not isinstance(rec, dict):
+        raise UsageError(f"job record {path} must hold a JSON object, got "
+                         f"{json.dumps(rec)[:40]}; delete it (and check the outputs) before "
+                         f"reusing this OUT") from None
+    return rec
 
 
 def check_job(out: str | os.PathLike, job: dict[str, Any]) -> None:
@@ -275,7 +307,8 @@ def check_job(out: str | os.PathLike, job: dict[str, Any]) -> None:
     ------
     UsageError
         When the recorded config hash, seed, copies or version differ (each difference
-        listed), or the record is a symlink or not valid JSON.
+        listed), or the record is a symlink, not a regular file, not valid JSON or not a
+        JSON object (``null``, a list: never taken for a missing record).
 
     Examples
     --------
