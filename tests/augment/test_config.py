@@ -106,3 +106,103 @@ def test_yaml_alias_bomb_and_deep_nesting_are_refused_in_bounded_memory(tmp_path
     """, budget_mb=256, timeout=120)
     assert res.returncode == 0, res.stderr[-2000:]
     assert res.stdout.count("REFUSED") == 3, res.stdout
+
+
+# ----------------------------------------------------------------------------- issue 22.4
+@pytest.mark.parametrize("text,needle", [
+    ("type: RandomGaussianBlur\nsigma: [999999, 1.0e+6]\nanisotropic: true\nangle: [0.1, 0.5]\n",
+     "argument `sigma` must be small enough for a rotated kernel"),
+    ("type: RandomGaussianBlur\nsigma: [1, 2]\nkernel_size: 99999\nanisotropic: true\nangle: [0.1, 0.5]\n",
+     "argument `kernel_size` must be small enough for a rotated kernel"),
+    ("type: Compose\ntransforms:\n  - type: OneOf\n    transforms:\n      - type: RandomGaussianBlur\n"
+     "        sigma: [0.5, 3000]\n        anisotropic: true\n        angle: 0.3\n",
+     "argument `sigma` must be small enough"),
+])
+def test_ranges_that_fail_on_images_are_refused_at_load(tmp_path, text, needle, capsys):
+    """Issue 22.4: these loaded, then every (or some random) image failed at call time."""
+    cfg = tmp_path / "p.yaml"
+    cfg.write_text(text)
+    with pytest.raises(ValueError, match=needle):
+        A.load(cfg)
+    write_image(tmp_path / "in" / "a.png", np.zeros((4, 4), np.uint8))
+    assert main(["augment", str(tmp_path / "in"), str(tmp_path / "out"), "-c", str(cfg), "-q"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(cfg) in err[0] and needle in err[0]
+
+
+@pytest.mark.parametrize("d", [
+    {"type": "RandomGaussianBlur", "sigma": [999999, 1e6], "angle": [0.1, 0.5]},       # isotropic
+    {"type": "RandomGaussianBlur", "sigma": [999999, 1e6], "anisotropic": True},        # separable
+    {"type": "RandomGaussianBlur", "sigma": [999999, 1e6], "anisotropic": True, "angle": 1.5707963267948966},
+    {"type": "RandomGaussianBlur", "sigma": [1e6, 1e6], "anisotropic": True, "angle": [0.1, 0.5]},
+    {"type": "RandomGaussianBlur", "sigma": [1, 2], "kernel_size": 99999, "angle": [0.1, 0.5]},
+    {"type": "RandomGaussianBlur", "sigma": [0.5, 2], "anisotropic": True, "angle": [0.1, 0.5]},
+])
+def test_ranges_at_their_limits_that_run_still_load(d):
+    """The load-time check refuses only what the op refuses: these draw no rotated kernel
+    over the limit, and run."""
+    t = A.from_dict(d)
+    assert A.from_dict(t.to_dict()).to_dict() == t.to_dict()
+    assert t(torch.rand(2, 1, 9, 9), seed=0).shape == (2, 1, 9, 9)
+
+
+def test_every_registered_transform_runs_at_the_extremes_its_config_accepts():
+    """The class of issue 22.4: a range that loads must be callable at its extreme draws.
+    Every numeric range of every registered leaf transform is set to the low bound, the
+    high bound and both of PARAM_BOUNDS (or the default +-1e6) in turn, with the blur's
+    anisotropic / rotated variants; whatever from_dict accepts must run on a small image."""
+    from pixelgrad.augment._config import _CONTAINERS, _DEFAULT_BOUND, PARAM_BOUNDS, REGISTRY
+
+    x = torch.rand(3, 2, 9, 11)
+    ran = 0
+    for name, cls in sorted(REGISTRY.items()):
+        if name in _CONTAINERS:
+            continue
+        base = cls().to_dict()
+        variants = [{}]
+        if name == "RandomGaussianBlur":
+            variants += [{"anisotropic": True}, {"anisotropic": True, "angle": [0.1, 0.5]}]
+        for key, v in base.items():
+            if not (isinstance(v, list) and len(v) == 2 and all(isinstance(u, (int, float)) for u in v)):
+                continue
+            lo, hi = PARAM_BOUNDS.get(key, (-_DEFAULT_BOUND, _DEFAULT_BOUND))
+            for rng_ in ([lo, lo], [hi, hi], [lo, hi], [hi * (1 - 1e-6), hi]):
+                for extra in variants:
+                    try:
+                        t = A.from_dict({**base, key: rng_, **extra})
+                    except (ValueError, TypeError):
+                        continue                       # refused at load: fine
+                    y = t(x, seed=1)
+                    assert y.shape == x.shape, (name, key, rng_, extra)
+                    ran += 1
+    assert ran > 50
+
+
+@pytest.mark.parametrize("name,text,needle", [
+    ("dup.yaml", "type: RandomGaussianBlur\nsigma: [0.5, 1.0]\np: 0.5\nsigma: [5, 9]\n",
+     "'sigma' twice (.*dup.yaml, line 4; first at line 2)"),
+    ("nested.yaml", "type: Compose\ntransforms:\n  - type: RandomShear\n    sx: 0.1\n    sx: 0.2\n",
+     "'sx' twice (.*nested.yaml, line 5; first at line 4)"),
+    ("dup.json", '{"type": "RandomGaussianBlur", "p": 0.5, "p": 1.0}', "'p' twice (.*dup.json)"),
+    ("top.json", '{"type": "Compose", "transforms": [], "type": "RandomShear"}', "'type' twice"),
+])
+def test_duplicate_keys_are_refused_naming_key_and_line(tmp_path, name, text, needle, capsys):
+    """Issue 22.4: YAML and JSON parsers keep the last of two equal keys, silently."""
+    cfg = tmp_path / name
+    cfg.write_text(text)
+    with pytest.raises(ValueError, match=needle.replace("(", r"\(").replace(")", r"\)")):
+        A.load(cfg)
+    write_image(tmp_path / "in" / "a.png", np.zeros((4, 4), np.uint8))
+    assert main(["augment", str(tmp_path / "in"), str(tmp_path / "out"), "-c", str(cfg), "-q"]) == 2
+    assert "twice" in capsys.readouterr().err
+
+
+def test_yaml_merge_keys_may_still_be_overridden(tmp_path):
+    cfg = tmp_path / "merge.yaml"
+    cfg.write_text("base: &b {type: RandomShear, sx: 0.1}\n"
+                   "type: Compose\ntransforms:\n  - <<: *b\n    sx: 0.2\n")
+    with pytest.raises(TypeError, match="Compose"):       # 'base' is no Compose argument
+        A.load(cfg)
+    cfg.write_text("type: Compose\ntransforms:\n  - &b {type: RandomShear, sx: 0.1}\n"
+                   "  - <<: *b\n    sx: 0.2\n")
+    assert A.load(cfg)[1].sx == (0.2, 0.2)

@@ -175,6 +175,28 @@ class Transform(nn.Module):
         """Constructor arguments (``to_dict`` without ``type``)."""
         raise NotImplementedError
 
+    def check_limits(self) -> None:
+        """Refuse ranges whose extreme values the op itself would refuse (override).
+
+        The constructor checks each range on its own (bounds, low <= high); some ops also
+        limit a combination of values (a rotated Gaussian kernel of at most 2^24 weights).
+        A transform with such a limit overrides this hook to check the worst value its
+        ranges can draw against the op's own limit, so that a pipeline that would fail on
+        images is refused when it is built (:func:`pixelgrad.augment.from_dict` and
+        :func:`pixelgrad.augment.load` call it on every transform they build), not on
+        every image. The default checks nothing.
+
+        Raises
+        ------
+        ValueError
+            Naming the transform, the argument, what the op accepts and the range given.
+
+        Examples
+        --------
+        >>> from pixelgrad import augment as A
+        >>> A.RandomGradient().check_limits()            # nothing beyond the constructor's checks
+        """
+
     # -- generic machinery ------------------------------------------------------------
     @property
     def type_name(self) -> str:

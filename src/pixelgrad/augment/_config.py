@@ -10,7 +10,12 @@ Loading is bounded, whatever the file holds (:func:`load`, :func:`check_spec`):
 - JSON nesting beyond the interpreter's recursion limit is reported as a ``ValueError``;
 - every number must be finite and within :data:`PARAM_BOUNDS` for its key (or
   ``|x| <= 1e6``), strings at most 1000 characters, lists at most 1000 items; errors name
-  the path of the value (``transforms[2].sigma``) and never render a whole huge value.
+  the path of the value (``transforms[2].sigma``) and never render a whole huge value;
+- a mapping that repeats a key is refused (YAML and JSON parsers keep the last value
+  silently), naming the key and, in YAML, its lines;
+- every transform built is asked whether its ranges' extreme draws are values its op
+  accepts (:meth:`~pixelgrad.augment._base.Transform.check_limits`), so a pipeline that
+  would fail on images is refused at load.
 """
 from __future__ import annotations
 
@@ -106,7 +111,9 @@ def from_dict(d: dict[str, Any]) -> Transform:
         ``d`` not a dict, or arguments the constructor does not take.
     ValueError
         An unknown ``type`` or a container without a ``transforms`` list (and the
-        constructors' own checks).
+        constructors' own checks), or ranges whose extreme draws the op refuses
+        (:meth:`~pixelgrad.augment._base.Transform.check_limits`, called on every transform
+        built).
 
     Examples
     --------
@@ -131,10 +138,12 @@ def from_dict(d: dict[str, Any]) -> Transform:
     else:
         kwargs = {k: _tuples(v) for k, v in kwargs.items()}
     try:
-        return REGISTRY[name](**kwargs)
+        built = REGISTRY[name](**kwargs)
     except TypeError as exc:
         raise TypeError(f"from_dict: bad arguments for {name} ({_short(str(exc), 200)}); given "
                         f"keys {_short(str(sorted(kwargs)), 200)}") from None
+    built.check_limits()            # ranges whose extreme draws the op would refuse
+    return built
 
 
 def _format(path: Path, fn: str) -> str:
@@ -352,6 +361,49 @@ def _check_yaml_events(text: str, fn: str) -> None:
             add(anchors.get(ev.anchor, 1))
 
 
+def _duplicate_key(key: str, where: str) -> ValueError:
+    return ValueError(f"load: keys of a mapping must be unique, got {_short(repr(key))} twice "
+                      f"({where}); a repeated key would silently override the first value")
+
+
+def _yaml_unique(text: str, path: Path) -> Any:
+    """``yaml.safe_load(text)``, refusing a mapping that repeats a key (PyYAML keeps the last
+    value silently). ``<<`` merge keys may still be overridden, as YAML specifies."""
+    import yaml
+
+    class UniqueKeyLoader(yaml.SafeLoader):
+        def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+            if isinstance(node, yaml.MappingNode):
+                seen: dict[Any, int] = {}
+                for key_node, _ in node.value:
+                    if key_node.tag == "tag:yaml.org,2002:merge" or not isinstance(key_node, yaml.ScalarNode):
+                        continue
+                    key = self.construct_object(key_node)
+                    line = key_node.start_mark.line + 1
+                    if key in seen:
+                        raise _duplicate_key(key, f"{path}, line {line}; first at line {seen[key]}")
+                    seen[key] = line
+            return super().construct_mapping(node, deep=deep)
+
+    loader = UniqueKeyLoader(text)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
+
+
+def _json_unique(path: Path):
+    """An ``object_pairs_hook`` for ``json.loads`` refusing an object that repeats a key."""
+    def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for k, v in pairs:
+            if k in out:
+                raise _duplicate_key(k, str(path))
+            out[k] = v
+        return out
+    return hook
+
+
 def load(path: str | os.PathLike) -> Transform:
     r"""Read a transform saved by :func:`save` (or written by hand) from .yaml / .yml / .json.
 
@@ -369,7 +421,9 @@ def load(path: str | os.PathLike) -> Transform:
     ------
     ValueError
         A wrong suffix, a file larger than :data:`MAX_CONFIG_BYTES`, nesting deeper than
-        :data:`MAX_DEPTH`, an alias bomb, out-of-bounds parameters (see :func:`check_spec`).
+        :data:`MAX_DEPTH`, an alias bomb, out-of-bounds parameters (see :func:`check_spec`),
+        a mapping that repeats a key (named, with its line in YAML), ranges whose extreme
+        draws the op refuses (see :func:`from_dict`).
     yaml.YAMLError
         Malformed YAML or a tag the safe loader refuses (e.g. ``!!python/object``).
     OSError
@@ -397,7 +451,7 @@ def load(path: str | os.PathLike) -> Transform:
     text = path.read_text(encoding="utf-8")
     if fmt == "json":
         try:
-            d = json.loads(text)
+            d = json.loads(text, object_pairs_hook=_json_unique(path))
         except RecursionError:
             raise ValueError(f"load: the pipeline must nest at most {MAX_DEPTH} levels, got a "
                              f"deeper JSON document ({path})") from None
@@ -405,6 +459,6 @@ def load(path: str | os.PathLike) -> Transform:
         import yaml
 
         _check_yaml_events(text, "load")
-        d = yaml.safe_load(text)
+        d = _yaml_unique(text, path)
     check_spec(d, "load")
     return from_dict(d)

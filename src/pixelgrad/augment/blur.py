@@ -136,6 +136,51 @@ class RandomGaussianBlur(Transform):
                             else int(kernel_size))
         self.border = check_choice(border, BORDERS, n, "border")
         self.method = check_choice(method, METHODS if angle is None else _NON_SEPARABLE, n, "method")
+        self.check_limits()
+
+    def check_limits(self) -> None:
+        """Refuse a rotated kernel that :func:`pixelgrad.gaussian_blur` would refuse for the
+        largest draw: more than :data:`pixelgrad.kernels.gaussian.MAX_KERNEL2D` weights.
+
+        Only draws that are really rotated count (anisotropic, two different sigmas, an
+        angle that is not a fixed multiple of pi / 2); the largest of them has both sigmas
+        near ``sigma[1]`` (then the box holding the kernel is the same for every angle), or
+        the fixed ``kernel_size``.
+
+        Examples
+        --------
+        >>> from pixelgrad import augment as A
+        >>> A.RandomGaussianBlur(sigma=(1e5, 1e6), anisotropic=True)        # axis-aligned: folded
+        RandomGaussianBlur(...)
+        >>> A.RandomGaussianBlur(sigma=(1e5, 1e6), anisotropic=True, angle=(0.0, 0.5))
+        Traceback (most recent call last):
+        ...
+        ValueError: RandomGaussianBlur: argument `sigma` must be small enough for a rotated kernel of at most 16,777,216 weights at its largest draw (rotated kernels are built whole), got ...
+        """
+        import math
+
+        from ..kernels import gaussian
+
+        if self.angle is None or not self.anisotropic or self.sigma[0] == self.sigma[1]:
+            return                                       # never a rotated kernel
+        lo, hi = self.angle
+        quarter = round(lo / (math.pi / 2))
+        if lo == hi and abs(lo - quarter * math.pi / 2) < 1e-12:
+            return                                       # a fixed quarter turn: separable
+        if self.kernel_size is not None:
+            kh, kw = (self.kernel_size if isinstance(self.kernel_size, tuple)
+                      else (self.kernel_size, self.kernel_size))
+            arg, n = "kernel_size", kh * kw
+        else:
+            ry, rx = gaussian.rotated_radius(self.sigma[1], self.sigma[1], lo, self.truncate)
+            arg, n = "sigma", (2 * ry + 1) * (2 * rx + 1)
+        if n > gaussian.MAX_KERNEL2D:
+            from .._errors import bad_value
+
+            given = self.kernel_size if arg == "kernel_size" else self.sigma
+            bad_value(type(self).__name__, arg, f"small enough for a rotated kernel of at most "
+                      f"{gaussian.MAX_KERNEL2D:,} weights at its largest draw (rotated kernels are "
+                      f"built whole)", f"{given} with angle {self.angle}: {n:,} weights")
 
     def sample(self, shape, rng: Rng) -> dict[str, torch.Tensor]:
         d = {"sigma": rng.uniform(*self.sigma, 2) if self.anisotropic else rng.uniform(*self.sigma)}
