@@ -266,6 +266,20 @@ def test_unavailable_cuda_device_is_bad_usage(tmp_path: Path, mixed: Path, capsy
         assert "no CUDA device" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("device", ["meta", "xla", "cuda:99", "mps"])
+def test_devices_the_pipeline_cannot_run_on_are_bad_usage(tmp_path: Path, mixed: Path, capsys, device):
+    """Issue 22.4: `--device meta` was accepted, then every image failed."""
+    if device == "mps" and getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+        pytest.skip("this machine has an MPS device")
+    if device == "cuda:99" and torch.cuda.device_count() > 99:
+        pytest.skip("this machine has 100 CUDA devices")
+    cfg = _write_cfg(tmp_path / "c.yaml", A.RandomGaussianBlur(sigma=1.0))
+    assert main(["augment", str(mixed), str(tmp_path / "o"), "-c", str(cfg), "--device", device]) == 2
+    line = _one_error_line(capsys, "--device", repr(device))
+    assert "available" in line or "runs on" in line
+    assert not (tmp_path / "o").exists()
+
+
 def test_example_config_is_commented_and_loads(tmp_path: Path, capsys):
     assert main(["augment", "--example-config"]) == 0
     text = capsys.readouterr().out

@@ -140,8 +140,9 @@ def check_device(device: str) -> str:
     Raises
     ------
     pixelgrad.io.dataset.UsageError
-        (a ``ValueError``) If ``device`` is not a torch device, or is a CUDA device on a
-        machine without CUDA.
+        (a ``ValueError``) If ``device`` is not a torch device, is a CUDA / MPS device this
+        machine does not have, or a device type the pipeline cannot run on (``meta``:
+        tensors without data, and any type other than cpu, cuda and mps).
 
     Examples
     --------
@@ -151,6 +152,10 @@ def check_device(device: str) -> str:
     Traceback (most recent call last):
     ...
     pixelgrad.io.dataset.UsageError: augment: argument `--device` must be a torch device such as cpu or cuda:0, got 'gpu0' (...)
+    >>> check_device("meta")
+    Traceback (most recent call last):
+    ...
+    pixelgrad.io.dataset.UsageError: augment: argument `--device` must be a device the pipeline runs on: cpu, cuda[:N] or mps (when available), got 'meta'
     """
     import torch
 
@@ -159,9 +164,24 @@ def check_device(device: str) -> str:
     except (RuntimeError, ValueError) as exc:
         raise _usage(f"argument `--device` must be a torch device such as cpu or cuda:0, "
                      f"got {device!r} ({exc})") from None
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise _usage(f"argument `--device` must be an available device, got {device!r} "
-                     f"(no CUDA device here)")
+    if dev.type == "cuda":
+        n = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if not n:
+            raise _usage(f"argument `--device` must be an available device, got {device!r} "
+                         f"(no CUDA device here)")
+        if dev.index is not None and dev.index >= n:
+            raise _usage(f"argument `--device` must be an available device, got {device!r} "
+                         f"(CUDA devices here: cuda:0 to cuda:{n - 1})")
+    elif dev.type == "mps":
+        mps = getattr(torch.backends, "mps", None)
+        if mps is None or not mps.is_available():
+            raise _usage(f"argument `--device` must be an available device, got {device!r} "
+                         f"(no MPS device here)")
+    elif dev.type != "cpu":
+        # meta, xla, ...: torch accepts the name, but no image can be computed there (a meta
+        # tensor has no data), so every image would fail: refused here, once.
+        raise _usage(f"argument `--device` must be a device the pipeline runs on: cpu, "
+                     f"cuda[:N] or mps (when available), got {device!r}")
     return device
 
 
