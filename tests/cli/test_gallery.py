@@ -189,3 +189,25 @@ def test_gallery_refuses_a_folder_as_output_and_fails_when_every_draw_fails(tmp_
     assert main(["gallery", str(tmp_path / "in"), "-c", str(cfg), "-o", str(out), "--draws", "2"]) == 1
     assert "every one" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_gallery_memory_does_not_grow_with_the_number_of_draws(tmp_path):
+    """Issue 22.5: `gallery` on one 2048 x 2048 image with 40 draws peaked at 4.1 GB (325 x
+    the decoded image): all the draws were one batch of full-size copies. Here a 1024 x 1024
+    RGB image (3 MiB decoded) with 40 draws runs under an address-space limit of 40 x the
+    decoded size (it needed ~140 x of resident memory before; ~15 x now)."""
+    from tests._hostile import run_limited
+
+    rng = np.random.default_rng(0)
+    write_image(tmp_path / "big.png", rng.integers(0, 256, (1024, 1024, 3), dtype=np.uint8))
+    write_image(tmp_path / "warm.png", rng.integers(0, 256, (64, 64, 3), dtype=np.uint8))
+    cfg = _cfg(tmp_path, transform=A.Compose([A.RandomGaussianBlur(sigma=(0.5, 2.0)), A.RandomGradient()]))
+    decoded_mb = 1024 * 1024 * 3 / 2 ** 20
+    run = ("from pixelgrad.cli.main import main\n"
+           "rc = main(['gallery', {src!r}, '-c', {cfg!r}, '-o', {out!r}, '--draws', '{n}'])\n")
+    res = run_limited(run.format(src=str(tmp_path / "big.png"), cfg=str(cfg), out=str(tmp_path / "g.html"), n=40)
+                      + "print('RC', rc)\n", budget_mb=int(40 * decoded_mb), timeout=600,
+                      setup=run.format(src=str(tmp_path / "warm.png"), cfg=str(cfg),
+                                       out=str(tmp_path / "w.html"), n=2))
+    assert res.returncode == 0 and "RC 0" in res.stdout, res.stderr[-2000:]
+    assert (tmp_path / "g.html").read_text().count("<figcaption>draw 39") == 3   # 3 sections
