@@ -41,3 +41,44 @@ def test_deblur_margins_keep_ordinary_blurs_and_bound_wide_ones():
     assert margins(3, 64, 64) == (16, 16)                     # as before: 16 px at least
     assert margins(20, 100, 100) == (40, 40)                  # as before: twice the radius
     assert margins(4 * 10**300, 32, 48) == (32, 48)           # bounded by the image
+
+
+# ------------------------------------------------------------------ time budget
+class _FakeClock:
+    """``time.perf_counter`` advancing one second per call: a budget of N seconds lasts about
+    N clock reads, whatever the machine's speed."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        self.now += 1.0
+        return self.now
+
+
+@pytest.mark.parametrize("method", ["tv", "tikhonov"])
+def test_deblur_time_budget_stops_the_solvers(method, monkeypatch, rng):
+    """Bug: time_budget (the CLI's --max-seconds) did not exist for deblur: a 2048x2048 tv
+    deblur ran past 600 s. Now every image's solver stops once its share has passed."""
+    import time
+
+    x = torch.from_numpy(rng.random((2, 1, 24, 24)))
+    full = pg.restore.deblur(x, sigma=1.0, method=method, iterations=200, noise=0.01)
+    monkeypatch.setattr(time, "perf_counter", _FakeClock())
+    res = pg.restore.deblur(x, sigma=1.0, method=method, iterations=200, noise=0.01, time_budget=40)
+    assert 1 < res.iterations <= 25 < full.iterations
+    assert bool(torch.isfinite(res.image).all())
+
+
+def test_deblur_zero_time_budget_runs_one_step_of_every_stage(rng):
+    x = torch.from_numpy(rng.random((2, 3, 24, 24)))
+    for method in ("tv", "tikhonov"):
+        assert pg.restore.deblur(x, sigma=1.0, method=method, time_budget=0).iterations == 1
+    res = pg.restore.deblur(x, sigma=1.0, time_budget=0.0)          # inverse only, no shrinkage
+    assert res.image.shape == x.shape and bool(torch.isfinite(res.image).all())
+
+
+@pytest.mark.parametrize("bad", [-1.0, float("nan"), float("inf"), "1", True])
+def test_deblur_bad_time_budget_names_the_argument(bad):
+    with pytest.raises(ValueError, match=r"deblur: argument `time_budget` must be a finite number"):
+        pg.restore.deblur(torch.rand(1, 1, 8, 8), sigma=1.0, time_budget=bad)

@@ -3,6 +3,7 @@ and giving the result back in the caller's container."""
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any, Callable, Optional
 
 import torch
@@ -19,6 +20,9 @@ def prepare(image: ImageLike, fn: str) -> tuple:
     b = to_batch(image, fn, "image")
     if b.data.is_floating_point() and not bool(torch.isfinite(b.data).all()):
         bad_value(fn, "image", "finite values (no NaN or inf)", "NaN/inf")
+    if b.data.is_floating_point() and b.data.numel() and float(b.data.abs().max()) > MAX_MAGNITUDE:
+        bad_value(fn, "image", f"in [0, 1] units (|values| <= {MAX_MAGNITUDE:g}; the solvers square "
+                  f"them)", f"values up to {float(b.data.abs().max()):.3g}")
     white = max_value(b.data.dtype)
     work = torch.float64 if b.data.dtype == torch.float64 else torch.float32
     x = b.data.to(work)
@@ -29,11 +33,87 @@ def prepare(image: ImageLike, fn: str) -> tuple:
     return b, x, white
 
 
+#: Largest magnitude of a float image value (images are in [0, 1] units; squares of values
+#: near the float32 range overflow).
+MAX_MAGNITUDE = 1e4
+#: Largest noise standard deviation / prior weight (in [0, 1] units): far above any sensible
+#: value, far below where the solvers' squares overflow.
+MAX_LEVEL = 1e6
+
+
+def check_finite_result(fn: str, out: torch.Tensor) -> torch.Tensor:
+    """``out`` itself if it is finite; else a ``ValueError`` (never hand NaN / inf to a caller
+    who writes images: they would be saved as black)."""
+    if out.is_floating_point() and not bool(torch.isfinite(out).all()):
+        raise ValueError(f"{fn}: the solver produced non-finite values (NaN or inf) from these "
+                         f"arguments: their magnitudes (weights, noise level, kernel, starting "
+                         f"point, bounds) are out of the range it can compute with; use values in "
+                         f"[0, 1] units")
+    return out
+
+
 def finish(b: Batch, out: torch.Tensor, white: float) -> Any:
     y = out * white if white != 1.0 else out
     if not b.data.is_floating_point():
         y = y.clamp(0.0, white)
     return b.restore(from_compute(y, b.data.dtype))
+
+
+def real_scalar(value: Any) -> Optional[float]:
+    """``value`` as a float when it is one real number, else ``None``.
+
+    Accepts Python ints and floats, every real numpy scalar (``np.float32(0.1)`` as well as
+    ``np.float64``) and 0-d numpy arrays or tensors of a real dtype; refuses bools (``True``
+    is not a number of seconds or a noise level), complex numbers and everything else.
+
+    Parameters
+    ----------
+    value : Any
+        The argument as given.
+
+    Returns
+    -------
+    float or None
+        ``float(value)`` (possibly NaN or inf: the caller checks the range), or ``None``.
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> real_scalar(np.float32(0.5)), real_scalar(np.array(2)), real_scalar(torch.tensor(1.5))
+    (0.5, 2.0, 1.5)
+    >>> real_scalar(True), real_scalar("1"), real_scalar(np.ones(2))
+    (None, None, None)
+    """
+    import numpy as np
+
+    if isinstance(value, (bool, np.bool_)):
+        return None
+    if isinstance(value, numbers.Real):
+        return float(value)
+    if isinstance(value, (np.ndarray, np.generic)) and np.ndim(value) == 0 and (
+            np.issubdtype(value.dtype, np.integer) or np.issubdtype(value.dtype, np.floating)):
+        return float(value)
+    if isinstance(value, torch.Tensor) and value.ndim == 0 and value.dtype != torch.bool \
+            and not value.is_complex():
+        return float(value)
+    return None
+
+
+def check_time_budget(fn: str, time_budget: Any) -> Optional[float]:
+    """``time_budget`` as seconds (``None``: no limit); a ``ValueError`` for anything but a
+    finite number >= 0 (numpy scalars accepted, as everywhere a number is)."""
+    if time_budget is None:
+        return None
+    v = real_scalar(time_budget)
+    if v is None or not (math.isfinite(v) and v >= 0):
+        bad_value(fn, "time_budget", "a finite number of seconds >= 0, or None", time_budget)
+    return v
+
+
+def image_deadline(t0: float, budget: Optional[float], i: int, bsz: int) -> Optional[float]:
+    """The :func:`time.perf_counter` deadline of image ``i`` of ``bsz``: the budget shared
+    equally by the images, as :func:`~pixelgrad.restore.inpaint` does."""
+    return None if budget is None else t0 + budget * (i + 1) / bsz
 
 
 def check_method(fn: str, method: Any, methods: tuple) -> str:
@@ -48,16 +128,18 @@ def noise_levels(fn: str, arg: str, value: Any, x: torch.Tensor, flat_fraction: 
         return noise_sigma(x, flat_fraction=flat_fraction)
     if isinstance(value, bool):
         bad_type(fn, arg, "a number >= 0, a tensor (B,) or None", value)
-    if isinstance(value, (int, float)):
-        if not (math.isfinite(value) and value >= 0):
-            bad_value(fn, arg, "a finite number >= 0", value)
-        return torch.full((bsz,), float(value), dtype=torch.float64)
+    number = real_scalar(value) if not isinstance(value, torch.Tensor) else None
+    if number is not None:
+        if not (math.isfinite(number) and 0 <= number <= MAX_LEVEL):
+            bad_value(fn, arg, f"a finite number in [0, {MAX_LEVEL:g}]", value)
+        return torch.full((bsz,), number, dtype=torch.float64)
     if isinstance(value, torch.Tensor):
         v = value.detach().to("cpu", torch.float64).reshape(-1)
         if v.numel() == 1:
             v = v.expand(bsz)
-        if v.numel() != bsz or not bool(torch.isfinite(v).all()) or bool((v < 0).any()):
-            bad_value(fn, arg, f"finite values >= 0, one or {bsz} of them", value)
+        if v.numel() != bsz or not bool(torch.isfinite(v).all()) or bool((v < 0).any()) \
+                or bool((v > MAX_LEVEL).any()):
+            bad_value(fn, arg, f"finite values in [0, {MAX_LEVEL:g}], one or {bsz} of them", value)
         return v.clone()
     bad_type(fn, arg, "a number >= 0, a tensor (B,) or None", value)
 

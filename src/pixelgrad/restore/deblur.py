@@ -44,8 +44,8 @@ import torch
 from .._interop import ImageLike
 from ..borders import pad2d
 from . import priors, shrinkage, solvers
-from ._facade import (check_method, finish, from_opponent, noise_levels, prepare, reference_batch,
-                      to_opponent, wrap_callback)
+from ._facade import (check_finite_result, check_method, check_time_budget, finish, from_opponent, image_deadline, noise_levels,
+                      prepare, reference_batch, to_opponent, wrap_callback)
 from .operators import Blur
 from .result import RestoreResult, StepInfo, single_thread
 
@@ -143,8 +143,10 @@ def _alpha(f: torch.Tensor, k: torch.Tensor, lap: torch.Tensor, s: float) -> flo
 
 
 def _fourier_deblur(y: torch.Tensor, op: Blur, sigma: torch.Tensor, method: str,
-                    cb_make) -> tuple:
-    """Methods ``auto`` / ``wiener`` on a batch, one image at a time."""
+                    cb_make, deadlines: Optional[List[Optional[float]]] = None) -> tuple:
+    """Methods ``auto`` / ``wiener`` on a batch, one image at a time; once the image's
+    deadline has passed, the margin iterations stop and the shrinkage stages are skipped
+    (the regularised inverse is always computed)."""
     bsz, c, h, w = y.shape
     if op.border == "circular":
         mh = mw = 0
@@ -160,6 +162,7 @@ def _fourier_deblur(y: torch.Tensor, op: Blur, sigma: torch.Tensor, method: str,
     for i in range(bsz):
         yi = y[i:i + 1]
         s = float(sigma[i])
+        dl = None if deadlines is None else deadlines[i]
         k = k_all[i if k_all.shape[0] > 1 else 0][None]
         # mirror margin of any width (torch's reflect pad needs a margin smaller than the image)
         f = pad2d(yi, mh, hh - h - mh, mw, ww - w - mw, "reflect") if (mh or mw) else yi
@@ -177,19 +180,24 @@ def _fourier_deblur(y: torch.Tensor, op: Blur, sigma: torch.Tensor, method: str,
             inner = torch.zeros((1, 1, hh, ww), dtype=torch.bool, device=y.device)
             inner[..., mh:mh + h, mw:mw + w] = True
             for _ in range(MARGIN_ITERATIONS):
+                if solvers.past(dl):
+                    break
                 f = torch.where(inner, f, torch.fft.irfft2(kc * torch.fft.rfft2(u), s=(hh, ww)))
                 u = torch.fft.irfft2(gc * torch.fft.rfft2(f), s=(hh, ww))
         x_ri = u[..., mh:mh + h, mw:mw + w]
         x = x_ri
-        if method == "auto" and s > 0:
+        if method == "auto" and s > 0 and not solvers.past(dl):
             acf = torch.fft.irfft2(g.abs().square().to(torch.complex128), s=(hh, ww))[0, 0] * (s * s)
             var = shrinkage.coefficient_variance(acf, 8, y.dtype)
             opp = to_opponent(x_ri)
             first = torch.cat([shrinkage.hard_threshold(opp[:, j:j + 1], var, threshold=THRESHOLD)
                                for j in range(c)], 1)
-            second = torch.cat([shrinkage.wiener(opp[:, j:j + 1], first[:, j:j + 1], var)
-                                for j in range(c)], 1)
-            x = from_opponent(second)
+            if solvers.past(dl):
+                x = from_opponent(first)
+            else:
+                second = torch.cat([shrinkage.wiener(opp[:, j:j + 1], first[:, j:j + 1], var)
+                                    for j in range(c)], 1)
+                x = from_opponent(second)
         outs.append(x)
     out = torch.cat(outs)
     r = op(out) - y
@@ -204,7 +212,8 @@ def _fourier_deblur(y: torch.Tensor, op: Blur, sigma: torch.Tensor, method: str,
 def deblur(image: ImageLike, kernel: Any = None, *, sigma: Any = None, angle: Any = None, box: Any = None,
            motion: Any = None, noise: Any = None, border: str = "reflect", method: str = "auto",
            iterations: Optional[int] = None, reference: Optional[ImageLike] = None,
-           callback: Optional[Callable[[StepInfo], None]] = None) -> RestoreResult:
+           callback: Optional[Callable[[StepInfo], None]] = None,
+           time_budget: Optional[float] = None) -> RestoreResult:
     r"""Restore an image blurred by a known blur (and noise).
 
     Parameters
@@ -230,6 +239,12 @@ def deblur(image: ImageLike, kernel: Any = None, *, sigma: Any = None, angle: An
         The clean image, only to report PSNR to ``callback``.
     callback : callable, optional
         Called with a :class:`~pixelgrad.restore.result.StepInfo` after every iteration/stage.
+    time_budget : float, optional
+        Seconds for the whole call, shared equally by the images (as for
+        :func:`~pixelgrad.restore.inpaint`): the ``tv`` / ``tikhonov`` solvers stop once an
+        image's share has passed (each runs at least one iteration); ``auto`` / ``wiener``
+        always compute the regularised inverse, then stop the margin iterations and skip the
+        remaining shrinkage stages. The call returns shortly after the budget.
 
     Returns
     -------
@@ -240,7 +255,8 @@ def deblur(image: ImageLike, kernel: Any = None, *, sigma: Any = None, angle: An
     ------
     ValueError
         Bad blur parameters (e.g. ``sigma <= 0``, a kernel larger than the image with
-        ``border="constant"``), NaN input, negative ``noise``, unknown ``method``.
+        ``border="constant"``), NaN input, negative ``noise``, unknown ``method``, a bad
+        ``time_budget``.
     TypeError
         Wrong argument types.
 
@@ -285,6 +301,7 @@ def deblur(image: ImageLike, kernel: Any = None, *, sigma: Any = None, angle: An
         from .._errors import bad_value
 
         bad_value(fn, "iterations", "an int >= 0", iterations)
+    budget = check_time_budget(fn, time_budget)
     b, y, white = prepare(image, fn)
     op = Blur(kernel, sigma=sigma, angle=angle, box=box, motion=motion, border=border)
     op._check_size(y)
@@ -293,29 +310,31 @@ def deblur(image: ImageLike, kernel: Any = None, *, sigma: Any = None, angle: An
     with single_thread():
         s = noise_levels(fn, "noise", noise, y, flat_fraction=1.0)    # blur leaves no texture
         if method in ("auto", "wiener"):
-            out, hist = _fourier_deblur(y, op, s, method, make)
+            out, hist = _fourier_deblur(y, op, s, method, make,
+                                        [image_deadline(t0, budget, i, y.shape[0]) for i in range(y.shape[0])])
         else:
             outs, hists = [], []
             for i in range(y.shape[0]):
                 opi = _sample_op(op, i, y.shape[0])
                 yi = y[i:i + 1]
                 si = float(s[i])
+                dl = image_deadline(t0, budget, i, y.shape[0])
                 pr: priors.Prior
                 if method == "tv":
                     pr = priors.TotalVariation(TV_WEIGHT * si * si)
                     xi, hi = solvers.pdhg(opi, yi, pr, x0=yi, iterations=300 if iterations is None else iterations,
-                                          tol=1e-5, bounds=(0.0, 1.0), callback=make("tv"))
+                                          tol=1e-5, bounds=(0.0, 1.0), callback=make("tv"), deadline=dl)
                 else:
                     pr = priors.Harmonic(TIKHONOV_WEIGHT * si * si + 1e-8)
                     xi, hi = solvers.cg(opi, yi, pr, x0=yi, iterations=200 if iterations is None else iterations,
-                                        tol=1e-5, callback=make("tikhonov"))
+                                        tol=1e-5, callback=make("tikhonov"), deadline=dl)
                 outs.append(xi)
                 hists.append(hi[:, 0])
             out = torch.cat(outs)
             n = max(len(h) for h in hists)
             hist = torch.stack([torch.cat([h, h[-1:].expand(n - len(h))]) if len(h) else torch.zeros(n, dtype=torch.float64)
                                 for h in hists], 1)
-        out = out.clamp(0.0, 1.0)
+        out = check_finite_result(fn, out).clamp(0.0, 1.0)
     return RestoreResult(finish(b, out, white), int(hist.shape[0]), hist.to(torch.float64),
                          time.perf_counter() - t0, method, {method: (0, int(hist.shape[0]))}, s)
 

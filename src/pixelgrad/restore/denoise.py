@@ -26,8 +26,9 @@ from typing import Any, Callable, Optional
 import torch
 
 from .._interop import ImageLike
-from . import priors, shrinkage
-from ._facade import check_method, finish, from_opponent, noise_levels, prepare, reference_batch, to_opponent, wrap_callback
+from . import priors, shrinkage, solvers
+from ._facade import (check_finite_result, check_method, check_time_budget, finish, from_opponent, image_deadline, noise_levels, prepare,
+                      reference_batch, to_opponent, wrap_callback)
 from .result import RestoreResult, StepInfo, single_thread
 
 __all__ = ["denoise", "DENOISE_METHODS"]
@@ -47,7 +48,8 @@ THRESHOLD = 2.7
 
 def denoise(image: ImageLike, sigma: Any = None, method: str = "auto", *,
             reference: Optional[ImageLike] = None,
-            callback: Optional[Callable[[StepInfo], None]] = None) -> RestoreResult:
+            callback: Optional[Callable[[StepInfo], None]] = None,
+            time_budget: Optional[float] = None) -> RestoreResult:
     r"""Remove additive white Gaussian noise.
 
     Parameters
@@ -62,6 +64,12 @@ def denoise(image: ImageLike, sigma: Any = None, method: str = "auto", *,
         The clean image, only to report PSNR to ``callback``.
     callback : callable, optional
         Called with a :class:`~pixelgrad.restore.result.StepInfo` after each stage.
+    time_budget : float, optional
+        Seconds for the whole call, shared equally by the images (as for
+        :func:`~pixelgrad.restore.inpaint`). Once an image's share has passed, ``tv`` stops
+        its iterations (at least one runs) and ``auto`` skips its remaining stages: the first
+        stage with 8x8 patches always runs, the Wiener stage and the 12x12 configuration
+        only while time is left. The call returns shortly after the budget.
 
     Returns
     -------
@@ -73,7 +81,7 @@ def denoise(image: ImageLike, sigma: Any = None, method: str = "auto", *,
     Raises
     ------
     ValueError
-        NaN input, negative sigma, unknown method.
+        NaN input, negative sigma, unknown method, bad ``time_budget``.
 
     Notes
     -----
@@ -113,6 +121,7 @@ def denoise(image: ImageLike, sigma: Any = None, method: str = "auto", *,
     fn = "denoise"
     t0 = time.perf_counter()
     check_method(fn, method, DENOISE_METHODS)
+    budget = check_time_budget(fn, time_budget)
     b, y, white = prepare(image, fn)
     ref = reference_batch(fn, reference, b, y)
     make = wrap_callback(callback, ref)
@@ -126,28 +135,32 @@ def denoise(image: ImageLike, sigma: Any = None, method: str = "auto", *,
         for i in range(y.shape[0]):
             yi = y[i:i + 1]
             si = float(s[i])
+            dl = image_deadline(t0, budget, i, y.shape[0])
             if si == 0.0:
                 for st in stages:
                     per_stage[st].append(yi)
                 continue
             if method == "tv":
-                per_stage["tv"].append(priors.TotalVariation(TV_WEIGHT * si, iterations=100).prox(yi, 1.0))
+                per_stage["tv"].append(priors.TotalVariation(TV_WEIGHT * si, iterations=100).prox(yi, 1.0, deadline=dl))
                 continue
             var = torch.tensor(si * si, dtype=y.dtype)
             opp = to_opponent(yi)
             best = None
             for p, step in (PATCHES if method == "auto" else PATCHES[:1]):
-                if method != "auto":
-                    first = torch.cat([shrinkage.hard_threshold(opp[:, j:j + 1], var, threshold=THRESHOLD,
-                                                                patch=p, stride=step)
-                                       for j in range(opp.shape[1])], 1)
-                    best = (0.0, first, first)
+                if best is not None and solvers.past(dl):
+                    break                                # out of time: keep the first configuration
+                first = torch.cat([shrinkage.hard_threshold(opp[:, j:j + 1], var, threshold=THRESHOLD,
+                                                            patch=p, stride=step)
+                                   for j in range(opp.shape[1])], 1)
+                if method != "auto" or solvers.past(dl):
+                    best = (0.0, first, first)           # dct, or no time left for the Wiener stage
                     break
-                outs = [shrinkage.two_stage(opp[:, j:j + 1], var, threshold=THRESHOLD, patch=p, stride=step)
+                outs = [shrinkage.wiener(opp[:, j:j + 1], first[:, j:j + 1], var, patch=p, stride=step, risk=True)
                         for j in range(opp.shape[1])]
-                risk = sum(r for _, _, r in outs)
+                risk = sum(r for _, r in outs)
                 if best is None or risk < best[0]:
-                    best = (risk, torch.cat([o[0] for o in outs], 1), torch.cat([o[1] for o in outs], 1))
+                    best = (risk, first, torch.cat([o[0] for o in outs], 1))
+                del first, outs
             assert best is not None
             per_stage["threshold"].append(from_opponent(best[1]))
             if method == "auto":
@@ -161,7 +174,7 @@ def denoise(image: ImageLike, sigma: Any = None, method: str = "auto", *,
             cb = make(st)
             if cb is not None:
                 cb(0, e, est)
-        out = est.clamp(0.0, 1.0)
+        out = check_finite_result(fn, est).clamp(0.0, 1.0)
     history = torch.stack(hist)
     return RestoreResult(finish(b, out, white), int(history.shape[0]), history, time.perf_counter() - t0,
                          method, rows, s)

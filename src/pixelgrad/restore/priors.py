@@ -46,11 +46,18 @@ __all__ = ["Prior", "MultiscaleSmoothness", "Harmonic", "Biharmonic", "TotalVari
            "BlockDCTSparsity", "EdgeEnhancingDiffusion"]
 
 
+#: Largest weight / parameter of a prior: far above any useful value, far below overflow.
+MAX_WEIGHT = 1e6
+
+
 def _positive(cls: str, arg: str, v: float, allow_zero: bool = False) -> float:
-    ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and (v >= 0 if allow_zero else v > 0)
+    from ._facade import real_scalar
+
+    f = real_scalar(v)
+    ok = f is not None and math.isfinite(f) and (f >= 0 if allow_zero else f > 0) and f <= MAX_WEIGHT
     if not ok:
-        bad_value(cls, arg, "a finite number " + (">= 0" if allow_zero else "> 0"), v)
-    return float(v)
+        bad_value(cls, arg, "a finite number " + ("in [0, " if allow_zero else "in (0, ") + f"{MAX_WEIGHT:g}]", v)
+    return float(f)  # type: ignore[arg-type]
 
 
 def _grad(out: energies.EnergyOut) -> torch.Tensor:
@@ -299,14 +306,20 @@ class TotalVariation(Prior):
             return py / n, px / n
         return py.clamp(-1.0, 1.0), px.clamp(-1.0, 1.0)
 
-    def prox(self, v: torch.Tensor, t: float) -> torch.Tensor:
+    def prox(self, v: torch.Tensor, t: float, deadline: Optional[float] = None) -> torch.Tensor:
+        """Chambolle's dual projection; ``deadline`` (a :func:`time.perf_counter` value) stops
+        the iterations after the first once it has passed."""
+        from .solvers import past
+
         lam = self.weight * float(t)
         if lam <= 0:
             return v
         py = torch.zeros_like(v)
         px = torch.zeros_like(v)
         step = 1.0 / (8.0 * lam)
-        for _ in range(self.iterations):          # projected gradient on the dual (FGP-free)
+        for it in range(self.iterations):          # projected gradient on the dual (FGP-free)
+            if it and past(deadline):
+                break
             u = v + lam * energies.divergence(py, px)
             gy, gx = energies.forward_diff(u)
             py, px = self.project(py + step * gy, px + step * gx)

@@ -42,13 +42,6 @@ def _basis(p: int, dtype: torch.dtype, device) -> torch.Tensor:
     return torch.kron(d, d).to(device=device, dtype=dtype)
 
 
-def _patches(x: torch.Tensor, p: int, stride: int) -> torch.Tensor:
-    """``x`` (1, 1, H, W) -> patches ``(p*p, L)`` of the mirror-padded image."""
-    pad = p - 1
-    mode = "reflect" if min(x.shape[-2:]) > pad else "replicate"
-    return F.unfold(F.pad(x, (pad, pad, pad, pad), mode=mode), p, stride=stride)[0]
-
-
 def _aggregate(r: torch.Tensor, w: torch.Tensor, shape, p: int, stride: int) -> torch.Tensor:
     pad = p - 1
     h, wd = shape
@@ -56,6 +49,45 @@ def _aggregate(r: torch.Tensor, w: torch.Tensor, shape, p: int, stride: int) -> 
     num = F.fold((r * w)[None], (hp, wp), p, stride=stride)
     den = F.fold(w.expand(p * p, -1)[None], (hp, wp), p, stride=stride)
     return (num / den)[..., pad:pad + h, pad:pad + wd]
+
+
+#: Most DCT coefficients (patch**2 x patches) held at once: larger images are processed in
+#: bands of patch rows, so the memory is a few image planes plus one band whatever the size
+#: (the whole-image coefficients of a 3000 x 3000 image took 45x the image). Images below it
+#: take the single-shot path (the same values bit for bit as before).
+BAND_COEFFICIENTS = 1 << 18
+
+
+def _shrink(planes: list, p: int, stride: int, compute) -> list:
+    """Aggregate ``compute`` over the patches of ``planes`` (each ``(1, 1, H, W)``, the first
+    the noisy one): ``compute(patch matrices) -> (values, w)``, ``values`` a list of
+    ``(p*p, L)`` tensors put back with the weights ``w`` ``(1, L)``. In bands of patch rows
+    when the image has more than :data:`BAND_COEFFICIENTS` coefficients."""
+    x = planes[0]
+    pad = p - 1
+    mode = "reflect" if min(x.shape[-2:]) > pad else "replicate"
+    padded = [F.pad(t, (pad, pad, pad, pad), mode=mode) for t in planes]
+    h, wd = x.shape[-2:]
+    hp, wp = h + 2 * pad, wd + 2 * pad
+    nrows, ncols = (hp - p) // stride + 1, (wp - p) // stride + 1
+    if nrows * ncols * p * p <= BAND_COEFFICIENTS:
+        vals, w = compute([F.unfold(t, p, stride=stride)[0] for t in padded])
+        return [_aggregate(v, w, (h, wd), p, stride) for v in vals]
+    per = max(1, BAND_COEFFICIENTS // (ncols * p * p))
+    nums = None
+    den = x.new_zeros((1, 1, hp, wp))
+    for i0 in range(0, nrows, per):
+        i1 = min(nrows, i0 + per)
+        top, bottom = i0 * stride, (i1 - 1) * stride + p
+        vals, w = compute([F.unfold(t[..., top:bottom, :], p, stride=stride)[0] for t in padded])
+        if nums is None:
+            nums = [x.new_zeros((1, 1, hp, wp)) for _ in vals]
+        for num, v in zip(nums, vals):
+            num[..., top:bottom, :] += F.fold((v * w)[None], (bottom - top, wp), p, stride=stride)
+        den[..., top:bottom, :] += F.fold(w.expand(p * p, -1)[None], (bottom - top, wp), p, stride=stride)
+        del vals, w
+    assert nums is not None
+    return [(num / den)[..., pad:pad + h, pad:pad + wd] for num in nums]
 
 
 def _check_plane(x: torch.Tensor, p: int, stride: int) -> None:
@@ -121,15 +153,20 @@ def hard_threshold(x: torch.Tensor, variance: torch.Tensor, *, threshold: float 
     """
     _check_plane(x, patch, stride)
     basis = _basis(patch, x.dtype, x.device)
-    return _threshold(x, basis @ _patches(x, patch, stride), basis, variance, threshold, patch, stride)
+    return _threshold(x, basis, variance, threshold, patch, stride)
 
 
-def _threshold(x, c, basis, variance, threshold, patch, stride):
+def _threshold(x, basis, variance, threshold, patch, stride):
     v = torch.as_tensor(variance, dtype=x.dtype, device=x.device).reshape(-1, 1)
-    keep = c * c > (threshold * threshold) * v
-    keep[0] = True
-    w = 1.0 / keep.sum(0, keepdim=True).to(x.dtype)
-    return _aggregate(basis.T @ (c * keep), w, x.shape[-2:], patch, stride)
+
+    def compute(pt):
+        c = basis @ pt[0]
+        keep = c * c > (threshold * threshold) * v
+        keep[0] = True
+        w = 1.0 / keep.sum(0, keepdim=True).to(x.dtype)
+        return [basis.T @ (c * keep)], w
+
+    return _shrink([x], patch, stride, compute)[0]
 
 
 def wiener(x: torch.Tensor, pilot: torch.Tensor, variance: torch.Tensor, *, patch: int = 8,
@@ -195,20 +232,26 @@ def wiener(x: torch.Tensor, pilot: torch.Tensor, variance: torch.Tensor, *, patc
     """
     _check_plane(x, patch, stride)
     basis = _basis(patch, x.dtype, x.device)
-    return _wiener(x, basis @ _patches(x, patch, stride), pilot, basis, variance, patch, stride, risk)
+    return _wiener(x, pilot, basis, variance, patch, stride, risk)
 
 
-def _wiener(x, c, pilot, basis, variance, patch, stride, risk):
-    b = basis @ _patches(pilot, patch, stride)
+def _wiener(x, pilot, basis, variance, patch, stride, risk):
     v = torch.as_tensor(variance, dtype=x.dtype, device=x.device).reshape(-1, 1)
-    b2 = b * b
-    g = b2 / (b2 + v).clamp_min(torch.finfo(x.dtype).tiny)
-    g[0] = 1.0
-    w = 1.0 / (g * g).sum(0, keepdim=True)
-    out = _aggregate(basis.T @ (c * g), w, x.shape[-2:], patch, stride)
+
+    def compute(pt):
+        c = basis @ pt[0]
+        b = basis @ pt[1]
+        b2 = b * b
+        g = b2 / (b2 + v).clamp_min(torch.finfo(x.dtype).tiny)
+        g[0] = 1.0
+        w = 1.0 / (g * g).sum(0, keepdim=True)
+        return [basis.T @ (c * g)] + ([(basis.T * basis.T) @ g] if risk else []), w
+
+    outs = _shrink([x, pilot], patch, stride, compute)
+    out = outs[0]
     if not risk:
         return out
-    div = _aggregate((basis.T * basis.T) @ g, w, x.shape[-2:], patch, stride)
+    div = outs[1]
     n = x.numel()
     vv = float(v.reshape(-1)[0])
     sure = float((out - x).double().square().sum()) / n - vv + 2.0 * vv * float(div.double().sum()) / n
@@ -217,8 +260,7 @@ def _wiener(x, c, pilot, basis, variance, patch, stride, risk):
 
 def two_stage(x: torch.Tensor, variance: torch.Tensor, *, threshold: float = 2.7, patch: int = 8,
               stride: int = 2):
-    """:func:`hard_threshold` then :func:`wiener` with it as pilot, sharing the DCT
-    coefficients of the noisy patches (white noise).
+    """:func:`hard_threshold` then :func:`wiener` with it as pilot (white noise).
 
     Parameters
     ----------
@@ -257,9 +299,8 @@ def two_stage(x: torch.Tensor, variance: torch.Tensor, *, threshold: float = 2.7
     """
     _check_plane(x, patch, stride)
     basis = _basis(patch, x.dtype, x.device)
-    c = basis @ _patches(x, patch, stride)
-    first = _threshold(x, c, basis, variance, threshold, patch, stride)
-    second, sure = _wiener(x, c, first, basis, variance, patch, stride, True)
+    first = _threshold(x, basis, variance, threshold, patch, stride)
+    second, sure = _wiener(x, first, basis, variance, patch, stride, True)
     return first, second, sure
 
 

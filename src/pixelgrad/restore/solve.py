@@ -11,7 +11,7 @@ from .._errors import bad_type, bad_value
 from .._interop import ImageLike
 from . import priors as _priors
 from . import solvers as _solvers
-from ._facade import finish, prepare, reference_batch, wrap_callback
+from ._facade import check_finite_result, check_time_budget, finish, prepare, reference_batch, wrap_callback
 from .operators import LinearOperator
 from .result import RestoreResult, StepInfo, single_thread
 
@@ -31,7 +31,8 @@ def _pick(prior: _priors.Prior) -> str:
 def solve(y: ImageLike, operator: LinearOperator, prior: _priors.Prior, solver: str = "auto", *,
           x0: Optional[torch.Tensor] = None, iterations: int = 200, tol: float = 1e-5,
           bounds: Optional[Tuple[float, float]] = (0.0, 1.0), reference: Optional[ImageLike] = None,
-          callback: Optional[Callable[[StepInfo], None]] = None, **options: Any) -> RestoreResult:
+          callback: Optional[Callable[[StepInfo], None]] = None, time_budget: Optional[float] = None,
+          **options: Any) -> RestoreResult:
     r"""Minimise ``||A x - y||^2 / 2 + R(x)`` with one of the generic solvers.
 
     Parameters
@@ -54,6 +55,8 @@ def solve(y: ImageLike, operator: LinearOperator, prior: _priors.Prior, solver: 
         result is clipped to it in any case.
     reference, callback :
         As for :func:`~pixelgrad.restore.deblur`.
+    time_budget : float, optional
+        Seconds: the solver stops once they have passed (at least one iteration runs).
     **options :
         Passed to the solver (e.g. ``mu=(1e-2, 1e2)`` for HQS, ``step=`` for gradient descent).
 
@@ -66,7 +69,9 @@ def solve(y: ImageLike, operator: LinearOperator, prior: _priors.Prior, solver: 
     TypeError
         ``operator`` / ``prior`` of the wrong type, or a prior the solver cannot use.
     ValueError
-        Unknown solver, bad iterations / tol.
+        Unknown solver, bad iterations / tol / bounds (a pair of finite numbers lo < hi) /
+        ``x0`` (finite, the unknown's shape) / ``time_budget``, out-of-range magnitudes, or
+        a solver that still produced non-finite values.
 
     Notes
     -----
@@ -106,6 +111,8 @@ def solve(y: ImageLike, operator: LinearOperator, prior: _priors.Prior, solver: 
     if solver != "auto" and solver not in _solvers.SOLVERS:
         bad_value(fn, "solver", "'auto' or one of " + ", ".join(repr(s) for s in _solvers.SOLVERS), solver)
     name = _pick(prior) if solver == "auto" else solver
+    bounds = _solvers.check_bounds(fn, bounds)
+    budget = check_time_budget(fn, time_budget)
     b, data, white = prepare(y, fn)
     ref = reference_batch(fn, reference, b, data)
     make = wrap_callback(callback, ref)
@@ -113,8 +120,11 @@ def solve(y: ImageLike, operator: LinearOperator, prior: _priors.Prior, solver: 
     if bounds is not None and name in ("gradient_descent", "fista", "pdhg"):
         kwargs["bounds"] = bounds
     with single_thread():
+        x0 = None if x0 is None else _solvers._start(operator, data, x0, fn)
+        deadline = None if budget is None else t0 + budget
         x, hist = _solvers.SOLVERS[name](operator, data, prior, x0=x0, iterations=iterations, tol=tol,
-                                         callback=make(name), **kwargs)
+                                         callback=make(name), deadline=deadline, **kwargs)
+        check_finite_result(fn, x)
         if bounds is not None:
             x = x.clamp(*bounds)
     return RestoreResult(finish(b, x.detach(), white), int(hist.shape[0]), hist, time.perf_counter() - t0,

@@ -31,6 +31,7 @@ modified. Each solver returns ``(x, history)`` where ``history`` is a float64 CP
 """
 from __future__ import annotations
 
+import math
 import time
 from typing import Callable, List, Optional, Tuple, Union
 
@@ -471,13 +472,67 @@ def chambolle_pock_tv(x0: torch.Tensor, known: torch.Tensor, *, iterations: int 
 
 
 # ============================================================================ generic solvers
-def _check_iters(fn: str, iterations: int, tol: float) -> None:
+def _check_iters(fn: str, iterations: int, tol: float) -> float:
     from .._errors import bad_value
+    from ._facade import real_scalar
 
     if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 0:
         bad_value(fn, "iterations", "an int >= 0", iterations)
-    if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not tol >= 0:
-        bad_value(fn, "tol", "a number >= 0", tol)
+    t = real_scalar(tol)
+    if t is None or not t >= 0 or t == float("inf"):
+        bad_value(fn, "tol", "a finite number >= 0", tol)
+    return float(t)
+
+
+def check_bounds(fn: str, bounds: Optional[Tuple[float, float]]) -> Optional[Tuple[float, float]]:
+    """``bounds`` as a pair of floats ``lo < hi`` (numpy scalars accepted), or ``None``.
+
+    Parameters
+    ----------
+    fn : str
+        The calling function, for the message.
+    bounds : pair or None
+        The box constraint as given.
+
+    Returns
+    -------
+    tuple or None
+        ``(float(lo), float(hi))``.
+
+    Raises
+    ------
+    ValueError
+        Not a pair of finite numbers with ``lo < hi`` (a NaN bound gave NaN images, ``(1, 0)``
+        black ones).
+
+    Examples
+    --------
+    >>> check_bounds("solve", (0, 1))
+    (0.0, 1.0)
+    >>> check_bounds("solve", (1, 0))
+    Traceback (most recent call last):
+    ...
+    ValueError: solve: argument `bounds` must be None or a pair (lo, hi) of finite numbers with lo < hi, got tuple (1, 0)
+    """
+    from .._errors import bad_value
+    from ._facade import real_scalar
+
+    if bounds is None:
+        return None
+    pair = tuple(bounds) if isinstance(bounds, (tuple, list)) else ()
+    vals = [real_scalar(v) for v in pair]
+    if len(vals) != 2 or any(v is None or not math.isfinite(v) for v in vals) or not vals[0] < vals[1]:  # type: ignore[operator]
+        bad_value(fn, "bounds", "None or a pair (lo, hi) of finite numbers with lo < hi", bounds)
+    return float(vals[0]), float(vals[1])  # type: ignore[arg-type]
+
+
+def _step_lipschitz(fn: str, lip: float) -> float:
+    from .._errors import bad_value
+
+    if not (math.isfinite(lip) and lip > 0):
+        bad_value(fn, "operator", "an operator whose norm_bound() is finite and > 0 (step 1 / L)",
+                  f"a Lipschitz constant L = {lip!r}")
+    return lip
 
 
 def _norms(t: torch.Tensor) -> torch.Tensor:
@@ -582,14 +637,32 @@ def cg_solve(apply: Callable[[torch.Tensor], torch.Tensor], b: torch.Tensor, x0:
     return x
 
 
-def _start(operator, data: torch.Tensor, x0: Optional[torch.Tensor]) -> torch.Tensor:
-    return operator.adjoint(data).clone() if x0 is None else x0.clone()
+def _start(operator, data: torch.Tensor, x0: Optional[torch.Tensor], fn: str = "solve") -> torch.Tensor:
+    """The starting point: ``A^T y``, or a checked copy of ``x0`` (a numpy array is taken as
+    a tensor; its shape must be that of ``A^T y``, its values finite)."""
+    from .._errors import bad_type, bad_value
+    import numpy as np
+
+    start = operator.adjoint(data)
+    if x0 is None:
+        return start.clone()
+    if isinstance(x0, np.ndarray):
+        x0 = torch.from_numpy(np.array(x0))
+    if not isinstance(x0, torch.Tensor):
+        bad_type(fn, "x0", "a float torch.Tensor (B, C, H, W) or None", x0)
+    if tuple(x0.shape) != tuple(start.shape) or not (x0.is_floating_point() or x0.dtype in
+                                                        (torch.uint8, torch.int16, torch.int32, torch.int64)):
+        bad_value(fn, "x0", f"a real tensor of the unknown's shape {tuple(start.shape)}", x0)
+    if x0.is_floating_point() and not bool(torch.isfinite(x0).all()):
+        bad_value(fn, "x0", "finite values (no NaN or inf)", x0)
+    return x0.detach().to(start.device, start.dtype, copy=True)
 
 
 def gradient_descent(operator, data: torch.Tensor, prior, *, x0: Optional[torch.Tensor] = None,
                      step: Union[None, float, Callable[[int], float]] = None, iterations: int = 200,
                      tol: float = 0.0, bounds: Optional[Tuple[float, float]] = None,
-                     callback: Callback = None) -> Tuple[torch.Tensor, torch.Tensor]:
+                     callback: Callback = None,
+                     deadline: Optional[float] = None) -> Tuple[torch.Tensor, torch.Tensor]:
     r"""(Projected) gradient descent on :math:`\tfrac12\|A x - y\|^2 + R(x)` (smooth priors).
 
     Parameters
@@ -614,6 +687,8 @@ def gradient_descent(operator, data: torch.Tensor, prior, *, x0: Optional[torch.
         Box ``(lo, hi)`` projection.
     callback : callable, optional
         ``callback(k, objective (B,), x)`` after every iteration.
+    deadline : float, optional
+        A :func:`time.perf_counter` value; iterations after the first stop once it has passed.
 
     Returns
     -------
@@ -642,13 +717,16 @@ def gradient_descent(operator, data: torch.Tensor, prior, *, x0: Optional[torch.
     >>> bool(hist[-1, 0] <= hist[0, 0])
     True
     """
-    _check_iters("gradient_descent", iterations, tol)
+    tol = _check_iters("gradient_descent", iterations, tol)
+    bounds = check_bounds("gradient_descent", bounds)
     x = _start(operator, data, x0)
     if step is None:
         lip = operator.norm_bound() ** 2 + prior.lipschitz
-        step = 1.0 / lip if lip < float("inf") else 1e-2
+        step = 1.0 / _step_lipschitz("gradient_descent", lip) if lip < float("inf") else 1e-2
     hist: List[torch.Tensor] = []
     for k in range(iterations):
+        if k and past(deadline):
+            break
         s = step(k) if callable(step) else float(step)
         g = operator.adjoint(operator(x) - data) + prior.grad(x)
         x_new = x - s * g
@@ -667,7 +745,7 @@ def gradient_descent(operator, data: torch.Tensor, prior, *, x0: Optional[torch.
 
 def fista(operator, data: torch.Tensor, prior, *, x0: Optional[torch.Tensor] = None,
           iterations: int = 200, tol: float = 0.0, bounds: Optional[Tuple[float, float]] = None,
-          callback: Callback = None) -> Tuple[torch.Tensor, torch.Tensor]:
+          callback: Callback = None, deadline: Optional[float] = None) -> Tuple[torch.Tensor, torch.Tensor]:
     r"""FISTA with adaptive restart.
 
     Parameters
@@ -689,6 +767,8 @@ def fista(operator, data: torch.Tensor, prior, *, x0: Optional[torch.Tensor] = N
         Box ``(lo, hi)`` clamped after the prox (exact when the prior is smooth).
     callback : callable, optional
         ``callback(k, objective (B,), x)`` after every iteration.
+    deadline : float, optional
+        A :func:`time.perf_counter` value; iterations after the first stop once it has passed.
 
     Returns
     -------
@@ -731,9 +811,10 @@ def fista(operator, data: torch.Tensor, prior, *, x0: Optional[torch.Tensor] = N
     >>> x.shape, hist.shape
     (torch.Size([1, 1, 16, 16]), torch.Size([30, 1]))
     """
-    _check_iters("fista", iterations, tol)
+    tol = _check_iters("fista", iterations, tol)
+    bounds = check_bounds("fista", bounds)
     use_prox = not prior.smooth
-    lip = operator.norm_bound() ** 2 + (0.0 if use_prox else prior.lipschitz)
+    lip = _step_lipschitz("fista", operator.norm_bound() ** 2 + (0.0 if use_prox else prior.lipschitz))
     s = 1.0 / lip
     x = _start(operator, data, x0)
     z, t = x, 1.0
@@ -741,6 +822,8 @@ def fista(operator, data: torch.Tensor, prior, *, x0: Optional[torch.Tensor] = N
     f_old = None
     view = (-1,) + (1,) * (x.ndim - 1)
     for k in range(iterations):
+        if k and past(deadline):
+            break
         g = operator.adjoint(operator(z) - data)
         if use_prox:
             x_new = prior.prox(z - s * g, s)
@@ -765,7 +848,8 @@ def fista(operator, data: torch.Tensor, prior, *, x0: Optional[torch.Tensor] = N
 
 
 def cg(operator, data: torch.Tensor, prior, *, x0: Optional[torch.Tensor] = None, iterations: int = 200,
-       tol: float = 1e-6, callback: Callback = None) -> Tuple[torch.Tensor, torch.Tensor]:
+       tol: float = 1e-6, callback: Callback = None,
+       deadline: Optional[float] = None) -> Tuple[torch.Tensor, torch.Tensor]:
     r"""Conjugate gradient on the normal equations of a quadratic prior.
 
     Parameters
@@ -784,6 +868,8 @@ def cg(operator, data: torch.Tensor, prior, *, x0: Optional[torch.Tensor] = None
         Stop once every image's residual :math:`\|r\| \le tol\, \|A^T y\|`.
     callback : callable, optional
         ``callback(k, objective (B,), x)`` after every iteration.
+    deadline : float, optional
+        A :func:`time.perf_counter` value; iterations after the first stop once it has passed.
 
     Returns
     -------
@@ -819,7 +905,7 @@ def cg(operator, data: torch.Tensor, prior, *, x0: Optional[torch.Tensor] = None
     >>> bool(hist[-1, 0] <= hist[0, 0])
     True
     """
-    _check_iters("cg", iterations, tol)
+    tol = _check_iters("cg", iterations, tol)
     if not getattr(prior, "quadratic", False):
         raise TypeError(f"cg: argument `prior` must be a quadratic prior (Harmonic, Biharmonic), got {prior!r}")
     b = operator.adjoint(data)
@@ -838,6 +924,8 @@ def cg(operator, data: torch.Tensor, prior, *, x0: Optional[torch.Tensor] = None
     view = (-1,) + (1,) * (x.ndim - 1)
     hist: List[torch.Tensor] = []
     for k in range(iterations):
+        if k and past(deadline):
+            break
         ap = apply(p)
         pap = dot(p, ap)
         alpha = torch.where(pap > 0, rr / torch.where(pap > 0, pap, torch.ones_like(pap)), torch.zeros_like(pap))
@@ -858,7 +946,7 @@ def cg(operator, data: torch.Tensor, prior, *, x0: Optional[torch.Tensor] = None
 
 def pdhg(operator, data: torch.Tensor, prior, *, x0: Optional[torch.Tensor] = None, iterations: int = 300,
          tol: float = 0.0, bounds: Optional[Tuple[float, float]] = None,
-         callback: Callback = None) -> Tuple[torch.Tensor, torch.Tensor]:
+         callback: Callback = None, deadline: Optional[float] = None) -> Tuple[torch.Tensor, torch.Tensor]:
     r"""Chambolle-Pock primal-dual hybrid gradient for :math:`\tfrac12\|A x - y\|^2 + w\,\mathrm{TV}(x)`.
 
     Parameters
@@ -880,6 +968,8 @@ def pdhg(operator, data: torch.Tensor, prior, *, x0: Optional[torch.Tensor] = No
         Box ``(lo, hi)`` projection of the primal iterate.
     callback : callable, optional
         ``callback(k, objective (B,), x)`` after every iteration.
+    deadline : float, optional
+        A :func:`time.perf_counter` value; iterations after the first stop once it has passed.
 
     Returns
     -------
@@ -918,7 +1008,8 @@ def pdhg(operator, data: torch.Tensor, prior, *, x0: Optional[torch.Tensor] = No
     """
     from .priors import TotalVariation
 
-    _check_iters("pdhg", iterations, tol)
+    tol = _check_iters("pdhg", iterations, tol)
+    bounds = check_bounds("pdhg", bounds)
     if not isinstance(prior, TotalVariation):
         raise TypeError(f"pdhg: argument `prior` must be a TotalVariation prior, got {prior!r}")
     lk = (operator.norm_bound() ** 2 + 8.0) ** 0.5
@@ -933,6 +1024,8 @@ def pdhg(operator, data: torch.Tensor, prior, *, x0: Optional[torch.Tensor] = No
     px = torch.zeros_like(x)
     hist: List[torch.Tensor] = []
     for k in range(iterations):
+        if k and past(deadline):
+            break
         q = (q + sigma * (operator(xbar) - data)) / (1.0 + sigma)
         gy, gx = energies.forward_diff(xbar)
         if w > 0:
@@ -955,7 +1048,7 @@ def pdhg(operator, data: torch.Tensor, prior, *, x0: Optional[torch.Tensor] = No
 
 def hqs(operator, data: torch.Tensor, prior, *, x0: Optional[torch.Tensor] = None, iterations: int = 30,
         tol: float = 0.0, mu: Tuple[float, float] = (1e-2, 1e2), inner: int = 20,
-        callback: Callback = None) -> Tuple[torch.Tensor, torch.Tensor]:
+        callback: Callback = None, deadline: Optional[float] = None) -> Tuple[torch.Tensor, torch.Tensor]:
     r"""Half-quadratic splitting (plug-and-play: any prox or denoising step fits).
 
     Parameters
@@ -979,6 +1072,8 @@ def hqs(operator, data: torch.Tensor, prior, *, x0: Optional[torch.Tensor] = Non
         CG steps of each x-step (warm-started).
     callback : callable, optional
         ``callback(k, objective (B,), x)`` after every iteration.
+    deadline : float, optional
+        A :func:`time.perf_counter` value; iterations after the first stop once it has passed.
 
     Returns
     -------
@@ -1013,13 +1108,23 @@ def hqs(operator, data: torch.Tensor, prior, *, x0: Optional[torch.Tensor] = Non
     >>> z.shape, hist.shape
     (torch.Size([1, 1, 16, 16]), torch.Size([5, 1]))
     """
-    _check_iters("hqs", iterations, tol)
+    tol = _check_iters("hqs", iterations, tol)
+    from ._facade import real_scalar
+
+    mus = [real_scalar(m) for m in mu] if isinstance(mu, (tuple, list)) and len(mu) == 2 else []
+    if len(mus) != 2 or any(m is None or not (math.isfinite(m) and m > 0) for m in mus):
+        from .._errors import bad_value
+
+        bad_value("hqs", "mu", "a pair (mu_start, mu_end) of finite numbers > 0", mu)
+    mu = (float(mus[0]), float(mus[1]))  # type: ignore[arg-type]
     aty = operator.adjoint(data)
     x = _start(operator, data, x0)
     z = x
     hist: List[torch.Tensor] = []
     n = max(iterations - 1, 1)
     for k in range(iterations):
+        if k and past(deadline):
+            break
         m = float(mu[0]) * (float(mu[1]) / float(mu[0])) ** (k / n)
         x = cg_solve(lambda v: operator.adjoint(operator(v)) + m * v, aty + m * z, x,
                      iterations=inner, tol=1e-6)
