@@ -164,6 +164,9 @@ class Mask(LinearOperator):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.known.shape[-2:] != x.shape[-2:]:
             bad_value("Mask", "known", f"a mask of the image's size {tuple(x.shape[-2:])}", self.known)
+        if self.known.shape[0] not in (1, x.shape[0]) or self.known.shape[1] not in (1, x.shape[1]):
+            bad_value("Mask", "known", f"a mask of batch 1 or {x.shape[0]} and 1 or {x.shape[1]} channels "
+                      f"(the image is {tuple(x.shape)})", self.known)
         return x * self.known.to(x.device, x.dtype)
 
     def adjoint(self, y: torch.Tensor) -> torch.Tensor:
@@ -194,19 +197,35 @@ class Composition(LinearOperator):
     """
 
     def __init__(self, outer: LinearOperator, inner: LinearOperator) -> None:
+        for arg, op in (("outer", outer), ("inner", inner)):
+            if not isinstance(op, LinearOperator):
+                bad_type("Composition", arg, "a LinearOperator", op)
         self.outer, self.inner = outer, inner
+        # flat list of the factors, outermost first: a chain of thousands of ``@`` is applied
+        # by a loop, never by nested calls (no RecursionError)
+        self.factors: Tuple[LinearOperator, ...] = tuple(
+            f for op in (outer, inner) for f in (op.factors if isinstance(op, Composition) else (op,)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.outer.forward(self.inner.forward(x))
+        for op in reversed(self.factors):
+            x = op.forward(x)
+        return x
 
     def adjoint(self, y: torch.Tensor) -> torch.Tensor:
-        return self.inner.adjoint(self.outer.adjoint(y))
+        for op in self.factors:
+            y = op.adjoint(y)
+        return y
 
     def norm_bound(self) -> float:
-        return self.outer.norm_bound() * self.inner.norm_bound()
+        out = 1.0
+        for op in self.factors:
+            out *= op.norm_bound()
+        return out
 
     def __repr__(self) -> str:
-        return f"{self.outer!r} @ {self.inner!r}"
+        if len(self.factors) > 8:
+            return f"{self.factors[0]!r} @ ... ({len(self.factors)} factors) @ {self.factors[-1]!r}"
+        return " @ ".join(repr(f) for f in self.factors)
 
 
 class Downsample(LinearOperator):
@@ -262,6 +281,8 @@ class Downsample(LinearOperator):
 
 
 _FOLDING = ("reflect", "symmetric", "replicate")
+#: Largest ``sum |k|`` of a user point-spread function (a blur's sums to 1).
+MAX_KERNEL_SUM = 1e6
 
 
 class Blur(LinearOperator):
@@ -330,7 +351,14 @@ class Blur(LinearOperator):
                 bad_value(fn, "kernel", "odd height and width", tuple(k.shape))
             if not bool(torch.isfinite(k).all()):
                 bad_value(fn, "kernel", "finite values", "NaN/inf")
-            self.kernel = k.to(torch.float64)
+            k64 = k.to(torch.float64)
+            flat = k64.reshape(-1, k64.shape[-2] * k64.shape[-1])
+            if k64.numel() == 0 or not bool((flat.abs().sum(1) <= MAX_KERNEL_SUM).all()) \
+                    or not bool((flat.sum(1) > 0).all()):
+                bad_value(fn, "kernel", f"a point-spread function with a sum > 0 and sum |k| <= "
+                          f"{MAX_KERNEL_SUM:g} (an all-zero kernel blurs every image to nothing, a "
+                          f"huge one overflows)", kernel)
+            self.kernel = k64
         elif sigma is not None:
             self._probe(lambda x: self._gauss(x), "sigma", sigma)
         elif box is not None:
@@ -372,6 +400,9 @@ class Blur(LinearOperator):
         from ..backends import torch_backend
         from ..kernels.fold import folded_kernel2d
 
+        if k.ndim == 3 and k.shape[0] != x.shape[0]:
+            bad_value("Blur", "kernel", f"one point-spread function per image ({x.shape[0]} of them) "
+                      "or one for all", self.kernel)
         h, w = x.shape[-2:]
         if k.ndim == 2:
             kk = folded_kernel2d(k, h, w, self.border)
