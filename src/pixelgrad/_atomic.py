@@ -303,6 +303,18 @@ def remove_journaled_temps(root: str | os.PathLike) -> list[Path]:
 
 
 @contextlib.contextmanager
+def _named(path: Path) -> Iterator[None]:
+    """Give an ``OSError`` that names no file (ENOSPC, EIO, ...) the output's path."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.filename is not None or exc.errno is None:
+            raise
+        raise type(exc)(exc.errno, f"cannot write {path}: {exc.strerror or exc}",
+                        str(path)) from None
+
+
+@contextlib.contextmanager
 def _temp_in(path: Path, root) -> Iterator[tuple[int, str, int]]:
     """``(dir fd, temp name, temp fd)``; the folders are opened without following symlinks."""
     base, parts, name = _parts(Path(path), root)
@@ -367,13 +379,14 @@ def atomic_write(path: str | os.PathLike, data: bytes, *, root: str | os.PathLik
     (b'hello', ['a.txt'])
     """
     path = Path(path)
-    with _temp_in(path, root) as (dfd, tmp, tfd):
-        with os.fdopen(tfd, "wb", closefd=True) as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(tfd)
-            os.fchmod(tfd, FILE_MODE)
-        os.replace(tmp, path.name, src_dir_fd=dfd, dst_dir_fd=dfd)
+    with _named(path):
+        with _temp_in(path, root) as (dfd, tmp, tfd):
+            with os.fdopen(tfd, "wb", closefd=True) as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(tfd)
+                os.fchmod(tfd, FILE_MODE)
+            os.replace(tmp, path.name, src_dir_fd=dfd, dst_dir_fd=dfd)
 
 
 @contextlib.contextmanager
@@ -413,7 +426,7 @@ def atomic_path(path: str | os.PathLike, *, root: str | os.PathLike | None = Non
     ['b.txt']
     """
     path = Path(path)
-    with _temp_in(path, root) as (dfd, tmp, tfd):
+    with _named(path), _temp_in(path, root) as (dfd, tmp, tfd):
         os.close(tfd)
         yield path.parent / tmp
         tfd2 = os.open(tmp, os.O_RDWR | os.O_NOFOLLOW, dir_fd=dfd)

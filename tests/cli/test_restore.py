@@ -144,3 +144,118 @@ def test_missing_input_and_mask_size_mismatch(tmp_path):
     assert main(["restore", str(tmp_path / "i.png"), "-o", str(tmp_path / "o.png"), "--mask", str(tmp_path / "m.png"),
                  "--no-progress"]) == 2
     assert not (tmp_path / "o.png").exists()
+
+
+# ----------------------------------------------------------------------------- issue 22
+def test_restore_folder_runs_hold_the_lock_and_a_job_record(tmp_path, rng, capsys):
+    """Two folder runs into one OUT with different seeds: the second is refused (it used to
+    exit 0 and overwrite the first one's outputs)."""
+    from pixelgrad.io.outdir import JOB_NAME, LOCK_NAME, out_lock
+
+    src, out = tmp_path / "in", tmp_path / "out"
+    write_image(src / "a.png", _img(rng, 16, 16))
+    args = ["restore", str(src), "-o", str(out), "--corrupt", "0.3", "--method", "harmonic",
+            "--no-progress"]
+    assert main(args) == 0 and (out / JOB_NAME).is_file()
+    first = (out / "a.png").read_bytes()
+    assert main(args + ["--seed", "9"]) == 2
+    _one_error_line(capsys, "different job", "seed")
+    assert (out / "a.png").read_bytes() == first
+    assert main(args + ["--method", "biharmonic"]) == 2        # another method: another job
+    _one_error_line(capsys, "different job")
+    assert main(args) == 0                                       # the same job again: fine
+    with out_lock(out):                                          # a live run holds OUT
+        assert main(args) == 2
+        _one_error_line(capsys, "in use", LOCK_NAME)
+
+
+@pytest.mark.parametrize("record", ["null", "[]", "3"])
+def test_restore_job_record_that_is_not_an_object_is_refused(tmp_path, rng, capsys, record):
+    from pixelgrad.io.outdir import JOB_NAME
+
+    src, out = tmp_path / "in", tmp_path / "out"
+    write_image(src / "a.png", _img(rng, 16, 16))
+    out.mkdir()
+    (out / JOB_NAME).write_text(record)
+    assert main(["restore", str(src), "-o", str(out), "--corrupt", "0.3", "--no-progress"]) == 2
+    _one_error_line(capsys, JOB_NAME, "JSON object")
+    assert (out / JOB_NAME).read_text() == record and not (out / "a.png").exists()
+
+
+def test_restore_in_inside_out_and_in_place_restore_every_image(tmp_path, rng, capsys):
+    """`restore out/in -o out` and `restore in -o in --overwrite` reported "0 restored"."""
+    out = tmp_path / "out"
+    write_image(out / "in" / "a.png", _img(rng, 16, 16))
+    assert main(["restore", str(out / "in"), "-o", str(out), "--corrupt", "0.3", "--no-progress",
+                 "--method", "harmonic"]) == 0
+    assert "1 restored" in capsys.readouterr().out and (out / "a.png").is_file()
+    same = tmp_path / "same"
+    write_image(same / "b.png", _img(rng, 16, 16))
+    before = (same / "b.png").read_bytes()
+    assert main(["restore", str(same), "-o", str(same), "--overwrite", "--corrupt", "0.3",
+                 "--no-progress", "--method", "harmonic"]) == 0
+    assert "1 restored" in capsys.readouterr().out and (same / "b.png").read_bytes() != before
+
+
+@pytest.mark.parametrize("task", ["denoise", "deblur", "inpaint"])
+def test_restore_refuses_int16_images(tmp_path, capsys, task):
+    """int16 images were written back as uint8 garbage with rc 0 ("noise 7217")."""
+    import numpy as np
+    import cv2
+
+    img = (np.arange(16 * 16, dtype=np.int16).reshape(16, 16) * 100 - 12000)
+    cv2.imwrite(str(tmp_path / "a.tif"), img)
+    extra = {"denoise": [], "deblur": ["--blur-sigma", "1"], "inpaint": ["--corrupt", "0.3"]}[task]
+    rc = main(["restore", str(tmp_path / "a.tif"), "-o", str(tmp_path / "b.tif"), "--task", task,
+               "--no-progress", *extra])
+    assert rc == 2 and not (tmp_path / "b.tif").exists()
+    line = _one_error_line(capsys, "a.tif")
+    assert "int16" in line or "dtype" in line
+
+
+@pytest.mark.parametrize("flag", [["--noise", "1e300"], ["--noise", "-1"], ["--noise", "nan"],
+                                  ["--blur-sigma", "inf"], ["--blur-sigma", "0"],
+                                  ["--motion", "nan", "0.3"], ["--seed", str(10 ** 23)]])
+def test_restore_numeric_flags_are_refused_naming_the_flag(tmp_path, rng, capsys, flag):
+    write_image(tmp_path / "a.png", _img(rng, 16, 16))
+    task = ["--task", "denoise"] if flag[0] == "--noise" else \
+        ["--task", "deblur"] if flag[0] != "--seed" else ["--corrupt", "0.3"]
+    assert main(["restore", str(tmp_path / "a.png"), "-o", str(tmp_path / "b.png"), *task,
+                 *flag, "--no-progress"]) == 2
+    _one_error_line(capsys, flag[0])
+    assert not (tmp_path / "b.png").exists()
+
+
+def test_write_errors_name_the_output(tmp_path, monkeypatch):
+    """ENOSPC used to be reported as "[Errno 28] No space left on device", naming no path."""
+    import errno
+    import os
+
+    from pixelgrad.io.atomic import atomic_write
+
+    def full(fd, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", lambda fd: None)
+    import pixelgrad._atomic as at
+
+    real = at.os.fdopen
+
+    class Full:
+        def __init__(self, *a, **k):
+            self.fh = real(*a, **k)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.fh.close()
+
+        def write(self, data):
+            full(None, data)
+
+    monkeypatch.setattr(at.os, "fdopen", Full)
+    with pytest.raises(OSError) as info:
+        atomic_write(tmp_path / "o.png", b"x")
+    assert str(tmp_path / "o.png") in str(info.value) and info.value.errno == errno.ENOSPC
+    assert os.listdir(tmp_path) == []

@@ -174,3 +174,29 @@ def test_a_file_list_spanning_two_trees_needs_no_overwrite(tmp_path, rng):
     lst.write_text(f"{a}\n")
     assert main(["augment", str(lst), str(a.parent), "-c", str(_cfg(tmp_path)), "-q"]) == 2
     assert a.read_bytes() == before[a]
+
+
+# ----------------------------------------------------------------------------- issue 22
+@pytest.mark.parametrize("what", ["record_null", "record_list", "record_folder", "record_fifo",
+                                  "lock_fifo", "lock_folder"])
+def test_job_record_and_lock_that_are_not_plain_files_are_refused_by_name(tmp_path, rng, capsys, what):
+    """A record `null` / `[]` was taken for a missing one (a --resume --seed 9 then mixed seeds
+    into a seed-0 job); a FIFO or folder there gave a traceback or hung."""
+    src, out = tmp_path / "in", tmp_path / "out"
+    write_image(src / "a.png", _img(rng))
+    args = ["augment", str(src), str(out), "-c", str(_cfg(tmp_path)), "-q"]
+    assert main(args) == 0
+    (out / JOB_NAME).unlink()
+    target = out / (JOB_NAME if what.startswith("record") else LOCK_NAME)
+    kind = what.split("_")[1]
+    if kind == "null":
+        target.write_text("null")
+    elif kind == "list":
+        target.write_text("[]")
+    elif kind == "folder":
+        target.mkdir()
+    else:
+        os.mkfifo(target)
+    assert main(args + ["--resume", "--seed", "9"]) == 2
+    _one_error_line(capsys, str(target))
+    assert (target.is_dir() if kind == "folder" else True)

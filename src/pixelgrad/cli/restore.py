@@ -81,8 +81,8 @@ def register(sub) -> None:
                    help="refuse an image whose header declares more than N pixels, before "
                         "decoding it (default %(default)s)")
     p.add_argument("--max-seconds", type=float, default=None, metavar="S",
-                   help="time budget per image in seconds for --task inpaint, passed to "
-                        "inpaint(time_budget=): every solver stage stops when its share has "
+                   help="time budget per image in seconds, passed to inpaint / deblur / "
+                        "denoise(time_budget=): every solver stage stops when its share has "
                         "passed (the result is then less converged)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
@@ -104,9 +104,14 @@ def _read_mask(path: Path, shape, max_pixels: Optional[int] = DEFAULT_MAX_PIXELS
     return ~unknown
 
 
-def _to_supported(img: np.ndarray) -> tuple[np.ndarray, Optional[tuple]]:
+def _to_supported(img: np.ndarray, path: Optional[Path] = None) -> tuple[np.ndarray, Optional[tuple]]:
     """uint16 images are restored as float32 in [0, 1] and written back as uint16; float
-    images are mapped from their own range ``[lo, hi]`` to [0, 1] and back (dtype kept)."""
+    images are mapped from their own range ``[lo, hi]`` to [0, 1] and back (dtype kept); any
+    other dtype (int16, int32, bool, ...) is refused, as ``inpaint`` and ``augment`` do."""
+    if img.dtype not in (np.uint8, np.uint16) and img.dtype.kind != "f":
+        raise ValueError(f"restore: image {path if path is not None else ''} has dtype "
+                         f"{img.dtype}; supported: uint8, uint16 and float images (convert it "
+                         f"first)")
     if img.dtype == np.uint16:
         return img.astype(np.float32) / 65535.0, (np.dtype(np.uint16),)
     if img.dtype.kind == "f":
@@ -192,7 +197,7 @@ def restore_file(src: Path, dst: Path, args, mask_path: Optional[Path] = None, p
     from ..restore import inpaint, psnr, salt_and_pepper
 
     img, alpha = _split_alpha(read_image(src, max_pixels=getattr(args, "max_pixels", DEFAULT_MAX_PIXELS)))
-    work, back = _to_supported(img)
+    work, back = _to_supported(img, src)
     if getattr(args, "task", "inpaint") != "inpaint":
         return _restore_degraded(src, dst, args, work, back, alpha, plot, out_root)
     reference = None
@@ -281,13 +286,15 @@ def _restore_degraded(src: Path, dst: Path, args, work, back, alpha, plot: Optio
         if args.corrupt is not None:
             bad, _ = blur(x, **kw, noise=args.corrupt, generator=gen)
             reference = x
-        res = deblur(bad, **kw, noise=args.noise, method=args.method)
+        res = deblur(bad, **kw, noise=args.noise, method=args.method,
+                     time_budget=getattr(args, "max_seconds", None))
     else:
         bad = x
         if args.corrupt is not None:
             bad = (x + args.corrupt * torch.randn(x.shape, generator=gen).numpy()).astype(np.float32)
             reference = x
-        res = denoise(bad, sigma=args.noise, method=args.method)
+        res = denoise(bad, sigma=args.noise, method=args.method,
+                      time_budget=getattr(args, "max_seconds", None))
     if args.save_corrupted and reference is not None:
         write_image(args.save_corrupted, _join_alpha(_back(np.clip(bad, 0, 1), back), alpha))
     write_image(dst, _join_alpha(_back(res.image, back), alpha), root=out_root)
@@ -351,6 +358,104 @@ def _check_outputs(args, inputs: list[Path]) -> Optional[str]:
     return None
 
 
+def job_spec(args: argparse.Namespace, mask_dir: Optional[Path] = None) -> dict:
+    """What determines a folder run's outputs, for its job record (``OUT/.pixelgrad-job.json``).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed ``restore`` arguments.
+    mask_dir : pathlib.Path, optional
+        The resolved mask folder.
+
+    Returns
+    -------
+    dict
+        ``{"command": "restore", "task", "method", ...}``: two runs with different values
+        (or seeds) are refused in one OUT, as ``pixelgrad augment`` refuses two pipelines.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> parser = argparse.ArgumentParser()
+    >>> register(parser.add_subparsers())
+    >>> spec = job_spec(parser.parse_args(["restore", "in", "-o", "out", "--corrupt", "0.5"]))
+    >>> spec["command"], spec["task"], spec["corrupt"]
+    ('restore', 'inpaint', 0.5)
+    """
+    return {"command": "restore", "task": args.task, "method": args.method,
+            "corrupt": args.corrupt, "blur_sigma": args.blur_sigma,
+            "motion": list(args.motion) if args.motion is not None else None,
+            "noise": args.noise, "iterations": args.iterations, "max_seconds": args.max_seconds,
+            "mask_dir": str(mask_dir) if mask_dir is not None else None}
+
+
+def _restore_folder(src: Path, args: argparse.Namespace, progress: bool) -> int:
+    """A folder run: plan (inputs and masks protected by identity), lock OUT, restore each."""
+    from ..io.dataset import UsageError, collect_inputs, plan_outputs, printable_path
+    from ..io.identity import lies_in
+    from ..io.outdir import job_directory, job_record
+
+    out_dir = Path(args.out)
+    if out_dir.exists() and not out_dir.is_dir():
+        return _usage(f"-o {out_dir} must be a folder for a folder input")
+    mask_dir = None
+    if args.mask_dir is not None:
+        mask_dir = Path(args.mask_dir)
+        if not mask_dir.is_dir():
+            return _usage(f"--mask-dir {mask_dir} must be an existing folder")
+    skipped_names: list[str] = []
+
+    def on_skip(path: str, why: str) -> None:
+        skipped_names.append(path)
+        print(f"pixelgrad restore: skipped: {path}: {why}", file=sys.stderr)
+
+    try:
+        root, files = collect_inputs(src, on_skip)
+        # an OUT inside IN (allowed by --overwrite) holds outputs, not inputs; masks are not
+        # images to restore either
+        if not lies_in(root, out_dir):
+            files = [f for f in files if not lies_in(f, out_dir)]
+        if mask_dir is not None:
+            files = [f for f in files if not lies_in(f, mask_dir)]
+        masks = [mask_dir / f.relative_to(root) for f in files] if mask_dir is not None else []
+        items = plan_outputs(root, files, out_dir, copies=1, seed=args.seed,
+                             overwrite=args.overwrite,
+                             trees={"--mask-dir": mask_dir} if mask_dir is not None else None,
+                             files=[m for m in masks if m.is_file()], command="restore")
+    except UsageError as exc:
+        return _usage(str(exc))
+    if not items:
+        return _usage(f"no image to restore under {src} (all of them lie in -o or --mask-dir)")
+    failed = done = skipped = 0
+    job = job_record(job_spec(args, mask_dir.resolve() if mask_dir is not None else None),
+                     seed=args.seed, copies=1)
+    try:
+        with job_directory(out_dir, job):
+            for k, item in enumerate(items):
+                if args.resume and item.dst.is_file():
+                    skipped += 1
+                    continue
+                try:
+                    mask_path = None
+                    if mask_dir is not None:
+                        mask_path = masks[k]
+                        if not mask_path.is_file():
+                            raise FileNotFoundError(f"no mask {mask_path} for {item.src}")
+                    print(restore_file(item.src, item.dst, args, mask_path, progress=progress,
+                                       prefix=f"[{k + 1}/{len(items)}] ", out_root=out_dir))
+                    done += 1
+                except (ValueError, TypeError, FileNotFoundError, OSError) as exc:
+                    failed += 1
+                    print(f"pixelgrad restore: failed: {printable_path(item.src)}: {exc}",
+                          file=sys.stderr)
+    except UsageError as exc:
+        return _usage(str(exc))
+    failed += len(skipped_names)
+    print(f"pixelgrad restore: {done} restored, {skipped} skipped (already done), {failed} failed")
+    return 1 if failed else 0
+
+
 def run(args: argparse.Namespace) -> int:
     """Restore an image or a folder of images (the ``restore`` command).
 
@@ -390,8 +495,6 @@ def run(args: argparse.Namespace) -> int:
     >>> main(["restore", str(tmp / "a.png"), "-o", str(tmp / "b.png")])   # no mask given
     2
     """
-    from ..io.dataset import _walk, printable_path
-
     src = Path(args.input)
     if args.task == "inpaint":
         from ..restore.inpaint import DEPRECATED_METHODS, METHODS
@@ -408,8 +511,17 @@ def run(args: argparse.Namespace) -> int:
             return _usage("--animate is for --task inpaint")
         if args.task == "deblur" and (args.blur_sigma is None) == (args.motion is None):
             return _usage("--task deblur needs exactly one of --blur-sigma S and --motion LENGTH ANGLE")
-        if args.noise is not None and not args.noise >= 0:
-            return _usage(f"--noise must be >= 0, got {args.noise}")
+    if args.noise is not None and not 0.0 <= args.noise <= 1.0:
+        return _usage(f"--noise must be a noise standard deviation in [0, 1] (image units), "
+                      f"got {args.noise}")
+    if args.blur_sigma is not None and not 0.0 < args.blur_sigma < float("inf"):
+        return _usage(f"--blur-sigma must be a finite number > 0, got {args.blur_sigma}")
+    if args.motion is not None and not (0.0 < args.motion[0] < float("inf")
+                                        and abs(args.motion[1]) < float("inf")):
+        return _usage(f"--motion LENGTH ANGLE must be a finite length > 0 and a finite angle, "
+                      f"got {args.motion[0]} {args.motion[1]}")
+    if not -2 ** 63 <= args.seed < 2 ** 64:
+        return _usage(f"--seed must be an integer in [-2**63, 2**64), got {args.seed}")
     if args.corrupt is not None and not 0.0 <= args.corrupt <= 1.0:
         return _usage(f"--corrupt must be a fraction in [0, 1], got {args.corrupt}")
     if args.iterations is not None and args.iterations < 0:
@@ -428,44 +540,7 @@ def run(args: argparse.Namespace) -> int:
             return _usage("--animate, --plot and --save-corrupted work on a single image, not a folder")
         if args.task == "inpaint" and args.mask_dir is None and args.corrupt is None:
             return _usage("give --mask-dir or --corrupt")
-        out_dir = Path(args.out)
-        if out_dir.exists() and not out_dir.is_dir():
-            return _usage(f"output {out_dir} must be a folder for a folder input")
-        out_real = Path(os.path.realpath(out_dir))
-        if out_real == Path(os.path.realpath(src)) and not args.overwrite:
-            return _usage(f"output folder {out_dir} is the input folder {src}: refusing to "
-                          f"overwrite the inputs (pass --overwrite to allow it)")
-        skipped_names: list[str] = []
-
-        def on_skip(path: str, why: str) -> None:
-            skipped_names.append(path)
-            print(f"pixelgrad restore: skipped: {path}: {why}", file=sys.stderr)
-
-        root = src.resolve()
-        out_dir.mkdir(parents=True, exist_ok=True)
-        files = [p for p in _walk(root, on_skip) if out_real not in Path(os.path.realpath(p)).parents]
-        failed = done = skipped = 0
-        for k, f in enumerate(files):
-            rel = f.relative_to(root)
-            dst = out_dir / rel
-            if args.resume and dst.exists():
-                skipped += 1
-                continue
-            try:
-                mask_path = None
-                if args.mask_dir is not None:
-                    mask_path = Path(args.mask_dir) / rel
-                    if not mask_path.is_file():
-                        raise FileNotFoundError(f"no mask {mask_path} for {f}")
-                print(restore_file(f, dst, args, mask_path, progress=progress,
-                                   prefix=f"[{k + 1}/{len(files)}] ", out_root=out_dir))
-                done += 1
-            except (ValueError, TypeError, FileNotFoundError, OSError) as exc:
-                failed += 1
-                print(f"pixelgrad restore: failed: {printable_path(f)}: {exc}", file=sys.stderr)
-        failed += len(skipped_names)
-        print(f"pixelgrad restore: {done} restored, {skipped} skipped (already done), {failed} failed")
-        return 1 if failed else 0
+        return _restore_folder(src, args, progress)
     if args.mask_dir:
         return _usage("--mask-dir needs a folder input")
     if args.task == "inpaint" and args.mask is None and args.corrupt is None:

@@ -276,10 +276,11 @@ def _read_json_nofollow(path: Path) -> dict[str, Any] | None:
         if exc.errno == errno.ELOOP:
             raise UsageError(f"job record {path} is a symlink; refusing to use it") from None
         raise UsageError(f"job record {path} cannot be read ({exc.strerror or exc})") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise UsageError(f"job record {path} must be a regular file, got {_kind(path)}; "
+                         f"refusing to use this OUT")
     with os.fdopen(fd, "rb") as fh:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise UsageError(f"job record {path} must be a regular file, got {_kind(path)}; "
-                             f"refusing to use this OUT") from None
         data = fh.read(1 << 16)
     try:
         rec = json.loads(data.decode("utf-8"))
