@@ -259,7 +259,7 @@ def remove_journaled_temps(root: str | os.PathLike) -> list[Path]:
     >>> open(os.path.join(root, TEMP_JOURNAL), "wb").close()      # a job owns this folder
     >>> atomic_write(os.path.join(root, "a.png"), b"x", root=root)  # journaled, then renamed
     >>> with open(os.path.join(root, TEMP_JOURNAL), "ab") as journal:   # a killed run's entry
-    ...     _ = journal.write(b".b.a1b2c3d4.pgtmp.png\0")
+    ...     _ = journal.write(b".b.a1b2c3d4.pgtmp.png\\0")
     >>> open(os.path.join(root, ".b.a1b2c3d4.pgtmp.png"), "w").close()   # ... and its file
     >>> open(os.path.join(root, ".notes.a1b2c3d4.pgtmp.txt"), "w").close()   # the user's file
     >>> [p.name for p in remove_journaled_temps(root)]

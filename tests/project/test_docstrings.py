@@ -60,6 +60,7 @@ NUMPYDOC_MODULES = [
     "pixelgrad.io.manifest",
     "pixelgrad.io.header",
     "pixelgrad.io.outdir",
+    "pixelgrad.io.identity",
     "pixelgrad.io.dataset",
     "pixelgrad.scale.ray_engine",
     "pixelgrad.io.jobs",
