@@ -46,6 +46,56 @@ FLAT_FRACTIONS = (1.0, 0.5)
 THRESHOLD = 2.7
 
 
+def grid_step_within(x: torch.Tensor, variance: torch.Tensor, patch: int, stride: int,
+                     deadline: Optional[float]) -> int:
+    """The patch-grid step of the first stage that should end by ``deadline``.
+
+    The first stage's cost is proportional to the number of patches, ``H W / stride^2`` per
+    plane. Its time is measured on a crop of one plane, extrapolated to the ``C`` planes,
+    and the stride doubled (up to ``patch``: non-overlapping patches, 16 x fewer than
+    stride 2 for 8 x 8) until the estimate fits the time left.
+
+    Parameters
+    ----------
+    x : tensor ``(1, C, H, W)``
+        The planes to denoise.
+    variance : tensor
+        The noise variance (as :func:`~pixelgrad.restore.shrinkage.hard_threshold`).
+    patch, stride : int
+        The configuration's patch side and grid step.
+    deadline : float or None
+        A :func:`time.perf_counter` deadline; None keeps ``stride``.
+
+    Returns
+    -------
+    int
+        ``stride`` when there is no deadline or it fits, else a larger step, at most
+        ``patch``.
+
+    Examples
+    --------
+    >>> import time, torch
+    >>> x = torch.rand(1, 3, 64, 64)
+    >>> grid_step_within(x, torch.tensor(0.01), 8, 2, None)
+    2
+    >>> grid_step_within(x, torch.tensor(0.01), 8, 2, time.perf_counter() - 1.0)   # too late
+    8
+    """
+    if deadline is None:
+        return stride
+    h, w = x.shape[-2:]
+    side = 96
+    crop = x[:, :1, :min(h, side), :min(w, side)]
+    t = time.perf_counter()
+    shrinkage.hard_threshold(crop, variance, threshold=THRESHOLD, patch=patch, stride=stride)
+    per_pixel = (time.perf_counter() - t) / crop.shape[-1] / crop.shape[-2]
+    cost = per_pixel * h * w * x.shape[1]
+    left = deadline - time.perf_counter()
+    while stride < patch and cost > left:
+        stride, cost = min(patch, 2 * stride), cost * (stride / min(patch, 2 * stride)) ** 2
+    return stride
+
+
 def denoise(image: ImageLike, sigma: Any = None, method: str = "auto", *,
             reference: Optional[ImageLike] = None,
             callback: Optional[Callable[[StepInfo], None]] = None,
@@ -68,8 +118,10 @@ def denoise(image: ImageLike, sigma: Any = None, method: str = "auto", *,
         Seconds for the whole call, shared equally by the images (as for
         :func:`~pixelgrad.restore.inpaint`). Once an image's share has passed, ``tv`` stops
         its iterations (at least one runs) and ``auto`` skips its remaining stages: the first
-        stage with 8x8 patches always runs, the Wiener stage and the 12x12 configuration
-        only while time is left. The call returns shortly after the budget.
+        stage with 8x8 patches always runs, on a coarser patch grid when its measured cost
+        would not fit the time left (:func:`grid_step_within`); the Wiener stage and the
+        12x12 configuration only while time is left. The call returns shortly after the
+        budget.
 
     Returns
     -------
@@ -149,6 +201,8 @@ def denoise(image: ImageLike, sigma: Any = None, method: str = "auto", *,
             for p, step in (PATCHES if method == "auto" else PATCHES[:1]):
                 if best is not None and solvers.past(dl):
                     break                                # out of time: keep the first configuration
+                if best is None:
+                    step = grid_step_within(opp, var, p, step, dl)
                 first = torch.cat([shrinkage.hard_threshold(opp[:, j:j + 1], var, threshold=THRESHOLD,
                                                             patch=p, stride=step)
                                    for j in range(opp.shape[1])], 1)

@@ -33,6 +33,7 @@ from .._dtypes import max_value
 from .._errors import bad_type, bad_value
 from .._interop import Batch, ImageLike, to_batch
 from . import energies, solvers
+from ._facade import check_time_budget, real_scalar
 from .diffusion import eed_inpaint
 from .init import push_pull
 from .result import RestoreResult, StepInfo, single_thread
@@ -169,15 +170,18 @@ def inpaint(image: ImageLike, known_mask: ImageLike, method: str = "auto", *,
         method = DEPRECATED_METHODS[method]
     if not isinstance(method, str) or method not in METHODS:
         bad_value(fn, "method", f"one of {METHODS}", method)
-    if iterations is not None and (isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 0):
-        bad_value(fn, "iterations", "an int >= 0", iterations)
-    if tol is not None and not (isinstance(tol, (int, float)) and tol >= 0):
-        bad_value(fn, "tol", "a number >= 0", tol)
+    if iterations is not None:
+        if isinstance(iterations, bool) or not isinstance(iterations, (int, np.integer)) or iterations < 0:
+            bad_value(fn, "iterations", "an int >= 0", iterations)
+        iterations = int(iterations)
+    if tol is not None:
+        tol_value = real_scalar(tol)                 # numpy scalars too, as everywhere
+        if tol_value is None or not tol_value >= 0 or tol_value == float("inf"):
+            bad_value(fn, "tol", "a finite number >= 0", tol)
+        tol = tol_value
     if generator is not None and not isinstance(generator, torch.Generator):
         bad_type(fn, "generator", "a torch.Generator or None", generator)
-    if time_budget is not None and (isinstance(time_budget, bool) or not isinstance(time_budget, (int, float))
-                                    or not time_budget >= 0 or time_budget == float("inf")):
-        bad_value(fn, "time_budget", "a finite number of seconds >= 0, or None", time_budget)
+    time_budget = check_time_budget(fn, time_budget)
     b = to_batch(image, fn, "image")
     known = _mask_batch(fn, known_mask, b)
     white = max_value(b.data.dtype)
