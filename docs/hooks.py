@@ -4,52 +4,41 @@
   temporary folder and adds the pictures and the generated ``gallery.md`` to the site, so
   the gallery is build output: never edited by hand, never committed, always what the code
   of this build draws.
-* ``on_config`` adds a small Markdown extension for the reST left in the numpydoc docstrings:
-  roles (``:func:`name```, ``:mod:`name```, ...) are shown as code, a ``text::`` line as
-  ``text:``, and ``.. math:: formula`` as the formula in code (the site loads no MathJax).
+* ``on_page_content`` typesets the maths: the ``\\(...\\)`` / ``$$...$$`` that
+  ``pymdownx.arithmatex`` leaves in the page (written in the guide pages, or made from the
+  docstrings' ``:math:`` / ``.. math::`` by ``docs/griffe_rest.py``) become MathML with
+  ``latex2mathml`` at build time, so browsers show formulas without loading any script (the
+  site works offline).
 """
 from __future__ import annotations
 
+import html
 import re
 import shutil
 import tempfile
 from pathlib import Path
 
-from markdown import Extension
-from markdown.preprocessors import Preprocessor
-from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File
 
 _TMP: list[Path] = []
-_ROLE = re.compile(r":(?:py:)?(?:func|meth|mod|class|data|attr|exc|obj|const|term|math):`~?([^`]+)`")
-_LITERAL = re.compile(r"(?<=\S)::\s*$")
-_MATH = re.compile(r"^(\s*)\.\. math::\s*(.*?)\s*$")
+_ARITHMATEX = re.compile(r'<(span|div) class="arithmatex">(.*?)</\1>', re.S)
+_DELIMITERS = re.compile(r"^\s*(?:\\\(|\\\[|\$\$?)(.*?)(?:\\\)|\\\]|\$\$?)\s*$", re.S)
 
 
-class _ReSTRoles(Preprocessor):
-    def run(self, lines: list[str]) -> list[str]:
-        out = []
-        for line in lines:
-            m = _MATH.match(line)
-            if m:                      # one-line formula -> code; a bare directive -> nothing
-                out.append(f"{m[1]}`{m[2]}`" if m[2] else "")    # (its indented body renders as code)
-                continue
-            line = _ROLE.sub(r"`\1`", line)
-            if not line.lstrip().startswith(".."):
-                line = _LITERAL.sub(":", line)
-            out.append(line)
-        return out
+def _mathml(m: re.Match) -> str:
+    from latex2mathml.converter import convert
+
+    block = m[1] == "div"
+    tex = _DELIMITERS.match(html.unescape(m[2]))[1].strip()
+    try:
+        mathml = convert(tex, display="block" if block else "inline")
+    except Exception as err:  # noqa: BLE001 (any parse failure of latex2mathml)
+        raise ValueError(f"docs: cannot typeset the formula {tex!r}: {err}") from err
+    return f'<div class="arithmatex">{mathml}</div>' if block else f'<span class="arithmatex">{mathml}</span>'
 
 
-class ReSTRoles(Extension):
-    def extendMarkdown(self, md) -> None:  # noqa: N802 (Markdown's API)
-        md.preprocessors.register(_ReSTRoles(md), "pixelgrad_rest_roles", 40)
-
-
-@event_priority(100)          # before mkdocstrings reads the extension list
-def on_config(config):
-    config.markdown_extensions.append(ReSTRoles())
-    return config
+def on_page_content(html_text, page, config, files):
+    return _ARITHMATEX.sub(_mathml, html_text)
 
 
 def on_files(files, config):
