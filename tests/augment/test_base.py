@@ -102,8 +102,8 @@ def test_numpy_and_albumentations_style():
     assert np.array_equal(res["image"], out)
     torch_out = t(torch.from_numpy(img).permute(2, 0, 1), seed=0)
     assert np.array_equal(torch_out.permute(1, 2, 0).numpy(), out)
-    with pytest.raises(ValueError, match="geometric"):
-        A.RandomShear()(image=img, mask=mask)
+    moved = A.RandomShear(sx=0.3)(image=img, mask=mask)        # geometric: the mask moves too
+    assert moved["mask"].shape == mask.shape and moved["mask"] is not mask
     pair, P = t((torch.from_numpy(img).permute(2, 0, 1), {"label": 3}), seed=0, return_params=True)
     assert pair[1] == {"label": 3} and P.batch_size == 1
 

@@ -41,8 +41,8 @@ def test_boxes_and_masks_untouched_in_tuple_and_dict():
     assert target["boxes"] is boxes and target["masks"] is mask and torch.equal(target["labels"], torch.tensor([3]))
     d = t({"image": img, "boxes": boxes}, seed=1)
     assert d["boxes"] is boxes and torch.equal(d["image"], out_img)
-    with pytest.raises(ValueError, match="geometric"):
-        A.RandomShear()((img, boxes))
+    out_img, out_boxes = A.RandomShear(sx=0.3)((img, boxes))  # geometric: the boxes move
+    assert isinstance(out_boxes, tv_tensors.BoundingBoxes) and not torch.equal(out_boxes, boxes)
 
 
 def test_inside_torchvision_v2_compose():

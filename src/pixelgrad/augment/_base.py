@@ -125,7 +125,8 @@ class Transform(nn.Module):
     Attributes
     ----------
     kind : str
-        ``"photometric"`` transforms leave boxes / masks alone; ``"geometric"`` ones refuse them.
+        ``"photometric"`` transforms leave boxes / keypoints / masks alone; ``"geometric"``
+        ones move them with the image (:meth:`point_matrix`, :meth:`warp_mask`).
 
     Raises
     ------
@@ -136,9 +137,20 @@ class Transform(nn.Module):
     -----
     Call: ``y = t(x, generator=None, seed=None)``; ``y, params = t(x, return_params=True)``;
     replay ``y = t(x, params=params)``. ``x``: ``(..., C, H, W)`` tensor, numpy ``(H, W[, C])``,
-    torchvision ``tv_tensors.Image`` or a tuple / list / dict holding images (and boxes, masks,
-    labels), or keyword ``image=`` (albumentations style; returns a dict). ``backend=``
+    torchvision ``tv_tensors.Image`` or a tuple / list / dict holding images (and boxes,
+    keypoints, masks, labels), or keyword ``image=`` (albumentations style, with ``mask=``,
+    ``masks=``, ``bboxes=``, ``keypoints=`` and label fields; returns a dict). ``backend=``
     (``auto`` | ``torch`` | ``opencv`` | ``triton``) selects the functional ops' backend.
+    ``bbox_params=`` / ``keypoint_params=`` (a dict or albumentations' ``BboxParams`` /
+    ``KeypointParams``: ``format``, ``label_fields``, ``min_visibility``, ``min_area``,
+    ``remove_invisible``) say how boxes and keypoints without a torchvision type are read.
+
+    A geometric transform moves every target with the image (the same per-sample map):
+    boxes become the enclosing box of their moved corners, clipped to the image; keypoints
+    move (extra columns kept); masks are warped with nearest-neighbour sampling. Boxes that
+    leave the image are kept degenerate in torchvision containers and dropped (with their
+    label fields) in the albumentations keyword style, as each library does. A target it
+    cannot move raises a ``ValueError`` naming it, in every container.
 
     A leaf transform overrides ``sample(shape, rng)`` (draw the per-sample parameters),
     ``apply(x, **values)`` (the functional op) and ``config()`` (constructor arguments);
@@ -155,7 +167,7 @@ class Transform(nn.Module):
     ('RandomGradient', 'photometric')
     """
 
-    #: "photometric" transforms leave boxes / masks alone; "geometric" ones refuse them
+    #: "photometric" transforms leave boxes / keypoints / masks alone; "geometric" ones move them
     kind = "photometric"
 
     def __init__(self, p: float = 1.0):
@@ -173,6 +185,18 @@ class Transform(nn.Module):
 
     def config(self) -> dict[str, Any]:
         """Constructor arguments (``to_dict`` without ``type``)."""
+        raise NotImplementedError
+
+    # -- geometric leaf API (override when ``kind = "geometric"``) -----------------------
+    def point_matrix(self, values: dict[str, torch.Tensor], size: tuple[int, int]) -> torch.Tensor:
+        """The ``(3, 3)`` float64 map of one sample's drawn ``values`` on continuous image
+        coordinates (pixel corner at 0, pixel ``(i, j)`` centred at ``(j + 0.5, i + 0.5)``)
+        for an image of ``size = (H, W)``: it moves boxes and keypoints."""
+        raise NotImplementedError
+
+    def warp_mask(self, m: torch.Tensor, values: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Warp a ``(..., H, W)`` mask of any dtype like :meth:`apply` warps the image, with
+        nearest-neighbour sampling, for one sample's drawn ``values``."""
         raise NotImplementedError
 
     def check_limits(self) -> None:
@@ -248,33 +272,40 @@ class Transform(nn.Module):
 
     def forward(self, *inputs: Any, generator: Any = None, seed: Any = None,
                 params: Params | None = None, return_params: bool = False,
-                backend: str = "auto", **targets: Any):
+                backend: str = "auto", bbox_params: Any = None, keypoint_params: Any = None,
+                **targets: Any):
         """See the class docstring. ``backend``: ``auto`` | ``torch`` | ``opencv`` |
         ``triton``, as for the functional ops (it becomes their ``backend="auto"``; with
         ``triton`` a :class:`~pixelgrad.augment.Compose` also fuses a blur followed by an
-        illumination transform into one kernel)."""
+        illumination transform into one kernel). ``bbox_params`` / ``keypoint_params``: how
+        boxes and keypoints without a torchvision type are read (see the class docstring)."""
         name = self.type_name
         backend = check_choice(backend, _dispatch.BACKENDS, name, "backend")
         with _dispatch.backend_scope(backend):
-            return self._forward(inputs, generator, seed, params, return_params, targets)
+            return self._forward(inputs, generator, seed, params, return_params, targets,
+                                 bbox_params, keypoint_params)
 
     def _forward(self, inputs: tuple, generator: Any, seed: Any, params: Params | None,
-                 return_params: bool, targets: dict):
+                 return_params: bool, targets: dict, bbox_params: Any = None,
+                 keypoint_params: Any = None):
         name = self.type_name
+        spec = None
+        if bbox_params is not None or keypoint_params is not None:
+            spec = _adapters.TargetSpec(name, bbox_params, keypoint_params)
         # several positional inputs (torchvision v2's ``t(img, target)``) form one tuple
         x = inputs[0] if len(inputs) == 1 else (tuple(inputs) if inputs else None)
         _adapters.check_fastai(x, name)
         if x is None:
             if "image" not in targets:
                 bad_value(name, "x", "an image (positional) or the keyword image=", None)
-            out, params = _adapters.run_targets(self, targets, generator, seed, params)
+            out, params = _adapters.run_targets(self, targets, generator, seed, params, spec)
         elif targets:
             bad_value(name, "targets", "keywords (image=, mask=, ...) only without a positional x",
                       sorted(targets))
         elif _adapters.is_structure(x):
-            out, params = _adapters.run_structure(self, x, generator, seed, params)
+            out, params = _adapters.run_structure(self, x, generator, seed, params, spec)
         elif _adapters.is_lone_target(x):
-            out, params = _adapters.run_lone_target(self, x, generator, seed, params)
+            out, params = _adapters.run_lone_target(self, x, generator, seed, params, spec)
         else:
             out, params = _adapters.run_images(self, x, generator, seed, params, name)
         return (out, params) if return_params else out

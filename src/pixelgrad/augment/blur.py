@@ -343,8 +343,8 @@ class RandomMotionBlur(Transform):
 class RandomShear(Transform):
     r"""Shear about the centre with per-sample factors ``sx ~ U(sx)``, ``sy ~ U(sy)``.
 
-    One batched :func:`pixelgrad.shear` call. Geometric: refuses boxes / masks in structured
-    inputs.
+    One batched :func:`pixelgrad.shear` call. Geometric: boxes, keypoints and masks given
+    with the image move with it, by the same per-sample map (see Notes).
 
     Parameters
     ----------
@@ -369,13 +369,30 @@ class RandomShear(Transform):
 
     .. math:: A = \begin{pmatrix} 1 & s_x \\ s_y & 1 \end{pmatrix}, \qquad (u', v') = A\,((u, v) - c) + c
 
+    Targets move by the same map (:func:`pixelgrad.functional.geometry.shear_matrix`):
+    in continuous coordinates (pixel ``(i, j)`` covers ``[j, j + 1) x [i, i + 1)``) the
+    centre is :math:`c = (W/2, H/2)`. A box becomes the enclosing box of its four sheared
+    corners, clipped to the image, in its own format (torchvision's ``XYXY`` / ``XYWH`` /
+    ``CXCYWH`` of a ``BoundingBoxes``, absolute ``xyxy`` for a plain ``boxes`` table,
+    ``pascal_voc`` / ``coco`` / ``yolo`` / ``albumentations`` by ``bbox_params``); boxes
+    that end up empty are kept degenerate in torchvision containers and dropped in the
+    albumentations keyword style (``bboxes=``), with their ``label_fields``. Keypoints move
+    (extra columns kept; albumentations' ``keypoints=`` in pixel coordinates, dropped when
+    they leave the image). Masks are sheared with nearest-neighbour sampling
+    (:func:`pixelgrad.functional.geometry.shear_nearest`, the transform's ``border``), so
+    integer classes keep their values. Inputs are never modified.
+
     Examples
     --------
-    >>> import torch
+    >>> import numpy as np, torch
     >>> from pixelgrad import augment as A
     >>> y, params = A.RandomShear(sx=0.2)(torch.rand(2, 3, 8, 8), seed=0, return_params=True)
     >>> y.shape, params.values["sx"].tolist()
     (torch.Size([2, 3, 8, 8]), [0.2, 0.2])
+    >>> out = A.RandomShear(sx=0.5)(image=np.zeros((8, 8, 3), np.uint8), bboxes=[[2, 2, 4, 4]],
+    ...                             keypoints=[[3, 4]], mask=np.eye(8, dtype=np.uint8))
+    >>> out["bboxes"], out["keypoints"]
+    ([[1.0, 2.0, 4.0, 4.0]], [[3.25, 4.0]])
     """
 
     kind = "geometric"
@@ -392,6 +409,18 @@ class RandomShear(Transform):
 
     def apply(self, x, **v):
         return F.shear(x, v["sx"], v["sy"], border=self.border)
+
+    def point_matrix(self, values: dict[str, torch.Tensor], size: tuple[int, int]) -> torch.Tensor:
+        """The shear of one sample on continuous coordinates (see :meth:`Transform.point_matrix`)."""
+        from ..functional.geometry import shear_matrix
+
+        return shear_matrix(float(values["sx"]), float(values["sy"]), size)
+
+    def warp_mask(self, m: torch.Tensor, values: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Shear a mask with nearest-neighbour sampling (see :meth:`Transform.warp_mask`)."""
+        from ..functional.geometry import shear_nearest
+
+        return shear_nearest(m, float(values["sx"]), float(values["sy"]), border=self.border)
 
     def config(self) -> dict[str, Any]:
         return dict(p=self.p, sx=self.sx, sy=self.sy, border=self.border)

@@ -121,3 +121,112 @@ def _reduce(src: torch.Tensor, n: int, border: str) -> torch.Tensor:
     if period == 0:                                         # reflect on a single sample
         return torch.zeros_like(src)
     return src.remainder(period)
+
+
+def shear_matrix(sx: float, sy: float, size: tuple[int, int]) -> torch.Tensor:
+    r"""The map of :func:`shear` on continuous image coordinates, as a 3x3 matrix.
+
+    Parameters
+    ----------
+    sx, sy : float
+        The shear factors given to :func:`shear`.
+    size : (int, int)
+        ``(H, W)`` of the image.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(3, 3)`` float64: a point ``(x, y, 1)`` of the input moves to ``M @ (x, y, 1)``.
+
+    Notes
+    -----
+    Coordinates are continuous with the pixel corner at the origin (torchvision's boxes and
+    albumentations' bounding boxes): pixel ``(row i, column j)`` covers
+    ``[j, j + 1) x [i, i + 1)`` and its centre is ``(j + 0.5, i + 0.5)``. :func:`shear` maps
+    pixel centres about :math:`((W - 1)/2, (H - 1)/2)` in index coordinates, which is
+    :math:`c = (W/2, H/2)` here:
+
+    .. math:: M = \begin{pmatrix} 1 & s_x & -s_x c_y \\ s_y & 1 & -s_y c_x \\ 0 & 0 & 1 \end{pmatrix}
+
+    For points in pixel-index coordinates (albumentations' keypoints, where ``(j, i)`` is the
+    centre of pixel ``(i, j)``) add 0.5 before and subtract it after.
+
+    Examples
+    --------
+    >>> shear_matrix(1.0, 0.0, (3, 3))
+    tensor([[ 1.0000,  1.0000, -1.5000],
+            [ 0.0000,  1.0000,  0.0000],
+            [ 0.0000,  0.0000,  1.0000]], dtype=torch.float64)
+    """
+    H, W = int(size[0]), int(size[1])
+    cx, cy = W / 2.0, H / 2.0
+    sx, sy = float(sx), float(sy)
+    return torch.tensor([[1.0, sx, 0.0 - sx * cy + 0.0], [sy, 1.0, 0.0 - sy * cx + 0.0], [0.0, 0.0, 1.0]],
+                        dtype=torch.float64)
+
+
+def shear_nearest(m: torch.Tensor, sx: float, sy: float, *, border: str = "constant",
+                  fill: Any = 0) -> torch.Tensor:
+    r"""Shear a mask (or any tensor, any dtype) like :func:`shear`, with nearest-neighbour sampling.
+
+    Parameters
+    ----------
+    m : torch.Tensor
+        ``(..., H, W)`` tensor of any dtype (bool, integer class maps, floats).
+    sx, sy : float
+        Shear factors, as in :func:`shear` (one pair for all of ``m``).
+    border : str, default "constant"
+        How positions outside ``m`` are read, as in :func:`shear`.
+    fill : number, default 0
+        The value of positions outside ``m`` with ``border="constant"``.
+
+    Returns
+    -------
+    torch.Tensor
+        A new tensor of the shape and dtype of ``m``: every value is one of ``m``'s values
+        (or ``fill``), never a blend. ``m`` is not modified.
+
+    Raises
+    ------
+    ValueError
+        As :func:`shear` for ``sx * sy`` near 1, non-finite factors or an unknown ``border``.
+
+    Notes
+    -----
+    Output pixel :math:`(u, v)` takes the input pixel nearest to the source position of
+    :func:`shear`, :math:`A^{-1}((u, v) - c) + c`, rounding halves up
+    (:math:`\lfloor s + 1/2 \rfloor`), so a mask stays aligned with the sheared image.
+
+    Examples
+    --------
+    >>> import torch
+    >>> m = torch.zeros(3, 3, dtype=torch.int64)
+    >>> m[:, 1] = 7
+    >>> shear_nearest(m, 1.0, 0.0)
+    tensor([[7, 0, 0],
+            [0, 7, 0],
+            [0, 0, 7]])
+    """
+    fn = "shear_nearest"
+    border = check_choice(border, _borders.BORDERS, fn, "border")
+    a, b = float(sx), float(sy)
+    det = 1.0 - a * b
+    if not (abs(det) > 1e-6 and torch.isfinite(torch.tensor([a, b])).all()):
+        bad_value(fn, "sx, sy", "finite with sx * sy != 1 (an invertible map)", (sx, sy))
+    H, W = m.shape[-2], m.shape[-1]
+    if m.numel() == 0:
+        return m.clone()
+    cu, cv = (W - 1) / 2.0, (H - 1) / 2.0
+    u = torch.arange(W, dtype=torch.float64)[None, :] - cu
+    v = torch.arange(H, dtype=torch.float64)[:, None] - cv
+    src_u = torch.floor((u - a * v) / det + cu + 0.5).to(torch.int64)
+    src_v = torch.floor((v - b * u) / det + cv + 0.5).to(torch.int64)
+    iu = _borders.map_index(src_u, W, border)
+    iv = _borders.map_index(src_v, H, border)
+    inside = (iu >= 0) & (iv >= 0)
+    flat = (iv.clamp(min=0) * W + iu.clamp(min=0)).to(m.device)
+    out = m.reshape(*m.shape[:-2], H * W)[..., flat.reshape(-1)].reshape(m.shape)
+    if not bool(inside.all()):
+        out = out.clone()
+        out[..., ~inside.to(m.device)] = fill
+    return out
