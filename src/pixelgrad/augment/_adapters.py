@@ -6,9 +6,11 @@
   ``{"image": ..., "boxes": ...}``, ``{"img": Image, "vid": Video}``), the images and videos
   are transformed with one draw of parameters (the same for every image, as torchvision v2
   does) and every other leaf (``BoundingBoxes``, ``Mask``, labels, strings) is returned
-  untouched by photometric transforms; geometric ones (``RandomShear``) refuse boxes and masks
-  instead of silently misaligning them. A lone ``Mask`` / ``BoundingBoxes`` passes a
-  photometric transform untouched, as in torchvision. Labels (Python numbers, 0-d and 1-d
+  untouched by photometric transforms; geometric ones (``RandomShear``) move boxes, keypoints
+  and masks with the image (:func:`move_boxes`, :func:`move_keypoints`, :func:`move_mask`)
+  and refuse, by name, any target they cannot move instead of silently misaligning it. A
+  lone ``Mask`` / ``BoundingBoxes`` passes a photometric transform untouched, as in
+  torchvision (a geometric one moves it). Labels (Python numbers, 0-d and 1-d
   tensors) always pass through, also for geometric transforms (``t(img, torch.tensor(2))``).
   As in torchvision v2, when the structure holds no ``tv_tensors.Image`` / ``Video`` the first
   plain tensor (or numpy array, or PIL image) of at least 2 dims is the image.
