@@ -12,6 +12,7 @@ this pass rewrites, for the site only:
 * double-backtick literals -> Markdown code; ``nn.Module``\\ s (reST escaped space) -> ``nn.Module``s;
 * ``[1]_`` citations -> links to their ``.. [1] ...`` entry, which becomes an anchored paragraph;
 * ``>>>`` sessions outside an Examples section, and ``text::`` literal blocks -> fenced code;
+* reST simple tables (``====  ====`` borders) -> Markdown tables;
 * reST definition lists (a term line, its description indented below) -> Markdown bullet items;
 * a Methods / Functions / Classes section whose entries are not names (prose about a
   ``method=`` argument, say) -> an admonition, not a table of functions.
@@ -20,6 +21,7 @@ Code (fences, doctest lines and their output, literal blocks) is never rewritten
 """
 from __future__ import annotations
 
+import ast
 import html
 import re
 from typing import Any, Callable, Optional
@@ -36,6 +38,7 @@ _FENCE = re.compile(r"^\s*(```|~~~)")
 _DASHES = re.compile(r"^\s*-{3,}\s*$")
 _NAME = re.compile(r"[A-Za-z_][\w.]*(\(.*\))?(\s*:.*)?")
 _BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)]|#\.)\s")
+_TABLE_BORDER = re.compile(r"^\s*=+(?: +=+)+\s*$")
 _PLACEHOLDER = "\x00{}\x00"
 
 #: numpydoc sections griffe reads as lists of items, not prose.
@@ -56,6 +59,15 @@ def _sections(lines: list[str]) -> list[tuple[str, int, int]]:
     for k, i in enumerate(marks):
         out.append((lines[i].strip().lower(), i + 2, marks[k + 1] if k + 1 < len(marks) else len(lines)))
     return out
+
+
+def _language(block: list[str]) -> str:
+    """``python`` for a literal block that is Python code, else ``text``."""
+    try:
+        ast.parse("\n".join(block))
+    except SyntaxError:
+        return "text"
+    return "python" if any(c in "\n".join(block) for c in "(=:") else "text"
 
 
 def _code_span(text: str) -> str:
@@ -135,6 +147,16 @@ class Converter:
             ln = lines[i]
             if _FENCE.match(ln):
                 in_fence = not in_fence
+            if not in_fence and ln.rstrip().endswith("::"):     # a literal block or a directive's body
+                j = i + 1
+                while j < len(lines) and (not lines[j].strip() or _indent(lines[j]) > _indent(ln)):
+                    j += 1
+                while j > i + 1 and not lines[j - 1].strip():
+                    j -= 1
+                out += lines[i:j]
+                i = j
+                after_item = False
+                continue
             nxt = lines[i + 1] if i + 1 < len(lines) else ""
             prev_blank = i == 0 or not lines[i - 1].strip()
             next_item = after_item and not prev_blank and _indent(ln) == item_base   # a term with no description
@@ -190,6 +212,11 @@ class Converter:
                     out += lines[i:j]
                 i = j
                 continue
+            if _TABLE_BORDER.match(ln):                        # a reST simple table
+                j, table = self._table(lines, i)
+                out += ["", *table, ""]
+                i = j
+                continue
             m = _MATH.match(ln)
             if m:                                               # .. math:: [formula] + indented body
                 j = i + 1
@@ -229,7 +256,8 @@ class Converter:
                 if k > j:
                     inner = min(_indent(s) for s in lines[j:k] if s.strip())
                     pad = " " * ind
-                    out += ["", f"{pad}```text", *[pad + s[inner:] for s in lines[j:k]], f"{pad}```", ""]
+                    block = [s[inner:] for s in lines[j:k]]
+                    out += ["", f"{pad}```{_language(block)}", *[pad + s for s in block], f"{pad}```", ""]
                 i = k
                 continue
             while ln.count("``") % 2 and i + 1 < len(lines) and lines[i + 1].strip():
@@ -238,6 +266,52 @@ class Converter:
             out.append(self._inline(ln))
             i += 1
         return out
+
+    def _table(self, lines: list[str], i: int) -> tuple[int, list[str]]:
+        """The reST simple table whose top border is ``lines[i]`` -> (end, Markdown table). A
+        line whose first column is blank, or follows a first cell ending in a comma, continues
+        the row above (the last column may run past its border, as in reST). Pipes need no
+        escape: the cells hold them only in code spans, which Markdown tables leave whole."""
+        border = lines[i]
+        cols = [(m.start(), m.end()) for m in re.finditer("=+", border)]
+        starts = [a for a, _ in cols] + [None]
+
+        def cells(line: str) -> list[str]:
+            return [line[a:b].strip() if b is not None else line[a:].strip() for a, b in zip(starts, starts[1:])]
+
+        rows: list[list[str]] = []
+        header: Optional[list[str]] = None
+        j = i + 1
+        borders = 1
+        while j < len(lines):
+            ln = lines[j]
+            if _TABLE_BORDER.match(ln):
+                borders += 1
+                if header is None and borders == 2:
+                    header, rows = (rows[0] if rows else [""] * len(cols)), []
+                    j += 1
+                    continue
+                j += 1
+                break
+            if not ln.strip():
+                if header is None:
+                    break
+                j += 1
+                continue
+            c = cells(ln)
+            if rows and (not c[0] or rows[-1][0].endswith(",")):
+                rows[-1] = [(a + " " + b).strip() for a, b in zip(rows[-1], c)]
+            else:
+                rows.append(c)
+            j += 1
+        if header is None:
+            header, rows = [""] * len(cols), rows
+        pad = " " * _indent(border)
+
+        def row(c: list[str]) -> str:
+            return pad + "| " + " | ".join(self._inline(x) for x in c) + " |"
+
+        return j, [row(header), pad + "|" + "---|" * len(cols), *(row(r) for r in rows)]
 
     # -- inline -----------------------------------------------------------------------------
     def _inline(self, line: str) -> str:

@@ -39,6 +39,7 @@ ARTEFACTS = [
                                     r"|bar|\||\{|\}|,|;)(?![a-zA-Z])")),
     ("math delimiters", re.compile(r"\\\(|\\\)|\\\[|\\\]|\$\$")),
     ("`>>>` outside a code block", re.compile(r">>>")),
+    ("reST table border", re.compile(r"={3,} +={3,}")),
     ("reST escaped space `\\ `", re.compile(r"\w\\ ")),
 ]
 
@@ -54,7 +55,7 @@ class _Page(HTMLParser):
         self.text: list[str] = []
         self.inline_code: list[str] = []                 # <code> outside <pre>: maths set as code is raw too
         self.quote_depth = 0
-        self.nested_quotes = 0
+        self.quotes = 0
         self.cells: list[tuple[str, list[str]]] = []     # (section title, first cells of its rows)
         self._section = ""
         self._heading = False
@@ -69,7 +70,7 @@ class _Page(HTMLParser):
             self.verbatim += 1
         if tag == "blockquote":
             self.quote_depth += 1
-            self.nested_quotes += self.quote_depth > 1
+            self.quotes += 1
         if "doc-section-title" in (dict(attrs).get("class") or "").split():
             self._heading, self._section = True, ""
         if tag == "tr":
@@ -125,12 +126,12 @@ def scan(html: str) -> list[str]:
             for m in pattern.finditer(code):
                 context = " ".join(code[max(0, m.start() - 50):m.end() + 50].split())
                 found.append(f"{name} (in code): ...{context}...")
-    if page.nested_quotes:
-        found.append(f"nested block quotes ({page.nested_quotes}): a `>>>` session read as Markdown quotes")
+    if page.quotes:        # docstrings quote nothing: a `>>>` session, or a line starting with `>`
+        found.append(f"block quotes ({page.quotes}): a `>>>` session or a `> 0: ...` line read as a Markdown quote")
     for section, (name,) in page.cells:
         title = section.strip().rstrip(":").lower()
         if title in {"functions", "methods", "classes", "modules", "attributes"} and name:
-            if not re.fullmatch(r"[A-Za-z_][\w.]*(?:\(.*\))?", name):
+            if not re.fullmatch(r"[A-Za-z_][\w.]*(?:\(.*\))?(?:, [A-Za-z_]\w*)*", name):
                 found.append(f"junk row in a {section.strip()!r} table: {name[:60]!r}")
     return found
 
@@ -151,7 +152,7 @@ def _api_pages() -> list[str]:
 
 def test_the_scanner_sees_each_artefact():
     bad = ("<p>a tensor ``(..., C, H, W)`` by :func:`gauss` .. math:: x</p><p>.. [1] A. Author</p>"
-           "<p>see [1]_ and \\tfrac12\\|A x - y\\|^2, nn.Module\\ s</p><blockquote><blockquote><p>x = 1</p>"
+           "<p>===== ====</p><p>see [1]_ and \\tfrac12\\|A x - y\\|^2, nn.Module\\ s</p><blockquote><blockquote><p>x = 1</p>"
            "</blockquote></blockquote><p>&gt;&gt;&gt; y</p><p><span class=\"doc-section-title\">Functions:</span></p>"
            "<table><tr><td><code>the flattest half</code></td><td>x</td></tr></table>")
     names = {f.split(":")[0] for f in scan(bad)}
