@@ -259,3 +259,23 @@ def test_write_errors_name_the_output(tmp_path, monkeypatch):
         atomic_write(tmp_path / "o.png", b"x")
     assert str(tmp_path / "o.png") in str(info.value) and info.value.errno == errno.ENOSPC
     assert os.listdir(tmp_path) == []
+
+
+def test_deblur_and_denoise_simulate_with_their_own_noise_flag(tmp_path, capsys):
+    """Issue 21: `--corrupt FRACTION` silently doubled as the noise level of deblur/denoise."""
+    from pixelgrad.cli.main import build_parser
+
+    img = _smooth_image(32, 32)
+    write_image(tmp_path / "a.png", img)
+    base = ["restore", str(tmp_path / "a.png"), "-o", str(tmp_path / "b.png"), "--no-progress"]
+    assert main(base + ["--task", "denoise", "--corrupt", "0.05"]) == 2
+    _one_error_line(capsys, "--corrupt", "--add-noise")
+    assert main(base + ["--task", "inpaint", "--add-noise", "0.05"]) == 2
+    _one_error_line(capsys, "--add-noise")
+    assert main(base + ["--task", "denoise", "--add-noise", "0.05"]) == 0
+    assert "PSNR" in capsys.readouterr().out
+    assert main(base + ["--task", "deblur", "--blur-sigma", "1.5", "--add-noise", "0.01",
+                        "--save-corrupted", str(tmp_path / "c.png")]) == 0
+    assert "PSNR" in capsys.readouterr().out and (tmp_path / "c.png").is_file()
+    help_text = build_parser().format_help()
+    assert "deblur" in help_text and "denoise" in help_text

@@ -1,5 +1,5 @@
-"""``pixelgrad restore``: inpaint an image (or a folder of images) from a mask or a simulated
-corruption, with a progress bar, an optional GIF of the restoration and an energy plot.
+"""``pixelgrad restore``: inpaint, deblur or denoise an image (or a folder of images), with a
+progress bar, an optional GIF of the restoration and an energy plot.
 
     pixelgrad restore IMG -o OUT (--mask MASK | --corrupt 0.9 [--seed 0]) [--method auto]
                       [--animate progress.gif] [--plot energy.png]
@@ -7,9 +7,11 @@ corruption, with a progress bar, an optional GIF of the restoration and an energ
     pixelgrad restore IMG -o OUT --task deblur (--blur-sigma S | --motion LENGTH ANGLE) [--noise N]
     pixelgrad restore IMG -o OUT --task denoise [--noise N]
 
-``--task deblur`` / ``denoise``: with ``--corrupt N`` the input is first blurred (deblur) and
-given white noise of standard deviation N (in [0, 1] units), then restored; without it the
-input is the degraded image. ``--noise`` is the noise level to assume (estimated if absent).
+``--task deblur`` / ``denoise`` restore the degraded input as it is; ``--noise`` is the noise
+level to assume (estimated if absent). To try them on a clean image, ``--add-noise STD``
+first degrades it (blurred with the given blur for deblur, then white noise of standard
+deviation STD in [0, 1] units, seeded by ``--seed``) and reports the PSNR before and after.
+``--corrupt FRACTION`` is inpainting's simulated salt-and-pepper corruption only.
 
 Mask files follow OpenCV's inpainting convention: nonzero pixels are the ones to restore.
 An alpha channel is kept as it is (only the colour is restored); uint16 and float32 (e.g. TIFF)
@@ -52,7 +54,7 @@ def register(sub) -> None:
     """
     from ..restore.inpaint import METHODS
 
-    p = sub.add_parser("restore", help="inpaint missing/corrupted pixels of an image or a folder",
+    p = sub.add_parser("restore", help="inpaint, deblur or denoise an image or a folder",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("input", help="image file, or a folder (processed recursively)")
     p.add_argument("-o", "--out", required=True, help="output image file, or output folder for a folder input")
@@ -61,7 +63,10 @@ def register(sub) -> None:
     src.add_argument("--mask-dir", help="folder of masks with the same relative names as the inputs")
     src.add_argument("--corrupt", type=float, metavar="FRACTION",
                      help="simulate salt-and-pepper corruption of this fraction of the pixels, then restore")
-    p.add_argument("--seed", type=int, default=0, help="seed of --corrupt (default: %(default)s)")
+    p.add_argument("--add-noise", type=float, metavar="STD",
+                   help="--task deblur/denoise: simulate the degradation on a clean input first "
+                        "(blur, then white noise of this std in [0, 1] units) and report PSNR")
+    p.add_argument("--seed", type=int, default=0, help="seed of --corrupt / --add-noise (default: %(default)s)")
     p.add_argument("--task", default="inpaint", choices=("inpaint", "deblur", "denoise"),
                    help="what to undo (default: %(default)s)")
     p.add_argument("--blur-sigma", type=float, help="--task deblur: Gaussian blur sigma (pixels)")
@@ -283,15 +288,15 @@ def _restore_degraded(src: Path, dst: Path, args, work, back, alpha, plot: Optio
     if args.task == "deblur":
         kw = _blur_args(args)
         bad = x
-        if args.corrupt is not None:
-            bad, _ = blur(x, **kw, noise=args.corrupt, generator=gen)
+        if args.add_noise is not None:
+            bad, _ = blur(x, **kw, noise=args.add_noise, generator=gen)
             reference = x
         res = deblur(bad, **kw, noise=args.noise, method=args.method,
                      time_budget=getattr(args, "max_seconds", None))
     else:
         bad = x
-        if args.corrupt is not None:
-            bad = (x + args.corrupt * torch.randn(x.shape, generator=gen).numpy()).astype(np.float32)
+        if args.add_noise is not None:
+            bad = (x + args.add_noise * torch.randn(x.shape, generator=gen).numpy()).astype(np.float32)
             reference = x
         res = denoise(bad, sigma=args.noise, method=args.method,
                       time_budget=getattr(args, "max_seconds", None))
@@ -384,7 +389,8 @@ def job_spec(args: argparse.Namespace, mask_dir: Optional[Path] = None) -> dict:
     ('restore', 'inpaint', 0.5)
     """
     return {"command": "restore", "task": args.task, "method": args.method,
-            "corrupt": args.corrupt, "blur_sigma": args.blur_sigma,
+            "corrupt": args.corrupt, "add_noise": getattr(args, "add_noise", None),
+            "blur_sigma": args.blur_sigma,
             "motion": list(args.motion) if args.motion is not None else None,
             "noise": args.noise, "iterations": args.iterations, "max_seconds": args.max_seconds,
             "mask_dir": str(mask_dir) if mask_dir is not None else None}
@@ -507,6 +513,9 @@ def run(args: argparse.Namespace) -> int:
             return _usage(f"--method must be one of {', '.join(allowed)} for --task {args.task}, got {args.method!r}")
         if args.mask or args.mask_dir:
             return _usage(f"--task {args.task} takes no mask")
+        if args.corrupt is not None:
+            return _usage(f"--corrupt is inpainting's salt-and-pepper fraction; to simulate "
+                          f"--task {args.task} on a clean image give --add-noise STD")
         if args.animate:
             return _usage("--animate is for --task inpaint")
         if args.task == "deblur" and (args.blur_sigma is None) == (args.motion is None):
@@ -522,6 +531,12 @@ def run(args: argparse.Namespace) -> int:
                       f"got {args.motion[0]} {args.motion[1]}")
     if not -2 ** 63 <= args.seed < 2 ** 64:
         return _usage(f"--seed must be an integer in [-2**63, 2**64), got {args.seed}")
+    if args.add_noise is not None:
+        if args.task == "inpaint":
+            return _usage("--add-noise is for --task deblur / denoise (inpaint: --corrupt FRACTION)")
+        if not 0.0 <= args.add_noise <= 1.0:
+            return _usage(f"--add-noise must be a noise standard deviation in [0, 1] (image "
+                          f"units), got {args.add_noise}")
     if args.corrupt is not None and not 0.0 <= args.corrupt <= 1.0:
         return _usage(f"--corrupt must be a fraction in [0, 1], got {args.corrupt}")
     if args.iterations is not None and args.iterations < 0:
@@ -545,8 +560,8 @@ def run(args: argparse.Namespace) -> int:
         return _usage("--mask-dir needs a folder input")
     if args.task == "inpaint" and args.mask is None and args.corrupt is None:
         return _usage("give --mask MASK or --corrupt FRACTION")
-    if args.save_corrupted and args.corrupt is None:
-        return _usage("--save-corrupted needs --corrupt")
+    if args.save_corrupted and args.corrupt is None and args.add_noise is None:
+        return _usage("--save-corrupted needs --corrupt (inpaint) or --add-noise (deblur, denoise)")
     why = _check_outputs(args, [src] + ([Path(args.mask)] if args.mask else []))
     if why is not None:
         return _usage(why)
