@@ -125,3 +125,45 @@ def test_set_epoch_reaches_spawned_persistent_workers():
     got = _epochs(ds, loader, [0, 5])
     ref = _reference(ds, [0, 5])
     assert torch.equal(got[0], ref[0]) and torch.equal(got[5], ref[5])
+
+
+# ------------------------------------------------------------- issue 21: a single index
+@pytest.mark.parametrize("one", [5, np.int64(5), np.int32(5), np.array(5), torch.tensor(5)])
+def test_epoch_seeds_generators_accepts_a_single_index(one):
+    s = A.EpochSeeds(11, epoch=2)
+    gens = s.generators(one)
+    assert len(gens) == 1 and gens[0].initial_seed() == s.generators([5])[0].initial_seed()
+    assert [g.initial_seed() for g in A.sample_generators(11, one, epoch=2)] == [gens[0].initial_seed()]
+    x = torch.full((3, 8, 8), 0.5)
+    t = A.RandomGradient()
+    assert torch.equal(t(x, generator=s.generators(one)), t(x, generator=s.generators([5])))
+
+
+@pytest.mark.parametrize("many", [[3, 5], (3, 5), range(3, 6, 2), np.array([3, 5]), torch.tensor([3, 5]),
+                                  (i for i in (3, 5))])
+def test_epoch_seeds_generators_iterables(many):
+    s = A.EpochSeeds(11)
+    assert [g.initial_seed() for g in s.generators(many)] == [A.derive_seed(11, i, 0) for i in (3, 5)]
+
+
+@pytest.mark.parametrize("bad, arg", [(5.0, "indices"), ("5", "indices"), (True, "indices"), (None, "indices"),
+                                      (np.array(5.0), "indices"), ([1, 2.5], r"indices\[1\]"),
+                                      ([True], r"indices\[0\]")])
+def test_indices_errors_name_the_argument(bad, arg):
+    with pytest.raises(TypeError, match=rf"EpochSeeds.generators: argument `{arg}`"):
+        A.EpochSeeds(0).generators(bad)
+    with pytest.raises(TypeError, match=rf"sample_generators: argument `{arg}`"):
+        A.sample_generators(0, bad)
+
+
+def test_params_subset_accepts_a_single_index():
+    t = A.Compose([A.RandomGradient(p=0.5), A.RandomGaussianBlur()])
+    x = torch.rand(4, 3, 8, 8)
+    y, P = t(x, seed=0, return_params=True)
+    ref = P.subset(torch.tensor([2])).per_sample()
+    for one in (2, np.int64(2), torch.tensor(2), [2], range(2, 3)):
+        assert P.subset(one).batch_size == 1 and P.subset(one).per_sample() == ref
+    assert P.subset([True, False, True, False]).batch_size == 2
+    assert torch.equal(t(x[2:3], params=P.subset(2)), y[2:3])
+    with pytest.raises(TypeError, match="Params.subset: argument `index`"):
+        P.subset(2.0)

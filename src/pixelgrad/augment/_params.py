@@ -1,12 +1,13 @@
 """The parameters a transform drew for a batch: replayable, sliceable, JSON-able per sample."""
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 
-from .._errors import bad_value
+from .._errors import bad_type, bad_value
 
 
 @dataclass
@@ -55,8 +56,18 @@ class Params:
     def batch_size(self) -> int:
         return int(self.applied.shape[0])
 
-    def subset(self, index: torch.Tensor) -> "Params":
-        """The parameters of the samples ``index`` (int64 ``(k,)`` or bool ``(B,)``)."""
+    def subset(self, index: Any) -> "Params":
+        """The parameters of the samples ``index``: int64 ``(k,)`` or bool ``(B,)`` tensor, a list
+        or range of ints, or one index (an int, numpy integer, 0-d tensor), which keeps a batch
+        of one rather than dropping the batch dimension."""
+        if not isinstance(index, bool) and getattr(index, "ndim", 0) == 0 and not isinstance(index, (list, tuple, range)):
+            try:
+                index = [operator.index(index)]
+            except TypeError:
+                bad_type("Params.subset", "index", "an int, or a tensor / list of sample indices or a bool mask",
+                         index)
+        if isinstance(index, (list, tuple, range)):
+            index = torch.as_tensor(list(index)) if len(index) else torch.zeros(0, dtype=torch.int64)
         return Params(self.type, self.applied[index], {k: v[index] for k, v in self.values.items()},
                       [c.subset(index) for c in self.children])
 

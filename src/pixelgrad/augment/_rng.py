@@ -33,6 +33,28 @@ def _check_int(value: Any, fn: str, arg: str, *, allow_none: bool = False) -> in
     bad_type(fn, arg, "an int" + (" or None" if allow_none else ""), value)
 
 
+def _check_indices(indices: Any, fn: str) -> list[int]:
+    """``indices`` as a list of ints: one index (int, numpy integer, 0-d integer array or
+    tensor) is a list of one; an iterable (list, range, 1-d array or tensor) gives its items.
+    Errors name ``fn`` and the argument ``indices``."""
+    if isinstance(indices, (str, bytes, bool)) or indices is None:
+        bad_type(fn, "indices", "an int or an iterable of ints", indices)
+    if getattr(indices, "ndim", None) == 0 or not hasattr(indices, "__iter__"):
+        try:
+            return [operator.index(indices)]
+        except TypeError:
+            bad_type(fn, "indices", "an int or an iterable of ints", indices)
+    out = []
+    for i, v in enumerate(indices):
+        if isinstance(v, bool):
+            bad_type(fn, f"indices[{i}]", "an int", v)
+        try:
+            out.append(operator.index(v))
+        except TypeError:
+            bad_type(fn, f"indices[{i}]", "an int", v)
+    return out
+
+
 def derive_seed(seed: int, index: int, epoch: int | None = None) -> int:
     r"""A 63-bit seed for item ``index`` (in epoch ``epoch``) of a run seeded with ``seed``.
 
@@ -83,15 +105,18 @@ def derive_seed(seed: int, index: int, epoch: int | None = None) -> int:
     return ((int(w[0]) << 32) | int(w[1])) & (2**63 - 1)
 
 
-def sample_generators(seed: int, indices: Iterable[int], epoch: int | None = None) -> list[torch.Generator]:
+def sample_generators(seed: int, indices: int | Iterable[int],
+                      epoch: int | None = None) -> list[torch.Generator]:
     """One CPU generator per item, seeded with :func:`derive_seed` ``(seed, index, epoch)``.
 
     Parameters
     ----------
     seed : int
         The run seed.
-    indices : iterable of int
-        The items' global indices (one generator each, in this order).
+    indices : int or iterable of int
+        The items' global indices (one generator each, in this order). A single index (an
+        int, a numpy integer, a 0-d integer array or tensor) gives a list of one generator,
+        ready for ``generator=`` of a single image.
     epoch : int or None
         The training epoch: pass it so that an item gets new parameters every epoch (the
         same ones again when the run is repeated). ``None``: the same parameters every epoch.
@@ -105,7 +130,8 @@ def sample_generators(seed: int, indices: Iterable[int], epoch: int | None = Non
     Raises
     ------
     TypeError
-        If ``seed``, an index or ``epoch`` is not an int (``epoch`` may be None).
+        If ``seed``, an index or ``epoch`` is not an int (``epoch`` may be None), or
+        ``indices`` is neither an int nor an iterable of ints.
 
     See Also
     --------
@@ -121,8 +147,13 @@ def sample_generators(seed: int, indices: Iterable[int], epoch: int | None = Non
     True
     >>> bool((t(x, generator=sample_generators(1, [4, 5], epoch=1)) == e0).all())
     False
+    >>> len(sample_generators(1, 4))       # one index: a list of one generator
+    1
     """
-    return [torch.Generator().manual_seed(derive_seed(seed, i, epoch)) for i in indices]
+    fn = "sample_generators"
+    seed = _check_int(seed, fn, "seed")
+    epoch = _check_int(epoch, fn, "epoch", allow_none=True)
+    return [torch.Generator().manual_seed(derive_seed(seed, i, epoch)) for i in _check_indices(indices, fn)]
 
 
 class EpochSeeds:
@@ -212,26 +243,39 @@ class EpochSeeds:
         """
         self._epoch[0] = _check_int(epoch, "EpochSeeds.set_epoch", "epoch")
 
-    def generators(self, indices: Iterable[int]) -> list[torch.Generator]:
+    def generators(self, indices: int | Iterable[int]) -> list[torch.Generator]:
         """:func:`sample_generators` ``(seed, indices, epoch=self.epoch)``.
 
         Parameters
         ----------
-        indices : iterable of int
-            The items' global indices (one generator each, in this order).
+        indices : int or iterable of int
+            The items' global indices (one generator each, in this order). A single index
+            (an int, a numpy integer, a 0-d integer array or tensor) gives a list of one
+            generator: ``generators(i)`` is ``generators([i])``.
 
         Returns
         -------
         list of torch.Generator
             One CPU generator per index, for the current epoch.
 
+        Raises
+        ------
+        TypeError
+            If ``indices`` is neither an int nor an iterable of ints (the message names
+            ``indices`` or the offending ``indices[k]``).
+
         Examples
         --------
+        >>> import numpy as np
         >>> from pixelgrad.augment import EpochSeeds
-        >>> len(EpochSeeds(0).generators([2, 5]))
+        >>> seeds = EpochSeeds(0)
+        >>> len(seeds.generators([2, 5]))
         2
+        >>> g = seeds.generators(np.int64(5))       # one index: a list of one generator
+        >>> g[0].initial_seed() == seeds.generators([5])[0].initial_seed()
+        True
         """
-        return sample_generators(self.seed, indices, self.epoch)
+        return sample_generators(self.seed, _check_indices(indices, "EpochSeeds.generators"), self.epoch)
 
     def __repr__(self) -> str:
         return f"EpochSeeds(seed={self.seed}, epoch={self.epoch})"
