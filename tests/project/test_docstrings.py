@@ -42,6 +42,7 @@ NUMPYDOC_MODULES = [
     "pixelgrad.augment.illumination",
     "pixelgrad.augment.containers",
     "pixelgrad.augment.fastai",
+    "pixelgrad.augment.albumentations",
     "pixelgrad.augment._params",
     "pixelgrad.augment._base",
     "pixelgrad.augment._config",

@@ -133,7 +133,51 @@ def to_fastai(transform: Transform, **kwargs):
     return _to_fastai(transform, **kwargs)
 
 
+def to_albumentations(transform: Transform, p: float = 1.0, backend: str = "auto"):
+    """Wrap ``transform`` as a real albumentations transform (see
+    :func:`pixelgrad.augment.albumentations.to_albumentations`).
+
+    Parameters
+    ----------
+    transform : Transform
+        The pixelgrad transform.
+    p : float
+        albumentations' probability of applying it (default 1.0; the transform's own ``p``
+        still applies inside).
+    backend : str
+        ``auto`` | ``torch`` | ``opencv`` | ``triton``, for the functional ops.
+
+    Returns
+    -------
+    albumentations.ImageOnlyTransform or albumentations.DualTransform
+        ``PixelgradImageOnlyTransform`` for a photometric transform, ``PixelgradDualTransform``
+        (moves masks, boxes, keypoints) when it holds a geometric one.
+
+    Raises
+    ------
+    ImportError
+        albumentations is not installed.
+    TypeError
+        ``transform`` is not a pixelgrad transform.
+    ValueError
+        ``p`` outside [0, 1], an unknown ``backend``.
+
+    Examples
+    --------
+    >>> import albumentations as A, numpy as np
+    >>> from pixelgrad import augment as pa
+    >>> pipe = A.Compose([pa.to_albumentations(pa.RandomShear(sx=0.2)), A.HorizontalFlip(p=0.5)],
+    ...                  bbox_params=A.BboxParams(format="coco"), seed=0)
+    >>> out = pipe(image=np.zeros((32, 32, 3), np.uint8), bboxes=[[4, 4, 8, 8]])
+    >>> out["image"].shape, len(out["bboxes"])
+    ((32, 32, 3), 1)
+    """
+    from .albumentations import to_albumentations as _to_albumentations
+
+    return _to_albumentations(transform, p=p, backend=backend)
+
+
 __all__ = ["Transform", "Params", "Rng", "EpochSeeds", "derive_seed", "sample_generators", "from_dict",
-           "load", "save", "register", "REGISTRY", "to_fastai", "Compose", "RandomApply", "OneOf",
+           "load", "save", "register", "REGISTRY", "to_fastai", "to_albumentations", "Compose", "RandomApply", "OneOf",
            "RandomGradient", "RandomCornerGradient", "RandomRadialGradient", "RandomGaussianSpot",
            "RandomGaussianBlur", "RandomBoxBlur", "RandomMotionBlur", "RandomShear"]

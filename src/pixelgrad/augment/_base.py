@@ -223,6 +223,14 @@ class Transform(nn.Module):
 
     # -- generic machinery ------------------------------------------------------------
     @property
+    def available_keys(self) -> set[str]:
+        """albumentations' ``Compose`` reads this of its children: an unwrapped pixelgrad
+        transform there raises a ``TypeError`` naming ``to_albumentations`` (not an
+        ``AttributeError`` about ``available_keys``)."""
+        bad_type(self.type_name, "transform", "wrapped with pixelgrad.augment.to_albumentations(t) to "
+                 "run inside an albumentations pipeline", self)
+
+    @property
     def type_name(self) -> str:
         return type(self).__name__
 
