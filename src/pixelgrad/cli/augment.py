@@ -94,6 +94,8 @@ def register(sub) -> None:
                    help="with --engine ray: cluster address (e.g. auto, ray://host:10001); "
                         "default starts a local Ray")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="with --engine ray: show Ray's own logs (hidden by default)")
     p.set_defaults(func=run)
 
 
@@ -318,7 +320,8 @@ def run(args: argparse.Namespace) -> int:
 
             summary = run_ray(items, pipeline, args.output, address=args.address, device=device,
                               batch_size=args.batch_size, resume=args.resume, progress=progress,
-                              on_fail=on_fail, max_pixels=args.max_pixels)
+                              on_fail=on_fail, max_pixels=args.max_pixels,
+                              verbose=getattr(args, "verbose", False))
         else:
             from ..io.jobs import run_local
 

@@ -2,9 +2,10 @@
 something that travels to workers."""
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 
 def import_ray():
@@ -34,7 +35,67 @@ def import_ray():
     return ray
 
 
-def ensure_ray(address: str | None) -> bool:
+@contextlib.contextmanager
+def quiet_ray() -> Iterator[None]:
+    """Context manager keeping Ray's own logs off the terminal while a job runs.
+
+    Ray prints INFO lines from its Python loggers, a progress log from Ray Data when stderr is
+    not a terminal, and lines from its native core worker (e.g. an ``E ... core_worker.cc``
+    line about actor restarts on every Ray Data actor pool) straight to file descriptor 2.
+    Inside this context the ``ray`` loggers are at ERROR, Ray Data's progress bars are off,
+    and descriptor 2 points to ``os.devnull`` while ``sys.stderr`` (so every message and
+    progress bar of pixelgrad itself) writes to the original stderr.
+
+    Returns
+    -------
+    contextlib.AbstractContextManager of None
+
+    Examples
+    --------
+    >>> import sys
+    >>> with quiet_ray():
+    ...     print("still shown", file=sys.stderr)      # doctest: +SKIP
+    """
+    import logging
+    import sys
+
+    loggers = [logging.getLogger(n) for n in ("ray", "ray.data")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.ERROR)
+    ctx = None
+    try:
+        import ray.data
+
+        ctx = ray.data.DataContext.get_current()
+        bars = ctx.enable_progress_bars
+        ctx.enable_progress_bars = False
+    except (ImportError, AttributeError):  # pragma: no cover - no or an older Ray Data
+        ctx = None
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    old_stderr = sys.stderr
+    try:
+        os.dup2(devnull, 2)
+        sys.stderr = open(saved, "w", closefd=False, encoding=getattr(old_stderr, "encoding", None)
+                          or "utf-8", errors="backslashreplace", buffering=1)
+        yield
+    finally:
+        try:
+            sys.stderr.flush()
+        finally:
+            sys.stderr = old_stderr
+            os.dup2(saved, 2)
+            os.close(saved)
+            os.close(devnull)
+            for lg, level in zip(loggers, levels):
+                lg.setLevel(level)
+            if ctx is not None:
+                ctx.enable_progress_bars = bars
+
+
+def ensure_ray(address: str | None, *, verbose: bool = True) -> bool:
     """Connect to Ray at ``address`` unless Ray is already running in this process.
 
     Parameters
@@ -42,6 +103,8 @@ def ensure_ray(address: str | None) -> bool:
     address : str or None
         None: start a local Ray (no dashboard); ``"auto"``: the cluster this machine belongs
         to; ``"ray://host:10001"``: Ray Client.
+    verbose : bool, default True
+        False starts Ray with its log level at ERROR (see also :func:`quiet_ray`).
 
     Returns
     -------
@@ -65,6 +128,8 @@ def ensure_ray(address: str | None) -> bool:
     if ray.is_initialized():
         return False
     kwargs: dict[str, Any] = {"ignore_reinit_error": True, "log_to_driver": False}
+    if not verbose:
+        kwargs["logging_level"] = "ERROR"
     if address is None:
         kwargs["include_dashboard"] = False
     ray.init(address=address, **kwargs)

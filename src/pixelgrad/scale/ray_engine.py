@@ -10,6 +10,8 @@ manifest. Same chunks and same per-image seeds: outputs are byte-identical to th
 """
 from __future__ import annotations
 
+import contextlib
+
 import json
 import time
 from pathlib import Path
@@ -22,7 +24,7 @@ from ..io.header import DEFAULT_MAX_PIXELS
 from ..io.jobs import (JobSummary, make_chunks, pending_items, process_chunk, reason, record,
                        write_files)
 from ..io.manifest import MANIFEST_NAME, ManifestWriter
-from ._common import ensure_ray, import_ray, pipeline_spec, single_threaded_actor, worker_pool
+from ._common import ensure_ray, import_ray, pipeline_spec, quiet_ray, single_threaded_actor, worker_pool
 
 __all__ = ["FileAugmenter", "run_ray"]
 
@@ -125,7 +127,7 @@ def run_ray(items: Sequence[WorkItem], pipeline: Any, out: str | Path, *, addres
             device: str = "cpu", batch_size: int = 16, resume: bool = False, progress: bool = True,
             concurrency: int | None = None,
             on_fail: Callable[[str, str], None] | None = None,
-            max_pixels: int | None = DEFAULT_MAX_PIXELS) -> JobSummary:
+            max_pixels: int | None = DEFAULT_MAX_PIXELS, verbose: bool = True) -> JobSummary:
     """Run the planned job ``items`` on Ray.
 
     Same contract and same outputs (byte for byte) as :func:`pixelgrad.io.jobs.run_local`
@@ -157,6 +159,10 @@ def run_ray(items: Sequence[WorkItem], pipeline: Any, out: str | Path, *, addres
         Called as ``on_fail(input_path, reason)`` for each failed output.
     max_pixels : int or None, default DEFAULT_MAX_PIXELS
         Limit on the declared size of an input.
+    verbose : bool, default True
+        False keeps Ray's own logs (INFO lines, Ray Data's progress log, the core worker's
+        native lines) off the terminal while the job runs
+        (:func:`pixelgrad.scale._common.quiet_ray`); ``pixelgrad augment`` passes its ``-v``.
 
     Returns
     -------
@@ -188,14 +194,26 @@ def run_ray(items: Sequence[WorkItem], pipeline: Any, out: str | Path, *, addres
     from tqdm import tqdm
 
     t0 = time.perf_counter()
-    ray = import_ray()
+    import_ray()
     spec = pipeline_spec(pipeline)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     todo, skipped = pending_items(items, out, resume)
     summary = JobSummary(total=len(items), skipped=skipped)
     chunks = make_chunks(items, todo, max(1, int(batch_size)))
-    started = ensure_ray(address) if chunks else False
+    quiet = contextlib.nullcontext() if verbose else quiet_ray()
+    with quiet:
+        return _run_ray(items, todo, chunks, summary, spec, out, address=address, device=device,
+                        progress=progress, concurrency=concurrency, on_fail=on_fail,
+                        max_pixels=max_pixels, t0=t0, verbose=verbose)
+
+
+def _run_ray(items, todo, chunks, summary, spec, out: Path, *, address, device, progress,
+             concurrency, on_fail, max_pixels, t0, verbose) -> JobSummary:
+    from tqdm import tqdm
+
+    ray = import_ray()
+    started = ensure_ray(address, verbose=verbose) if chunks else False
     try:
         with ManifestWriter(out / MANIFEST_NAME, append=True) as manifest:
             if chunks:
