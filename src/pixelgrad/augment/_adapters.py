@@ -639,6 +639,24 @@ def box_format(fmt: Any, name: str) -> str:
     """A box format (torchvision's ``BoundingBoxFormat`` or name, or albumentations' name),
     lower-case.
 
+    Parameters
+    ----------
+    fmt : str or torchvision BoundingBoxFormat
+        ``XYXY``, ``XYWH``, ``CXCYWH`` (any case) or ``pascal_voc``, ``coco``, ``yolo``,
+        ``albumentations``.
+    name : str
+        The caller, named in the error.
+
+    Returns
+    -------
+    str
+        The key of :data:`BOX_FORMATS`.
+
+    Raises
+    ------
+    ValueError
+        For any other format (rotated boxes included).
+
     Examples
     --------
     >>> box_format("XYWH", "doc"), box_format("pascal_voc", "doc")
@@ -653,6 +671,20 @@ def box_format(fmt: Any, name: str) -> str:
 
 def boxes_to_xyxy(b: torch.Tensor, fmt: str, size: tuple[int, int]) -> torch.Tensor:
     """``(N, 4)`` boxes in ``fmt`` to absolute ``xyxy`` float64.
+
+    Parameters
+    ----------
+    b : tensor ``(N, 4)``
+        Boxes in ``fmt``.
+    fmt : str
+        A key of :data:`BOX_FORMATS` (normalised formats are scaled by the image size).
+    size : tuple of int
+        The image's ``(H, W)``.
+
+    Returns
+    -------
+    tensor ``(N, 4)``
+        float64 ``(x0, y0, x1, y1)`` in pixels, continuous coordinates.
 
     Examples
     --------
@@ -675,6 +707,20 @@ def boxes_to_xyxy(b: torch.Tensor, fmt: str, size: tuple[int, int]) -> torch.Ten
 def xyxy_to_boxes(b: torch.Tensor, fmt: str, size: tuple[int, int]) -> torch.Tensor:
     """Inverse of :func:`boxes_to_xyxy`.
 
+    Parameters
+    ----------
+    b : tensor ``(N, 4)``
+        float64 absolute ``xyxy`` boxes.
+    fmt : str
+        The format to write (a key of :data:`BOX_FORMATS`).
+    size : tuple of int
+        The image's ``(H, W)``.
+
+    Returns
+    -------
+    tensor ``(N, 4)``
+        float64 boxes in ``fmt``.
+
     Examples
     --------
     >>> import torch
@@ -695,6 +741,21 @@ def xyxy_to_boxes(b: torch.Tensor, fmt: str, size: tuple[int, int]) -> torch.Ten
 def shear_boxes_xyxy(b: torch.Tensor, matrix: torch.Tensor, size: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor]:
     """Absolute ``xyxy`` boxes through an affine ``matrix``: the enclosing box of the four
     mapped corners, clipped to ``size``; also the fraction of each box's area left inside.
+
+    Parameters
+    ----------
+    b : tensor ``(N, 4)``
+        float64 absolute ``xyxy`` boxes.
+    matrix : tensor ``(3, 3)``
+        The point map (e.g. :func:`pixelgrad.functional.geometry.shear_matrix`).
+    size : tuple of int
+        The image's ``(H, W)``: boxes are clipped to ``[0, W] x [0, H]``.
+
+    Returns
+    -------
+    (tensor ``(N, 4)``, tensor ``(N,)``)
+        The moved, clipped boxes and the visible fraction of each moved box's area (1 for a
+        degenerate box still inside, else 0).
 
     Examples
     --------
@@ -814,7 +875,37 @@ class TargetSpec:
 
 
 def move_boxes(v: Any, steps, size: tuple[int, int], spec: TargetSpec, name: str):
-    """Move one boxes leaf through ``steps``; returns ``(new leaf, kept rows or None)``."""
+    """Move one boxes leaf through ``steps``.
+
+    Parameters
+    ----------
+    v : BoundingBoxes, tensor, array or list of rows
+        The boxes (extra columns after the four coordinates are carried unchanged).
+    steps : list of (Transform, dict)
+        The geometric steps and their drawn values (:func:`geometric_steps`).
+    size : tuple of int
+        The image's ``(H, W)``.
+    spec : TargetSpec
+        The albumentations-style box format and filters (ignored for ``BoundingBoxes``,
+        which carry their own format and keep degenerate boxes, as torchvision does).
+    name : str
+        The caller, named in errors.
+
+    Returns
+    -------
+    (same container as ``v``, tensor of bool or None)
+        The moved boxes and, when boxes may be dropped, the mask of the rows kept.
+
+    Examples
+    --------
+    >>> import pixelgrad.augment as A
+    >>> t = A.RandomShear(sx=(0.5, 0.5), sy=(0.0, 0.0), p=1.0)
+    >>> values = {"sx": torch.tensor([0.5]), "sy": torch.tensor([0.0])}
+    >>> out, keep = move_boxes([[2.0, 2.0, 4.0, 4.0]], [(t, values)], (8, 8),
+    ...                        TargetSpec("doc"), "doc")
+    >>> out, keep                       # albumentations style: empty boxes would be dropped
+    ([[1.0, 2.0, 4.0, 4.0]], tensor([True]))
+    """
     if _tv_kind(v) == "BoundingBoxes":
         fmt = box_format(v.format, name)
         canvas = tuple(int(s) for s in v.canvas_size)
@@ -841,7 +932,34 @@ def move_keypoints(v: Any, steps, size: tuple[int, int], spec: TargetSpec, name:
 
     torchvision ``KeyPoints`` are in continuous coordinates (pixel corner at 0); other
     keypoints are albumentations' ``xy``: pixel indices, ``(j, i)`` the centre of pixel
-    ``(i, j)``."""
+    ``(i, j)``.
+
+    Parameters
+    ----------
+    v : KeyPoints, tensor, array or list of rows
+        ``(x, y)`` rows; extra columns are carried unchanged.
+    steps : list of (Transform, dict)
+        The geometric steps and their drawn values.
+    size : tuple of int
+        The image's ``(H, W)``.
+    spec : TargetSpec
+        Whether keypoints leaving the image are dropped (albumentations style).
+    name : str
+        The caller, named in errors.
+
+    Returns
+    -------
+    (same container as ``v``, tensor of bool or None)
+        The moved keypoints and, when some may be dropped, the mask of the rows kept.
+
+    Examples
+    --------
+    >>> import pixelgrad.augment as A
+    >>> t = A.RandomShear(sx=(0.5, 0.5), sy=(0.0, 0.0), p=1.0)
+    >>> values = {"sx": torch.tensor([0.5]), "sy": torch.tensor([0.0])}
+    >>> move_keypoints([[3.5, 5.5]], [(t, values)], (8, 8), TargetSpec("doc"), "doc")[0]
+    [[4.5, 5.5]]
+    """
     tv = _tv_kind(v) == "KeyPoints"
     coords, rebuild = _rows(v, 2, name, "keypoints")
     off = 0.0 if tv else 0.5
@@ -858,7 +976,37 @@ def move_keypoints(v: Any, steps, size: tuple[int, int], spec: TargetSpec, name:
 
 
 def move_mask(v: Any, steps, size: tuple[int, int], name: str, channels_last: bool) -> Any:
-    """Warp one mask through ``steps`` with nearest-neighbour sampling (values kept)."""
+    """Warp one mask through ``steps`` with nearest-neighbour sampling (values kept).
+
+    Parameters
+    ----------
+    v : Mask, tensor or numpy array
+        ``(..., H, W)`` (numpy: ``(H, W)`` or ``(H, W, C)`` with ``channels_last``), any
+        dtype: class ids are never blended.
+    steps : list of (Transform, dict)
+        The geometric steps and their drawn values.
+    size : tuple of int
+        The image's ``(H, W)``.
+    name : str
+        The caller, named in errors.
+    channels_last : bool
+        A 3-D numpy mask is ``(H, W, C)``.
+
+    Returns
+    -------
+    same container as ``v``
+        The warped mask, same shape and dtype.
+
+    Examples
+    --------
+    >>> import numpy as np, pixelgrad.augment as A
+    >>> t = A.RandomShear(sx=(0.5, 0.5), sy=(0.0, 0.0), p=1.0)
+    >>> m = np.zeros((4, 4), np.uint8); m[2, 1] = 7
+    >>> out = move_mask(m, [(t, {"sx": torch.tensor([0.5]), "sy": torch.tensor([0.0])})],
+    ...                 (4, 4), "doc", True)
+    >>> out.dtype, sorted(np.unique(out).tolist())
+    (dtype('uint8'), [0, 7])
+    """
     H, W = size
     if isinstance(v, np.ndarray):
         t = torch.from_numpy(np.ascontiguousarray(v))

@@ -30,8 +30,10 @@ class ImageHeader:
 
     Attributes
     ----------
-    width, height : int
-        Declared size in pixels.
+    width : int
+        Declared width in pixels.
+    height : int
+        Declared height in pixels.
     frames : int, default 1
         1 for a still image, 2 for two or more pages (TIFF) or frames (GIF, WebP, APNG):
         counting stops at the second one, since several frames are refused anyway.
