@@ -2,7 +2,7 @@
 :mod:`pixelgrad.functional.geometry`. Angles in radians; sizes in pixels."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
 
 import torch
 
@@ -11,6 +11,7 @@ from ..borders import BORDERS
 from .._errors import check_choice
 from ..functional._dispatch import METHODS
 from ..functional.blur import kernel_radius
+from ..types import KernelSize, Range
 from ._base import Transform, parse_range
 from ._rng import Rng
 
@@ -121,8 +122,9 @@ class RandomGaussianBlur(Transform):
     True
     """
 
-    def __init__(self, p: float = 1.0, sigma: Any = (0.1, 2.0), *, anisotropic: bool = False,
-                 angle: Any = None, truncate: float = 4.0, kernel_size: Any = None,
+    def __init__(self, p: float = 1.0, sigma: Range = (0.1, 2.0), *, anisotropic: bool = False,
+                 angle: Optional[Range] = None, truncate: float = 4.0,
+                 kernel_size: Optional[KernelSize] = None,
                  border: str = "reflect", method: str = "auto"):
         super().__init__(p)
         n = type(self).__name__
@@ -242,7 +244,7 @@ class RandomBoxBlur(Transform):
     (torch.Size([3, 1, 8, 8]), [])
     """
 
-    def __init__(self, p: float = 1.0, size: Any = (3, 7), *, anisotropic: bool = False,
+    def __init__(self, p: float = 1.0, size: Range = (3, 7), *, anisotropic: bool = False,
                  border: str = "reflect", method: str = "auto"):
         super().__init__(p)
         n = type(self).__name__
@@ -317,8 +319,8 @@ class RandomMotionBlur(Transform):
     (torch.Size([2, 3, 16, 16]), ['angle', 'direction', 'length'])
     """
 
-    def __init__(self, p: float = 1.0, length: Any = (3.0, 15.0), angle: Any = (-3.141592653589793, 3.141592653589793),
-                 *, direction: Any = 0.0, border: str = "reflect", method: str = "auto"):
+    def __init__(self, p: float = 1.0, length: Range = (3.0, 15.0),
+                 angle: Range = (-3.141592653589793, 3.141592653589793), *, direction: Range = 0.0, border: str = "reflect", method: str = "auto"):
         super().__init__(p)
         n = type(self).__name__
         self.length = parse_range(length, n, "length", low=1.0)
@@ -397,7 +399,7 @@ class RandomShear(Transform):
 
     kind = "geometric"
 
-    def __init__(self, p: float = 1.0, sx: Any = (-0.3, 0.3), sy: Any = 0.0, *, border: str = "constant"):
+    def __init__(self, p: float = 1.0, sx: Range = (-0.3, 0.3), sy: Range = 0.0, *, border: str = "constant"):
         super().__init__(p)
         n = type(self).__name__
         self.sx = parse_range(sx, n, "sx", low=-0.9, high=0.9)

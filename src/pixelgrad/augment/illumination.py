@@ -4,7 +4,7 @@ unit-square units (fractions of the height / width)."""
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Optional
 
 import torch
 
@@ -12,11 +12,12 @@ from .. import functional as F
 from ..functional.illumination import MODES, reported_as
 from .._errors import check_choice
 from .._interop import require_finite
+from ..types import Range
 from ._base import Params, Transform, parse_range
 from ._rng import Rng
 
 
-def _alpha_range(alpha: Any, mode: str, name: str) -> tuple[float, float]:
+def _alpha_range(alpha: Range, mode: str, name: str) -> tuple[float, float]:
     if mode == "blend":
         return parse_range(alpha, name, "alpha", low=0.0, high=1.0)
     return parse_range(alpha, name, "alpha")
@@ -94,9 +95,9 @@ class RandomGradient(_Field):
     True
     """
 
-    def __init__(self, p: float = 1.0, a: Any = (-1.0, 1.0), b: Any = (-1.0, 1.0),
-                 alpha: Any = (0.05, 0.15), mode: str = "blend", *, offset: Any = 0.0,
-                 angle: Any = (-math.pi, math.pi), strength: Any = None, colored: bool = False,
+    def __init__(self, p: float = 1.0, a: Range = (-1.0, 1.0), b: Range = (-1.0, 1.0),
+                 alpha: Range = (0.05, 0.15), mode: str = "blend", *, offset: Range = 0.0,
+                 angle: Range = (-math.pi, math.pi), strength: Optional[Range] = None, colored: bool = False,
                  clamp: bool = True):
         super().__init__(p)
         n = type(self).__name__
@@ -167,8 +168,8 @@ class RandomCornerGradient(_Field):
     (torch.Size([2, 3, 8, 8]), torch.Size([2]))
     """
 
-    def __init__(self, p: float = 1.0, alpha: Any = (0.05, 0.15), strength: Any = (-1.0, 1.0),
-                 mode: str = "blend", *, offset: Any = 0.0, clamp: bool = True):
+    def __init__(self, p: float = 1.0, alpha: Range = (0.05, 0.15), strength: Range = (-1.0, 1.0),
+                 mode: str = "blend", *, offset: Range = 0.0, clamp: bool = True):
         super().__init__(p)
         n = type(self).__name__
         self.mode = check_choice(mode, MODES, n, "mode")
@@ -196,7 +197,8 @@ class _Spot(_Field):
 
     size_name = "radius"
 
-    def __init__(self, p, alpha, center, size, strength, offset, mode, anisotropic, clamp):
+    def __init__(self, p: float, alpha: Range, center: Range, size: Range, strength: Range,
+                 offset: Range, mode: str, anisotropic: bool, clamp: bool):
         super().__init__(p)
         n = type(self).__name__
         self.mode = check_choice(mode, MODES, n, "mode")
@@ -265,8 +267,8 @@ class RandomRadialGradient(_Spot):
 
     size_name = "radius"
 
-    def __init__(self, p: float = 1.0, alpha: Any = (0.2, 0.6), center: Any = (0.3, 0.7),
-                 radius: Any = (0.5, 1.0), *, strength: Any = 1.0, offset: Any = -1.0,
+    def __init__(self, p: float = 1.0, alpha: Range = (0.2, 0.6), center: Range = (0.3, 0.7),
+                 radius: Range = (0.5, 1.0), *, strength: Range = 1.0, offset: Range = -1.0,
                  mode: str = "multiply", anisotropic: bool = False, clamp: bool = True):
         super().__init__(p, alpha, center, radius, strength, offset, mode, anisotropic, clamp)
 
@@ -323,8 +325,8 @@ class RandomGaussianSpot(_Spot):
 
     size_name = "sigma"
 
-    def __init__(self, p: float = 1.0, alpha: Any = (0.05, 0.2), center: Any = (0.0, 1.0),
-                 sigma: Any = (0.1, 0.5), *, strength: Any = (-1.0, 1.0), offset: Any = 0.0,
+    def __init__(self, p: float = 1.0, alpha: Range = (0.05, 0.2), center: Range = (0.0, 1.0),
+                 sigma: Range = (0.1, 0.5), *, strength: Range = (-1.0, 1.0), offset: Range = 0.0,
                  mode: str = "add", anisotropic: bool = False, clamp: bool = True):
         super().__init__(p, alpha, center, sigma, strength, offset, mode, anisotropic, clamp)
 

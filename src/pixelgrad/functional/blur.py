@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from numbers import Real
-from typing import Any
+from typing import Any, Optional
 
 import numpy as np
 import torch
@@ -18,6 +18,7 @@ from .. import borders
 from .._dtypes import compute_dtype, from_compute
 from .._errors import bad_value, check_choice
 from .._interop import Batch, ImageLike, to_batch
+from ..types import Angle, IntPair, KernelSize, Length, PairValue, Sigma, Value
 from ..backends import opencv_backend, torch_backend
 from ..backends.registry import lookup
 from ..kernels import fold, gaussian
@@ -114,8 +115,9 @@ def _run_2d(fn: str, batch: Batch, ks: list[torch.Tensor], border: str, method: 
 
 
 # ------------------------------------------------------------------------- gaussian_blur
-def gaussian_blur(x: ImageLike, sigma: Any, *, truncate: float = 4.0, kernel_size: Any = None,
-                  radius: Any = None, border: str = "reflect", angle: Any = None,
+def gaussian_blur(x: ImageLike, sigma: Sigma, *, truncate: float = 4.0,
+                  kernel_size: Optional[KernelSize] = None, radius: Optional[IntPair] = None,
+                  border: str = "reflect", angle: Optional[Angle] = None,
                   method: str = "auto", backend: str = "auto") -> ImageLike:
     r"""Gaussian blur with exact, normalised weights.
 
@@ -472,7 +474,7 @@ def _numpy_separable(img: np.ndarray, ky: torch.Tensor, kx: torch.Tensor, border
 
 
 # ------------------------------------------------------------------------- box_blur
-def box_blur(x: ImageLike, size: Any, *, border: str = "reflect", method: str = "auto",
+def box_blur(x: ImageLike, size: PairValue, *, border: str = "reflect", method: str = "auto",
              backend: str = "auto") -> ImageLike:
     r"""Box (moving-average) blur: the mean over a ``size_y x size_x`` window.
 
@@ -538,7 +540,7 @@ def box_blur(x: ImageLike, size: Any, *, border: str = "reflect", method: str = 
 
 
 # ------------------------------------------------------------------------- motion_blur
-def motion_blur(x: ImageLike, length: Any, angle: Any, *, direction: Any = 0.0,
+def motion_blur(x: ImageLike, length: Length, angle: Angle, *, direction: Value = 0.0,
                 radius: int | None = None, border: str = "reflect", method: str = "auto",
                 backend: str = "auto") -> ImageLike:
     r"""Motion blur: the average along a segment of ``length`` pixels at ``angle`` radians.

@@ -9,11 +9,12 @@ from .. import borders as _borders
 from .._dtypes import compute_dtype, from_compute
 from .._errors import bad_value, check_choice
 from .._interop import ImageLike, to_batch
+from ..types import Value
 from ..backends.torch_backend import bilinear_sample_fast
 from ._params import per_sample
 
 
-def shear(x: ImageLike, sx: Any = 0.0, sy: Any = 0.0, *, border: str = "constant") -> ImageLike:
+def shear(x: ImageLike, sx: Value = 0.0, sy: Value = 0.0, *, border: str = "constant") -> ImageLike:
     r"""Shear about the image centre with bilinear interpolation.
 
     Parameters

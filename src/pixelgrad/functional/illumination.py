@@ -67,6 +67,7 @@ from ..backends import cpu_fused
 from .._dtypes import compute_dtype, from_compute, max_value
 from .._errors import bad_type, bad_value, check_choice
 from .._interop import ImageLike, require_finite, to_batch
+from ..types import Alpha, Angle, Corner, PairValue, Sigma, Value
 from . import _dispatch
 from ._params import per_sample, tracks_grad
 
@@ -568,8 +569,9 @@ def _planar_numpy(alpha, a, b, offset, H: int, W: int, cdt: torch.dtype):
 
 
 # ------------------------------------------------------------------------- linear_gradient
-def linear_gradient(x: ImageLike, a: Any = None, b: Any = None, alpha: Any = 0.1, *,
-                    angle: Any = None, strength: Any = None, offset: Any = 0.0,
+def linear_gradient(x: ImageLike, a: Optional[Value] = None, b: Optional[Value] = None,
+                    alpha: Alpha = 0.1, *, angle: Optional[Angle] = None,
+                    strength: Optional[Value] = None, offset: Value = 0.0,
                     mode: str = "blend", clamp: bool = True, backend: str = "auto") -> ImageLike:
     r"""Mix a linear ramp (a planar field) into the image: the seed's "random gradient".
 
@@ -707,8 +709,8 @@ def _parse_corner(corner: Any, B: int, fn: str) -> torch.Tensor:
     return t
 
 
-def corner_gradient(x: ImageLike, corner: Any = 0, alpha: Any = 0.1, *, strength: Any = 1.0,
-                    offset: Any = 0.0, mode: str = "blend", clamp: bool = True,
+def corner_gradient(x: ImageLike, corner: Corner = 0, alpha: Alpha = 0.1, *, strength: Value = 1.0,
+                    offset: Value = 0.0, mode: str = "blend", clamp: bool = True,
                     backend: str = "auto") -> ImageLike:
     r"""Mix a diagonal ramp that peaks at one corner into the image.
 
@@ -801,8 +803,8 @@ def _shape_field(x, t: torch.Tensor, st, al, off) -> torch.Tensor:
     return _as4(al * st, dev, cdt) * t + _as4(al * off, dev, cdt)
 
 
-def radial_gradient(x: ImageLike, alpha: Any = 0.5, *, center: Any = (0.5, 0.5), radius: Any = 1.0,
-                    strength: Any = 1.0, offset: Any = -1.0, mode: str = "multiply",
+def radial_gradient(x: ImageLike, alpha: Alpha = 0.5, *, center: PairValue = (0.5, 0.5),
+                    radius: PairValue = 1.0, strength: Value = 1.0, offset: Value = -1.0, mode: str = "multiply",
                     clamp: bool = True, backend: str = "auto") -> ImageLike:
     r"""Mix a radial (cone) field into the image: vignetting or a light spot.
 
@@ -874,8 +876,8 @@ def radial_gradient(x: ImageLike, alpha: Any = 0.5, *, center: Any = (0.5, 0.5),
     return batch.restore(out)
 
 
-def gaussian_spot(x: ImageLike, alpha: Any = 0.2, *, center: Any = (0.5, 0.5), sigma: Any = 0.25,
-                  strength: Any = 1.0, offset: Any = 0.0, mode: str = "add", clamp: bool = True,
+def gaussian_spot(x: ImageLike, alpha: Alpha = 0.2, *, center: PairValue = (0.5, 0.5),
+                  sigma: Sigma = 0.25, strength: Value = 1.0, offset: Value = 0.0, mode: str = "add", clamp: bool = True,
                   backend: str = "auto") -> ImageLike:
     r"""Mix a Gaussian light spot into the image (kornia's ``RandomGaussianIllumination`` field).
 

@@ -19,6 +19,7 @@ import torch
 from .._dtypes import from_compute, max_value, to_compute
 from .._errors import bad_type, bad_value
 from .._interop import Batch, ImageLike, to_batch
+from ..types import Angle, Kernel, Motion, PairValue, Sigma
 
 
 def _check_fraction(fn: str, fraction: float, arg: str = "fraction") -> float:
@@ -334,8 +335,9 @@ def text_overlay(x: ImageLike, text: str = "pixelgrad restores images", size: in
     return _give_back(b, out, ~unknown.expand(b.data.shape[0], 1, h, w))
 
 
-def blur(x: ImageLike, kernel: Any = None, *, sigma: Any = None, angle: Any = None, box: Any = None,
-         motion: Any = None, border: str = "reflect", noise: float = 0.0,
+def blur(x: ImageLike, kernel: Optional[Kernel] = None, *, sigma: Optional[Sigma] = None,
+         angle: Optional[Angle] = None, box: Optional[PairValue] = None,
+         motion: Optional[Motion] = None, border: str = "reflect", noise: float = 0.0,
          generator: Optional[torch.Generator] = None) -> Tuple[ImageLike, Any]:
     r"""Blur with one of pixelgrad's blurs (or a point-spread function), then add noise.
 

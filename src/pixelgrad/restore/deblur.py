@@ -44,6 +44,7 @@ import torch
 from .._interop import ImageLike
 from ..borders import pad2d
 from . import priors, shrinkage, solvers
+from ..types import Angle, Kernel, Motion, NoiseLevel, PairValue, Scalar, Sigma
 from ._facade import (check_finite_result, check_method, check_time_budget, finish, from_opponent, image_deadline, noise_levels,
                       prepare, reference_batch, to_opponent, wrap_callback)
 from .operators import Blur
@@ -209,11 +210,12 @@ def _fourier_deblur(y: torch.Tensor, op: Blur, sigma: torch.Tensor, method: str,
     return out, torch.stack(hist)
 
 
-def deblur(image: ImageLike, kernel: Any = None, *, sigma: Any = None, angle: Any = None, box: Any = None,
-           motion: Any = None, noise: Any = None, border: str = "reflect", method: str = "auto",
+def deblur(image: ImageLike, kernel: Optional[Kernel] = None, *, sigma: Optional[Sigma] = None,
+           angle: Optional[Angle] = None, box: Optional[PairValue] = None,
+           motion: Optional[Motion] = None, noise: Optional[NoiseLevel] = None, border: str = "reflect", method: str = "auto",
            iterations: Optional[int] = None, reference: Optional[ImageLike] = None,
            callback: Optional[Callable[[StepInfo], None]] = None,
-           time_budget: Optional[float] = None) -> RestoreResult:
+           time_budget: Optional[Scalar] = None) -> RestoreResult:
     r"""Restore an image blurred by a known blur (and noise).
 
     Parameters

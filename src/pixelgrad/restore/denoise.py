@@ -27,6 +27,7 @@ import torch
 
 from .._interop import ImageLike
 from . import priors, shrinkage, solvers
+from ..types import NoiseLevel, Scalar
 from ._facade import (check_finite_result, check_method, check_time_budget, finish, from_opponent, image_deadline, noise_levels, prepare,
                       reference_batch, to_opponent, wrap_callback)
 from .result import RestoreResult, StepInfo, single_thread
@@ -96,10 +97,10 @@ def grid_step_within(x: torch.Tensor, variance: torch.Tensor, patch: int, stride
     return stride
 
 
-def denoise(image: ImageLike, sigma: Any = None, method: str = "auto", *,
+def denoise(image: ImageLike, sigma: Optional[NoiseLevel] = None, method: str = "auto", *,
             reference: Optional[ImageLike] = None,
             callback: Optional[Callable[[StepInfo], None]] = None,
-            time_budget: Optional[float] = None) -> RestoreResult:
+            time_budget: Optional[Scalar] = None) -> RestoreResult:
     r"""Remove additive white Gaussian noise.
 
     Parameters

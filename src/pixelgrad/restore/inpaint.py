@@ -33,6 +33,7 @@ from .._dtypes import max_value
 from .._errors import bad_type, bad_value
 from .._interop import Batch, ImageLike, to_batch
 from . import energies, solvers
+from ..types import Scalar
 from ._facade import check_time_budget, real_scalar
 from .diffusion import eed_inpaint
 from .init import push_pull
@@ -95,7 +96,7 @@ def inpaint(image: ImageLike, known_mask: ImageLike, method: str = "auto", *,
             reference: Optional[ImageLike] = None,
             callback: Optional[Callable[[StepInfo], None]] = None,
             generator: Optional[torch.Generator] = None,
-            time_budget: Optional[float] = None) -> RestoreResult:
+            time_budget: Optional[Scalar] = None) -> RestoreResult:
     r"""Restore the pixels of ``image`` where ``known_mask`` is False.
 
     Parameters

@@ -40,6 +40,7 @@ import torch
 
 from .. import borders as _borders
 from .._errors import bad_type, bad_value, check_choice
+from ..types import Angle, Kernel, Motion, PairValue, Sigma
 
 __all__ = ["LinearOperator", "Identity", "Mask", "Blur", "Downsample", "Composition"]
 
@@ -332,8 +333,9 @@ class Blur(LinearOperator):
     torch.Size([2, 3, 32, 32])
     """
 
-    def __init__(self, kernel: Any = None, *, sigma: Any = None, angle: Any = None, box: Any = None,
-                 motion: Any = None, border: str = "reflect", truncate: float = 4.0) -> None:
+    def __init__(self, kernel: Optional[Kernel] = None, *, sigma: Optional[Sigma] = None,
+                 angle: Optional[Angle] = None, box: Optional[PairValue] = None,
+                 motion: Optional[Motion] = None, border: str = "reflect", truncate: float = 4.0) -> None:
         fn = "Blur"
         given = [n for n, v in (("kernel", kernel), ("sigma", sigma), ("box", box), ("motion", motion))
                  if v is not None]
@@ -341,7 +343,13 @@ class Blur(LinearOperator):
             bad_value(fn, "kernel", "exactly one of kernel=, sigma=, box=, motion=", given or None)
         self.border = check_choice(border, _borders.BORDERS, fn, "border")
         self.kind = given[0]
-        self.sigma, self.angle, self.box, self.motion, self.truncate = sigma, angle, box, motion, truncate
+        # Any: the blur parameters as given (typed on the signature), checked by the probe
+        # below and handed back to the library functions, which read any of their forms
+        self.sigma: Any = sigma
+        self.angle: Any = angle
+        self.box: Any = box
+        self.motion: Any = motion
+        self.truncate = truncate
         self.kernel: Optional[torch.Tensor] = None
         if kernel is not None:
             k = torch.as_tensor(kernel)

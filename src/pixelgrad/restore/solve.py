@@ -11,6 +11,7 @@ from .._errors import bad_type, bad_value
 from .._interop import ImageLike
 from . import priors as _priors
 from . import solvers as _solvers
+from ..types import Scalar
 from ._facade import check_finite_result, check_time_budget, finish, prepare, reference_batch, wrap_callback
 from .operators import LinearOperator
 from .result import RestoreResult, StepInfo, single_thread
@@ -31,7 +32,7 @@ def _pick(prior: _priors.Prior) -> str:
 def solve(y: ImageLike, operator: LinearOperator, prior: _priors.Prior, solver: str = "auto", *,
           x0: Optional[torch.Tensor] = None, iterations: int = 200, tol: float = 1e-5,
           bounds: Optional[Tuple[float, float]] = (0.0, 1.0), reference: Optional[ImageLike] = None,
-          callback: Optional[Callable[[StepInfo], None]] = None, time_budget: Optional[float] = None,
+          callback: Optional[Callable[[StepInfo], None]] = None, time_budget: Optional[Scalar] = None,
           **options: Any) -> RestoreResult:
     r"""Minimise ``||A x - y||^2 / 2 + R(x)`` with one of the generic solvers.
 

@@ -1,0 +1,1 @@
+"""User code for tests/project/test_types.py: mypy checks these files (never imported as tests)."""
