@@ -8,6 +8,7 @@ from .functional import __all__ as _functional_all
 from .borders import BORDERS
 from . import augment  # noqa: E402  (pg.augment)
 from . import restore  # noqa: E402  (pg.restore)
+from . import types  # noqa: E402  (pg.types: the named argument types)
 
 __version__ = "0.1.0"
 __all__ = list(_functional_all) + ["BORDERS", "__version__"]

@@ -9,31 +9,20 @@ call and show what an argument takes.
 
 The aliases say what the functions really accept, no more:
 
-========================  =====================================================================
-alias                     accepted values
-========================  =====================================================================
-:data:`Scalar`            a real number: ``int``, ``float``, a numpy integer or floating scalar
-                          (``np.float32(0.5)``, ``np.int64(3)``)
-:data:`PerSample`         a real tensor or numpy array holding one value per sample: shape
-                          ``(B,)`` (``()`` / ``(1,)`` are broadcast), ``(B, 2)`` for a pair,
-                          ``(B, C)`` for a per-channel value where the docstring says so
-:data:`Pair`              a ``(y, x)`` tuple of two numbers (or 0-d tensors, e.g. two
-                          differentiable ones), for an anisotropic value
-:data:`Value`             ``Scalar | PerSample``: a number or one value per sample (``angle``,
-                          ``length``, ``alpha``, ``a``, ``b``, ...)
-:data:`PairValue`         ``Scalar | Pair | PerSample``: isotropic number, ``(y, x)`` pair, or
-                          per sample ``(B,)`` / ``(B, 2)`` (``sigma``, box ``size``, ``center``)
-:data:`Range`             ``Scalar | tuple[Scalar, Scalar]``: a fixed value ``v`` (the range
-                          ``(v, v)``) or a ``(low, high)`` range a transform draws uniformly from
-:data:`IntPair`           an ``int`` (or numpy integer) for both axes, or a ``(y, x)`` pair
-:data:`KernelSize`        an odd ``int`` kernel side or a ``(kh, kw)`` pair of them
-:data:`Corner`            a corner name, its index 0..3, or one index per sample
-:data:`Motion`            ``(length, angle)`` or ``(length, angle, direction)``, each a
-                          :data:`Value`
-:data:`Kernel`            a point-spread function ``(Kh, Kw)`` or ``(B, Kh, Kw)``, tensor or
-                          numpy array
-:data:`NoiseLevel`        a noise standard deviation: a number, or a tensor with one per image
-========================  =====================================================================
+| alias | accepted values |
+|---|---|
+| `Scalar` | a real number: `int`, `float`, a numpy integer or floating scalar (`np.float32(0.5)`, `np.int64(3)`) |
+| `PerSample` | a real tensor or numpy array with one value per sample: shape `(B,)` (`()` / `(1,)` broadcast), `(B, 2)` for a pair, `(B, C)` per channel where the docstring says so |
+| `Pair` | a `(y, x)` tuple of two numbers (or 0-d tensors, e.g. differentiable ones) for an anisotropic value |
+| `Value` | a `Scalar` or a `PerSample`: `angle`, `length`, `alpha`, `a`, `b`, ... |
+| `PairValue` | a `Scalar`, a `Pair` or a `PerSample` `(B,)` / `(B, 2)`: `sigma`, box `size`, `center` |
+| `Range` | a `Scalar` `v` (the range `(v, v)`) or a `(low, high)` tuple a transform draws uniformly from |
+| `IntPair` | an `int` (or numpy integer) for both axes, or a `(y, x)` pair of them |
+| `KernelSize` | an `IntPair` of odd kernel sides: `k` or `(kh, kw)` |
+| `Corner` | a corner name (`"top-left"`, ...), its index 0..3, or one index per sample |
+| `Motion` | `(length, angle)` or `(length, angle, direction)`, each a `Value` |
+| `Kernel` | a point-spread function `(Kh, Kw)` or `(B, Kh, Kw)`: tensor, numpy array or nested lists |
+| `NoiseLevel` | a noise standard deviation: a `Scalar`, or a tensor with one per image `(B,)` |
 
 Named by meaning, for the signatures: :data:`Sigma` (= :data:`PairValue`), :data:`Angle`,
 :data:`Length`, :data:`Alpha` (= :data:`Value`).
@@ -51,7 +40,9 @@ Annotate your own helpers with the library's names:
 >>> import torch, pixelgrad as pg
 >>> from pixelgrad.types import PairValue, Range
 >>> def soften(x: torch.Tensor, sigma: PairValue = (1.0, 2.0)) -> torch.Tensor:
-...     return pg.gaussian_blur(x, sigma)
+...     y = pg.gaussian_blur(x, sigma)
+...     assert isinstance(y, torch.Tensor)      # the caller's container comes back
+...     return y
 >>> soften(torch.rand(2, 3, 16, 16)).shape
 torch.Size([2, 3, 16, 16])
 >>> soften(torch.rand(2, 3, 16, 16), torch.tensor([0.5, 3.0])).shape    # per sample

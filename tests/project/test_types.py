@@ -131,7 +131,7 @@ def test_no_public_parameter_is_any_or_unannotated(name, obj):
 def test_aliases_are_exported_and_documented():
     assert set(T.__all__) <= set(dir(T))
     for n in T.__all__:
-        assert f":data:`{n}`" in (T.__doc__ or ""), f"pixelgrad.types.{n} missing from the module docstring"
+        assert f"`{n}`" in (T.__doc__ or ""), f"pixelgrad.types.{n} missing from the module docstring"
 
 
 def test_typed_calls_run():
