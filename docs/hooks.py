@@ -3,7 +3,9 @@
 * ``on_files`` draws the gallery with :func:`pixelgrad.viz.catalog.write_catalog` into a
   temporary folder and adds the pictures and the generated ``gallery.md`` to the site, so
   the gallery is build output: never edited by hand, never committed, always what the code
-  of this build draws.
+  of this build draws. The pictures of the restoration guide (``restoration.md``) are drawn
+  the same way, by :func:`pixelgrad.viz.guide_restore.write_restoration_figures`, under
+  ``restoration/``.
 * ``on_page_content`` typesets the maths: the ``\\(...\\)`` / ``$$...$$`` that
   ``pymdownx.arithmatex`` leaves in the page (written in the guide pages, or made from the
   docstrings' ``:math:`` / ``.. math::`` by ``docs/griffe_rest.py``) become MathML with
@@ -50,6 +52,10 @@ def on_files(files, config):
     files.append(File.generated(config, "gallery.md", content=catalog_markdown(entries, "gallery")))
     for e in entries:
         files.append(File.generated(config, f"gallery/{e.path.name}", abs_src_path=str(e.path)))
+    from pixelgrad.viz.guide_restore import write_restoration_figures
+
+    for path in write_restoration_figures(tmp / "restoration"):       # the pictures of restoration.md
+        files.append(File.generated(config, f"restoration/{path.name}", abs_src_path=str(path)))
     return files
 
 

@@ -72,6 +72,7 @@ NUMPYDOC_MODULES = [
     "pixelgrad.viz.demo_blur",
     "pixelgrad.viz.demo_illumination",
     "pixelgrad.viz.demo_restore",
+    "pixelgrad.viz.guide_restore",
     "pixelgrad.backends.torch_backend",
     "pixelgrad.backends.opencv_backend",
     "pixelgrad.backends.cpu_fused",
