@@ -71,6 +71,12 @@ def _amplified(res: torch.Tensor, gain: float) -> torch.Tensor:
     return (0.5 + gain * res).clamp(0.0, 1.0)
 
 
+def _tensor(value: object) -> torch.Tensor:
+    """``value``, which a tensor input made a tensor, typed as one."""
+    assert isinstance(value, torch.Tensor), type(value)
+    return value
+
+
 def write_restoration_figures(out: str | os.PathLike, *, size: int = 192) -> list[Path]:
     """Write the pictures of the restoration guide into ``out``.
 
@@ -117,35 +123,40 @@ def write_restoration_figures(out: str | os.PathLike, *, size: int = 192) -> lis
     known = ~damaged
     bad = torch.where(known, x, torch.ones_like(x))
     inp = r.inpaint(bad, known)
-    save("inpaint", [x[0], damaged[0].float(), bad[0], inp.image[0]],
+    inp_image = _tensor(inp.image)
+    save("inpaint", [x[0], damaged[0].float(), bad[0], inp_image[0]],
          ["clean", f"mask: {100 * float(damaged.float().mean()):.0f}% unknown",
-          "damaged " + _scores(r, x, bad), "inpaint " + _scores(r, x, inp.image)])
+          "damaged " + _scores(r, x, bad), "inpaint " + _scores(r, x, inp_image)])
 
     # deblurring, Gaussian and motion, blur known
     g = torch.Generator
-    gauss, _ = r.blur(x, sigma=2.0, noise=0.01, generator=g().manual_seed(0))
-    motion, _ = r.blur(x, motion=(11, 0.5), noise=0.01, generator=g().manual_seed(1))
-    dg = r.deblur(gauss, sigma=2.0).image
-    dm = r.deblur(motion, motion=(11, 0.5)).image
+    gauss = _tensor(r.blur(x, sigma=2.0, noise=0.01, generator=g().manual_seed(0))[0])
+    motion = _tensor(r.blur(x, motion=(11, 0.5), noise=0.01, generator=g().manual_seed(1))[0])
+    dg = _tensor(r.deblur(gauss, sigma=2.0).image)
+    dm = _tensor(r.deblur(motion, motion=(11, 0.5)).image)
     save("deblur", [gauss[0], dg[0], motion[0], dm[0]],
          ["sigma=2 " + _scores(r, x, gauss), "deblur " + _scores(r, x, dg),
           "motion 11px " + _scores(r, x, motion), "deblur " + _scores(r, x, dm)])
 
     # denoising
-    noisy, _ = r.gaussian_noise(x, 0.1, g().manual_seed(2))
+    noisy = _tensor(r.gaussian_noise(x, 0.1, g().manual_seed(2))[0])
     den = r.denoise(noisy)
-    save("denoise", [x[0], noisy[0], den.image[0]],
-         ["clean", "noisy " + _scores(r, x, noisy), "denoise " + _scores(r, x, den.image)])
+    den_image = _tensor(den.image)
+    save("denoise", [x[0], noisy[0], den_image[0]],
+         ["clean", "noisy " + _scores(r, x, noisy), "denoise " + _scores(r, x, den_image)])
 
     # judging without the clean image: residuals against the noise level
-    res_den = noisy - den.image
-    res_tv = noisy - r.denoise(noisy, method="tv", sigma=0.3).image        # far too strong
+    res_den = noisy - den_image
+    res_tv = noisy - _tensor(r.denoise(noisy, method="tv", sigma=0.3).image)        # far too strong
     right = r.operators.Blur(sigma=2.0)
     wrong = r.operators.Blur(sigma=2.8)
     res_right = right(dg) - gauss
-    res_wrong = wrong(r.deblur(gauss, sigma=2.8).image) - gauss
+    res_wrong = wrong(_tensor(r.deblur(gauss, sigma=2.8).image)) - gauss
+    assert den.noise is not None
     sigma_den = float(den.noise[0])
-    sigma_blur = float(r.estimate_noise(gauss[0]))
+    estimate = r.estimate_noise(gauss[0])                      # a float for one image
+    assert isinstance(estimate, (float, torch.Tensor))
+    sigma_blur = float(estimate)
 
     def rms(t: torch.Tensor) -> float:
         return float(t.square().mean().sqrt())
@@ -160,7 +171,7 @@ def write_restoration_figures(out: str | os.PathLike, *, size: int = 192) -> lis
     # show that the objective flattening out coincides with the result no longer improving
     seen: list[float] = []
     sol = r.solve(gauss, right, r.priors.TotalVariation(5e-4), iterations=120, reference=x,
-                  callback=lambda info: seen.append(float(info.psnr[0])))
+                  callback=lambda info: seen.append(float(_tensor(info.psnr)[0])))
     plot_history(out / "history.png", sol.history, sol.stages, psnr=seen,
                  title=f"solve(y, Blur(sigma=2), TotalVariation(5e-4)): {sol.method}, {sol.iterations} iterations")
     paths.append(out / "history.png")
