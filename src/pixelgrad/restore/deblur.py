@@ -20,7 +20,8 @@ Methods
     3. a second, empirical-Wiener shrinkage of ``x_RI`` with the first estimate as pilot.
 
     For ``border="circular"`` the FFT model is exact. For the other borders the image is
-    extended by a margin (16 px or twice the kernel radius, first filled by mirroring) whose
+    extended by a margin (twice the kernel radius, at least 16 px and at most the image size:
+    :func:`margins`; first filled by mirroring) whose
     data are treated as unknown: :data:`MARGIN_ITERATIONS` fixed-point steps
     ``f_margin <- (K x_RI)_margin`` make them consistent with the blur model, so no
     periodic seam rings into the image (an approximation of the true border, good to the
