@@ -182,7 +182,7 @@ def test_cli_task(tmp_path, capsys, task, extra, rng):
     clean = np.round(_scene(rng, (1, 1, 40, 44))[0, 0].numpy() * 255).astype(np.uint8)
     src, out = tmp_path / "in.png", tmp_path / "out.png"
     write_image(src, clean)
-    rc = main(["restore", str(src), "-o", str(out), "--task", task, "--corrupt", "0.03", "--no-progress", *extra])
+    rc = main(["restore", str(src), "-o", str(out), "--task", task, "--add-noise", "0.03", "--no-progress", *extra])
     assert rc == 0
     text = capsys.readouterr().out
     before, after = (float(v) for v in text.split("PSNR ")[1].split(" dB")[0].split(" -> "))
