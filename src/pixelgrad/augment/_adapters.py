@@ -738,6 +738,36 @@ def xyxy_to_boxes(b: torch.Tensor, fmt: str, size: tuple[int, int]) -> torch.Ten
     return b
 
 
+def enclosing_boxes_xyxy(b: torch.Tensor, matrix: torch.Tensor) -> torch.Tensor:
+    """The enclosing boxes of the four corners of ``xyxy`` boxes mapped by an affine
+    ``matrix`` (not clipped).
+
+    Parameters
+    ----------
+    b : tensor ``(N, 4)``
+        float64 ``xyxy`` boxes (any units the matrix expects).
+    matrix : tensor ``(3, 3)``
+        The point map.
+
+    Returns
+    -------
+    tensor ``(N, 4)``
+        float64 ``xyxy`` boxes.
+
+    Examples
+    --------
+    >>> import torch
+    >>> m = torch.tensor([[1.0, 0.5, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]], dtype=torch.float64)
+    >>> enclosing_boxes_xyxy(torch.tensor([[0.0, 0.0, 2.0, 2.0]], dtype=torch.float64), m)
+    tensor([[0., 0., 3., 2.]], dtype=torch.float64)
+    """
+    x0, y0, x1, y1 = b.unbind(1)
+    corners = torch.stack([torch.stack([x0, y0], 1), torch.stack([x1, y0], 1),
+                           torch.stack([x0, y1], 1), torch.stack([x1, y1], 1)], 1)   # (N, 4, 2)
+    moved = corners @ matrix[:2, :2].T + matrix[:2, 2]
+    return torch.cat([moved.min(1).values, moved.max(1).values], 1)
+
+
 def shear_boxes_xyxy(b: torch.Tensor, matrix: torch.Tensor, size: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor]:
     """Absolute ``xyxy`` boxes through an affine ``matrix``: the enclosing box of the four
     mapped corners, clipped to ``size``; also the fraction of each box's area left inside.
@@ -766,12 +796,7 @@ def shear_boxes_xyxy(b: torch.Tensor, matrix: torch.Tensor, size: tuple[int, int
     (tensor([[1., 2., 4., 4.]], dtype=torch.float64), tensor([1.], dtype=torch.float64))
     """
     H, W = size
-    x0, y0, x1, y1 = b.unbind(1)
-    corners = torch.stack([torch.stack([x0, y0], 1), torch.stack([x1, y0], 1),
-                           torch.stack([x0, y1], 1), torch.stack([x1, y1], 1)], 1)   # (N, 4, 2)
-    moved = corners @ matrix[:2, :2].T + matrix[:2, 2]
-    lo, hi = moved.min(1).values, moved.max(1).values
-    full = torch.cat([lo, hi], 1)
+    full = enclosing_boxes_xyxy(b, matrix)
     lim = torch.tensor([W, H, W, H], dtype=torch.float64)
     clipped = torch.minimum(full.clamp(min=0.0), lim)
     area = (full[:, 2] - full[:, 0]) * (full[:, 3] - full[:, 1])

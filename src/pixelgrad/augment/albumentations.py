@@ -43,7 +43,7 @@ except ImportError as _exc:  # pragma: no cover - exercised only without albumen
 
 from .._errors import bad_type, bad_value, check_choice
 from ..functional import _dispatch
-from ._adapters import _has_geometric, geometric_steps, move_mask
+from ._adapters import _has_geometric, enclosing_boxes_xyxy, geometric_steps, move_mask
 from ._base import Transform, parse_p
 from ._config import REGISTRY, from_dict
 from ._params import Params
@@ -268,12 +268,7 @@ class PixelgradDualTransform(_Pixelgrad, _A.DualTransform):
         scale = torch.tensor([W, H, W, H], dtype=torch.float64)
         b = torch.from_numpy(np.asarray(bboxes[:, :4], dtype=np.float64)) * scale
         for tr, values in self._steps(pixelgrad_params or []):
-            m = tr.point_matrix(values, (H, W))
-            x0, y0, x1, y1 = b.unbind(1)
-            corners = torch.stack([torch.stack([x0, y0], 1), torch.stack([x1, y0], 1),
-                                   torch.stack([x0, y1], 1), torch.stack([x1, y1], 1)], 1)
-            moved = corners @ m[:2, :2].T + m[:2, 2]
-            b = torch.cat([moved.min(1).values, moved.max(1).values], 1)
+            b = enclosing_boxes_xyxy(b, tr.point_matrix(values, (H, W)))
         out = bboxes.copy()
         out[:, :4] = (b / scale).numpy()
         return out
