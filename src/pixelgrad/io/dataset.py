@@ -344,7 +344,7 @@ def input_guard(in_root: Path, inputs: Sequence[Path], *, in_is_folder: bool = T
     Returns
     -------
     pixelgrad.io.identity.ProtectedInputs
-        With ``labels``: the argument naming each protected root.
+        Its ``roots`` map each protected folder to the argument naming it.
 
     Examples
     --------
@@ -356,21 +356,10 @@ def input_guard(in_root: Path, inputs: Sequence[Path], *, in_is_folder: bool = T
     >>> guard.tree_holding(d / "M" / "x") == d / "M"
     True
     """
-    extra = dict(trees or {})
-    guard = ProtectedInputs(([in_root] if in_is_folder else []) + [Path(t) for t in extra.values()],
-                            list(inputs) + [Path(f) for f in files])
-    guard.labels = {Path(t): arg for arg, t in extra.items()}
+    named: dict[str | os.PathLike, str] = {Path(t): arg for arg, t in (trees or {}).items()}
     if in_is_folder:
-        guard.labels[Path(in_root)] = "IN"
-    return guard
-
-
-def _tree_arg(guard: ProtectedInputs, folder: Path) -> tuple[str, Path]:
-    """``(argument, root)`` of the protected tree holding ``folder``."""
-    for root, arg in guard.labels.items():
-        if lies_in(folder, root):
-            return arg, root
-    return "IN", folder
+        named.setdefault(Path(in_root), "IN")
+    return ProtectedInputs(named, list(inputs) + [Path(f) for f in files])
 
 
 def check_output_location(in_root: Path, inputs: list[Path], out: Path, overwrite: bool, *,
@@ -420,9 +409,10 @@ def check_output_location(in_root: Path, inputs: list[Path], out: Path, overwrit
     if guard is None:
         guard = input_guard(in_root, inputs, in_is_folder=in_is_folder)
     out = Path(out)
-    held = guard.tree_holding(out)
-    if held is not None:
-        arg, root = _tree_arg(guard, Path(os.path.abspath(out)))
+    found = guard.holder(out)
+    if found is not None:
+        root = found[1]
+        arg = guard.roots[root]
         if file_id(out) == file_id(root):
             raise UsageError(f"{command}: argument `OUT` must differ from {arg}, got {str(out)!r}, "
                              f"which is {arg} {str(root)!r} (the same folder"
@@ -431,7 +421,7 @@ def check_output_location(in_root: Path, inputs: list[Path], out: Path, overwrit
         raise UsageError(f"{command}: argument `OUT` must not lie inside {arg} {str(root)!r}, got "
                          f"{str(out)!r} (a later run would read its own outputs; pass --overwrite "
                          f"to allow it)")
-    for root, arg in guard.labels.items():
+    for root, arg in guard.roots.items():
         if arg != "IN" and lies_in(root, out):
             raise UsageError(f"{command}: argument `OUT` must not hold the input folder {arg} "
                              f"{str(root)!r}, got {str(out)!r} (outputs could replace its files; "
@@ -503,7 +493,7 @@ def plan_outputs(in_root: Path, inputs: list[Path], out: str | os.PathLike, *, c
     out_abs = Path(os.path.abspath(out))
     items: list[WorkItem] = []
     seen: dict[str, str] = {}
-    inside: dict[Path, Path | None] = {}
+    inside: dict[Path, tuple[Path, Path] | None] = {}
     for src in inputs:
         rel = src.relative_to(in_root).as_posix()
         for k in range(copies):
@@ -521,14 +511,14 @@ def plan_outputs(in_root: Path, inputs: list[Path], out: str | os.PathLike, *, c
                     raise UsageError(f"plan_outputs: output {str(dst)!r} is the input file "
                                      f"{str(guard.input_file(dst))!r}; pass --overwrite to "
                                      f"replace inputs")
-                held = inside.get(dst.parent, dst)
-                if held == dst:
-                    held = inside[dst.parent] = guard.tree_holding(dst.parent)
+                if dst.parent not in inside:
+                    inside[dst.parent] = guard.holder(dst.parent)
+                held = inside[dst.parent]
                 if held is not None:
-                    arg, root = _tree_arg(guard, dst.parent)
+                    folder, root = held
                     raise UsageError(f"plan_outputs: output {str(dst)!r} would be written inside "
-                                     f"{arg} {str(root)!r} (folder {str(held)!r}); pass "
-                                     f"--overwrite to allow it")
+                                     f"{guard.roots[root]} {str(root)!r} (folder "
+                                     f"{str(folder)!r}); pass --overwrite to allow it")
             items.append(WorkItem(src=src, rel=rel, copy=k, dst=dst, out_rel=orel,
                                   seed=derive_seed(seed, rel, k)))
     return items

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Mapping
 
-__all__ = ["FileId", "file_id", "lies_in", "ProtectedInputs"]
+__all__ = ["FileId", "file_id", "file_kind", "lies_in", "ProtectedInputs"]
 
 #: ``(st_dev, st_ino)`` of a file or folder
 FileId = tuple[int, int]
@@ -56,6 +56,45 @@ def file_id(path: str | os.PathLike, *, follow_symlinks: bool = True) -> FileId 
     except (OSError, ValueError):
         return None
     return st.st_dev, st.st_ino
+
+
+def file_kind(path: str | os.PathLike) -> str:
+    """What ``path`` is, in words, for messages about a path that should be a regular file.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Any path; a symlink is followed (and said).
+
+    Returns
+    -------
+    str
+        ``"a regular file"``, ``"a folder"``, ``"a FIFO"``, ``"a socket"``, ``"a character
+        device"`` or ``"a block device"`` (with ``" (through a symlink)"`` when ``path`` is a
+        symlink to it), ``"a dangling symlink"`` or ``"nothing"``.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> d = tempfile.mkdtemp()
+    >>> os.symlink("/dev/null", os.path.join(d, "n"))
+    >>> file_kind(d), file_kind(os.path.join(d, "n")), file_kind(os.path.join(d, "missing"))
+    ('a folder', 'a character device (through a symlink)', 'nothing')
+    """
+    import stat
+
+    link = os.path.islink(path)
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return "a dangling symlink" if link else "nothing"
+    word = "a regular file"
+    for test, name in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"),
+                       (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device")):
+        if test(mode):
+            word = name
+    return word + (" (through a symlink)" if link else "")
 
 
 def _ancestors(path: Path) -> Iterable[Path]:
@@ -98,9 +137,9 @@ class ProtectedInputs:
 
     Parameters
     ----------
-    trees : iterable of path-like
+    trees : iterable of path-like, or mapping of path-like to str
         Input folders: each one and every folder below it is protected (an output folder may
-        not be, nor lie inside, any of them).
+        not be, nor lie inside, any of them). A mapping gives each a label (:attr:`roots`).
     files : iterable of path-like
         Input files: none may be replaced by an output (same inode through any path, a hard
         link, or the same directory entry).
@@ -122,25 +161,27 @@ class ProtectedInputs:
     (True, False)
     """
 
-    def __init__(self, trees: Iterable[str | os.PathLike] = (),
+    def __init__(self, trees: Iterable[str | os.PathLike] | Mapping[str | os.PathLike, str] = (),
                  files: Iterable[str | os.PathLike] = ()) -> None:
-        self.roots: dict[FileId, Path] = {}
-        #: free for the caller: e.g. the argument that named each root
-        self.labels: dict[Path, str] = {}
-        self.folders: dict[FileId, Path] = {}
-        for tree in trees:
+        named = trees if isinstance(trees, Mapping) else {t: "" for t in trees}
+        #: each protected root (as given) and its label (e.g. the argument that named it)
+        self.roots: dict[Path, str] = {}
+        #: the identity of every protected folder -> (that folder, the root of its tree);
+        #: a folder in two trees belongs to the first one given
+        self.folders: dict[FileId, tuple[Path, Path]] = {}
+        for tree, label in named.items():
             root = Path(tree)
             rid = file_id(root)
             if rid is None:
                 continue
-            self.roots[rid] = root
-            self.folders[rid] = root
+            self.roots[root] = label
+            self.folders.setdefault(rid, (root, root))
             for dirpath, dirnames, _ in os.walk(root, followlinks=False):
                 for name in dirnames:
                     sub = Path(dirpath) / name
                     fid = file_id(sub, follow_symlinks=False)
                     if fid is not None:
-                        self.folders.setdefault(fid, sub)
+                        self.folders.setdefault(fid, (sub, root))
         self.files: dict[FileId, Path] = {}
         self.entries: set[tuple[FileId, str]] = set()
         for f in files:
@@ -152,8 +193,8 @@ class ProtectedInputs:
             if parent is not None:
                 self.entries.add((parent, p.name))
 
-    def tree_holding(self, path: str | os.PathLike) -> Path | None:
-        """The protected folder that ``path`` is, or lies in; None when it is outside them all.
+    def holder(self, path: str | os.PathLike) -> tuple[Path, Path] | None:
+        """The protected folder that ``path`` is or lies in, and the root of its tree.
 
         Parameters
         ----------
@@ -163,14 +204,31 @@ class ProtectedInputs:
 
         Returns
         -------
-        pathlib.Path or None
-            The protected folder (as it was given) that ``path`` or an ancestor of it is.
+        (pathlib.Path, pathlib.Path) or None
+            ``(folder, root)`` as they were given (``root`` a key of :attr:`roots`); None
+            when ``path`` is outside every protected tree.
         """
         for anc in _ancestors(Path(path)):
             fid = file_id(anc)
             if fid is not None and fid in self.folders:
                 return self.folders[fid]
         return None
+
+    def tree_holding(self, path: str | os.PathLike) -> Path | None:
+        """The protected folder that ``path`` is, or lies in; None when it is outside them all.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            A folder or file, existing or not (see :meth:`holder`).
+
+        Returns
+        -------
+        pathlib.Path or None
+            The protected folder (as it was given) that ``path`` or an ancestor of it is.
+        """
+        found = self.holder(path)
+        return None if found is None else found[0]
 
     def is_input_file(self, path: str | os.PathLike) -> bool:
         """Whether writing ``path`` (by a rename onto it) would replace an input file.

@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 
 from .atomic import atomic_write
+from .identity import file_kind
 from .header import DEFAULT_MAX_PIXELS, check_pixels, image_header
 
 #: File suffixes read as images (lower case; matching is case-insensitive where used).
@@ -72,22 +73,6 @@ def apply_orientation(img: np.ndarray, orientation: int) -> np.ndarray:
     return np.ascontiguousarray(img)
 
 
-def _not_a_file(path: Path) -> str:
-    """What ``path`` (which exists but is not a regular file) is, in words."""
-    import stat
-
-    try:
-        st = os.stat(path)
-    except OSError:
-        return "a dangling symlink"
-    for test, word in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"),
-                       (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
-                       (stat.S_ISBLK, "a block device")):
-        if test(st.st_mode):
-            return word + (" (through a symlink)" if path.is_symlink() else "")
-    return "not a regular file"
-
-
 def read_image(path: str | os.PathLike, *, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> np.ndarray:
     """Read an image file as a numpy array, keeping its bit depth.
 
@@ -133,7 +118,7 @@ def read_image(path: str | os.PathLike, *, max_pixels: int | None = DEFAULT_MAX_
     path = Path(path)
     if not path.is_file():
         if os.path.lexists(path):     # a folder, a FIFO, a device, a socket, a dangling link
-            kind = _not_a_file(path)
+            kind = file_kind(path)
             raise (IsADirectoryError if kind == "a folder" else ValueError)(
                 f"read_image: argument `path` must be a regular image file, got {kind}: {path}")
         raise FileNotFoundError(f"read_image: no such file: {path}")

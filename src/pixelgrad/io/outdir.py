@@ -34,6 +34,7 @@ from typing import Any, Iterator
 
 from .atomic import TEMP_JOURNAL, atomic_write, remove_journaled_temps
 from .dataset import UsageError
+from .identity import file_kind
 
 __all__ = ["LOCK_NAME", "JOB_NAME", "job_directory", "out_lock", "job_record", "check_job",
            "remove_stale_temps", "config_sha256", "prepare_out_dir"]
@@ -214,7 +215,7 @@ def out_lock(out: str | os.PathLike) -> Iterator[Path]:
             raise UsageError(f"cannot create the lock file {path} ({exc.strerror or exc})") from None
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             os.close(fd)
-            raise UsageError(f"lock file {path} must be a regular file, got {_kind(path)}; "
+            raise UsageError(f"lock file {path} must be a regular file, got {file_kind(path)}; "
                              f"refusing to use {str(out)!r} (remove it if no pixelgrad run "
                              f"is using this OUT)")
         try:
@@ -252,20 +253,6 @@ def out_lock(out: str | os.PathLike) -> Iterator[Path]:
         os.close(fd)
 
 
-def _kind(path: Path) -> str:
-    """What ``path`` is, in words (for messages about a file that should be a regular one)."""
-    try:
-        mode = os.stat(path, follow_symlinks=False).st_mode
-    except OSError:
-        return "nothing"
-    for test, word in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"),
-                       (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
-                       (stat.S_ISBLK, "a block device"), (stat.S_ISLNK, "a symlink")):
-        if test(mode):
-            return word
-    return "a regular file"
-
-
 def _read_json_nofollow(path: Path) -> dict[str, Any] | None:
     """The job record at ``path`` (None when missing); anything but a JSON object is refused."""
     try:
@@ -278,7 +265,7 @@ def _read_json_nofollow(path: Path) -> dict[str, Any] | None:
         raise UsageError(f"job record {path} cannot be read ({exc.strerror or exc})") from None
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)
-        raise UsageError(f"job record {path} must be a regular file, got {_kind(path)}; "
+        raise UsageError(f"job record {path} must be a regular file, got {file_kind(path)}; "
                          f"refusing to use this OUT")
     with os.fdopen(fd, "rb") as fh:
         data = fh.read(1 << 16)
