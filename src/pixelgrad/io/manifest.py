@@ -55,12 +55,17 @@ def read_manifest(path: str | os.PathLike) -> dict[str, dict[str, Any]]:
     >>> read_manifest(path + ".missing")
     {}
     """
-    path = Path(path)
+    return _parse(Path(path))[0]
+
+
+def _parse(path: Path) -> tuple[dict[str, dict[str, Any]], int]:
+    """:func:`read_manifest`'s records and the number of non-blank lines they came from."""
     records: dict[str, dict[str, Any]] = {}
+    lines = 0
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
     except FileNotFoundError:
-        return records
+        return records, lines
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise OSError(errno.ELOOP, f"manifest {path} is a symlink; refusing to use it",
@@ -75,13 +80,14 @@ def read_manifest(path: str | os.PathLike) -> dict[str, dict[str, Any]]:
             line = line.strip()
             if not line:
                 continue
+            lines += 1
             try:
                 rec = json.loads(line)
             except json.JSONDecodeError:
                 continue
             if isinstance(rec, dict) and isinstance(rec.get("output"), str):
                 records[rec["output"]] = rec
-    return records
+    return records, lines
 
 
 def compact_manifest(path: str | os.PathLike, redo: Iterable[str] = ()) -> int:
@@ -127,11 +133,9 @@ def compact_manifest(path: str | os.PathLike, redo: Iterable[str] = ()) -> int:
         return 0
     if not stat.S_ISREG(st.st_mode):                 # refused (or reported) by the reader/writer
         return 0
-    records = read_manifest(path)
+    records, lines = _parse(path)
     drop = set(redo)
     keep = [rec for out, rec in records.items() if out not in drop]
-    with open(os.open(path, os.O_RDONLY | os.O_NOFOLLOW), "rb") as fh:
-        lines = sum(1 for line in fh if line.strip())
     if len(keep) == lines and not drop.intersection(records):
         return lines
     text = "".join(json.dumps(rec, sort_keys=True, separators=(",", ":"), allow_nan=False) + "\n"
