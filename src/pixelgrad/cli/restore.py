@@ -389,7 +389,7 @@ def job_spec(args: argparse.Namespace, mask_dir: Optional[Path] = None) -> dict:
     ('restore', 'inpaint', 0.5)
     """
     return {"command": "restore", "task": args.task, "method": args.method,
-            "corrupt": args.corrupt, "add_noise": getattr(args, "add_noise", None),
+            "corrupt": args.corrupt, "add_noise": args.add_noise,
             "blur_sigma": args.blur_sigma,
             "motion": list(args.motion) if args.motion is not None else None,
             "noise": args.noise, "iterations": args.iterations, "max_seconds": args.max_seconds,
