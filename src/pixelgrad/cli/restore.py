@@ -109,14 +109,10 @@ def _read_mask(path: Path, shape, max_pixels: Optional[int] = DEFAULT_MAX_PIXELS
     return ~unknown
 
 
-def _to_supported(img: np.ndarray, path: Optional[Path] = None) -> tuple[np.ndarray, Optional[tuple]]:
+def _to_supported(img: np.ndarray) -> tuple[np.ndarray, Optional[tuple]]:
     """uint16 images are restored as float32 in [0, 1] and written back as uint16; float
-    images are mapped from their own range ``[lo, hi]`` to [0, 1] and back (dtype kept); any
-    other dtype (int16, int32, bool, ...) is refused, as ``inpaint`` and ``augment`` do."""
-    if img.dtype not in (np.uint8, np.uint16) and img.dtype.kind != "f":
-        raise ValueError(f"restore: image {path if path is not None else ''} has dtype "
-                         f"{img.dtype}; supported: uint8, uint16 and float images (convert it "
-                         f"first)")
+    images are mapped from their own range ``[lo, hi]`` to [0, 1] and back (dtype kept).
+    Other dtypes never get here: ``read_image`` refuses them, naming the path and dtype."""
     if img.dtype == np.uint16:
         return img.astype(np.float32) / 65535.0, (np.dtype(np.uint16),)
     if img.dtype.kind == "f":
@@ -202,7 +198,7 @@ def restore_file(src: Path, dst: Path, args, mask_path: Optional[Path] = None, p
     from ..restore import inpaint, psnr, salt_and_pepper
 
     img, alpha = _split_alpha(read_image(src, max_pixels=getattr(args, "max_pixels", DEFAULT_MAX_PIXELS)))
-    work, back = _to_supported(img, src)
+    work, back = _to_supported(img)
     if getattr(args, "task", "inpaint") != "inpaint":
         return _restore_degraded(src, dst, args, work, back, alpha, plot, out_root)
     reference = None
