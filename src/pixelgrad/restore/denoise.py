@@ -93,7 +93,9 @@ def grid_step_within(x: torch.Tensor, variance: torch.Tensor, patch: int, stride
     cost = per_pixel * h * w * x.shape[1]
     left = deadline - time.perf_counter()
     while stride < patch and cost > left:
-        stride, cost = min(patch, 2 * stride), cost * (stride / min(patch, 2 * stride)) ** 2
+        coarser = min(patch, 2 * stride)
+        cost *= (stride / coarser) ** 2
+        stride = coarser
     return stride
 
 

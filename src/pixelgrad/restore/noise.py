@@ -97,7 +97,7 @@ def noise_sigma(x: torch.Tensor, patch: int = 7, stride: Optional[int] = None,
             continue
         # unfold and lay out, then float64: the same values as from a float64 copy of the
         # whole image; the temporaries are in place (the same IEEE operations)
-        p = F.unfold(x[i][:, None], patch, stride=st)                      # (C, patch^2, L)
+        p = F.unfold(v[:, None], patch, stride=st)                         # (C, patch^2, L)
         p = p.permute(1, 0, 2).reshape(patch * patch, -1).to(torch.float64)
         if flat_fraction < 1.0:
             var = (p - p.mean(0, keepdim=True)).square_().mean(0)
