@@ -63,7 +63,7 @@ def quiet_ray() -> Iterator[None]:
     levels = [lg.level for lg in loggers]
     for lg in loggers:
         lg.setLevel(logging.ERROR)
-    ctx = None
+    ctx, bars = None, True
     try:
         import ray.data
 

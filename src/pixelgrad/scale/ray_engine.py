@@ -194,71 +194,60 @@ def run_ray(items: Sequence[WorkItem], pipeline: Any, out: str | Path, *, addres
     from tqdm import tqdm
 
     t0 = time.perf_counter()
-    import_ray()
+    ray = import_ray()
     spec = pipeline_spec(pipeline)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     todo, skipped = pending_items(items, out, resume)
     summary = JobSummary(total=len(items), skipped=skipped)
     chunks = make_chunks(items, todo, max(1, int(batch_size)))
-    quiet = contextlib.nullcontext() if verbose else quiet_ray()
-    with quiet:
-        return _run_ray(items, todo, chunks, summary, spec, out, address=address, device=device,
-                        progress=progress, concurrency=concurrency, on_fail=on_fail,
-                        max_pixels=max_pixels, t0=t0, verbose=verbose)
+    with contextlib.nullcontext() if verbose else quiet_ray():
+        started = ensure_ray(address, verbose=verbose) if chunks else False
+        try:
+            with ManifestWriter(out / MANIFEST_NAME, append=True) as manifest:
+                if chunks:
+                    rows = [{"chunk": i, "items": _encode_chunk(c)} for i, c in enumerate(chunks)]
+                    strategy, resources = worker_pool(ray, device, concurrency)
+                    ds = ray.data.from_items(rows, override_num_blocks=len(rows))
+                    ds = ds.map_batches(FileAugmenter, fn_constructor_kwargs={"spec": spec, "device": device,
+                                                                         "out": str(out.absolute()),
+                                                                         "max_pixels": max_pixels},
+                                        batch_size=1, batch_format="numpy", compute=strategy, **resources)
+                    bar = tqdm(total=len(todo), unit="img", desc="augment[ray]", disable=not progress)
+                    seen: set[tuple[int, int]] = set()
 
+                    def fail(cid: int, pos: int, why: str) -> None:
+                        src = str(chunks[cid][pos].src)
+                        summary.failed.append((src, why))
+                        if on_fail is not None:
+                            on_fail(src, why)
 
-def _run_ray(items, todo, chunks, summary, spec, out: Path, *, address, device, progress,
-             concurrency, on_fail, max_pixels, t0, verbose) -> JobSummary:
-    from tqdm import tqdm
-
-    ray = import_ray()
-    started = ensure_ray(address, verbose=verbose) if chunks else False
-    try:
-        with ManifestWriter(out / MANIFEST_NAME, append=True) as manifest:
-            if chunks:
-                rows = [{"chunk": i, "items": _encode_chunk(c)} for i, c in enumerate(chunks)]
-                strategy, resources = worker_pool(ray, device, concurrency)
-                ds = ray.data.from_items(rows, override_num_blocks=len(rows))
-                ds = ds.map_batches(FileAugmenter, fn_constructor_kwargs={"spec": spec, "device": device,
-                                                                     "out": str(out.absolute()),
-                                                                     "max_pixels": max_pixels},
-                                    batch_size=1, batch_format="numpy", compute=strategy, **resources)
-                bar = tqdm(total=len(todo), unit="img", desc="augment[ray]", disable=not progress)
-                seen: set[tuple[int, int]] = set()
-
-                def fail(cid: int, pos: int, why: str) -> None:
-                    src = str(chunks[cid][pos].src)
-                    summary.failed.append((src, why))
-                    if on_fail is not None:
-                        on_fail(src, why)
-
-                try:
-                    for res in ds.iter_batches(batch_size=None, batch_format="numpy"):
-                        for cid, pos, ok, why, rec in zip(res["chunk"], res["pos"], res["ok"],
-                                                          res["reason"], res["record"]):
-                            key = (int(cid), int(pos))
-                            if key in seen:           # a retried task's rows, already counted
-                                continue
-                            seen.add(key)
-                            if ok:
-                                manifest.write(json.loads(rec))
-                                summary.done += 1
-                            else:
-                                fail(*key, str(why))
-                            bar.update(1)
-                except OSError:
-                    raise                              # the manifest itself: fail the run
-                except Exception as exc:  # noqa: BLE001 - Ray gave up (workers lost, ...)
-                    why = (f"Ray job stopped ({type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}); "
-                           f"rerun with --resume to finish")
-                    for cid, chunk in enumerate(chunks):
-                        for pos in range(len(chunk)):
-                            if (cid, pos) not in seen:
-                                fail(cid, pos, why)
-                bar.close()
-    finally:
-        if started:
-            ray.shutdown()
+                    try:
+                        for res in ds.iter_batches(batch_size=None, batch_format="numpy"):
+                            for cid, pos, ok, why, rec in zip(res["chunk"], res["pos"], res["ok"],
+                                                              res["reason"], res["record"]):
+                                key = (int(cid), int(pos))
+                                if key in seen:           # a retried task's rows, already counted
+                                    continue
+                                seen.add(key)
+                                if ok:
+                                    manifest.write(json.loads(rec))
+                                    summary.done += 1
+                                else:
+                                    fail(*key, str(why))
+                                bar.update(1)
+                    except OSError:
+                        raise                              # the manifest itself: fail the run
+                    except Exception as exc:  # noqa: BLE001 - Ray gave up (workers lost, ...)
+                        why = (f"Ray job stopped ({type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}); "
+                               f"rerun with --resume to finish")
+                        for cid, chunk in enumerate(chunks):
+                            for pos in range(len(chunk)):
+                                if (cid, pos) not in seen:
+                                    fail(cid, pos, why)
+                    bar.close()
+        finally:
+            if started:
+                ray.shutdown()
     summary.seconds = time.perf_counter() - t0
     return summary
