@@ -116,8 +116,8 @@ def test_tv1_torchvision_gaussian_blur(rng, dtype):
         assert isinstance(got, tv_tensors.Image)
         if dtype == torch.uint8:
             assert int((got.to(torch.int16) - ref.to(torch.int16)).abs().max()) <= 1
-        else:
-            torch.testing.assert_close(got, ref, rtol=0, atol=F32)
+        else:                       # float32 rounding of up to 11 x 11 taps, as in TV2
+            torch.testing.assert_close(got, ref, rtol=0, atol=2 * F32)
 
 
 def test_tv2_torchvision_default_sigma(rng):
