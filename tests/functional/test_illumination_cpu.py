@@ -183,3 +183,19 @@ def test_unit_bits_are_the_bits_of_one():
     for cdt, (bits, one) in cpu_fused.ONE_BITS.items():
         assert int(torch.tensor(1.0, dtype=cdt).view(bits)) == one
         assert torch.tensor(1.0, dtype=cdt).element_size() == torch.tensor(0, dtype=bits).element_size()
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_clamp_keeps_the_sign_of_zero_as_torch_does(dtype):
+    """``multiply`` with a negative gain turns +0.0 into -0.0; torch's clamp keeps it
+    (``max(-0.0, 0.0)`` returns its first argument), so the fused loop must too. A fresh CI
+    seed once drew such a gain and the loop returned +0.0 (``r if r > lo else lo``)."""
+    x = torch.rand(2, 1, 4, 20, dtype=dtype, generator=torch.Generator().manual_seed(0))
+    x[:, :, :, ::3] = 0.0
+    a = torch.tensor([-1.0, -1.0], dtype=torch.float64)       # gain 1 + alpha * g < 0 at the right
+    b = torch.tensor([0.0, -1.0], dtype=torch.float64)
+    alpha = torch.tensor([0.9, 0.9], dtype=torch.float64)
+    got = pg.linear_gradient(x, a, b, alpha, mode="multiply", clamp=True, offset=-1.0)
+    ref = _batched(x, a, b, alpha, "multiply", True, offset=-1.0)
+    assert bool(torch.signbit(ref).any())                       # the case is exercised
+    assert torch.equal(_bits(got), _bits(ref))

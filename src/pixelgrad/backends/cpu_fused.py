@@ -64,8 +64,8 @@ def _kernel() -> Callable[..., Any] | None:
                             v = br[j]
                             bad |= (v < zero) | (v > one)
                             r = (rr[j] + ci) + xr[j] * k
-                            r = r if r > lo else lo
-                            yr[j] = r if r < hi else hi
+                            r = r if r >= lo else lo
+                            yr[j] = r if r <= hi else hi
                     elif mode == 0:
                         for j in range(W):
                             v = br[j]
@@ -76,8 +76,8 @@ def _kernel() -> Callable[..., Any] | None:
                             v = br[j]
                             bad |= (v < zero) | (v > one)
                             r = xr[j] + (rr[j] + ci)
-                            r = r if r > lo else lo
-                            yr[j] = r if r < hi else hi
+                            r = r if r >= lo else lo
+                            yr[j] = r if r <= hi else hi
                     elif mode == 1:
                         for j in range(W):
                             v = br[j]
@@ -88,8 +88,8 @@ def _kernel() -> Callable[..., Any] | None:
                             v = br[j]
                             bad |= (v < zero) | (v > one)
                             r = xr[j] * ((rr[j] + ci) + unit)
-                            r = r if r > lo else lo
-                            yr[j] = r if r < hi else hi
+                            r = r if r >= lo else lo
+                            yr[j] = r if r <= hi else hi
                     else:
                         for j in range(W):
                             v = br[j]
