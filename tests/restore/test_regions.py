@@ -1,0 +1,247 @@
+"""Region-wise inpainting (pixelgrad.restore.regions): components, margins, agreement with the
+whole-image solve within the documented tolerance."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from pixelgrad.restore.regions import (MARGINS, Box, direct_solve, find_regions, inpaint_regions,
+                                       is_dense)
+
+
+def smooth_image(rng: np.random.Generator, b: int, c: int, h: int, w: int) -> torch.Tensor:
+    """Random smooth images in [0, 1], float64: coarse noise upsampled bicubically."""
+    coarse = torch.from_numpy(rng.random((b, c, max(2, h // 6), max(2, w // 6))))
+    return F.interpolate(coarse, size=(h, w), mode="bicubic", align_corners=True).clamp(0, 1)
+
+
+def holes_and_scribbles(rng: np.random.Generator, b: int, h: int, w: int) -> torch.Tensor:
+    """Bool known mask (B, 1, H, W): a few small rectangular holes and random-walk scribbles."""
+    known = np.ones((b, 1, h, w), bool)
+    for i in range(b):
+        for _ in range(2):
+            y, x = rng.integers(0, h - 6), rng.integers(0, w - 6)
+            known[i, 0, y:y + rng.integers(2, 6), x:x + rng.integers(2, 6)] = False
+        y, x = rng.integers(0, h), rng.integers(0, w)
+        for _ in range(25):
+            y = int(np.clip(y + rng.integers(-1, 2), 0, h - 1))
+            x = int(np.clip(x + rng.integers(-1, 2), 0, w - 1))
+            known[i, 0, y, x] = False
+    return torch.from_numpy(known)
+
+
+def exact(order: int):
+    return lambda a, k: direct_solve(a, k, order=order)
+
+
+def test_find_regions_hand_made():
+    m = np.zeros((30, 40), bool)
+    m[10:13, 5:8] = True               # a 3x3 hole
+    m[20, 30] = True                   # a single pixel
+    assert find_regions(m, margin=0) == [Box(10, 13, 5, 8), Box(20, 21, 30, 31)]
+    assert find_regions(m, margin=2) == [Box(8, 15, 3, 10), Box(18, 23, 28, 33)]
+    # clipped to the image
+    assert find_regions(m, margin=25) == [Box(0, 30, 0, 40)]
+    # the start aligned down to a multiple of 4
+    assert find_regions(m, margin=2, align=4) == [Box(8, 15, 0, 10), Box(16, 23, 28, 33)]
+    assert find_regions(np.zeros((5, 5), bool)) == []
+
+
+def test_find_regions_merges_overlapping_boxes():
+    # an L and a dot whose grown boxes overlap although the dilated masks do not touch
+    m = np.zeros((40, 40), bool)
+    m[5, 5:30] = True
+    m[5:30, 5] = True
+    m[20, 20] = True
+    boxes = find_regions(m, margin=1)
+    assert boxes == [Box(4, 31, 4, 31)]
+    # diagonal neighbours are one component (8-connectivity)
+    d = np.zeros((10, 10), bool)
+    d[2, 2] = d[3, 3] = True
+    assert find_regions(d, margin=0) == [Box(2, 4, 2, 4)]
+
+
+def test_find_regions_covers_every_missing_pixel_with_margin(rng):
+    m = rng.random((50, 60)) < 0.01
+    margin = int(rng.integers(0, 5))
+    boxes = find_regions(m, margin=margin)
+    cover = np.zeros_like(m)
+    for b in boxes:
+        cover[b.y0:b.y1, b.x0:b.x1] = True
+    grown = np.zeros_like(m)
+    for y, x in np.argwhere(m):
+        grown[max(0, y - margin):y + margin + 1, max(0, x - margin):x + margin + 1] = True
+    assert (cover >= grown).all()
+    for i, a in enumerate(boxes):               # no two boxes overlap
+        for b in boxes[i + 1:]:
+            assert not (a.y0 < b.y1 and b.y0 < a.y1 and a.x0 < b.x1 and b.x0 < a.x1)
+
+
+def test_is_dense():
+    assert not is_dense([], (10, 10))
+    assert is_dense([Box(0, 8, 0, 8)], (10, 10))
+    assert is_dense([Box(i, i + 1, 0, 1) for i in range(5)], (100, 100), max_regions=4)
+    # salt and pepper: one box over the whole image
+    sp = np.random.default_rng(0).random((64, 64)) < 0.3
+    assert is_dense(find_regions(sp, margin=2), (64, 64))
+
+
+@pytest.mark.parametrize("order", [1, 2])
+def test_regions_equal_whole_image_exact_solve(rng, order):
+    """The documented tolerance: with margin >= MARGINS (1 harmonic, 2 biharmonic) the crops
+    give the same linear system as the whole image, so exact solves agree to rounding."""
+    y = smooth_image(rng, 2, 2, 40, 48)
+    known = holes_and_scribbles(rng, 2, 40, 48)
+    bad = torch.where(known, y, torch.zeros_like(y))
+    whole = direct_solve(bad, known, order=order)
+    margin = MARGINS["harmonic" if order == 1 else "biharmonic"]
+    local = inpaint_regions(bad, known, exact(order), margin=margin, align=1, dense_fraction=1.0)
+    assert float((local - whole).abs().max()) <= 1e-9
+
+
+def test_biharmonic_margin_one_is_not_enough():
+    """The margin is tight: with 1 known pixel around a hole the biharmonic crop differs."""
+    g = np.random.default_rng(5)
+    y = smooth_image(g, 1, 1, 30, 30)
+    known = torch.ones_like(y, dtype=torch.bool)
+    known[..., 12:16, 10:17] = False
+    whole = direct_solve(y, known)
+    local = inpaint_regions(y, known, exact(2), margin=1, align=1)
+    assert float((local - whole).abs().max()) > 1e-6
+
+
+def test_regions_agree_with_iterative_inpaint(rng):
+    """pixelgrad.restore.inpaint's conjugate-gradient biharmonic: within 1e-3 (its default
+    tolerance), region-wise against whole image."""
+    import pixelgrad as pg
+
+    y = smooth_image(rng, 1, 1, 48, 48).float()
+    known = holes_and_scribbles(rng, 1, 48, 48)
+
+    def solve(a, k):
+        return pg.restore.inpaint(a, k, method="biharmonic").image
+
+    whole = solve(y, known)
+    local = inpaint_regions(y, known, solve, margin=MARGINS["biharmonic"], align=1, dense_fraction=1.0)
+    assert float((local - whole).abs().max()) <= 1e-3
+
+
+def test_only_missing_pixels_change_and_input_untouched(rng):
+    y = smooth_image(rng, 2, 3, 32, 32)
+    known = holes_and_scribbles(rng, 2, 32, 32).expand(2, 3, 32, 32).clone()
+    known[0, 1, 3:5, 3:5] = False                  # a per-channel mask
+    y0, k0 = y.clone(), known.clone()
+    out = inpaint_regions(y, known, lambda a, k: torch.full_like(a, 7.0), margin=2)
+    assert torch.equal(y, y0) and torch.equal(known, k0)
+    assert torch.equal(out[known], y[known])
+    assert bool((out[~known] == 7.0).all())
+
+
+def test_clip_to_known_range(rng):
+    y = smooth_image(rng, 1, 1, 24, 24)
+    known = torch.ones_like(y, dtype=torch.bool)
+    known[..., 10:13, 10:13] = False
+    out = inpaint_regions(y, known, lambda a, k: torch.full_like(a, 9.0), margin=3, align=1,
+                          clip=True)
+    crop = y[..., 7:16, 7:16][known[..., 7:16, 7:16]]
+    assert float(out[~known].max()) == float(crop.max())
+
+
+def test_empty_and_fully_known():
+    y = torch.rand(0, 1, 8, 8)
+    assert inpaint_regions(y, torch.ones_like(y, dtype=torch.bool), exact(2)).shape == (0, 1, 8, 8)
+    y = torch.rand(2, 1, 8, 8)
+    calls = []
+    out = inpaint_regions(y, torch.ones_like(y, dtype=torch.bool), lambda a, k: calls.append(1) or a)
+    assert torch.equal(out, y) and out is not y and not calls
+
+
+def test_dense_mask_takes_whole_image_path():
+    y = torch.rand(1, 1, 32, 32, generator=torch.Generator().manual_seed(0))
+    known = torch.rand(1, 1, 32, 32, generator=torch.Generator().manual_seed(1)) > 0.5
+    shapes = []
+
+    def solve(a, k):
+        shapes.append(tuple(a.shape))
+        return a
+
+    inpaint_regions(y, known, solve, margin=2)
+    assert shapes == [(1, 1, 32, 32)]
+
+
+def test_equal_crops_batched_together():
+    y = torch.zeros(2, 1, 64, 64)
+    known = torch.ones_like(y, dtype=torch.bool)
+    known[0, :, 10:14, 10:14] = False
+    known[0, :, 40:44, 40:44] = False
+    known[1, :, 20:24, 30:34] = False
+    shapes = []
+
+    def solve(a, k):
+        shapes.append(tuple(a.shape))
+        return a
+
+    inpaint_regions(y, known, solve, margin=2, align=1)
+    assert shapes == [(3, 1, 8, 8)]
+    shapes.clear()
+    inpaint_regions(y, known, solve, margin=2, align=1, batch=False)
+    assert shapes == [(1, 1, 8, 8)] * 3
+
+
+def test_deterministic_across_thread_counts(rng):
+    y = smooth_image(rng, 1, 1, 40, 40)
+    known = holes_and_scribbles(rng, 1, 40, 40)
+    n = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        a = inpaint_regions(y, known, exact(2), margin=2)
+        torch.set_num_threads(2)
+        b = inpaint_regions(y, known, exact(2), margin=2)
+    finally:
+        torch.set_num_threads(n)
+    assert torch.equal(a, b)
+
+
+def test_direct_solve_fallback_and_limit():
+    y = torch.rand(1, 1, 16, 16, dtype=torch.float64)
+    known = torch.ones_like(y, dtype=torch.bool)
+    known[..., 4:12, 4:12] = False
+    out = direct_solve(y, known, max_unknowns=10, fallback=lambda a, k: torch.zeros_like(a))
+    assert float(out.abs().max()) == 0.0
+    with pytest.raises(ValueError, match="max_unknowns"):
+        direct_solve(y, known, max_unknowns=10)
+
+
+@pytest.mark.parametrize("kwargs, arg", [
+    (dict(y=torch.rand(8, 8)), "y"),
+    (dict(known=torch.ones(1, 1, 8, 8)), "known"),
+    (dict(known=torch.ones(1, 1, 8, 9, dtype=torch.bool)), "known"),
+    (dict(known=torch.ones(2, 1, 8, 8, dtype=torch.bool)), "known"),
+    (dict(margin=-1), "margin"),
+    (dict(margin=1.5), "margin"),
+    (dict(align=0), "align"),
+    (dict(dense_fraction=2.0), "dense_fraction"),
+    (dict(max_regions=-1), "max_regions"),
+])
+def test_bad_input_names_the_argument(kwargs, arg):
+    args = dict(y=torch.rand(1, 1, 8, 8), known=torch.ones(1, 1, 8, 8, dtype=torch.bool),
+                solve=lambda a, k: a)
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=f"`{arg}`"):
+        inpaint_regions(**args)
+
+
+def test_bad_solver_output_and_types():
+    y = torch.rand(1, 1, 8, 8)
+    known = torch.ones_like(y, dtype=torch.bool)
+    known[..., 3, 3] = False
+    with pytest.raises(ValueError, match="`solve`"):
+        inpaint_regions(y, known, lambda a, k: a[..., :2, :2])
+    with pytest.raises(TypeError, match="`solve`"):
+        inpaint_regions(y, known, 3)
+    with pytest.raises(ValueError, match="`missing`"):
+        find_regions(np.zeros((3, 3)))
+    with pytest.raises(ValueError, match="`order`"):
+        direct_solve(y, known, order=3)
