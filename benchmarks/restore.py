@@ -6,7 +6,11 @@ clock, page, grass, hubble_deep_field, immunohistochemistry, all gray float in [
 centre-cropped to at most 512x512. ``--quick``: camera, retina and grass only.
 
 * inpaint: salt-and-pepper corruption of 80 / 90 / 95 % of the pixels
-  (``pg.restore.salt_and_pepper``, seed 0); anchor ``skimage.restoration.inpaint_biharmonic``.
+  (``pg.restore.salt_and_pepper``, seed 0), a 40x40 hole, text (``pg.restore.text_overlay``)
+  and scribbles (``pg.restore.scratches``, seed 3), missing pixels white; anchors
+  ``skimage.restoration.inpaint_biharmonic`` and OpenCV ``cv2.inpaint`` (TELEA and NS, radius 3,
+  on the uint8 image). ``--regions`` adds the region-wise path (``pixelgrad.restore.regions``:
+  exact biharmonic around each missing component, auto for dense masks).
 * deblur: Gaussian sigma 2 and motion blur (length 9, angle 0.5 rad), reflect border, both
   made by pixelgrad (``pg.restore.blur``), white noise 0.01 and 0.03 (seed 1); anchors
   ``skimage.restoration.richardson_lucy`` (iterations in {5, 10, 20, 40}), ``wiener`` (balance
@@ -21,6 +25,7 @@ seconds are the median of ``--repeat`` runs. Timings on a shared machine are noi
 ``--busy`` starts one CPU-bound process during the run (the issue's "one other busy process").
 
     python benchmarks/restore.py [--quick] [--tasks inpaint deblur denoise] [--repeat 1] [--busy]
+                                 [--regions]
 """
 from __future__ import annotations
 
@@ -114,25 +119,90 @@ def cpu_line(key: str) -> None:
               f"max {max(c):.2f}")
 
 
-def run_inpaint(names, repeat):
+def inpaint_masks(x: np.ndarray) -> list:
+    """``(label, known)`` pairs for one image: salt and pepper 80 / 90 / 95 % (seed 0), and the
+    realistic masks -- a 40x40 hole at a fixed place (rows and columns from 3/8 of the size),
+    ``pg.restore.text_overlay`` (default text and size), scribbles (``pg.restore.scratches``,
+    12 strokes 3 px wide, seed 3)."""
+    out = []
+    for frac in (0.8, 0.9, 0.95):
+        _, known = pg.restore.salt_and_pepper(x, frac, torch.Generator().manual_seed(0))
+        out.append((f"{int(frac * 100)}% missing", known))
+    h, w = x.shape
+    known = np.ones((h, w), bool)
+    y0, x0 = 3 * h // 8, 3 * w // 8
+    known[y0:y0 + 40, x0:x0 + 40] = False
+    out.append(("hole 40x40", known))
+    out.append(("text", pg.restore.text_overlay(x)[1]))
+    out.append(("scribble", pg.restore.scratches(x, 12, 3.0, torch.Generator().manual_seed(3))[1]))
+    return out
+
+
+def regions_inpaint(bad: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """The region-wise path (``--regions``): exact biharmonic on the crops around the missing
+    components (margin 2, filled values clipped to each crop's known range); ``inpaint``'s
+    auto for dense masks and for crops with more than 2500 missing pixels."""
+    from pixelgrad.restore.regions import direct_solve, inpaint_regions
+
+    def auto(a, k):
+        return pg.restore.inpaint(a, k).image
+
+    def solve(a, k):
+        return direct_solve(a, k, order=2, fallback=auto)
+
+    y = torch.from_numpy(bad)[None, None]
+    out = inpaint_regions(y, torch.from_numpy(known)[None, None], solve, margin=2, align=1, clip=True)
+    return out[0, 0].numpy()
+
+
+def cv2_inpaint(bad: np.ndarray, known: np.ndarray, flag: int) -> np.ndarray:
+    """OpenCV inpainting on the uint8 image, radius 3, back to float (known pixels exact)."""
+    out = cv2.inpaint((bad.clip(0, 1) * 255 + 0.5).astype(np.uint8), (~known).astype(np.uint8), 3, flag)
+    return np.where(known, bad, out / 255.0)
+
+
+def run_inpaint(names, repeat, regions=False):
     from skimage.restoration import inpaint_biharmonic
 
     rows = []
     for n in names:
         x = load(n)
-        for frac in (0.8, 0.9, 0.95):
-            bad, known = pg.restore.salt_and_pepper(x, frac, torch.Generator().manual_seed(0))
+        for label, known in inpaint_masks(x):
+            bad = np.where(known, x, 1.0).astype(np.float32)     # missing pixels white
             res = {}
             out, sec = timed(lambda: pg.restore.inpaint(bad, known).image, repeat, "inpaint")
             res["pixelgrad auto"] = (psnr(out, x), ssim(out, x), sec)
+            if regions:
+                out, sec = timed(lambda: regions_inpaint(bad, known), repeat, "regions")
+                res["pixelgrad regions"] = (psnr(out, x), ssim(out, x), sec)
             img = bad.astype(np.float64)
-            out, sec = timed(lambda: inpaint_biharmonic(img, ~known))
+            out, sec = timed(lambda: inpaint_biharmonic(img, ~known), repeat)
             res["skimage biharmonic"] = (psnr(out, x), ssim(out, x), sec)
-            rows.append((n, f"{int(frac * 100)}% missing", res))
-            print(f"  inpaint {n} {frac}: " + ", ".join(f"{k} {v[0]:.2f}" for k, v in res.items()), flush=True)
-    methods = ["pixelgrad auto", "skimage biharmonic"]
-    table("inpaint (salt and pepper)", rows, methods)
-    summary(rows, "pixelgrad auto", ["skimage biharmonic"], -0.1, 0.5)
+            out, sec = timed(lambda: cv2_inpaint(bad, known, cv2.INPAINT_TELEA), repeat)
+            res["cv2 telea"] = (psnr(out, x), ssim(out, x), sec)
+            out, sec = timed(lambda: cv2_inpaint(bad, known, cv2.INPAINT_NS), repeat)
+            res["cv2 ns"] = (psnr(out, x), ssim(out, x), sec)
+            rows.append((n, f"{label} ({100 * (1 - known.mean()):.0f}%)", res))
+            ratio = res["pixelgrad auto"][2] / res["skimage biharmonic"][2]
+            extra = ""
+            if regions:
+                extra = f"; regions/biharmonic time {res['pixelgrad regions'][2] / res['skimage biharmonic'][2]:.1f}x"
+            print(f"  inpaint {n} {label}: " + ", ".join(f"{k} {v[0]:.2f}" for k, v in res.items())
+                  + f"; auto/biharmonic time {ratio:.1f}x" + extra, flush=True)
+    methods = ["pixelgrad auto"] + (["pixelgrad regions"] if regions else []) + \
+        ["skimage biharmonic", "cv2 telea", "cv2 ns"]
+    anchors = ["skimage biharmonic", "cv2 telea", "cv2 ns"]
+    table("inpaint (salt and pepper; hole, text, scribble)", rows, methods)
+    real = [r for r in rows if r[1].startswith(("hole", "text", "scribble"))]
+    sp = [r for r in rows if r not in real]
+    for ours in methods[:2 if regions else 1]:
+        print(f"\n{ours}, salt and pepper:")
+        summary(sp, ours, anchors, -0.1, 0.5)
+        print(f"{ours}, hole / text / scribble:")
+        summary(real, ours, anchors, -0.1, 0.0)
+        t = [res[ours][2] / res["skimage biharmonic"][2] for _, _, res in real]
+        print(f"{ours} / skimage biharmonic time on hole / text / scribble: median {np.median(t):.1f}x, "
+              f"max {max(t):.1f}x (target <= 3x)")
     cpu_line("inpaint")
 
 
@@ -210,6 +280,8 @@ def main() -> None:
     ap.add_argument("--images", nargs="+", default=None, help="override the image list")
     ap.add_argument("--repeat", type=int, default=1, help="pixelgrad timing repeats (median)")
     ap.add_argument("--busy", action="store_true", help="run one competing CPU-bound process")
+    ap.add_argument("--regions", action="store_true",
+                    help="inpaint: also run the region-wise path (pixelgrad.restore.regions)")
     args = ap.parse_args()
     names = args.images or (QUICK if args.quick else ALL)
     print(f"# pixelgrad.restore benchmark ({platform.processor() or platform.machine()}, "
@@ -221,7 +293,10 @@ def main() -> None:
         proc.start()
     try:
         for task in args.tasks:
-            {"inpaint": run_inpaint, "deblur": run_deblur, "denoise": run_denoise}[task](names, args.repeat)
+            if task == "inpaint":
+                run_inpaint(names, args.repeat, args.regions)
+            else:
+                {"deblur": run_deblur, "denoise": run_denoise}[task](names, args.repeat)
     finally:
         if proc is not None:
             stop.set()

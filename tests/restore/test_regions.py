@@ -245,3 +245,25 @@ def test_bad_solver_output_and_types():
         find_regions(np.zeros((3, 3)))
     with pytest.raises(ValueError, match="`order`"):
         direct_solve(y, known, order=3)
+
+
+def test_choose_stage_needs_significant_evidence(rng):
+    from pixelgrad.restore.regions import choose_stage
+
+    n = 500
+    base = torch.from_numpy(rng.random(n) * 1e-3)
+    # flat dark area: half the pixels where every stage is exact; one stage wins on 2 outliers
+    flat = base.clone()
+    flat[: n // 2] = 0.0
+    lucky = flat.clone()
+    lucky[n // 2:n // 2 + 2] = 0.0
+    lucky[n // 2 + 2:] *= 1.01                 # and is slightly worse on the rest
+    assert choose_stage(torch.stack([flat, lucky]), z=0.0) in (0, 1)
+    assert choose_stage(torch.stack([flat, lucky])) == 0
+    assert choose_stage(torch.stack([base, 0.8 * base, 0.9 * base])) == 1
+    assert choose_stage(torch.stack([base, 0.8 * base, 0.5 * base])) == 2
+    assert choose_stage(base[None]) == 0
+    with pytest.raises(ValueError, match="`errors`"):
+        choose_stage(base)
+    with pytest.raises(ValueError, match="`z`"):
+        choose_stage(base[None], z=-1.0)
