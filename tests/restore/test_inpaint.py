@@ -194,7 +194,7 @@ def test_time_budget_must_be_positive_seconds(budget):
 
 
 def test_eed_stops_after_one_step_once_its_deadline_has_passed(rng):
-    from pixelgrad.restore.diffusion import eed_inpaint
+    from pixelgrad.restore.solvers import diffusion_inpainting as eed_inpaint
 
     u = torch.from_numpy(rng.random((1, 1, 16, 16))).float()
     known = torch.from_numpy(rng.random((1, 1, 16, 16)) < 0.3)

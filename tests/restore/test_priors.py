@@ -68,7 +68,7 @@ def test_block_dct_prox_is_hard_threshold(rng):
     """Against scipy's orthonormal DCT of every 16x16 block (unshifted grid)."""
     from scipy.fft import dctn, idctn
 
-    from pixelgrad.restore.sparse import dct_matrix, hard_threshold
+    from pixelgrad.restore.dct import dct_matrix, hard_threshold
 
     v = _img(rng, (1, 1, 32, 48))
     tau = 0.3

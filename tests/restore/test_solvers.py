@@ -7,7 +7,9 @@ import torch
 
 import pixelgrad as pg
 from pixelgrad.restore import energies as E
+from pixelgrad.restore import priors as P
 from pixelgrad.restore import solvers as S
+from pixelgrad.restore.constraints import FixedPixels
 from tests.restore._tutorial_reference import tutorial_err_func
 from tests.restore.test_energies import err_func_torch
 
@@ -107,25 +109,45 @@ def test_cg_energy_monotone_and_exact_bookkeeping():
 
 
 def test_fista_monotone_and_tv_decreases():
+    """The generic solvers with the known pixels as a constraint: MFISTA on smoothed TV never
+    increases, Chambolle-Pock on exact TV decreases it, and the two minimisers agree."""
     clean, known = _problem(b=2)
     start = torch.where(known, clean, torch.full_like(clean, 0.5))
-    x, h = S.projected_gradient(lambda v, need_grad=True: E.total_variation(v, need_grad, eps=1e-2), start, known,
-                                lipschitz=E.tv_lipschitz(1e-2), iterations=80)
+    fixed = FixedPixels(known, start, (0.0, 1.0))
+    x, h = S.fista(None, None, P.Charbonnier(1.0, eps=1e-2), x0=start, constraint=fixed, monotone=True,
+                   iterations=80)
     assert bool((h[1:] <= h[:-1]).all())
     assert torch.equal(x[known], start[known])
     assert float(x.min()) >= 0 and float(x.max()) <= 1
-    x2, h2 = S.chambolle_pock_tv(start, known, iterations=200)
+    tv = P.TotalVariation(1.0)
+    x2, h2 = S.pdhg(None, None, tv, x0=start, constraint=fixed, iterations=200)
     assert torch.equal(x2[known], start[known])
-    assert bool((h2[-1] < S.tv_value(start)).all())
+    assert bool((h2[-1] < tv.value(start)).all())
     # the TV minimizer is close to the smoothed-TV one
-    assert float((S.tv_value(x2) - S.tv_value(x)).abs().max()) < 0.05 * float(S.tv_value(x).max())
+    assert float((tv.value(x2) - tv.value(x)).abs().max()) < 0.05 * float(tv.value(x).max())
 
 
-def test_tutorial_descent_batched_equals_single():
+def test_multiscale_descent_batched_equals_single():
     clean, known = _problem(b=3, h=12, w=9)
     x = torch.where(known, clean, torch.zeros_like(clean)).float()
-    out, h = S.tutorial_descent(x, known, 50)
+
+    def descend(xb, kb):
+        return S.gradient_descent(None, None, P.MultiscaleSmoothness(1.0), x0=xb, step=S.tutorial_step,
+                                  constraint=FixedPixels(kb, xb, (0.0, 1.0)), objective_before=True, iterations=50)
+    out, h = descend(x, known)
     for b in range(3):
-        o1, h1 = S.tutorial_descent(x[b:b + 1], known[b:b + 1], 50)
+        o1, h1 = descend(x[b:b + 1], known[b:b + 1])
         torch.testing.assert_close(out[b:b + 1], o1)
         torch.testing.assert_close(h[:, b:b + 1], h1)
+
+
+def test_cg_with_fixed_pixels_is_exact_per_plane():
+    """Per-plane CG over the free pixels: the recorded objective equals the energy of the
+    result (exact bookkeeping) and the fixed pixels never move."""
+    clean, known = _problem(b=2)
+    x3 = clean.expand(2, 3, *clean.shape[-2:]).contiguous()
+    start = torch.where(known, x3, torch.full_like(x3, 0.5))
+    x, h = S.cg(None, None, P.Biharmonic(1.0), x0=start, constraint=FixedPixels(known, start), per_plane=True,
+                tol=1e-10, iterations=400)
+    assert torch.equal(x[known.expand_as(x)], start[known.expand_as(x)])
+    torch.testing.assert_close(h[-1], E.biharmonic(x)[0], rtol=1e-6, atol=1e-9)

@@ -1,9 +1,8 @@
 """Shared plumbing of the facades: input checks, working dtype, noise argument, callbacks,
-and giving the result back in the caller's container."""
+and giving the result back in the caller's container (``real_scalar`` lives in :mod:`.checks`)."""
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Any, Callable, Optional
 
 import torch
@@ -11,8 +10,11 @@ import torch
 from .._dtypes import from_compute, max_value
 from .._errors import bad_type, bad_value, check_choice
 from .._interop import Batch, ImageLike, to_batch
+from .checks import real_scalar
 from .noise import noise_sigma
 from .result import StepInfo
+
+__all__ = ["prepare", "finish", "real_scalar", "check_time_budget", "check_method", "noise_levels"]
 
 
 def prepare(image: ImageLike, fn: str) -> tuple:
@@ -57,46 +59,6 @@ def finish(b: Batch, out: torch.Tensor, white: float) -> Any:
     if not b.data.is_floating_point():
         y = y.clamp(0.0, white)
     return b.restore(from_compute(y, b.data.dtype))
-
-
-def real_scalar(value: Any) -> Optional[float]:
-    """``value`` as a float when it is one real number, else ``None``.
-
-    Accepts Python ints and floats, every real numpy scalar (``np.float32(0.1)`` as well as
-    ``np.float64``) and 0-d numpy arrays or tensors of a real dtype; refuses bools (``True``
-    is not a number of seconds or a noise level), complex numbers and everything else.
-
-    Parameters
-    ----------
-    value : Any
-        The argument as given.
-
-    Returns
-    -------
-    float or None
-        ``float(value)`` (possibly NaN or inf: the caller checks the range), or ``None``.
-
-    Examples
-    --------
-    >>> import numpy as np, torch
-    >>> real_scalar(np.float32(0.5)), real_scalar(np.array(2)), real_scalar(torch.tensor(1.5))
-    (0.5, 2.0, 1.5)
-    >>> real_scalar(True), real_scalar("1"), real_scalar(np.ones(2))
-    (None, None, None)
-    """
-    import numpy as np
-
-    if isinstance(value, (bool, np.bool_)):
-        return None
-    if isinstance(value, numbers.Real):
-        return float(value)
-    if isinstance(value, (np.ndarray, np.generic)) and np.ndim(value) == 0 and (
-            np.issubdtype(value.dtype, np.integer) or np.issubdtype(value.dtype, np.floating)):
-        return float(value)
-    if isinstance(value, torch.Tensor) and value.ndim == 0 and value.dtype != torch.bool \
-            and not value.is_complex():
-        return float(value)
-    return None
 
 
 def check_time_budget(fn: str, time_budget: Any) -> Optional[float]:

@@ -44,25 +44,25 @@ import torch
 
 from .._interop import ImageLike
 from ..borders import pad2d
-from . import priors, shrinkage, solvers
+from . import shrinkage
 from ..types import Angle, Kernel, Motion, NoiseLevel, PairValue, Scalar, Sigma
 from ._facade import (check_finite_result, check_method, check_time_budget, finish, from_opponent, image_deadline, noise_levels,
                       prepare, reference_batch, to_opponent, wrap_callback)
+from .iterate import past
+from .methods import DEBLUR_TV_WEIGHT, TABLE, methods_of, run_recipe
 from .operators import Blur
 from .result import RestoreResult, StepInfo, single_thread
 
 __all__ = ["deblur", "DEBLUR_METHODS", "margins"]
 
-DEBLUR_METHODS = ("auto", "wiener", "tv", "tikhonov")
+DEBLUR_METHODS = methods_of("deblur")
 
 #: Regularisation of the inverse filter: ``alpha sigma^2 |L|^2`` in the denominator.
 INVERSE_ALPHA = 40.0
 #: Grid of the generalised cross-validation of ``auto`` (see :func:`_alpha`).
 GCV_GRID = tuple(10.0 * 2.0 ** i for i in range(10))
-#: TV weight ``lambda = TV_WEIGHT * sigma^2`` (data term ``||A x - y||^2 / 2``).
-TV_WEIGHT = 5.0
-#: Tikhonov weight ``lambda = TIKHONOV_WEIGHT * sigma^2``.
-TIKHONOV_WEIGHT = 10.0
+#: TV weight ``lambda = TV_WEIGHT * sigma^2`` (data term ``||A x - y||^2 / 2``; in the table).
+TV_WEIGHT = DEBLUR_TV_WEIGHT
 #: Fixed-point iterations that make the data in the FFT margin consistent with the blur.
 MARGIN_ITERATIONS = 10
 #: Hard threshold in noise standard deviations.
@@ -182,19 +182,19 @@ def _fourier_deblur(y: torch.Tensor, op: Blur, sigma: torch.Tensor, method: str,
             inner = torch.zeros((1, 1, hh, ww), dtype=torch.bool, device=y.device)
             inner[..., mh:mh + h, mw:mw + w] = True
             for _ in range(MARGIN_ITERATIONS):
-                if solvers.past(dl):
+                if past(dl):
                     break
                 f = torch.where(inner, f, torch.fft.irfft2(kc * torch.fft.rfft2(u), s=(hh, ww)))
                 u = torch.fft.irfft2(gc * torch.fft.rfft2(f), s=(hh, ww))
         x_ri = u[..., mh:mh + h, mw:mw + w]
         x = x_ri
-        if method == "auto" and s > 0 and not solvers.past(dl):
+        if method == "auto" and s > 0 and not past(dl):
             acf = torch.fft.irfft2(g.abs().square().to(torch.complex128), s=(hh, ww))[0, 0] * (s * s)
             var = shrinkage.coefficient_variance(acf, 8, y.dtype)
             opp = to_opponent(x_ri)
             first = torch.cat([shrinkage.hard_threshold(opp[:, j:j + 1], var, threshold=THRESHOLD)
                                for j in range(c)], 1)
-            if solvers.past(dl):
+            if past(dl):
                 x = from_opponent(first)
             else:
                 second = torch.cat([shrinkage.wiener(opp[:, j:j + 1], first[:, j:j + 1], var)
@@ -312,25 +312,17 @@ def deblur(image: ImageLike, kernel: Optional[Kernel] = None, *, sigma: Optional
     make = wrap_callback(callback, ref)
     with single_thread():
         s = noise_levels(fn, "noise", noise, y, flat_fraction=1.0)    # blur leaves no texture
-        if method in ("auto", "wiener"):
+        recipe = TABLE["deblur"][method]
+        if recipe.solver is None:
             out, hist = _fourier_deblur(y, op, s, method, make,
                                         [image_deadline(t0, budget, i, y.shape[0]) for i in range(y.shape[0])])
         else:
             outs, hists = [], []
             for i in range(y.shape[0]):
-                opi = _sample_op(op, i, y.shape[0])
                 yi = y[i:i + 1]
-                si = float(s[i])
-                dl = image_deadline(t0, budget, i, y.shape[0])
-                pr: priors.Prior
-                if method == "tv":
-                    pr = priors.TotalVariation(TV_WEIGHT * si * si)
-                    xi, hi = solvers.pdhg(opi, yi, pr, x0=yi, iterations=300 if iterations is None else iterations,
-                                          tol=1e-5, bounds=(0.0, 1.0), callback=make("tv"), deadline=dl)
-                else:
-                    pr = priors.Harmonic(TIKHONOV_WEIGHT * si * si + 1e-8)
-                    xi, hi = solvers.cg(opi, yi, pr, x0=yi, iterations=200 if iterations is None else iterations,
-                                        tol=1e-5, callback=make("tikhonov"), deadline=dl)
+                xi, hi = run_recipe(recipe, _sample_op(op, i, y.shape[0]), yi, yi, sigma=float(s[i]),
+                                    iterations=iterations, callback=make(method),
+                                    deadline=image_deadline(t0, budget, i, y.shape[0]))
                 outs.append(xi)
                 hists.append(hi[:, 0])
             out = torch.cat(outs)

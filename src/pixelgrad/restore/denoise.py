@@ -26,18 +26,21 @@ from typing import Any, Callable, Optional
 import torch
 
 from .._interop import ImageLike
-from . import priors, shrinkage, solvers
+from . import shrinkage
 from ..types import NoiseLevel, Scalar
 from ._facade import (check_finite_result, check_method, check_time_budget, finish, from_opponent, image_deadline, noise_levels, prepare,
                       reference_batch, to_opponent, wrap_callback)
+from .iterate import past
+from .methods import DENOISE_TV_WEIGHT, TABLE, methods_of
+from .priors import TotalVariation
 from .result import RestoreResult, StepInfo, single_thread
 
 __all__ = ["denoise", "DENOISE_METHODS"]
 
-DENOISE_METHODS = ("auto", "dct", "tv")
+DENOISE_METHODS = methods_of("denoise")
 
-#: ROF weight in units of sigma.
-TV_WEIGHT = 0.9
+#: ROF weight in units of sigma (in the table).
+TV_WEIGHT = DENOISE_TV_WEIGHT
 #: (patch, stride) configurations; ``auto`` keeps the one with the lowest SURE of its second
 #: stage (larger patches win on smooth images), ``dct`` uses the first.
 PATCHES = ((8, 2), (12, 3))
@@ -45,6 +48,15 @@ PATCHES = ((8, 2), (12, 3))
 FLAT_FRACTIONS = (1.0, 0.5)
 #: Hard threshold in noise standard deviations.
 THRESHOLD = 2.7
+
+
+def _rof(sigma: float) -> TotalVariation:
+    """The ROF prior of ``method="tv"`` (the table's row) for noise level ``sigma``."""
+    factory = TABLE["denoise"]["tv"].prior
+    assert factory is not None
+    prior = factory(sigma)
+    assert isinstance(prior, TotalVariation)
+    return prior
 
 
 def grid_step_within(x: torch.Tensor, variance: torch.Tensor, patch: int, stride: int,
@@ -196,20 +208,20 @@ def denoise(image: ImageLike, sigma: Optional[NoiseLevel] = None, method: str = 
                     per_stage[st].append(yi)
                 continue
             if method == "tv":
-                per_stage["tv"].append(priors.TotalVariation(TV_WEIGHT * si, iterations=100).prox(yi, 1.0, deadline=dl))
+                per_stage["tv"].append(_rof(si).prox(yi, 1.0, deadline=dl))
                 continue
             var = torch.tensor(si * si, dtype=y.dtype)
             opp = to_opponent(yi)
             best = None
             for p, step in (PATCHES if method == "auto" else PATCHES[:1]):
-                if best is not None and solvers.past(dl):
+                if best is not None and past(dl):
                     break                                # out of time: keep the first configuration
                 if best is None:
                     step = grid_step_within(opp, var, p, step, dl)
                 first = torch.cat([shrinkage.hard_threshold(opp[:, j:j + 1], var, threshold=THRESHOLD,
                                                             patch=p, stride=step)
                                    for j in range(opp.shape[1])], 1)
-                if method != "auto" or solvers.past(dl):
+                if method != "auto" or past(dl):
                     best = (0.0, first, first)           # dct, or no time left for the Wiener stage
                     break
                 outs = [shrinkage.wiener(opp[:, j:j + 1], first[:, j:j + 1], var, patch=p, stride=step, risk=True)

@@ -9,18 +9,19 @@ so it smooths along edges and not across them. Discretization: the standard 3x3 
 a mirrored border, explicit steps ``tau <= 0.25``; after every step the known pixels are
 re-imposed and values clipped to [0, 1]. ``D`` is recomputed every step.
 
+A leaf module (imports nothing of restore); the inpainting iteration with the known pixels
+fixed is the step :class:`~pixelgrad.restore.solvers.Diffusion`.
+
 References
 ----------
 J. Weickert, Anisotropic Diffusion in Image Processing, Teubner, Stuttgart (1998).
 """
 from __future__ import annotations
 
-from typing import Optional, cast
+from typing import cast
 
 import torch
 import torch.nn.functional as F
-
-from .solvers import past
 
 
 def _smooth(u: torch.Tensor, sigma: float) -> torch.Tensor:
@@ -112,51 +113,3 @@ def eed_step(u: torch.Tensor, *, contrast: float, sigma: float, tau: float) -> t
     bux = bp[..., :, 1:-1] * ux
     flow = flow + (buy[..., :, 2:] - buy[..., :, :-2]) * 0.5 + (bux[..., 2:, :] - bux[..., :-2, :]) * 0.5
     return u + tau * flow
-
-
-def eed_inpaint(u: torch.Tensor, known: torch.Tensor, *, iterations: int = 30,
-                contrast: float = 0.01, sigma: float = 1.0, tau: float = 0.2,
-                x0: Optional[torch.Tensor] = None, deadline: Optional[float] = None) -> torch.Tensor:
-    """Inpaint by edge-enhancing diffusion with the known pixels fixed.
-
-    Parameters
-    ----------
-    u : torch.Tensor
-        Start ``(B, C, H, W)`` in [0, 1].
-    known : torch.Tensor
-        Bool mask broadcastable to ``u``, True where the pixel is known.
-    iterations : int
-        Explicit steps (:func:`eed_step`).
-    contrast, sigma, tau : float
-        As for :func:`eed_step`.
-    x0 : torch.Tensor, optional
-        Values of the known pixels (default ``u``).
-    deadline : float, optional
-        A :func:`time.perf_counter` value: the steps stop once it has passed (at least one
-        step runs).
-
-    Returns
-    -------
-    torch.Tensor
-        The inpainted images, clipped to [0, 1], known pixels equal to ``x0``.
-
-    Notes
-    -----
-    Each step is ``u <- where(known, x0, clip(eed_step(u)))`` (Weickert 1998, *Anisotropic
-    Diffusion in Image Processing*, Teubner).
-
-    Examples
-    --------
-    >>> import torch
-    >>> clean = torch.linspace(0, 1, 16).repeat(16, 1)[None, None]
-    >>> known = torch.ones_like(clean, dtype=torch.bool); known[..., 6:10, 6:10] = False
-    >>> out = eed_inpaint(torch.where(known, clean, 0.0), known, iterations=200)
-    >>> bool((out - clean).abs().max() < 0.05), bool(torch.equal(out[known], clean[known]))
-    (True, True)
-    """
-    ref = u if x0 is None else x0
-    for i in range(iterations):
-        if i and past(deadline):
-            break
-        u = torch.where(known, ref, eed_step(u, contrast=contrast, sigma=sigma, tau=tau).clamp_(0.0, 1.0))
-    return u

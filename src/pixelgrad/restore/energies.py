@@ -25,15 +25,14 @@ from __future__ import annotations
 from typing import Callable, Optional, Tuple
 
 import torch
-import torch.nn.functional as F
+
+from .differences import divergence, forward_diff, image_sum, laplacian
 
 EnergyOut = Tuple[torch.Tensor, Optional[torch.Tensor]]
 EnergyFn = Callable[..., EnergyOut]
 
-
-def _image_sum(t: torch.Tensor) -> torch.Tensor:
-    """Sum every dim but the first: ``(B, ...) -> (B,)``."""
-    return t.reshape(t.shape[0], -1).sum(dim=1)
+__all__ = ["multiscale_smoothness", "total_variation", "harmonic", "biharmonic", "tv_lipschitz",
+           "forward_diff", "divergence", "laplacian", "ENERGIES", "LIPSCHITZ", "EnergyOut", "EnergyFn"]
 
 
 _TINY = 1e-30
@@ -53,7 +52,7 @@ def _line_energy(x: torch.Tensor, dim: int, grad: Optional[torch.Tensor]) -> tor
     if n >= 2:
         d1 = x.narrow(dim, 1, n - 1) - x.narrow(dim, 0, n - 1)
         n1 = (d1 * d1).sum(dim, keepdim=True).sqrt_()
-        energy = energy + _image_sum(n1)
+        energy = energy + image_sum(n1)
         if grad is not None:
             a = d1.mul_(n1.clamp_min_(_TINY).reciprocal_())
             grad.narrow(dim, 1, n - 1).add_(a)
@@ -66,7 +65,7 @@ def _line_energy(x: torch.Tensor, dim: int, grad: Optional[torch.Tensor]) -> tor
         torch.sub(x.narrow(dim, 2, m), x.narrow(dim, 0, m), out=d2.narrow(dim, 0, m))
         pairs = d2.unflatten(dim, (shape[dim] // 2, 2))
         n2 = (pairs * pairs).sum(dim - 1, keepdim=True).sqrt_()
-        energy = energy + _image_sum(n2)
+        energy = energy + image_sum(n2)
         if grad is not None:
             b = pairs.mul_(n2.clamp_min_(_TINY).reciprocal_()).flatten(dim - 1, dim).narrow(dim, 0, m)
             grad.narrow(dim, 2, m).add_(b)
@@ -133,91 +132,6 @@ def tutorial(x: torch.Tensor, need_grad: bool = True) -> EnergyOut:
     return multiscale_smoothness(x, need_grad)
 
 
-def forward_diff(x: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
-    r"""Forward differences along the rows and the columns.
-
-    Parameters
-    ----------
-    x : torch.Tensor
-        Images ``(..., H, W)``.
-
-    Returns
-    -------
-    tuple of torch.Tensor
-        ``(Dy x, Dx x)``, each of the shape of ``x``, 0 on the last row / column.
-
-    Notes
-    -----
-    .. math:: (D_y x)_{i,j} = x_{i+1,j} - x_{i,j}, \qquad (D_x x)_{i,j} = x_{i,j+1} - x_{i,j}
-
-    Examples
-    --------
-    >>> import torch
-    >>> dy, dx = forward_diff(torch.tensor([[0.0, 1.0], [2.0, 4.0]]))
-    >>> dy.tolist(), dx.tolist()
-    ([[2.0, 3.0], [0.0, 0.0]], [[1.0, 0.0], [2.0, 0.0]])
-    """
-    dy = F.pad(x[..., 1:, :] - x[..., :-1, :], (0, 0, 0, 1))
-    dx = F.pad(x[..., :, 1:] - x[..., :, :-1], (0, 1))
-    return dy, dx
-
-
-def divergence(py: torch.Tensor, px: torch.Tensor) -> torch.Tensor:
-    r"""Discrete divergence, the negative adjoint of :func:`forward_diff`.
-
-    Parameters
-    ----------
-    py, px : torch.Tensor
-        Vector field components ``(..., H, W)`` along the rows and the columns.
-
-    Returns
-    -------
-    torch.Tensor
-        :math:`-(D_y^T p_y + D_x^T p_x)`, shape of ``py``.
-
-    Notes
-    -----
-    The adjoint identity :math:`\langle \nabla x, p \rangle = -\langle x, \mathrm{div}\, p \rangle`
-    holds exactly, which the TV solvers rely on.
-
-    Examples
-    --------
-    >>> import torch
-    >>> g = torch.Generator().manual_seed(0)
-    >>> x, py, px = (torch.randn(5, 6, generator=g, dtype=torch.float64) for _ in range(3))
-    >>> dy, dx = forward_diff(x)
-    >>> bool(torch.isclose((dy * py + dx * px).sum(), -(x * divergence(py, px)).sum()))
-    True
-    """
-    py = F.pad(py[..., :-1, :], (0, 0, 1, 1))
-    px = F.pad(px[..., :, :-1], (1, 1))
-    return (py[..., 1:, :] - py[..., :-1, :]) + (px[..., :, 1:] - px[..., :, :-1])
-
-
-def laplacian(x: torch.Tensor) -> torch.Tensor:
-    r"""Neumann 5-point Laplacian (mirror border).
-
-    Parameters
-    ----------
-    x : torch.Tensor
-        Images ``(..., H, W)``.
-
-    Returns
-    -------
-    torch.Tensor
-        :math:`L x = \mathrm{div}(\nabla x) = -(D_x^T D_x + D_y^T D_y)\, x`, shape of ``x``.
-
-    Examples
-    --------
-    >>> import torch
-    >>> x = torch.zeros(5, 5); x[2, 2] = 1.0
-    >>> laplacian(x)[1:4, 1:4].tolist()
-    [[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]]
-    """
-    dy, dx = forward_diff(x)
-    return divergence(dy, dx)
-
-
 def total_variation(x: torch.Tensor, need_grad: bool = True, *, isotropic: bool = True,
                     eps: float = 1e-3) -> EnergyOut:
     r"""Smoothed (Charbonnier) total variation with its gradient.
@@ -259,12 +173,12 @@ def total_variation(x: torch.Tensor, need_grad: bool = True, *, isotropic: bool 
     dy, dx = forward_diff(x)
     if isotropic:
         mag = (dy.square() + dx.square() + eps * eps).sqrt()
-        energy = _image_sum(mag)
+        energy = image_sum(mag)
         grad = -divergence(dy / mag, dx / mag) if need_grad else None
     else:
         my = (dy.square() + eps * eps).sqrt()
         mx = (dx.square() + eps * eps).sqrt()
-        energy = _image_sum(my + mx)
+        energy = image_sum(my + mx)
         grad = -divergence(dy / my, dx / mx) if need_grad else None
     # subtract the value of a constant image so that E(const) = 0 (gradient unchanged)
     n_terms = x[0].numel() * (1 if isotropic else 2)
@@ -299,7 +213,7 @@ def harmonic(x: torch.Tensor, need_grad: bool = True) -> EnergyOut:
     (3.0, True)
     """
     dy, dx = forward_diff(x)
-    energy = _image_sum(dy.square() + dx.square())
+    energy = image_sum(dy.square() + dx.square())
     grad = -2.0 * divergence(dy, dx) if need_grad else None
     return energy, grad
 
@@ -334,7 +248,7 @@ def biharmonic(x: torch.Tensor, need_grad: bool = True) -> EnergyOut:
     0.0
     """
     lx = laplacian(x)
-    energy = _image_sum(lx.square())
+    energy = image_sum(lx.square())
     grad = 2.0 * laplacian(lx) if need_grad else None
     return energy, grad
 

@@ -35,17 +35,16 @@ from .._interop import Batch, ImageLike, to_batch
 from . import energies, solvers
 from ..types import Scalar
 from ._facade import check_time_budget, real_scalar
-from .diffusion import eed_inpaint
-from .init import push_pull
+from .constraints import FixedPixels
+from .methods import TABLE, methods_of, run_recipe
+from .pull_push import push_pull
 from .result import RestoreResult, StepInfo, single_thread
-from .sparse import dct_inpaint
 
-METHODS = ("auto", "dct", "biharmonic", "harmonic", "tv", "tv-smooth", "multiscale_gd")
+METHODS = methods_of("inpaint")
 #: Old method names still accepted (with a DeprecationWarning).
 DEPRECATED_METHODS = {"tutorial": "multiscale_gd"}
 
-DEFAULT_ITERATIONS = {"multiscale_gd": 500, "harmonic": 2000, "biharmonic": 1000, "tv": 300,
-                      "tv-smooth": 300, "dct": 60, "auto": 60}
+DEFAULT_ITERATIONS = {m: int(r.defaults["iterations"]) for m, r in TABLE["inpaint"].items()}
 
 
 #: Deprecated name of :class:`~pixelgrad.restore.result.RestoreResult`.
@@ -273,60 +272,54 @@ def _run(method: str, x: torch.Tensor, known: torch.Tensor, its: int, tol: Optio
          deadline: Optional[float], wrap, upto: str = "eed", keep_all: bool = False):
     """One image (or one batch) through ``method``; returns ``(out, record)`` where record has
     ``hist`` (list of (name, tensor (n, B))) and, with ``keep_all``, every stage's image."""
+    recipe = TABLE["inpaint"][method]
+    if recipe.solver is not None:
+        out, h = _solve(method, x, known, its, tol, wrap(method), deadline)
+        return out, {"hist": [(method, h)], "images": []}
+    return _PIPELINES[str(recipe.pipeline)](method, x, known, its, tol, seed, deadline, wrap, upto, keep_all)
+
+
+def _solve(method: str, x: torch.Tensor, known: torch.Tensor, its: int, tol: Optional[float], callback,
+           deadline: Optional[float]) -> Tuple[torch.Tensor, torch.Tensor]:
+    """A prior-and-solver method of :data:`~pixelgrad.restore.methods.TABLE`: the known
+    pixels are the constraint :class:`~pixelgrad.restore.constraints.FixedPixels`."""
+    recipe = TABLE["inpaint"][method]
+    start = push_pull(x, known) if recipe.start == "pull_push" else x
+    return run_recipe(recipe, None, None, start, constraint=FixedPixels(known, start, (0.0, 1.0)),
+                      iterations=its, tol=tol, callback=callback, deadline=deadline)
+
+
+def _dct_pipeline(method: str, x: torch.Tensor, known: torch.Tensor, its: int, tol: Optional[float], seed: int,
+                  deadline: Optional[float], wrap, upto: str = "eed", keep_all: bool = False):
+    """``dct`` (biharmonic, then iterated block-DCT thresholding) and ``auto`` (then
+    edge-enhancing diffusion), each stage stopped at its share of the deadline."""
     hist: list = []
     images: list = []
-
-    def record(stage: str, h: torch.Tensor) -> None:
-        hist.append((stage, h))
-
     gen = torch.Generator().manual_seed(seed)
-    if method == "multiscale_gd":
-        out, h = solvers.tutorial_descent(x, known, its, callback=wrap("multiscale_gd"), deadline=deadline)
-        record("multiscale_gd", h)
-    elif method in ("harmonic", "biharmonic"):
-        out, h = _quadratic(method, x, known, its, 1e-5 if tol is None else tol, wrap(method), deadline)
-        record(method, h)
-    elif method == "tv":
-        out, h = solvers.chambolle_pock_tv(push_pull(x, known), known, iterations=its, tol=tol or 0.0,
-                                           callback=wrap("tv"), deadline=deadline)
-        record("tv", h)
-    elif method == "tv-smooth":
-        eps = 1e-2
-        out, h = solvers.projected_gradient(lambda v, need_grad=True: energies.total_variation(v, need_grad, eps=eps),
-                                            push_pull(x, known), known, lipschitz=energies.tv_lipschitz(eps),
-                                            iterations=its, tol=tol or 0.0, callback=wrap("tv-smooth"),
-                                            deadline=deadline)
-        record("tv-smooth", h)
-    else:  # dct / auto
-        if method == "auto" and upto == "biharmonic":
-            out, h = _quadratic("biharmonic", x, known, 1000, 1e-5 if tol is None else tol, wrap("biharmonic"),
-                                deadline)
-            record("biharmonic", h)
-            return out, {"hist": hist, "images": [out]}
-        out, h = _quadratic("biharmonic", x, known, 300, 1e-3 if tol is None else tol, wrap("biharmonic"),
-                            None if deadline is None else _share(deadline, 0.4))
-        record("biharmonic", h)
+    if method == "auto" and upto == "biharmonic":
+        out, h = _solve("biharmonic", x, known, 1000, 1e-5 if tol is None else tol, wrap("biharmonic"), deadline)
+        return out, {"hist": [("biharmonic", h)], "images": [out]}
+    out, h = _solve("biharmonic", x, known, 300, 1e-3 if tol is None else tol, wrap("biharmonic"),
+                    None if deadline is None else _share(deadline, 0.4))
+    hist.append(("biharmonic", h))
+    images.append(out)
+    dl = deadline
+    if dl is not None and method == "auto" and upto == "eed":   # keep time for EED
+        dl = time.perf_counter() + (dl - time.perf_counter()) * 0.85
+    out, taus = solvers.iterated_thresholding(out, known, rounds=its, shifts=2, tau_start=0.3, tau_end=0.02,
+                                              generator=gen, callback=wrap("dct"), deadline=dl)
+    hist.append(("dct threshold", taus))
+    images.append(out)
+    if method == "auto" and upto == "eed":
+        out = solvers.diffusion_inpainting(out, known, iterations=20, contrast=0.01, sigma=1.0, tau=0.2,
+                                           deadline=deadline)
+        e, _ = energies.biharmonic(out, need_grad=False)
+        hist.append(("eed", e.double().cpu()[None]))
         images.append(out)
-        taus: list = []
-        cb = wrap("dct")
-
-        def dct_cb(it: int, tau: torch.Tensor, img: torch.Tensor) -> None:
-            taus.append(tau)
-            if cb is not None:
-                cb(it, tau, img)
-        dl = deadline
-        if dl is not None and method == "auto" and upto == "eed":   # keep time for EED
-            dl = time.perf_counter() + (dl - time.perf_counter()) * 0.85
-        out, _ = dct_inpaint(out, known, rounds=its, shifts=2, tau_start=0.3, tau_end=0.02,
-                             generator=gen, callback=dct_cb, deadline=dl)
-        record("dct threshold", torch.stack(taus) if taus else torch.zeros((0, x.shape[0]), dtype=torch.float64))
-        images.append(out)
-        if method == "auto" and upto == "eed":
-            out = eed_inpaint(out, known, iterations=20, contrast=0.01, sigma=1.0, tau=0.2, deadline=deadline)
-            e, _ = energies.biharmonic(out, need_grad=False)
-            record("eed", e.double().cpu()[None])
-            images.append(out)
     return out, {"hist": hist, "images": images if keep_all else []}
+
+
+_PIPELINES = {"dct": _dct_pipeline, "auto": _dct_pipeline}
 
 
 def _merge_histories(runs: list, bsz: int) -> Tuple[torch.Tensor, Dict[str, Tuple[int, int]]]:
@@ -355,19 +348,3 @@ def _merge_histories(runs: list, bsz: int) -> Tuple[torch.Tensor, Dict[str, Tupl
     if not bsz or start == 0:
         return torch.zeros((0, bsz), dtype=torch.float64), stages
     return torch.stack([torch.cat(c) for c in cols], 1), stages
-
-
-def _quadratic(kind: str, x: torch.Tensor, known: torch.Tensor, iterations: int, tol: float,
-               callback, deadline: Optional[float] = None) -> Tuple[torch.Tensor, torch.Tensor]:
-    if kind == "harmonic":
-        energy = energies.harmonic
-
-        def hess(v: torch.Tensor) -> torch.Tensor:
-            return -2.0 * energies.laplacian(v)
-    else:
-        energy = energies.biharmonic
-
-        def hess(v: torch.Tensor) -> torch.Tensor:
-            return 2.0 * energies.laplacian(energies.laplacian(v))
-    return solvers.conjugate_gradient(hess, energy, push_pull(x, known), known, iterations=iterations,
-                                tol=tol, callback=callback, deadline=deadline)

@@ -1,6 +1,18 @@
-"""Regularisers (priors) ``R(x)`` for restoration, each with its value and a gradient or prox.
+"""Regularisers (priors) ``R(x)`` for restoration; each declares the capabilities it offers.
 
-A prior is an object with
+A prior depends only on the leaf modules (differences, energies, linalg, dct, diffusion) and
+declares in ``offers`` which of these it provides; the solvers ask for a capability, never
+for a class (:meth:`Prior.has`):
+
+* ``"value"`` -- ``value(x) -> (B,)``,
+* ``"gradient"`` -- ``grad(x)`` and ``lipschitz`` (smooth priors),
+* ``"prox"`` -- ``prox(v, t)``,
+* ``"dual"`` -- ``R(x) = weight * sum g(K x)`` for a linear ``K`` (``analysis(x)``, its adjoint
+  ``analysis_adjoint(fields)``, ``analysis_norm2`` a bound of ``||K||^2``) and the projection
+  ``project_dual(fields)`` onto the unit ball of the dual norm of ``g`` (primal-dual solvers),
+* ``"hessian"`` -- ``hessian(x)``, the Hessian-vector product of a quadratic prior.
+
+In detail:
 
 * ``value(x) -> (B,)`` -- ``weight * R(x)`` per image (summed over channels and pixels),
 * ``grad(x)`` -- its gradient (smooth priors; ``None``-free subgradient for the multiscale
@@ -35,29 +47,25 @@ J. Math. Imaging Vis. 20:89-97 (2004).
 from __future__ import annotations
 
 import math
-from typing import Optional
+from typing import Optional, Tuple
 
 import torch
 
-from .._errors import bad_value
-from . import energies
+from . import dct, differences, diffusion, energies
+from .checks import MAX_WEIGHT, positive
+from .iterate import past
+from .linalg import cg_solve
 
 __all__ = ["Prior", "MultiscaleSmoothness", "Harmonic", "Biharmonic", "TotalVariation", "Charbonnier",
            "BlockDCTSparsity", "EdgeEnhancingDiffusion"]
 
 
-#: Largest weight / parameter of a prior: far above any useful value, far below overflow.
-MAX_WEIGHT = 1e6
+#: The capabilities a prior may offer (see the module docstring).
+CAPABILITIES = ("value", "gradient", "prox", "dual", "hessian")
+#: Re-exported bound of the weights (from :mod:`.checks`).
+__all__ += ["CAPABILITIES", "MAX_WEIGHT"]
 
-
-def _positive(cls: str, arg: str, v: float, allow_zero: bool = False) -> float:
-    from ._facade import real_scalar
-
-    f = real_scalar(v)
-    ok = f is not None and math.isfinite(f) and (f >= 0 if allow_zero else f > 0) and f <= MAX_WEIGHT
-    if not ok:
-        bad_value(cls, arg, "a finite number " + ("in [0, " if allow_zero else "in (0, ") + f"{MAX_WEIGHT:g}]", v)
-    return float(f)  # type: ignore[arg-type]
+_positive = positive
 
 
 def _grad(out: energies.EnergyOut) -> torch.Tensor:
@@ -76,10 +84,12 @@ class Prior:
 
     Attributes
     ----------
+    offers : frozenset of str
+        The capabilities of :data:`CAPABILITIES` this prior provides.
     quadratic : bool
-        ``R`` is a quadratic form with a ``hessian`` (conjugate gradient applies).
+        Offers ``"hessian"`` (a quadratic form: conjugate gradient applies).
     smooth : bool
-        ``R`` has a gradient with Lipschitz bound ``lipschitz``.
+        Offers ``"gradient"``, with Lipschitz bound ``lipschitz``.
     lipschitz : float
         Bound of the gradient's Lipschitz constant (``inf`` when not smooth).
 
@@ -99,20 +109,33 @@ class Prior:
     >>> import torch
     >>> from pixelgrad.restore import priors
     >>> p = priors.Harmonic(0.5)
-    >>> p, p.quadratic, p.lipschitz
-    (Harmonic(weight=0.5), True, 8.0)
+    >>> p, p.quadratic, p.lipschitz, sorted(p.offers)
+    (Harmonic(weight=0.5), True, 8.0, ['gradient', 'hessian', 'prox', 'value'])
+    >>> priors.TotalVariation().has("dual"), priors.TotalVariation().has("gradient")
+    (True, False)
     >>> priors.TotalVariation().grad(torch.zeros(1, 1, 4, 4))
     Traceback (most recent call last):
     ...
     TypeError: TotalVariation has no gradient; use a prox-based solver
     """
 
-    quadratic = False
-    smooth = False
+    offers: frozenset = frozenset({"value"})
     lipschitz = math.inf
 
     def __init__(self, weight: float = 1.0) -> None:
         self.weight = _positive(type(self).__name__, "weight", weight, allow_zero=True)
+
+    def has(self, capability: str) -> bool:
+        """Whether the prior offers ``capability`` (one of :data:`CAPABILITIES`)."""
+        return capability in self.offers
+
+    @property
+    def smooth(self) -> bool:
+        return self.has("gradient")
+
+    @property
+    def quadratic(self) -> bool:
+        return self.has("hessian")
 
     def value(self, x: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -151,10 +174,16 @@ class MultiscaleSmoothness(Prior):
     12.0
     """
 
-    smooth = True
+    offers = frozenset({"value", "gradient"})
 
     def value(self, x: torch.Tensor) -> torch.Tensor:
         return self.weight * energies.multiscale_smoothness(x, need_grad=False)[0]
+
+    def value_and_grad(self, x: torch.Tensor) -> tuple:
+        """``(value (B,), grad)`` from one evaluation of the energy."""
+        e, g = energies.multiscale_smoothness(x)
+        assert g is not None
+        return self.weight * e, self.weight * g
 
     def grad(self, x: torch.Tensor) -> torch.Tensor:
         return self.weight * _grad(energies.multiscale_smoothness(x))
@@ -186,7 +215,7 @@ class Harmonic(Prior):
     True
     """
 
-    quadratic = smooth = True
+    offers = frozenset({"value", "gradient", "hessian", "prox"})
 
     @property
     def lipschitz(self) -> float:  # type: ignore[override]
@@ -199,11 +228,9 @@ class Harmonic(Prior):
         return self.weight * _grad(energies.harmonic(x))
 
     def hessian(self, x: torch.Tensor) -> torch.Tensor:
-        return -2.0 * self.weight * energies.laplacian(x)
+        return -2.0 * self.weight * differences.laplacian(x)
 
     def prox(self, v: torch.Tensor, t: float) -> torch.Tensor:
-        from .solvers import cg_solve
-
         return cg_solve(lambda z: z + t * self.hessian(z), v, v, iterations=500, tol=1e-10)
 
 
@@ -242,7 +269,7 @@ class Biharmonic(Harmonic):
         return self.weight * _grad(energies.biharmonic(x))
 
     def hessian(self, x: torch.Tensor) -> torch.Tensor:
-        return 2.0 * self.weight * energies.laplacian(energies.laplacian(x))
+        return 2.0 * self.weight * differences.bilaplacian(x)
 
 
 class TotalVariation(Prior):
@@ -289,28 +316,43 @@ class TotalVariation(Prior):
     True
     """
 
+    offers = frozenset({"value", "prox", "dual"})
+    #: :math:`\|\nabla\|^2 \le 8` for the forward differences.
+    analysis_norm2 = 8.0
+
     def __init__(self, weight: float = 1.0, isotropic: bool = True, iterations: int = 50) -> None:
         super().__init__(weight)
         self.isotropic = bool(isotropic)
         self.iterations = int(iterations)
 
     def value(self, x: torch.Tensor) -> torch.Tensor:
-        dy, dx = energies.forward_diff(x)
+        dy, dx = differences.forward_diff(x)
         t = (dy.square() + dx.square()).sqrt() if self.isotropic else dy.abs() + dx.abs()
         return self.weight * t.reshape(t.shape[0], -1).sum(1)
 
-    def project(self, py: torch.Tensor, px: torch.Tensor):
+    def analysis(self, x: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        """:math:`K x = \nabla x`, the fields ``(Dy x, Dx x)``."""
+        return differences.forward_diff(x)
+
+    def analysis_adjoint(self, fields: Tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+        """:math:`K^T p = -\\mathrm{div}\\, p`."""
+        return -differences.divergence(*fields)
+
+    def project_dual(self, fields: Tuple[torch.Tensor, torch.Tensor]) -> Tuple[torch.Tensor, torch.Tensor]:
         """Project the dual field onto the unit ball of the dual norm."""
+        py, px = fields
         if self.isotropic:
             n = (py.square() + px.square()).sqrt().clamp_min(1.0)
             return py / n, px / n
         return py.clamp(-1.0, 1.0), px.clamp(-1.0, 1.0)
 
+    def project(self, py: torch.Tensor, px: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        """:meth:`project_dual` of ``(py, px)`` (the older two-argument form)."""
+        return self.project_dual((py, px))
+
     def prox(self, v: torch.Tensor, t: float, deadline: Optional[float] = None) -> torch.Tensor:
         """Chambolle's dual projection; ``deadline`` (a :func:`time.perf_counter` value) stops
         the iterations after the first once it has passed."""
-        from .solvers import past
-
         lam = self.weight * float(t)
         if lam <= 0:
             return v
@@ -320,10 +362,10 @@ class TotalVariation(Prior):
         for it in range(self.iterations):          # projected gradient on the dual (FGP-free)
             if it and past(deadline):
                 break
-            u = v + lam * energies.divergence(py, px)
-            gy, gx = energies.forward_diff(u)
-            py, px = self.project(py + step * gy, px + step * gx)
-        return v + lam * energies.divergence(py, px)
+            u = v + lam * differences.divergence(py, px)
+            gy, gx = differences.forward_diff(u)
+            py, px = self.project_dual((py + step * gy, px + step * gx))
+        return v + lam * differences.divergence(py, px)
 
 
 class Charbonnier(Prior):
@@ -356,7 +398,7 @@ class Charbonnier(Prior):
     (800.0, True)
     """
 
-    smooth = True
+    offers = frozenset({"value", "gradient"})
 
     def __init__(self, weight: float = 1.0, eps: float = 1e-2, isotropic: bool = True) -> None:
         super().__init__(weight)
@@ -391,7 +433,7 @@ class BlockDCTSparsity(Prior):
     .. math:: R(x) = \#\{k : c_k \ne 0\}, \qquad \mathrm{prox}_{t w R}(v) = H_{\sqrt{2 t w}}(v)
 
     the hard threshold being the exact prox of :math:`w\|c\|_0` in an orthonormal basis
-    (:func:`~pixelgrad.restore.sparse.hard_threshold`), applied on a grid shifted by a random
+    (:func:`~pixelgrad.restore.dct.hard_threshold`), applied on a grid shifted by a random
     offset. ``value`` counts the nonzero coefficients on the unshifted grid (round-off level
     counts as zero).
 
@@ -406,26 +448,24 @@ class BlockDCTSparsity(Prior):
     torch.Size([1, 1, 16, 16])
     """
 
+    offers = frozenset({"value", "prox"})
+
     def __init__(self, weight: float = 1e-3, block: int = 16, generator: Optional[torch.Generator] = None) -> None:
         super().__init__(weight)
         self.block = int(block)
         self.generator = generator if generator is not None else torch.Generator().manual_seed(0)
 
     def value(self, x: torch.Tensor) -> torch.Tensor:
-        from .sparse import block_dct_coefficients
-
-        c = block_dct_coefficients(x, self.block)
+        c = dct.block_dct_coefficients(x, self.block)
         tiny = 1e3 * torch.finfo(x.dtype).eps * c.abs().amax().clamp_min(1e-30)   # round-off zeros
         nz = (c.abs() > tiny).to(x.dtype)
         nz[..., ::self.block, ::self.block] = 0.0
         return self.weight * nz.reshape(x.shape[0], -1).sum(1)
 
     def prox(self, v: torch.Tensor, t: float) -> torch.Tensor:
-        from .sparse import dct_matrix, hard_threshold
-
         tau = math.sqrt(2.0 * float(t) * self.weight)
         s = torch.randint(0, self.block, (2,), generator=self.generator).tolist()
-        return hard_threshold(v, tau, (s[0], s[1]), self.block, dct_matrix(self.block, v.dtype, v.device))
+        return dct.hard_threshold(v, tau, (s[0], s[1]), self.block, dct.dct_matrix(self.block, v.dtype, v.device))
 
 
 class EdgeEnhancingDiffusion(Prior):
@@ -464,6 +504,8 @@ class EdgeEnhancingDiffusion(Prior):
     (0.0, torch.Size([1, 1, 8, 8]))
     """
 
+    offers = frozenset({"value", "prox"})
+
     def __init__(self, contrast: float = 0.01, sigma: float = 1.0, tau: float = 0.2, max_steps: int = 50) -> None:
         super().__init__(1.0)
         self.max_steps = int(max_steps)
@@ -475,9 +517,7 @@ class EdgeEnhancingDiffusion(Prior):
         return x.new_zeros(x.shape[0])
 
     def prox(self, v: torch.Tensor, t: float) -> torch.Tensor:
-        from .diffusion import eed_step
-
         u = v
         for _ in range(min(self.max_steps, max(1, int(round(float(t) / self.tau))))):
-            u = eed_step(u, contrast=self.contrast, sigma=self.sigma, tau=self.tau)
+            u = diffusion.eed_step(u, contrast=self.contrast, sigma=self.sigma, tau=self.tau)
         return u

@@ -32,7 +32,7 @@ from typing import Optional
 import torch
 import torch.nn.functional as F
 
-from .sparse import dct_matrix
+from .dct import dct_matrix
 
 __all__ = ["hard_threshold", "wiener", "two_stage", "coefficient_variance"]
 

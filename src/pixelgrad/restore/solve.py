@@ -19,16 +19,6 @@ from .result import RestoreResult, StepInfo, single_thread
 __all__ = ["solve"]
 
 
-def _pick(prior: _priors.Prior) -> str:
-    if getattr(prior, "quadratic", False):
-        return "cg"
-    if isinstance(prior, _priors.TotalVariation):
-        return "pdhg"
-    if prior.smooth:
-        return "fista"
-    return "hqs"
-
-
 def solve(y: ImageLike, operator: LinearOperator, prior: _priors.Prior, solver: str = "auto", *,
           x0: Optional[torch.Tensor] = None, iterations: int = 200, tol: float = 1e-5,
           bounds: Optional[Tuple[float, float]] = (0.0, 1.0), reference: Optional[ImageLike] = None,
@@ -111,7 +101,7 @@ def solve(y: ImageLike, operator: LinearOperator, prior: _priors.Prior, solver: 
         bad_type(fn, "prior", "a pixelgrad.restore.priors.Prior", prior)
     if solver != "auto" and solver not in _solvers.SOLVERS:
         bad_value(fn, "solver", "'auto' or one of " + ", ".join(repr(s) for s in _solvers.SOLVERS), solver)
-    name = _pick(prior) if solver == "auto" else solver
+    name = _solvers.pick(prior) if solver == "auto" else solver
     bounds = _solvers.check_bounds(fn, bounds)
     budget = check_time_budget(fn, time_budget)
     b, data, white = prepare(y, fn)

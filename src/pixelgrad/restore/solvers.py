@@ -1,74 +1,101 @@
-"""Solvers: the generic ``(operator, data, prior)`` ones, and the masked inpainting ones.
+r"""Solvers of :math:`\min_x F(x) = \tfrac12\|A x - y\|^2 + R(x)` subject to :math:`x \in C`.
 
-Generic solvers (:func:`gradient_descent`, :func:`fista`, :func:`cg`, :func:`pdhg`,
-:func:`hqs`) minimise ``F(x) = ||A x - y||^2 / 2 + R(x)`` for a
-:class:`~pixelgrad.restore.operators.LinearOperator` ``A``, data ``y`` and a
-:class:`~pixelgrad.restore.priors.Prior` ``R``. They share one stopping rule
-(``iterations`` at most; stop earlier once every image's relative change
-``||x_k - x_{k-1}|| <= tol ||x_k||``), one callback type :data:`Callback`
-``callback(iteration, objective (B,), x)`` and one history format: a float64 CPU tensor
-``(iterations, B)`` of ``F`` per image after every iteration. Each returns ``(x, history)``.
+``A`` is a :class:`~pixelgrad.restore.operators.LinearOperator` (or ``None``: no data term,
+as in inpainting, where the data are a constraint), ``R`` a
+:class:`~pixelgrad.restore.priors.Prior` and ``C`` a
+:class:`~pixelgrad.restore.constraints.Constraint` (a box, or fixed known pixels). A solver is
+its *step*, a class with ``x`` and ``advance(k)`` run by the one loop
+:func:`pixelgrad.restore.iterate.run`, which owns the iteration cap, the shared stopping rule
+(every image's relative change ``||x_k - x_{k-1}|| <= tol ||x_k||``), the deadline, the
+callback ``callback(k, objective (B,), x)`` and the history (a float64 CPU tensor
+``(iterations run, B)``). A solver asks the prior for the capabilities it needs
+(:data:`REQUIRES`), never for its class:
 
-Inpainting solvers (below) minimize an energy over the unknown pixels, known pixels fixed.
+================================ ===================== ==============================================
+step (function)                  needs from the prior  iteration
+================================ ===================== ==============================================
+:class:`GradientDescent`         gradient              ``x <- P(x - s_k grad F(x))``
+(:func:`gradient_descent`)
+:class:`FISTA` (:func:`fista`)   gradient or prox      accelerated proximal gradient; restart or
+                                                       monotone (MFISTA) safeguard
+:class:`ConjugateGradient`       hessian               CG on ``(A^T A + H) x = A^T y`` over the
+(:func:`cg`)                                           free pixels
+:class:`PrimalDual` (:func:`pdhg`) dual                Chambolle-Pock on ``K = [A; grad]``
+:class:`HalfQuadraticSplitting`  prox                  ``(A^T A + mu) x = A^T y + mu z``,
+(:func:`hqs`)                                          ``z = prox(x)``
+:class:`IteratedThresholding`    --                    block-DCT hard thresholding, decreasing
+                                                       threshold, known pixels re-imposed
+:class:`Diffusion`               --                    edge-enhancing diffusion steps, known pixels
+                                                       re-imposed
+================================ ===================== ==============================================
 
-Shared conventions: ``x0`` is a float tensor ``(B, C, H, W)`` (float32 or float64, any
-device) in [0, 1] units; ``known`` a bool tensor broadcastable to it (True = fixed pixel);
-the known pixels of the result are bit-identical to those of ``x0``. ``x0`` is never
-modified. Each solver returns ``(x, history)`` where ``history`` is a float64 CPU tensor
-``(iterations, B)`` of the energy per image after each iteration. ``callback(it, energy, x)``
-(``energy`` of shape ``(B,)``, on x's device) is called after every iteration when given.
-
-* :func:`tutorial_descent` -- the multiscale-smoothness gradient descent (seed tutorial's loop), vectorized: ``x <- clip(x - L_w g, 0, 1)``
-  with ``g`` the gradient of the tutorial energy zeroed at known pixels and the step
-  ``L_w = max(1.5 / (w + 1), 0.015)``.
-* :func:`projected_gradient` -- projected gradient / FISTA (Beck & Teboulle 2009) with the
-  monotone safeguard (MFISTA): the energy never increases.
-* :func:`conjugate_gradient` -- CG on the quadratic energies (harmonic, biharmonic): solves
-  ``A_UU x_U = -A_UK x_K`` with ``A`` the Hessian; per-plane step sizes, stops when
-  ``||r|| <= tol ||r_0||`` for every plane.
-* :func:`chambolle_pock_tv` -- primal-dual (Chambolle & Pock 2011) for exact (non-smoothed)
-  total variation with the constraints ``x_K = f_K``, ``0 <= x <= 1``.
+Shared conventions: ``x0`` / ``data`` are float tensors ``(B, C, H, W)`` (float32 or float64,
+any device); nothing passed in is modified; each function returns ``(x, history)``.
 """
 from __future__ import annotations
 
 import math
-import time
-from typing import Callable, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Optional, Tuple, Union
 
 import torch
 
-from . import energies
+from .._errors import bad_type, bad_value
+from . import diffusion
+from .checks import check_bounds, check_iterations, check_tol, real_scalar
+from .constraints import Box, Constraint
+from .dct import dct_matrix, hard_threshold
+from .differences import image_sum
+from .iterate import Callback, past, run
+from .linalg import CGState, batched_dot, cg_solve
 
-Callback = Optional[Callable[[int, torch.Tensor, torch.Tensor], None]]
+__all__ = ["GradientDescent", "FISTA", "ConjugateGradient", "PrimalDual", "HalfQuadraticSplitting",
+           "IteratedThresholding", "Diffusion", "gradient_descent", "fista", "cg", "pdhg", "hqs",
+           "iterated_thresholding", "diffusion_inpainting", "objective", "tutorial_step", "pick",
+           "SOLVERS", "REQUIRES", "AUTO", "Callback", "past", "cg_solve", "check_bounds"]
+
+Operator = Any      # a LinearOperator or None (no data term)
 
 
-def _stack(hist: List[torch.Tensor], bsz: int) -> torch.Tensor:
-    if not hist:
-        return torch.zeros((0, bsz), dtype=torch.float64)
-    return torch.stack(hist).to("cpu", torch.float64)
-
-
-def past(deadline: Optional[float]) -> bool:
-    """Whether a deadline has passed.
+# ================================================================ the objective and its pieces
+def objective(operator: Operator, data: Optional[torch.Tensor], prior: Any, x: torch.Tensor) -> torch.Tensor:
+    r"""The objective per image.
 
     Parameters
     ----------
-    deadline : float or None
-        A :func:`time.perf_counter` value, or ``None`` for no limit.
+    operator : LinearOperator or None
+        The forward model :math:`A` (``None``: no data term).
+    data : torch.Tensor or None
+        The data :math:`y`.
+    prior : Prior
+        The regulariser :math:`R`.
+    x : torch.Tensor
+        The point ``(B, C, H, W)``.
 
     Returns
     -------
-    bool
-        True once ``deadline`` has passed. The masked solvers test it before every iteration
-        but the first, so a time budget stops them at most one iteration after it.
+    torch.Tensor
+        :math:`\tfrac12\|A x - y\|^2 + R(x)`, shape ``(B,)``.
 
     Examples
     --------
-    >>> import time
-    >>> past(None), past(time.perf_counter() - 1.0), past(time.perf_counter() + 60.0)
-    (False, True, False)
+    >>> import torch
+    >>> from pixelgrad.restore import operators, priors
+    >>> objective(operators.Identity(), torch.zeros(1, 1, 2, 2), priors.Harmonic(1.0), torch.ones(1, 1, 2, 2))
+    tensor([2.])
     """
-    return deadline is not None and time.perf_counter() > deadline
+    if operator is None:
+        return prior.value(x)
+    r = operator(x) - data
+    return 0.5 * r.reshape(r.shape[0], -1).square().sum(1) + prior.value(x)
+
+
+def _data_grad(operator: Operator, data: Optional[torch.Tensor], x: torch.Tensor) -> Optional[torch.Tensor]:
+    """:math:`A^T(A x - y)`, or ``None`` without a data term."""
+    return None if operator is None else operator.adjoint(operator(x) - data)
+
+
+def _plus(a: Optional[torch.Tensor], b: torch.Tensor) -> torch.Tensor:
+    return b if a is None else a + b
 
 
 def tutorial_step(w: int) -> float:
@@ -92,115 +119,165 @@ def tutorial_step(w: int) -> float:
     return max(1.5 / (w + 1), 0.015)
 
 
-def tutorial_descent(x0: torch.Tensor, known: torch.Tensor, iterations: int = 500,
-                     callback: Callback = None, record: bool = True,
-                     deadline: Optional[float] = None) -> Tuple[torch.Tensor, torch.Tensor]:
-    r"""Gradient descent on the multiscale-smoothness energy over the unknown pixels, batched.
+def _norm2(operator: Operator) -> float:
+    return 0.0 if operator is None else operator.norm_bound() ** 2
+
+
+def _step_lipschitz(fn: str, lip: float) -> float:
+    if not (math.isfinite(lip) and lip > 0):
+        bad_value(fn, "operator", "an operator whose norm_bound() is finite and > 0 (step 1 / L)",
+                  f"a Lipschitz constant L = {lip!r}")
+    return lip
+
+
+#: The capabilities each solver needs from the prior (any one of them).
+REQUIRES: Dict[str, Tuple[str, ...]] = {"gradient_descent": ("gradient",), "fista": ("gradient", "prox"),
+                                        "cg": ("hessian",), "pdhg": ("dual",), "hqs": ("prox",)}
+#: The order in which ``solver="auto"`` asks: the first capability the prior offers wins.
+AUTO: Tuple[Tuple[str, str], ...] = (("hessian", "cg"), ("dual", "pdhg"), ("gradient", "fista"), ("prox", "hqs"))
+
+
+def _require(fn: str, prior: Any) -> None:
+    need = REQUIRES[fn]
+    if not any(prior.has(c) for c in need):
+        raise TypeError(f"{fn}: argument `prior` must offer {' or '.join(repr(c) for c in need)}; "
+                        f"{prior!r} offers {sorted(prior.offers)}")
+
+
+def pick(prior: Any) -> str:
+    """The solver ``solver="auto"`` runs for ``prior``: the first of :data:`AUTO` whose
+    capability the prior offers.
 
     Parameters
     ----------
-    x0 : torch.Tensor
-        Start ``(B, C, H, W)`` in [0, 1]; its known pixels are kept bit for bit. Never modified.
-    known : torch.Tensor
-        Bool mask broadcastable to ``x0``, True where the pixel is fixed.
-    iterations : int
-        Number of steps.
-    callback : callable, optional
-        ``callback(k, objective (B,), x)`` after every iteration.
-    record : bool
-        Record the energy history.
-    deadline : float, optional
-        A :func:`time.perf_counter` value; iterations after the first stop once it has passed.
+    prior : Prior
+        The regulariser.
 
     Returns
     -------
-    tuple
-        ``(x, history)``: the estimate and the float64 CPU tensor ``(iterations run, B)`` of the
-        energy per image.
-        The energy recorded for iteration ``w`` is that of the iterate the step was taken
-        from (computed with the gradient for free).
+    str
+        A key of :data:`SOLVERS`.
 
-    Notes
-    -----
-    .. math:: x \leftarrow \mathrm{clip}_{[0,1]}\big(x - s_w\, (\nabla E(x) \odot u)\big), \qquad s_w = \max(1.5/(w+1),\ 0.015)
+    Examples
+    --------
+    >>> from pixelgrad.restore import priors
+    >>> pick(priors.Harmonic()), pick(priors.TotalVariation()), pick(priors.Charbonnier())
+    ('cg', 'pdhg', 'fista')
+    """
+    for capability, name in AUTO:
+        if prior.has(capability):
+            return name
+    raise TypeError(f"solve: argument `prior` must offer one of {[c for c, _ in AUTO]}, got {prior!r}")
 
-    with :math:`E` :func:`~pixelgrad.restore.energies.multiscale_smoothness` and :math:`u` the
-    indicator of the unknown pixels.
+
+def _start(operator: Operator, data: Optional[torch.Tensor], x0: Any, fn: str = "solve") -> torch.Tensor:
+    """The starting point: ``A^T y``, or a checked copy of ``x0`` (a numpy array is taken as
+    a tensor; its shape must be that of ``A^T y``, its values finite)."""
+    import numpy as np
+
+    start = operator.adjoint(data) if operator is not None else None
+    if x0 is None:
+        if start is None:
+            bad_value(fn, "x0", "a starting point when there is no operator", x0)
+        return start.clone()
+    if isinstance(x0, np.ndarray):
+        x0 = torch.from_numpy(np.array(x0))
+    if not isinstance(x0, torch.Tensor):
+        bad_type(fn, "x0", "a float torch.Tensor (B, C, H, W) or None", x0)
+    like = start if start is not None else x0
+    if tuple(x0.shape) != tuple(like.shape) or not (x0.is_floating_point() or x0.dtype in
+                                                       (torch.uint8, torch.int16, torch.int32, torch.int64)):
+        bad_value(fn, "x0", f"a real tensor of the unknown's shape {tuple(like.shape)}", x0)
+    if x0.is_floating_point() and not bool(torch.isfinite(x0).all()):
+        bad_value(fn, "x0", "finite values (no NaN or inf)", x0)
+    dtype = like.dtype if like.is_floating_point() else torch.float32
+    return x0.detach().to(like.device, dtype, copy=True)
+
+
+def _constraint(fn: str, bounds: Optional[Tuple[float, float]], constraint: Optional[Constraint]) -> Constraint:
+    if constraint is not None:
+        if not isinstance(constraint, Constraint):
+            bad_type(fn, "constraint", "a pixelgrad.restore.constraints.Constraint or None", constraint)
+        return constraint
+    b = check_bounds(fn, bounds)
+    return Box(b) if b is not None else Constraint()
+
+
+# ====================================================================================== steps
+class GradientDescent:
+    r"""Projected gradient descent: :math:`x_{k+1} = P(x_k - s_k \nabla F(x_k))`.
+
+    Parameters
+    ----------
+    operator, data, prior :
+        The problem (module docstring); the prior offers ``"gradient"``.
+    x : torch.Tensor
+        Start ``(B, C, H, W)``.
+    step : float or callable
+        A number or a schedule ``step(k)``.
+    constraint : Constraint
+        The projection :math:`P`.
+    objective_before : bool
+        Record :math:`F(x_k)`, the objective of the point the step is taken from (free with
+        the gradient when the prior has ``value_and_grad``), instead of :math:`F(x_{k+1})`.
 
     Examples
     --------
     >>> import torch
-    >>> g = torch.Generator().manual_seed(0)
-    >>> clean = torch.linspace(0, 1, 16).repeat(16, 1)[None, None]
-    >>> known = torch.rand(clean.shape, generator=g) > 0.5
-    >>> x0 = torch.where(known, clean, 0.5)
-    >>> x, hist = tutorial_descent(x0, known, iterations=50)
-    >>> bool(torch.equal(x[known], x0[known])), bool(hist[-1, 0] < hist[0, 0])
-    (True, True)
+    >>> from pixelgrad.restore import iterate, operators, priors
+    >>> y = torch.rand(1, 1, 8, 8, generator=torch.Generator().manual_seed(0))
+    >>> s = GradientDescent(operators.Identity(), y, priors.Harmonic(0.1), y.clone(), 0.05, Constraint())
+    >>> x, hist = iterate.run(s, 10)
+    >>> bool(hist[-1, 0] < hist[0, 0])
+    True
     """
-    x = x0.clone()
-    free = (~known).to(x.dtype)
-    hist: List[torch.Tensor] = []
-    for w in range(iterations):
-        if w and past(deadline):
-            break
-        energy, g = energies.multiscale_smoothness(x)
-        assert g is not None
-        x = (x - tutorial_step(w) * (g * free)).clamp_(0.0, 1.0)
-        if record:
-            hist.append(energy)
-        if callback is not None:
-            callback(w, energy, x)
-    return x, _stack(hist, x.shape[0])
+
+    def __init__(self, operator: Operator, data: Optional[torch.Tensor], prior: Any, x: torch.Tensor,
+                 step: Union[float, Callable[[int], float]], constraint: Constraint,
+                 objective_before: bool = False) -> None:
+        self.operator, self.data, self.prior = operator, data, prior
+        self.x, self.step, self.constraint = x, step, constraint
+        self.objective_before = objective_before
+
+    def advance(self, k: int) -> torch.Tensor:
+        s = self.step(k) if callable(self.step) else float(self.step)
+        x = self.x
+        if self.objective_before and self.operator is None and hasattr(self.prior, "value_and_grad"):
+            f, g = self.prior.value_and_grad(x)
+        else:
+            g = _plus(_data_grad(self.operator, self.data, x), self.prior.grad(x))
+            f = objective(self.operator, self.data, self.prior, x) if self.objective_before else None
+        self.x = self.constraint.project(x - s * g)
+        return f if f is not None else objective(self.operator, self.data, self.prior, self.x)
 
 
-def projected_gradient(energy: energies.EnergyFn, x0: torch.Tensor, known: torch.Tensor, *,
-                       lipschitz: float, iterations: int = 200, tol: float = 0.0,
-                       accelerate: bool = True, bounds: Optional[Tuple[float, float]] = (0.0, 1.0),
-                       callback: Callback = None,
-                       deadline: Optional[float] = None) -> Tuple[torch.Tensor, torch.Tensor]:
-    r"""Projected gradient / monotone FISTA over the unknown pixels.
+class FISTA:
+    r"""Accelerated proximal gradient (FISTA) with a restart or a monotone safeguard.
 
     Parameters
     ----------
-    energy : callable
-        ``energy(x, need_grad=True) -> (E (B,), grad)``, e.g. from
-        :mod:`~pixelgrad.restore.energies`.
-    x0 : torch.Tensor
-        Start ``(B, C, H, W)`` in [0, 1]; its known pixels are kept bit for bit. Never modified.
-    known : torch.Tensor
-        Bool mask broadcastable to ``x0``, True where the pixel is fixed.
-    lipschitz : float
-        Lipschitz bound of the gradient; the step is ``1 / lipschitz``.
-    iterations : int
-        Most iterations.
-    tol : float
-        Stop once every image's relative energy decrease is below ``tol`` (tested every 10
-        iterations; 0: run all iterations).
-    accelerate : bool
-        FISTA momentum with the MFISTA safeguard; plain projected gradient otherwise.
-    bounds : pair or None
-        Box ``(lo, hi)`` the iterates are projected onto.
-    callback : callable, optional
-        ``callback(k, objective (B,), x)`` after every iteration.
-    deadline : float, optional
-        A :func:`time.perf_counter` value; iterations after the first stop once it has passed.
-
-    Returns
-    -------
-    tuple
-        ``(x, history)``: the estimate and the float64 CPU tensor ``(iterations run, B)`` of the
-        energy per image.
-        Non-increasing.
+    operator, data, prior :
+        The problem; a smooth prior enters through its gradient, another through its prox.
+    x : torch.Tensor
+        Start ``(B, C, H, W)``.
+    constraint : Constraint
+        Projection applied after the prox (exact for a smooth prior).
+    monotone : bool
+        MFISTA [2]_: keep the previous iterate where the objective would go up (the history
+        never increases); otherwise the function-value restart of [3]_ (drop the momentum of
+        an image whose objective went up).
+    fn : str
+        Name for error messages.
 
     Notes
     -----
-    With :math:`P` the projection onto the box with the known pixels fixed and
-    :math:`u` the indicator of the unknown pixels:
+    With :math:`s = 1 / (\|A\|^2 + \mathrm{Lip}(\nabla R))` [1]_:
 
-    .. math:: z_k = P\big(y_k - \tfrac1L \nabla E(y_k) \odot u\big), \quad x_k = \begin{cases} z_k & E(z_k) \le E(x_{k-1}) \\ x_{k-1} & \text{otherwise} \end{cases}, \quad t_{k+1} = \tfrac{1 + \sqrt{1 + 4 t_k^2}}{2}, \quad y_{k+1} = x_k + \tfrac{t_k}{t_{k+1}}(z_k - x_k) + \tfrac{t_k - 1}{t_{k+1}}(x_k - x_{k-1})
+    .. math:: z_k = P\big(\mathrm{prox}_{sR}(y_k - s A^T(A y_k - y))\big), \quad t_{k+1} = \tfrac{1 + \sqrt{1 + 4t_k^2}}{2}
 
-    FISTA [1]_ with the monotone safeguard (MFISTA) of [2]_, per image.
+    restart: :math:`x_k = z_k,\ y_{k+1} = x_k + \tfrac{t_k - 1}{t_{k+1}}(x_k - x_{k-1})`;
+    monotone: :math:`x_k = z_k` if :math:`F(z_k) \le F(x_{k-1})` else :math:`x_{k-1}`, and
+    :math:`y_{k+1} = x_k + \tfrac{t_k}{t_{k+1}}(z_k - x_k) + \tfrac{t_k - 1}{t_{k+1}}(x_k - x_{k-1})`.
 
     References
     ----------
@@ -209,787 +286,165 @@ def projected_gradient(energy: energies.EnergyFn, x0: torch.Tensor, known: torch
     .. [2] A. Beck, M. Teboulle, "Fast gradient-based algorithms for constrained total
        variation image denoising and deblurring problems", IEEE Trans. Image Process.
        18(11):2419-2434 (2009).
-
-    Examples
-    --------
-    >>> import torch
-    >>> g = torch.Generator().manual_seed(0)
-    >>> clean = torch.linspace(0, 1, 16).repeat(16, 1)[None, None]
-    >>> known = torch.rand(clean.shape, generator=g) > 0.5
-    >>> x0 = torch.where(known, clean, 0.5)
-    >>> from pixelgrad.restore import energies
-    >>> x, hist = projected_gradient(energies.harmonic, x0, known, lipschitz=16.0, iterations=100)
-    >>> bool((hist[1:] <= hist[:-1]).all()), bool(torch.equal(x[known], x0[known]))
-    (True, True)
-    """
-    free = (~known).to(x0.dtype)
-    step = 1.0 / float(lipschitz)
-
-    def proj(z: torch.Tensor) -> torch.Tensor:
-        return z.clamp(*bounds) if bounds is not None else z
-
-    x = torch.where(known, x0, proj(x0))
-    ex, _ = energy(x, need_grad=False)
-    y, t = x, 1.0
-    hist: List[torch.Tensor] = []
-    bview = (-1,) + (1,) * (x.ndim - 1)
-    for it in range(iterations):
-        if it and past(deadline):
-            break
-        _, g = energy(y)
-        assert g is not None
-        z = torch.where(known, x0, proj(y - step * g * free))
-        ez, _ = energy(z, need_grad=False)
-        better = ez <= ex
-        x_new = torch.where(better.view(bview), z, x)
-        e_new = torch.where(better, ez, ex)
-        if accelerate:
-            t_new = (1.0 + (1.0 + 4.0 * t * t) ** 0.5) / 2.0
-            # MFISTA: y = x_new + t/t_new (z - x_new) + (t-1)/t_new (x_new - x)
-            y = x_new + (t / t_new) * (z - x_new) + ((t - 1.0) / t_new) * (x_new - x)
-            y = torch.where(known, x0, y)
-            t = t_new
-        else:
-            y = x_new
-        rel = (ex - e_new) / ex.abs().clamp_min(1e-30)
-        x, ex = x_new, e_new
-        hist.append(ex)
-        if callback is not None:
-            callback(it, ex, x)
-        if tol > 0 and it % 10 == 9 and bool((rel < tol).all()):
-            break
-    return x, _stack(hist, x.shape[0])
-
-
-def conjugate_gradient(hessian: Callable[[torch.Tensor], torch.Tensor], energy: energies.EnergyFn,
-                       x0: torch.Tensor, known: torch.Tensor, *, iterations: int = 500,
-                       tol: float = 1e-4, callback: Callback = None,
-                       check_every: int = 10,
-                       deadline: Optional[float] = None) -> Tuple[torch.Tensor, torch.Tensor]:
-    r"""Conjugate gradient on a quadratic energy over the unknown pixels, one solve per plane.
-
-    Parameters
-    ----------
-    hessian : callable
-        :math:`x \mapsto H x` with :math:`E(x) = x^T H x / 2`.
-    energy : callable
-        ``energy(x, need_grad=False) -> (E, None)``, the same quadratic energy.
-    x0 : torch.Tensor
-        Start ``(B, C, H, W)`` in [0, 1]; its known pixels are kept bit for bit. Never modified.
-    known : torch.Tensor
-        Bool mask broadcastable to ``x0``, True where the pixel is fixed.
-    iterations : int
-        Most iterations.
-    tol : float
-        Stop once every plane has :math:`\|r\| \le tol\, \|r_0\|`.
-    callback : callable, optional
-        ``callback(k, objective (B,), x)`` after every iteration.
-    check_every : int
-        Test the stopping rule every this many iterations.
-    deadline : float, optional
-        A :func:`time.perf_counter` value; iterations after the first stop once it has passed.
-
-    Returns
-    -------
-    tuple
-        ``(x, history)``: the estimate and the float64 CPU tensor ``(iterations run, B)`` of the
-        energy per image.
-
-    Notes
-    -----
-    Solves :math:`H_{UU} x_U = -H_{UK} x_K` (:math:`U` unknown, :math:`K` known pixels) by
-    CG [1]_; every (image, channel) plane has its own step sizes. The energy is updated
-    exactly from the CG scalars,
-    :math:`E(x + \alpha p) = E(x) - \alpha\, r^T p + \tfrac{\alpha^2}{2} p^T H p`, so
-    recording it costs nothing.
-
-    References
-    ----------
-    .. [1] M. R. Hestenes, E. Stiefel, "Methods of conjugate gradients for solving linear
-       systems", J. Res. Natl. Bur. Stand. 49(6):409-436 (1952).
-
-    Examples
-    --------
-    >>> import torch
-    >>> g = torch.Generator().manual_seed(0)
-    >>> clean = torch.linspace(0, 1, 16).repeat(16, 1)[None, None]
-    >>> known = torch.rand(clean.shape, generator=g) > 0.5
-    >>> x0 = torch.where(known, clean, 0.5)
-    >>> from pixelgrad.restore import energies
-    >>> hess = lambda z: -2.0 * energies.laplacian(z)
-    >>> x, hist = conjugate_gradient(hess, energies.harmonic, x0, known, iterations=200)
-    >>> bool(hist[-1, 0] < hist[0, 0]), bool(torch.equal(x[known], x0[known]))
-    (True, True)
-    """
-    bsz, c, h, w = x0.shape
-    x = x0.reshape(bsz * c, 1, h, w).clone()
-    free = (~known).expand(bsz, c, h, w).reshape(bsz * c, 1, h, w).to(x.dtype)
-
-    def dot(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-        return (a * b).sum(dim=(1, 2, 3))
-
-    e_plane = energy(x, need_grad=False)[0]           # (B*C,)
-    r = -hessian(x) * free
-    p = r.clone()
-    rr = dot(r, r)
-    rr0 = rr.clone()
-    hist: List[torch.Tensor] = []
-    for it in range(iterations):
-        if it and past(deadline):
-            break
-        ap = hessian(p) * free
-        pap = dot(p, ap)
-        alpha = torch.where(pap > 0, rr / torch.where(pap > 0, pap, torch.ones_like(pap)),
-                            torch.zeros_like(pap))
-        # E(x + alpha p) = E(x) - alpha r.p + alpha^2 p.Ap / 2, and r.p = r.r in CG
-        e_plane = e_plane - alpha * rr + 0.5 * alpha * alpha * pap
-        x = x + alpha.view(-1, 1, 1, 1) * p
-        r = r - alpha.view(-1, 1, 1, 1) * ap
-        rr_new = dot(r, r)
-        beta = torch.where(rr > 0, rr_new / torch.where(rr > 0, rr, torch.ones_like(rr)), torch.zeros_like(rr))
-        p = r + beta.view(-1, 1, 1, 1) * p
-        rr = rr_new
-        e_img = e_plane.view(bsz, c).sum(1)
-        hist.append(e_img)
-        if callback is not None:
-            callback(it, e_img, x.view(bsz, c, h, w))
-        if (it + 1) % check_every == 0 and bool((rr <= (tol * tol) * rr0).all()):
-            break
-    x = torch.where(known, x0, x.view(bsz, c, h, w))
-    return x, _stack(hist, bsz)
-
-
-def tv_value(x: torch.Tensor, isotropic: bool = True) -> torch.Tensor:
-    r"""Exact (non-smoothed) total variation per image.
-
-    Parameters
-    ----------
-    x : torch.Tensor
-        Images ``(B, C, H, W)``.
-    isotropic : bool
-        :math:`\sum |\nabla x|` (True) or :math:`\sum |D_x x| + |D_y x|`.
-
-    Returns
-    -------
-    torch.Tensor
-        ``(B,)``.
-
-    Examples
-    --------
-    >>> import torch
-    >>> x = torch.zeros(2, 1, 4, 4); x[..., 2:] = 1.0
-    >>> tv_value(x).tolist()
-    [4.0, 4.0]
-    """
-    dy, dx = energies.forward_diff(x)
-    t = (dy.square() + dx.square()).sqrt() if isotropic else dy.abs() + dx.abs()
-    return t.reshape(t.shape[0], -1).sum(1)
-
-
-def chambolle_pock_tv(x0: torch.Tensor, known: torch.Tensor, *, iterations: int = 300,
-                      isotropic: bool = True, tol: float = 0.0, callback: Callback = None,
-                      deadline: Optional[float] = None) -> Tuple[torch.Tensor, torch.Tensor]:
-    r"""TV inpainting by the primal-dual algorithm of Chambolle and Pock.
-
-    Parameters
-    ----------
-    x0 : torch.Tensor
-        Start ``(B, C, H, W)`` in [0, 1]; its known pixels are kept bit for bit. Never modified.
-    known : torch.Tensor
-        Bool mask broadcastable to ``x0``, True where the pixel is fixed.
-    iterations : int
-        Most iterations.
-    isotropic : bool
-        Isotropic or anisotropic TV.
-    tol : float
-        Stop once every image's TV changed by at most ``tol`` relatively over 10 iterations.
-    callback : callable, optional
-        ``callback(k, objective (B,), x)`` after every iteration.
-    deadline : float, optional
-        A :func:`time.perf_counter` value; iterations after the first stop once it has passed.
-
-    Returns
-    -------
-    tuple
-        ``(x, history)``: the estimate and the float64 CPU tensor ``(iterations run, B)`` of the
-        energy per image.
-        The energy is the TV of the primal iterate (not monotone).
-
-    Notes
-    -----
-    Solves :math:`\min_x \mathrm{TV}(x)` subject to :math:`x_K = x0_K,\ 0 \le x \le 1` with
-    :math:`\tau = \sigma = 0.99/\sqrt 8` (:math:`\|\nabla\|^2 \le 8`) and over-relaxation 1 [1]_:
-
-    .. math:: p \leftarrow \Pi_{\|\cdot\|_* \le 1}(p + \sigma \nabla \bar x), \quad x^+ = P(x + \tau\, \mathrm{div}\, p), \quad \bar x = 2x^+ - x
-
-    References
-    ----------
-    .. [1] A. Chambolle, T. Pock, "A first-order primal-dual algorithm for convex problems
-       with applications to imaging", J. Math. Imaging Vis. 40:120-145 (2011).
-
-    Examples
-    --------
-    >>> import torch
-    >>> g = torch.Generator().manual_seed(0)
-    >>> clean = torch.linspace(0, 1, 16).repeat(16, 1)[None, None]
-    >>> known = torch.rand(clean.shape, generator=g) > 0.5
-    >>> x0 = torch.where(known, clean, 0.5)
-    >>> x, hist = chambolle_pock_tv(x0, known, iterations=100)
-    >>> bool(hist[-1, 0] < hist[0, 0]), bool(torch.equal(x[known], x0[known]))
-    (True, True)
-    """
-    tau = sigma = 0.99 / 8 ** 0.5
-    x = x0.clone()
-    xbar = x
-    py = torch.zeros_like(x)
-    px = torch.zeros_like(x)
-    hist: List[torch.Tensor] = []
-    prev = None
-    for it in range(iterations):
-        if it and past(deadline):
-            break
-        dy, dx = energies.forward_diff(xbar)
-        py = py + sigma * dy
-        px = px + sigma * dx
-        if isotropic:
-            n = (py.square() + px.square()).sqrt().clamp_min(1.0)
-            py, px = py / n, px / n
-        else:
-            py, px = py.clamp(-1.0, 1.0), px.clamp(-1.0, 1.0)
-        x_new = (x + tau * energies.divergence(py, px)).clamp(0.0, 1.0)
-        x_new = torch.where(known, x0, x_new)
-        xbar = 2.0 * x_new - x
-        x = x_new
-        e = tv_value(x, isotropic)
-        hist.append(e)
-        if callback is not None:
-            callback(it, e, x)
-        if tol > 0 and it % 10 == 9:
-            if prev is not None and bool(((prev - e).abs() <= tol * e.abs().clamp_min(1e-30)).all()):
-                break
-            prev = e
-    return x, _stack(hist, x.shape[0])
-
-
-# ============================================================================ generic solvers
-def _check_iters(fn: str, iterations: int, tol: float) -> float:
-    from .._errors import bad_value
-    from ._facade import real_scalar
-
-    if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 0:
-        bad_value(fn, "iterations", "an int >= 0", iterations)
-    t = real_scalar(tol)
-    if t is None or not t >= 0 or t == float("inf"):
-        bad_value(fn, "tol", "a finite number >= 0", tol)
-    return float(t)
-
-
-def check_bounds(fn: str, bounds: Optional[Tuple[float, float]]) -> Optional[Tuple[float, float]]:
-    """``bounds`` as a pair of floats ``lo < hi`` (numpy scalars accepted), or ``None``.
-
-    Parameters
-    ----------
-    fn : str
-        The calling function, for the message.
-    bounds : pair or None
-        The box constraint as given.
-
-    Returns
-    -------
-    tuple or None
-        ``(float(lo), float(hi))``.
-
-    Raises
-    ------
-    ValueError
-        Not a pair of finite numbers with ``lo < hi`` (a NaN bound gave NaN images, ``(1, 0)``
-        black ones).
-
-    Examples
-    --------
-    >>> check_bounds("solve", (0, 1))
-    (0.0, 1.0)
-    >>> check_bounds("solve", (1, 0))
-    Traceback (most recent call last):
-    ...
-    ValueError: solve: argument `bounds` must be None or a pair (lo, hi) of finite numbers with lo < hi, got tuple (1, 0)
-    """
-    from .._errors import bad_value
-    from ._facade import real_scalar
-
-    if bounds is None:
-        return None
-    pair = tuple(bounds) if isinstance(bounds, (tuple, list)) else ()
-    vals = [real_scalar(v) for v in pair]
-    if len(vals) != 2 or any(v is None or not math.isfinite(v) for v in vals) or not vals[0] < vals[1]:  # type: ignore[operator]
-        bad_value(fn, "bounds", "None or a pair (lo, hi) of finite numbers with lo < hi", bounds)
-    return float(vals[0]), float(vals[1])  # type: ignore[arg-type]
-
-
-def _step_lipschitz(fn: str, lip: float) -> float:
-    from .._errors import bad_value
-
-    if not (math.isfinite(lip) and lip > 0):
-        bad_value(fn, "operator", "an operator whose norm_bound() is finite and > 0 (step 1 / L)",
-                  f"a Lipschitz constant L = {lip!r}")
-    return lip
-
-
-def _norms(t: torch.Tensor) -> torch.Tensor:
-    return t.reshape(t.shape[0], -1).square().sum(1).sqrt()
-
-
-def _converged(x: torch.Tensor, x_old: torch.Tensor, tol: float) -> bool:
-    """The shared stopping rule: every image moved by at most ``tol`` relative to its norm."""
-    return tol > 0 and bool((_norms(x - x_old) <= tol * _norms(x).clamp_min(1e-30)).all())
-
-
-def objective(operator, data: torch.Tensor, prior, x: torch.Tensor) -> torch.Tensor:
-    r"""The objective of the generic solvers per image.
-
-    Parameters
-    ----------
-    operator : LinearOperator
-        The forward model :math:`A`.
-    data : torch.Tensor
-        The data :math:`y`.
-    prior : Prior
-        The regulariser :math:`R`.
-    x : torch.Tensor
-        The point ``(B, C, H, W)``.
-
-    Returns
-    -------
-    torch.Tensor
-        :math:`\tfrac12\|A x - y\|^2 + R(x)`, shape ``(B,)``.
-
-    Examples
-    --------
-    >>> import torch
-    >>> from pixelgrad.restore import operators, priors
-    >>> objective(operators.Identity(), torch.zeros(1, 1, 2, 2), priors.Harmonic(1.0), torch.ones(1, 1, 2, 2))
-    tensor([2.])
-    """
-    r = operator(x) - data
-    return 0.5 * r.reshape(r.shape[0], -1).square().sum(1) + prior.value(x)
-
-
-def cg_solve(apply: Callable[[torch.Tensor], torch.Tensor], b: torch.Tensor, x0: torch.Tensor, *,
-             iterations: int = 100, tol: float = 1e-6) -> torch.Tensor:
-    r"""Solve a symmetric positive (semi)definite system by conjugate gradient, per image.
-
-    Parameters
-    ----------
-    apply : callable
-        :math:`v \mapsto M v`, symmetric positive (semi)definite.
-    b : torch.Tensor
-        Right-hand side ``(B, ...)``.
-    x0 : torch.Tensor
-        Start, shape of ``b``.
-    iterations : int
-        Most iterations.
-    tol : float
-        Stop once every image has :math:`\|r\| \le tol\, \|b\|`.
-
-    Returns
-    -------
-    torch.Tensor
-        The solution of :math:`M x = b`, shape of ``b``.
-
-    Notes
-    -----
-    Standard CG [1]_, every image of the batch with its own step sizes.
-
-    References
-    ----------
-    .. [1] M. R. Hestenes, E. Stiefel, "Methods of conjugate gradients for solving linear
-       systems", J. Res. Natl. Bur. Stand. 49(6):409-436 (1952).
-
-    Examples
-    --------
-    >>> import torch
-    >>> b = torch.tensor([[1.0, 2.0]], dtype=torch.float64)
-    >>> cg_solve(lambda v: 2.0 * v, b, torch.zeros_like(b))
-    tensor([[0.5000, 1.0000]], dtype=torch.float64)
-    """
-    x = x0.clone()
-    r = b - apply(x)
-    p = r.clone()
-
-    def dot(u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-        return (u * v).reshape(u.shape[0], -1).sum(1)
-
-    rr = dot(r, r)
-    bb = dot(b, b).clamp_min(1e-30)
-    view = (-1,) + (1,) * (x.ndim - 1)
-    for _ in range(iterations):
-        if bool((rr <= tol * tol * bb).all()):
-            break
-        ap = apply(p)
-        pap = dot(p, ap)
-        alpha = torch.where(pap > 0, rr / torch.where(pap > 0, pap, torch.ones_like(pap)), torch.zeros_like(pap))
-        x = x + alpha.view(view) * p
-        r = r - alpha.view(view) * ap
-        rr_new = dot(r, r)
-        beta = torch.where(rr > 0, rr_new / torch.where(rr > 0, rr, torch.ones_like(rr)), torch.zeros_like(rr))
-        p = r + beta.view(view) * p
-        rr = rr_new
-    return x
-
-
-def _start(operator, data: torch.Tensor, x0: Optional[torch.Tensor], fn: str = "solve") -> torch.Tensor:
-    """The starting point: ``A^T y``, or a checked copy of ``x0`` (a numpy array is taken as
-    a tensor; its shape must be that of ``A^T y``, its values finite)."""
-    from .._errors import bad_type, bad_value
-    import numpy as np
-
-    start = operator.adjoint(data)
-    if x0 is None:
-        return start.clone()
-    if isinstance(x0, np.ndarray):
-        x0 = torch.from_numpy(np.array(x0))
-    if not isinstance(x0, torch.Tensor):
-        bad_type(fn, "x0", "a float torch.Tensor (B, C, H, W) or None", x0)
-    if tuple(x0.shape) != tuple(start.shape) or not (x0.is_floating_point() or x0.dtype in
-                                                        (torch.uint8, torch.int16, torch.int32, torch.int64)):
-        bad_value(fn, "x0", f"a real tensor of the unknown's shape {tuple(start.shape)}", x0)
-    if x0.is_floating_point() and not bool(torch.isfinite(x0).all()):
-        bad_value(fn, "x0", "finite values (no NaN or inf)", x0)
-    return x0.detach().to(start.device, start.dtype, copy=True)
-
-
-def gradient_descent(operator, data: torch.Tensor, prior, *, x0: Optional[torch.Tensor] = None,
-                     step: Union[None, float, Callable[[int], float]] = None, iterations: int = 200,
-                     tol: float = 0.0, bounds: Optional[Tuple[float, float]] = None,
-                     callback: Callback = None,
-                     deadline: Optional[float] = None) -> Tuple[torch.Tensor, torch.Tensor]:
-    r"""(Projected) gradient descent on :math:`\tfrac12\|A x - y\|^2 + R(x)` (smooth priors).
-
-    Parameters
-    ----------
-    operator : LinearOperator
-        The forward model :math:`A` (:mod:`pixelgrad.restore.operators`).
-    data : torch.Tensor
-        The data :math:`y`, shape of ``operator(x)``.
-    prior : Prior
-        The regulariser :math:`R` (:mod:`pixelgrad.restore.priors`), weight included.
-    x0 : torch.Tensor, optional
-        Start ``(B, C, H, W)`` (default :math:`A^T y`).
-    step : float, callable or None
-        A number, a schedule ``step(k)`` (e.g. :func:`tutorial_step`), or ``None`` for
-        :math:`1 / (\|A\|^2 + \mathrm{Lip}(\nabla R))`.
-    iterations : int
-        Most iterations (>= 0).
-    tol : float
-        Stop once every image's relative change :math:`\|x_k - x_{k-1}\| \le tol\, \|x_k\|`
-        (0: run all iterations).
-    bounds : pair or None
-        Box ``(lo, hi)`` projection.
-    callback : callable, optional
-        ``callback(k, objective (B,), x)`` after every iteration.
-    deadline : float, optional
-        A :func:`time.perf_counter` value; iterations after the first stop once it has passed.
-
-    Returns
-    -------
-    tuple
-        ``(x, history)``: the estimate and the float64 CPU tensor ``(iterations run, B)`` of the
-        objective :math:`F(x) = \tfrac12\|A x - y\|^2 + R(x)` after every iteration.
-
-    Raises
-    ------
-    ValueError
-        ``iterations`` not an int >= 0 or ``tol`` not a number >= 0.
-    TypeError
-        The prior has no gradient.
-
-    Notes
-    -----
-    .. math:: x_{k+1} = P\big(x_k - s_k (A^T (A x_k - y) + \nabla R(x_k))\big)
-
-    Examples
-    --------
-    >>> import torch
-    >>> from pixelgrad.restore import operators, priors
-    >>> g = torch.Generator().manual_seed(0)
-    >>> y = torch.rand(1, 1, 16, 16, generator=g)
-    >>> x, hist = gradient_descent(operators.Identity(), y, priors.Harmonic(0.1), iterations=20)
-    >>> bool(hist[-1, 0] <= hist[0, 0])
-    True
-    """
-    tol = _check_iters("gradient_descent", iterations, tol)
-    bounds = check_bounds("gradient_descent", bounds)
-    x = _start(operator, data, x0)
-    if step is None:
-        lip = operator.norm_bound() ** 2 + prior.lipschitz
-        step = 1.0 / _step_lipschitz("gradient_descent", lip) if lip < float("inf") else 1e-2
-    hist: List[torch.Tensor] = []
-    for k in range(iterations):
-        if k and past(deadline):
-            break
-        s = step(k) if callable(step) else float(step)
-        g = operator.adjoint(operator(x) - data) + prior.grad(x)
-        x_new = x - s * g
-        if bounds is not None:
-            x_new = x_new.clamp(*bounds)
-        done = _converged(x_new, x, tol)
-        x = x_new
-        f = objective(operator, data, prior, x)
-        hist.append(f)
-        if callback is not None:
-            callback(k, f, x)
-        if done:
-            break
-    return x, _stack(hist, x.shape[0])
-
-
-def fista(operator, data: torch.Tensor, prior, *, x0: Optional[torch.Tensor] = None,
-          iterations: int = 200, tol: float = 0.0, bounds: Optional[Tuple[float, float]] = None,
-          callback: Callback = None, deadline: Optional[float] = None) -> Tuple[torch.Tensor, torch.Tensor]:
-    r"""FISTA with adaptive restart.
-
-    Parameters
-    ----------
-    operator : LinearOperator
-        The forward model :math:`A` (:mod:`pixelgrad.restore.operators`).
-    data : torch.Tensor
-        The data :math:`y`, shape of ``operator(x)``.
-    prior : Prior
-        The regulariser :math:`R` (:mod:`pixelgrad.restore.priors`), weight included.
-    x0 : torch.Tensor, optional
-        Start ``(B, C, H, W)`` (default :math:`A^T y`).
-    iterations : int
-        Most iterations (>= 0).
-    tol : float
-        Stop once every image's relative change :math:`\|x_k - x_{k-1}\| \le tol\, \|x_k\|`
-        (0: run all iterations).
-    bounds : pair or None
-        Box ``(lo, hi)`` clamped after the prox (exact when the prior is smooth).
-    callback : callable, optional
-        ``callback(k, objective (B,), x)`` after every iteration.
-    deadline : float, optional
-        A :func:`time.perf_counter` value; iterations after the first stop once it has passed.
-
-    Returns
-    -------
-    tuple
-        ``(x, history)``: the estimate and the float64 CPU tensor ``(iterations run, B)`` of the
-        objective :math:`F(x) = \tfrac12\|A x - y\|^2 + R(x)` after every iteration.
-
-    Raises
-    ------
-    ValueError
-        ``iterations`` not an int >= 0 or ``tol`` not a number >= 0.
-    TypeError
-        The prior has neither a gradient nor a prox.
-
-    Notes
-    -----
-    The data term is the smooth part, step :math:`s = 1/L` with :math:`L = \|A\|^2` (plus
-    :math:`\mathrm{Lip}(\nabla R)` when the prior is smooth and handled by its gradient);
-    a non-smooth prior enters through its prox [1]_:
-
-    .. math:: x_k = \mathrm{prox}_{s R}\big(z_k - s A^T(A z_k - y)\big), \quad t_{k+1} = \tfrac{1 + \sqrt{1 + 4t_k^2}}{2}, \quad z_{k+1} = x_k + \tfrac{t_k - 1}{t_{k+1}}(x_k - x_{k-1})
-
-    The momentum is dropped (:math:`z_{k+1} = x_k`) for an image whose objective went up:
-    the function-value restart of [2]_.
-
-    References
-    ----------
-    .. [1] A. Beck, M. Teboulle, "A fast iterative shrinkage-thresholding algorithm for
-       linear inverse problems", SIAM J. Imaging Sci. 2(1):183-202 (2009).
-    .. [2] B. O'Donoghue, E. Candes, "Adaptive restart for accelerated gradient schemes",
+    .. [3] B. O'Donoghue, E. Candes, "Adaptive restart for accelerated gradient schemes",
        Found. Comput. Math. 15(3):715-732 (2015).
 
     Examples
     --------
     >>> import torch
-    >>> from pixelgrad.restore import operators, priors
-    >>> g = torch.Generator().manual_seed(0)
-    >>> y = torch.rand(1, 1, 16, 16, generator=g)
-    >>> x, hist = fista(operators.Blur(sigma=1.0), y, priors.TotalVariation(0.01), iterations=30)
-    >>> x.shape, hist.shape
-    (torch.Size([1, 1, 16, 16]), torch.Size([30, 1]))
+    >>> from pixelgrad.restore import iterate, operators, priors
+    >>> y = torch.rand(1, 1, 8, 8, generator=torch.Generator().manual_seed(0))
+    >>> s = FISTA(operators.Identity(), y, priors.Charbonnier(0.1), y.clone(), Constraint(), monotone=True)
+    >>> x, hist = iterate.run(s, 20)
+    >>> bool((hist[1:] <= hist[:-1]).all())
+    True
     """
-    tol = _check_iters("fista", iterations, tol)
-    bounds = check_bounds("fista", bounds)
-    use_prox = not prior.smooth
-    lip = _step_lipschitz("fista", operator.norm_bound() ** 2 + (0.0 if use_prox else prior.lipschitz))
-    s = 1.0 / lip
-    x = _start(operator, data, x0)
-    z, t = x, 1.0
-    hist: List[torch.Tensor] = []
-    f_old = None
-    view = (-1,) + (1,) * (x.ndim - 1)
-    for k in range(iterations):
-        if k and past(deadline):
-            break
-        g = operator.adjoint(operator(z) - data)
-        if use_prox:
-            x_new = prior.prox(z - s * g, s)
+
+    def __init__(self, operator: Operator, data: Optional[torch.Tensor], prior: Any, x: torch.Tensor,
+                 constraint: Constraint, monotone: bool = False, fn: str = "fista") -> None:
+        self.operator, self.data, self.prior, self.constraint = operator, data, prior, constraint
+        self.use_prox = not prior.has("gradient")
+        lip = _norm2(operator) + (0.0 if self.use_prox else prior.lipschitz)
+        self.s = 1.0 / _step_lipschitz(fn, lip)
+        self.monotone = monotone
+        self.t = 1.0
+        if monotone:
+            self.x = constraint.project(x)
+            self.fx = objective(operator, data, prior, self.x)
         else:
-            x_new = z - s * (g + prior.grad(z))
-        if bounds is not None:
-            x_new = x_new.clamp(*bounds)
-        f = objective(operator, data, prior, x_new)
+            self.x = x
+            self.f_old: Optional[torch.Tensor] = None
+        self.y = self.x
+        self._view = (-1,) + (1,) * (x.ndim - 1)
+
+    def _forward_backward(self, y: torch.Tensor) -> torch.Tensor:
+        g = _data_grad(self.operator, self.data, y)
+        if self.use_prox:
+            v = y if g is None else y - self.s * g
+            return self.prior.prox(v, self.s)
+        return y - self.s * _plus(g, self.prior.grad(y))
+
+    def advance(self, k: int) -> torch.Tensor:
+        x, t = self.x, self.t
+        z = self.constraint.project(self._forward_backward(self.y))
         t_new = (1.0 + (1.0 + 4.0 * t * t) ** 0.5) / 2.0
-        z = x_new + ((t - 1.0) / t_new) * (x_new - x)
-        if f_old is not None:                       # restart the momentum where F went up
-            up = (f > f_old).view(view)
-            z = torch.where(up, x_new, z)
-        done = _converged(x_new, x, tol)
-        x, t, f_old = x_new, t_new, f
-        hist.append(f)
-        if callback is not None:
-            callback(k, f, x)
-        if done:
-            break
-    return x, _stack(hist, x.shape[0])
+        if self.monotone:
+            fz = objective(self.operator, self.data, self.prior, z)
+            better = fz <= self.fx
+            x_new = torch.where(better.view(self._view), z, x)
+            self.fx = torch.where(better, fz, self.fx)
+            y = x_new + (t / t_new) * (z - x_new) + ((t - 1.0) / t_new) * (x_new - x)
+            self.y = self.constraint.fix(y)
+            f = self.fx
+        else:
+            x_new = z
+            f = objective(self.operator, self.data, self.prior, x_new)
+            y = x_new + ((t - 1.0) / t_new) * (x_new - x)
+            if self.f_old is not None:                  # restart the momentum where F went up
+                y = torch.where((f > self.f_old).view(self._view), x_new, y)
+            self.y, self.f_old = y, f
+        self.x, self.t = x_new, t_new
+        return f
 
 
-def cg(operator, data: torch.Tensor, prior, *, x0: Optional[torch.Tensor] = None, iterations: int = 200,
-       tol: float = 1e-6, callback: Callback = None,
-       deadline: Optional[float] = None) -> Tuple[torch.Tensor, torch.Tensor]:
-    r"""Conjugate gradient on the normal equations of a quadratic prior.
+class ConjugateGradient:
+    r"""Conjugate gradient on :math:`(A^T A + H)\, x = A^T y` over the free pixels.
 
     Parameters
     ----------
-    operator : LinearOperator
-        The forward model :math:`A` (:mod:`pixelgrad.restore.operators`).
-    data : torch.Tensor
-        The data :math:`y`, shape of ``operator(x)``.
-    prior : Prior
-        The regulariser :math:`R` (:mod:`pixelgrad.restore.priors`), weight included.
-    x0 : torch.Tensor, optional
-        Start ``(B, C, H, W)`` (default :math:`A^T y`).
-    iterations : int
-        Most iterations (>= 0).
+    operator, data, prior :
+        The problem; the prior offers ``"hessian"`` (:math:`R(x) = x^T H x / 2`).
+    x : torch.Tensor
+        Start ``(B, C, H, W)``; the pixels the constraint fixes keep its values.
+    constraint : Constraint
+        Only its fixed pixels are used (:math:`M_{UU} x_U = b_U - M_{UK} x_K`).
     tol : float
-        Stop once every image's residual :math:`\|r\| \le tol\, \|A^T y\|`.
-    callback : callable, optional
-        ``callback(k, objective (B,), x)`` after every iteration.
-    deadline : float, optional
-        A :func:`time.perf_counter` value; iterations after the first stop once it has passed.
-
-    Returns
-    -------
-    tuple
-        ``(x, history)``: the estimate and the float64 CPU tensor ``(iterations run, B)`` of the
-        objective :math:`F(x) = \tfrac12\|A x - y\|^2 + R(x)` after every iteration.
-
-    Raises
-    ------
-    TypeError
-        If the prior is not quadratic.
-    ValueError
-        Bad ``iterations`` or ``tol``.
+        Stop once every system has :math:`\|r\| \le tol\, \|A^T y\|` (without a data term:
+        :math:`tol\, \|r_0\|`).
+    check_every : int
+        Test that rule every this many iterations.
+    per_plane : bool
+        One system (own step sizes) per image plane instead of per image (no data term only).
 
     Notes
     -----
-    With :math:`R(x) = x^T H x / 2` (``prior.hessian``), CG [1]_ solves
-
-    .. math:: (A^T A + H)\, x = A^T y
-
-    References
-    ----------
-    .. [1] M. R. Hestenes, E. Stiefel, "Methods of conjugate gradients for solving linear
-       systems", J. Res. Natl. Bur. Stand. 49(6):409-436 (1952).
+    The objective is updated exactly from the CG scalars,
+    :math:`F(x + \alpha p) = F(x) - \alpha\, r^T r + \tfrac{\alpha^2}{2} p^T M p`, so
+    recording it costs nothing. The iteration is :class:`~pixelgrad.restore.linalg.CGState`.
 
     Examples
     --------
     >>> import torch
-    >>> from pixelgrad.restore import operators, priors
-    >>> g = torch.Generator().manual_seed(0)
-    >>> y = torch.rand(1, 1, 16, 16, generator=g)
-    >>> x, hist = cg(operators.Blur(sigma=1.0), y, priors.Harmonic(0.01), iterations=50)
-    >>> bool(hist[-1, 0] <= hist[0, 0])
+    >>> from pixelgrad.restore import iterate, operators, priors
+    >>> y = torch.rand(1, 1, 8, 8, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    >>> s = ConjugateGradient(operators.Identity(), y, priors.Harmonic(0.1), y.clone(), Constraint(), tol=1e-8)
+    >>> x, hist = iterate.run(s, 100)
+    >>> bool(torch.allclose(x + priors.Harmonic(0.1).hessian(x), y))
     True
     """
-    tol = _check_iters("cg", iterations, tol)
-    if not getattr(prior, "quadratic", False):
-        raise TypeError(f"cg: argument `prior` must be a quadratic prior (Harmonic, Biharmonic), got {prior!r}")
-    b = operator.adjoint(data)
-    x = _start(operator, data, x0)
 
-    def apply(v: torch.Tensor) -> torch.Tensor:
-        return operator.adjoint(operator(v)) + prior.hessian(v)
+    def __init__(self, operator: Operator, data: Optional[torch.Tensor], prior: Any, x: torch.Tensor,
+                 constraint: Constraint, *, tol: float = 1e-6, check_every: int = 1, per_plane: bool = False) -> None:
+        self.shape = x.shape
+        bsz, c, h, w = x.shape
+        self.operator, self.data, self.prior = operator, data, prior
+        self.tol, self.check_every = tol, check_every
+        self.planes = per_plane and operator is None and c > 1
+        free = constraint.free
+        if self.planes:
+            x = x.reshape(bsz * c, 1, h, w)
+            if free is not None:
+                free = free.expand(bsz, c, h, w).reshape(bsz * c, 1, h, w)
 
-    r = b - apply(x)
-    p = r.clone()
+        def restrict(v: torch.Tensor) -> torch.Tensor:
+            return v if free is None else v * free
 
-    def dot(u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-        return (u * v).reshape(u.shape[0], -1).sum(1)
+        if operator is None:
+            def apply(v: torch.Tensor) -> torch.Tensor:
+                return restrict(prior.hessian(v))
+            residual = -apply(x)
+            self.f = prior.value(x)
+        else:
+            def apply(v: torch.Tensor) -> torch.Tensor:
+                return restrict(operator.adjoint(operator(v)) + prior.hessian(v))
+            b = restrict(operator.adjoint(data))
+            residual = b - apply(x)
+            self.f = objective(operator, data, prior, x)
+        self.cg = CGState(apply, x, residual)
+        self.reference = self.cg.rr.clone() if operator is None else batched_dot(b, b).clamp_min(1e-30)
 
-    rr, bb = dot(r, r), dot(b, b).clamp_min(1e-30)
-    view = (-1,) + (1,) * (x.ndim - 1)
-    hist: List[torch.Tensor] = []
-    for k in range(iterations):
-        if k and past(deadline):
-            break
-        ap = apply(p)
-        pap = dot(p, ap)
-        alpha = torch.where(pap > 0, rr / torch.where(pap > 0, pap, torch.ones_like(pap)), torch.zeros_like(pap))
-        x = x + alpha.view(view) * p
-        r = r - alpha.view(view) * ap
-        rr_new = dot(r, r)
-        beta = torch.where(rr > 0, rr_new / torch.where(rr > 0, rr, torch.ones_like(rr)), torch.zeros_like(rr))
-        p = r + beta.view(view) * p
-        rr = rr_new
-        f = objective(operator, data, prior, x)
-        hist.append(f)
-        if callback is not None:
-            callback(k, f, x)
-        if bool((rr <= tol * tol * bb).all()):
-            break
-    return x, _stack(hist, x.shape[0])
+    @property
+    def x(self) -> torch.Tensor:
+        return self.cg.x.view(self.shape)
+
+    def advance(self, k: int) -> torch.Tensor:
+        alpha, rr, pap = self.cg.step()
+        self.f = self.f - alpha * rr + 0.5 * alpha * alpha * pap
+        return self.f.view(self.shape[0], -1).sum(1) if self.planes else self.f
+
+    def converged(self, k: int) -> bool:
+        return (k + 1) % self.check_every == 0 and bool((self.cg.rr <= (self.tol * self.tol) * self.reference).all())
 
 
-def pdhg(operator, data: torch.Tensor, prior, *, x0: Optional[torch.Tensor] = None, iterations: int = 300,
-         tol: float = 0.0, bounds: Optional[Tuple[float, float]] = None,
-         callback: Callback = None, deadline: Optional[float] = None) -> Tuple[torch.Tensor, torch.Tensor]:
-    r"""Chambolle-Pock primal-dual hybrid gradient for :math:`\tfrac12\|A x - y\|^2 + w\,\mathrm{TV}(x)`.
+class PrimalDual:
+    r"""Chambolle-Pock primal-dual iteration for :math:`\tfrac12\|A x - y\|^2 + w \sum g(K x)`.
 
     Parameters
     ----------
-    operator : LinearOperator
-        The forward model :math:`A` (:mod:`pixelgrad.restore.operators`).
-    data : torch.Tensor
-        The data :math:`y`, shape of ``operator(x)``.
-    prior : Prior
-        The regulariser :math:`R` (:mod:`pixelgrad.restore.priors`), weight included.
-    x0 : torch.Tensor, optional
-        Start ``(B, C, H, W)`` (default :math:`A^T y`).
-    iterations : int
-        Most iterations (>= 0).
-    tol : float
-        Stop once every image's relative change :math:`\|x_k - x_{k-1}\| \le tol\, \|x_k\|`
-        (0: run all iterations).
-    bounds : pair or None
-        Box ``(lo, hi)`` projection of the primal iterate.
-    callback : callable, optional
-        ``callback(k, objective (B,), x)`` after every iteration.
-    deadline : float, optional
-        A :func:`time.perf_counter` value; iterations after the first stop once it has passed.
-
-    Returns
-    -------
-    tuple
-        ``(x, history)``: the estimate and the float64 CPU tensor ``(iterations run, B)`` of the
-        objective :math:`F(x) = \tfrac12\|A x - y\|^2 + R(x)` after every iteration.
-
-    Raises
-    ------
-    TypeError
-        If the prior is not a :class:`~pixelgrad.restore.priors.TotalVariation`.
-    ValueError
-        Bad ``iterations`` or ``tol``.
+    operator, data, prior :
+        The problem; the prior offers ``"dual"`` (``analysis`` :math:`K`, its adjoint,
+        ``analysis_norm2`` and ``project_dual``).
+    x : torch.Tensor
+        Start ``(B, C, H, W)``.
+    constraint : Constraint
+        Projection of the primal iterate.
 
     Notes
     -----
-    Algorithm 1 of [1]_ with :math:`K = [A; \nabla]`, a dual variable for each term,
-    :math:`\tau = \sigma = 0.99/\|K\|`, :math:`\|K\|^2 \le \|A\|^2 + 8` and over-relaxation 1:
+    Algorithm 1 of [1]_ with a dual variable per term, :math:`\tau = \sigma = 0.99 / \|[A; K]\|`,
+    :math:`\|[A; K]\|^2 \le \|A\|^2 + \|K\|^2` and over-relaxation 1:
 
-    .. math:: q \leftarrow \frac{q + \sigma(A\bar x - y)}{1 + \sigma}, \quad p \leftarrow w\,\Pi\Big(\frac{p + \sigma\nabla\bar x}{w}\Big), \quad x^+ = x - \tau(A^T q - \mathrm{div}\, p), \quad \bar x = 2x^+ - x
+    .. math:: q \leftarrow \frac{q + \sigma(A\bar x - y)}{1 + \sigma}, \quad p \leftarrow w\,\Pi\Big(\frac{p + \sigma K\bar x}{w}\Big), \quad x^+ = P\big(x - \tau(A^T q + K^T p)\big), \quad \bar x = 2x^+ - x
 
     References
     ----------
@@ -999,99 +454,63 @@ def pdhg(operator, data: torch.Tensor, prior, *, x0: Optional[torch.Tensor] = No
     Examples
     --------
     >>> import torch
-    >>> from pixelgrad.restore import operators, priors
-    >>> g = torch.Generator().manual_seed(0)
-    >>> y = torch.rand(1, 1, 16, 16, generator=g)
-    >>> x, hist = pdhg(operators.Blur(sigma=1.0), y, priors.TotalVariation(0.01), iterations=50)
+    >>> from pixelgrad.restore import iterate, operators, priors
+    >>> y = torch.rand(1, 1, 8, 8, generator=torch.Generator().manual_seed(0))
+    >>> s = PrimalDual(operators.Identity(), y, priors.TotalVariation(0.05), y.clone(), Constraint())
+    >>> x, hist = iterate.run(s, 50)
     >>> bool(hist[-1, 0] < hist[0, 0])
     True
     """
-    from .priors import TotalVariation
 
-    tol = _check_iters("pdhg", iterations, tol)
-    bounds = check_bounds("pdhg", bounds)
-    if not isinstance(prior, TotalVariation):
-        raise TypeError(f"pdhg: argument `prior` must be a TotalVariation prior, got {prior!r}")
-    lk = (operator.norm_bound() ** 2 + 8.0) ** 0.5
-    tau = sigma = 0.99 / lk
-    w = prior.weight
-    x = _start(operator, data, x0)
-    if bounds is not None:
-        x = x.clamp(*bounds)
-    xbar = x
-    q = torch.zeros_like(operator(x))
-    py = torch.zeros_like(x)
-    px = torch.zeros_like(x)
-    hist: List[torch.Tensor] = []
-    for k in range(iterations):
-        if k and past(deadline):
-            break
-        q = (q + sigma * (operator(xbar) - data)) / (1.0 + sigma)
-        gy, gx = energies.forward_diff(xbar)
+    def __init__(self, operator: Operator, data: Optional[torch.Tensor], prior: Any, x: torch.Tensor,
+                 constraint: Constraint) -> None:
+        self.operator, self.data, self.prior, self.constraint = operator, data, prior, constraint
+        self.tau = self.sigma = 0.99 / (_norm2(operator) + prior.analysis_norm2) ** 0.5
+        self.x = constraint.project(x)
+        self.xbar = self.x
+        self.q = None if operator is None else torch.zeros_like(operator(self.x))
+        self.p = tuple(torch.zeros_like(f) for f in prior.analysis(self.x))
+
+    def advance(self, k: int) -> torch.Tensor:
+        sigma, w, x = self.sigma, self.prior.weight, self.x
+        if self.operator is not None:
+            self.q = (self.q + sigma * (self.operator(self.xbar) - self.data)) / (1.0 + sigma)
+        kx = self.prior.analysis(self.xbar)
         if w > 0:
-            py, px = prior.project((py + sigma * gy) / w, (px + sigma * gx) / w)
-            py, px = py * w, px * w
-        x_new = x - tau * (operator.adjoint(q) - energies.divergence(py, px))
-        if bounds is not None:
-            x_new = x_new.clamp(*bounds)
-        xbar = 2.0 * x_new - x
-        done = _converged(x_new, x, tol)
-        x = x_new
-        f = objective(operator, data, prior, x)
-        hist.append(f)
-        if callback is not None:
-            callback(k, f, x)
-        if done:
-            break
-    return x, _stack(hist, x.shape[0])
+            p = self.prior.project_dual(tuple((pi + sigma * gi) / w for pi, gi in zip(self.p, kx)))
+            self.p = tuple(pi * w for pi in p)
+        kt = self.prior.analysis_adjoint(self.p)
+        step = kt if self.operator is None else self.operator.adjoint(self.q) + kt
+        x_new = self.constraint.project(x - self.tau * step)
+        self.xbar = 2.0 * x_new - x
+        self.x = x_new
+        return objective(self.operator, self.data, self.prior, x_new)
 
 
-def hqs(operator, data: torch.Tensor, prior, *, x0: Optional[torch.Tensor] = None, iterations: int = 30,
-        tol: float = 0.0, mu: Tuple[float, float] = (1e-2, 1e2), inner: int = 20,
-        callback: Callback = None, deadline: Optional[float] = None) -> Tuple[torch.Tensor, torch.Tensor]:
+class HalfQuadraticSplitting:
     r"""Half-quadratic splitting (plug-and-play: any prox or denoising step fits).
 
     Parameters
     ----------
-    operator : LinearOperator
-        The forward model :math:`A` (:mod:`pixelgrad.restore.operators`).
-    data : torch.Tensor
-        The data :math:`y`, shape of ``operator(x)``.
-    prior : Prior
-        The regulariser :math:`R` (:mod:`pixelgrad.restore.priors`), weight included.
-    x0 : torch.Tensor, optional
-        Start ``(B, C, H, W)`` (default :math:`A^T y`).
-    iterations : int
-        Most iterations (>= 0).
-    tol : float
-        Stop once every image's relative change :math:`\|x_k - x_{k-1}\| \le tol\, \|x_k\|`
-        (0: run all iterations).
+    operator, data, prior :
+        The problem (a data term is required); the prior offers ``"prox"``.
+    x : torch.Tensor
+        Start ``(B, C, H, W)``.
     mu : pair of float
-        Penalty :math:`\mu_k` grows geometrically from ``mu[0]`` to ``mu[1]``.
+        Penalty :math:`\mu_k` growing geometrically from ``mu[0]`` to ``mu[1]`` over
+        ``iterations``.
+    iterations : int
+        Length of the :math:`\mu` schedule.
     inner : int
         CG steps of each x-step (warm-started).
-    callback : callable, optional
-        ``callback(k, objective (B,), x)`` after every iteration.
-    deadline : float, optional
-        A :func:`time.perf_counter` value; iterations after the first stop once it has passed.
-
-    Returns
-    -------
-    tuple
-        ``(z, history)``, the history holding :math:`F(z_k)`.
-
-    Raises
-    ------
-    ValueError
-        ``iterations`` not an int >= 0 or ``tol`` not a number >= 0.
-    TypeError
-        The prior has no prox.
 
     Notes
     -----
     Alternates on :math:`\tfrac12\|A x - y\|^2 + R(z) + \tfrac{\mu_k}{2}\|x - z\|^2` [1]_:
 
     .. math:: (A^T A + \mu_k I)\, x_k = A^T y + \mu_k z_{k-1}, \qquad z_k = \mathrm{prox}_{R/\mu_k}(x_k)
+
+    The iterate :attr:`x` is :math:`z_k`.
 
     References
     ----------
@@ -1101,43 +520,481 @@ def hqs(operator, data: torch.Tensor, prior, *, x0: Optional[torch.Tensor] = Non
     Examples
     --------
     >>> import torch
+    >>> from pixelgrad.restore import iterate, operators, priors
+    >>> y = torch.rand(1, 1, 8, 8, generator=torch.Generator().manual_seed(0))
+    >>> s = HalfQuadraticSplitting(operators.Identity(), y, priors.TotalVariation(0.05), y.clone(), (0.1, 10.0), 5)
+    >>> iterate.run(s, 5)[1].shape
+    torch.Size([5, 1])
+    """
+
+    def __init__(self, operator: Operator, data: torch.Tensor, prior: Any, x: torch.Tensor,
+                 mu: Tuple[float, float], iterations: int, inner: int = 20) -> None:
+        self.operator, self.data, self.prior = operator, data, prior
+        self.mu, self.inner = mu, inner
+        self.n = max(iterations - 1, 1)
+        self.aty = operator.adjoint(data)
+        self.xk = x
+        self.x = x
+
+    def advance(self, k: int) -> torch.Tensor:
+        op = self.operator
+        m = float(self.mu[0]) * (float(self.mu[1]) / float(self.mu[0])) ** (k / self.n)
+        self.xk = cg_solve(lambda v: op.adjoint(op(v)) + m * v, self.aty + m * self.x, self.xk,
+                           iterations=self.inner, tol=1e-6)
+        self.x = self.prior.prox(self.xk, 1.0 / m)
+        return objective(op, self.data, self.prior, self.x)
+
+
+class IteratedThresholding:
+    r"""Inpainting by iterated block-DCT hard thresholding with the known pixels re-imposed.
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        Start ``(B, C, H, W)`` in [0, 1]; the known pixels are taken from it.
+    known : torch.Tensor
+        Bool mask broadcastable to ``x``, True where the pixel is known.
+    rounds : int
+        Length of the threshold schedule.
+    block : int
+        Side of the DCT blocks.
+    tau_start, tau_end : float
+        Threshold of the first and the last round (geometric in between).
+    shifts : int
+        Random grids whose thresholded images are averaged in each round.
+    generator : torch.Generator, optional
+        CPU generator drawing the grid shifts.
+
+    Notes
+    -----
+    Round :math:`r` of :math:`R` records and uses :math:`\tau_r = \tau_0 (\tau_1/\tau_0)^{r/(R-1)}`:
+
+    .. math:: x \leftarrow \mathrm{clip}_{[0,1]}\big(T_{\tau_r}(x)\big) \text{ on unknown pixels}, \qquad x \leftarrow x_0 \text{ on known pixels}
+
+    with :math:`T_\tau` the :func:`~pixelgrad.restore.dct.hard_threshold` averaged over random
+    grid shifts, a decreasing threshold as in iterated denoising [1]_ and the iterative
+    thresholding of morphological component analysis [2]_. Run it with
+    ``iterate.run(..., last_on_deadline=True)`` so a deadline still ends on the last threshold.
+
+    References
+    ----------
+    .. [1] O. G. Guleryuz, "Nonlinear approximation based image recovery using adaptive
+       sparse reconstructions and iterated denoising -- Part I: Theory", IEEE Trans. Image
+       Process. 15(3):539-554 (2006).
+    .. [2] M. Elad, J.-L. Starck, P. Querre, D. L. Donoho, "Simultaneous cartoon and texture
+       image inpainting using morphological component analysis (MCA)", Appl. Comput.
+       Harmon. Anal. 19(3):340-358 (2005).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from pixelgrad.restore import iterate
+    >>> clean = torch.linspace(0, 1, 32).repeat(32, 1)[None, None]
+    >>> known = torch.rand(clean.shape, generator=torch.Generator().manual_seed(0)) > 0.5
+    >>> s = IteratedThresholding(torch.where(known, clean, 0.5), known, rounds=20,
+    ...                          generator=torch.Generator().manual_seed(1))
+    >>> out, taus = iterate.run(s, 20)
+    >>> taus.shape, bool(torch.equal(out[known], clean[known]))
+    (torch.Size([20, 1]), True)
+    """
+
+    def __init__(self, x: torch.Tensor, known: torch.Tensor, *, rounds: int = 60, block: int = 16,
+                 tau_start: float = 0.25, tau_end: float = 0.01, shifts: int = 1,
+                 generator: Optional[torch.Generator] = None) -> None:
+        self.x = self.x0 = x
+        self.known, self.rounds, self.block, self.shifts = known, rounds, block, shifts
+        self.tau_start, self.tau_end, self.generator = tau_start, tau_end, generator
+        self.dct = dct_matrix(block, x.dtype, x.device)
+
+    def advance(self, k: int) -> torch.Tensor:
+        tau = self.tau_start * (self.tau_end / self.tau_start) ** (k / max(self.rounds - 1, 1))
+        acc: Optional[torch.Tensor] = None
+        for _ in range(self.shifts):
+            s = torch.randint(0, self.block, (2,), generator=self.generator).tolist()
+            y = hard_threshold(self.x, tau, (s[0], s[1]), self.block, self.dct)
+            acc = y if acc is None else acc.add_(y)
+        assert acc is not None
+        if self.shifts > 1:
+            acc = acc.div_(self.shifts)
+        self.x = torch.where(self.known, self.x0, acc.clamp_(0.0, 1.0))
+        return torch.full((self.x.shape[0],), tau, dtype=torch.float64)
+
+
+class Diffusion:
+    r"""Inpainting by edge-enhancing diffusion with the known pixels fixed.
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        Start ``(B, C, H, W)`` in [0, 1].
+    known : torch.Tensor
+        Bool mask broadcastable to ``x``, True where the pixel is known.
+    contrast, sigma, tau : float
+        As for :func:`~pixelgrad.restore.diffusion.eed_step`.
+    x0 : torch.Tensor, optional
+        Values of the known pixels (default ``x``).
+
+    Notes
+    -----
+    :math:`u \leftarrow` ``where(known, x0, clip(eed_step(u)))`` (Weickert [1]_); the recorded
+    objective is the squared size of the update, :math:`\|u_{k+1} - u_k\|^2`.
+
+    References
+    ----------
+    .. [1] J. Weickert, Anisotropic Diffusion in Image Processing, Teubner, Stuttgart (1998).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from pixelgrad.restore import iterate
+    >>> clean = torch.linspace(0, 1, 16).repeat(16, 1)[None, None]
+    >>> known = torch.ones_like(clean, dtype=torch.bool); known[..., 6:10, 6:10] = False
+    >>> out, _ = iterate.run(Diffusion(torch.where(known, clean, 0.0), known), 200)
+    >>> bool((out - clean).abs().max() < 0.05), bool(torch.equal(out[known], clean[known]))
+    (True, True)
+    """
+
+    def __init__(self, x: torch.Tensor, known: torch.Tensor, *, contrast: float = 0.01, sigma: float = 1.0,
+                 tau: float = 0.2, x0: Optional[torch.Tensor] = None) -> None:
+        self.x, self.known = x, known
+        self.ref = x if x0 is None else x0
+        self.contrast, self.sigma, self.tau = contrast, sigma, tau
+
+    def advance(self, k: int) -> torch.Tensor:
+        u = diffusion.eed_step(self.x, contrast=self.contrast, sigma=self.sigma, tau=self.tau).clamp_(0.0, 1.0)
+        u = torch.where(self.known, self.ref, u)
+        change = image_sum((u - self.x).square())
+        self.x = u
+        return change
+
+
+# ========================================================================== solver functions
+_DOC_COMMON = """
+    Parameters
+    ----------
+    operator : LinearOperator or None
+        The forward model :math:`A` (:mod:`pixelgrad.restore.operators`); ``None``: no data
+        term (then ``x0`` is required).
+    data : torch.Tensor or None
+        The data :math:`y`, shape of ``operator(x)``.
+    prior : Prior
+        The regulariser :math:`R` (:mod:`pixelgrad.restore.priors`), weight included.
+    x0 : torch.Tensor, optional
+        Start ``(B, C, H, W)`` (default :math:`A^T y`).
+    iterations : int
+        Most iterations (>= 0).
+    tol : float
+        The shared stopping rule (:func:`pixelgrad.restore.iterate.run`; 0: off).
+    callback : callable, optional
+        ``callback(k, objective (B,), x)`` after every iteration.
+    deadline : float, optional
+        A :func:`time.perf_counter` value; iterations after the first stop once it has passed.
+"""
+
+
+def gradient_descent(operator: Operator, data: Optional[torch.Tensor], prior: Any, *, x0: Any = None,
+                     step: Union[None, float, Callable[[int], float]] = None, iterations: int = 200,
+                     tol: float = 0.0, bounds: Optional[Tuple[float, float]] = None,
+                     constraint: Optional[Constraint] = None, objective_before: bool = False,
+                     callback: Callback = None,
+                     deadline: Optional[float] = None) -> Tuple[torch.Tensor, torch.Tensor]:
+    check_iterations("gradient_descent", iterations)
+    tol = check_tol("gradient_descent", tol)
+    c = _constraint("gradient_descent", bounds, constraint)
+    _require("gradient_descent", prior)
+    x = _start(operator, data, x0, "gradient_descent")
+    if step is None:
+        lip = _norm2(operator) + prior.lipschitz
+        step = 1.0 / _step_lipschitz("gradient_descent", lip) if lip < float("inf") else 1e-2
+    s = GradientDescent(operator, data, prior, x, step, c, objective_before)
+    return run(s, iterations, tol=tol, deadline=deadline, callback=callback)
+
+
+gradient_descent.__doc__ = r"""(Projected) gradient descent on :math:`\tfrac12\|A x - y\|^2 + R(x)` (smooth priors).
+""" + _DOC_COMMON + r"""    step : float, callable or None
+        A number, a schedule ``step(k)`` (e.g. :func:`tutorial_step`), or ``None`` for
+        :math:`1 / (\|A\|^2 + \mathrm{Lip}(\nabla R))`.
+    bounds : pair or None
+        Box ``(lo, hi)`` projection (when no ``constraint`` is given).
+    constraint : Constraint, optional
+        The projection (e.g. :class:`~pixelgrad.restore.constraints.FixedPixels`).
+    objective_before : bool
+        Record the objective of the point each step is taken from (see :class:`GradientDescent`).
+
+    Returns
+    -------
+    tuple
+        ``(x, history)``, the history the objective per image after every iteration.
+
+    Raises
+    ------
+    ValueError
+        Bad ``iterations`` / ``tol`` / ``bounds``.
+    TypeError
+        The prior offers no gradient.
+
+    Notes
+    -----
+    .. math:: x_{k+1} = P\big(x_k - s_k (A^T (A x_k - y) + \nabla R(x_k))\big)
+
+    Examples
+    --------
+    >>> import torch
     >>> from pixelgrad.restore import operators, priors
-    >>> g = torch.Generator().manual_seed(0)
-    >>> y = torch.rand(1, 1, 16, 16, generator=g)
+    >>> y = torch.rand(1, 1, 16, 16, generator=torch.Generator().manual_seed(0))
+    >>> x, hist = gradient_descent(operators.Identity(), y, priors.Harmonic(0.1), iterations=20)
+    >>> bool(hist[-1, 0] <= hist[0, 0])
+    True
+"""
+
+
+def fista(operator: Operator, data: Optional[torch.Tensor], prior: Any, *, x0: Any = None,
+          iterations: int = 200, tol: float = 0.0, bounds: Optional[Tuple[float, float]] = None,
+          constraint: Optional[Constraint] = None, monotone: bool = False,
+          callback: Callback = None, deadline: Optional[float] = None) -> Tuple[torch.Tensor, torch.Tensor]:
+    check_iterations("fista", iterations)
+    tol = check_tol("fista", tol)
+    c = _constraint("fista", bounds, constraint)
+    _require("fista", prior)
+    x = _start(operator, data, x0, "fista")
+    return run(FISTA(operator, data, prior, x, c, monotone), iterations, tol=tol, deadline=deadline,
+               callback=callback)
+
+
+fista.__doc__ = r"""FISTA with adaptive restart (or the monotone MFISTA safeguard), see :class:`FISTA`.
+""" + _DOC_COMMON + r"""    bounds : pair or None
+        Box ``(lo, hi)`` clamped after the prox (when no ``constraint`` is given).
+    constraint : Constraint, optional
+        The projection.
+    monotone : bool
+        MFISTA instead of the restart.
+
+    Returns
+    -------
+    tuple
+        ``(x, history)``, the objective per image after every iteration.
+
+    Raises
+    ------
+    ValueError
+        Bad ``iterations`` / ``tol`` / ``bounds``, or an operator without a finite norm bound.
+    TypeError
+        The prior offers neither a gradient nor a prox.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from pixelgrad.restore import operators, priors
+    >>> y = torch.rand(1, 1, 16, 16, generator=torch.Generator().manual_seed(0))
+    >>> x, hist = fista(operators.Blur(sigma=1.0), y, priors.TotalVariation(0.01), iterations=30)
+    >>> x.shape, hist.shape
+    (torch.Size([1, 1, 16, 16]), torch.Size([30, 1]))
+"""
+
+
+def cg(operator: Operator, data: Optional[torch.Tensor], prior: Any, *, x0: Any = None, iterations: int = 200,
+       tol: float = 1e-6, constraint: Optional[Constraint] = None, check_every: int = 1, per_plane: bool = False,
+       callback: Callback = None, deadline: Optional[float] = None) -> Tuple[torch.Tensor, torch.Tensor]:
+    check_iterations("cg", iterations)
+    tol = check_tol("cg", tol)
+    _require("cg", prior)
+    x = _start(operator, data, x0, "cg")
+    s = ConjugateGradient(operator, data, prior, x, constraint or Constraint(), tol=tol,
+                          check_every=check_every, per_plane=per_plane)
+    return run(s, iterations, deadline=deadline, callback=callback)
+
+
+cg.__doc__ = r"""Conjugate gradient on the normal equations of a quadratic prior, see :class:`ConjugateGradient`.
+""" + _DOC_COMMON.replace(
+    "The shared stopping rule (:func:`pixelgrad.restore.iterate.run`; 0: off).",
+    r"Stop once every residual :math:`\|r\| \le tol\, \|A^T y\|` (no data term: :math:`\|r_0\|`).") + r"""    constraint : Constraint, optional
+        Fixed pixels (only they are used; CG needs no box).
+    check_every : int
+        Test the residual every this many iterations.
+    per_plane : bool
+        One system per image plane (no data term only).
+
+    Returns
+    -------
+    tuple
+        ``(x, history)``, the objective per image after every iteration (exact bookkeeping).
+
+    Raises
+    ------
+    TypeError
+        The prior offers no Hessian.
+    ValueError
+        Bad ``iterations`` or ``tol``.
+
+    Notes
+    -----
+    With :math:`R(x) = x^T H x / 2` (``prior.hessian``) it solves :math:`(A^T A + H)\, x = A^T y`
+    (Hestenes and Stiefel [1]_).
+
+    References
+    ----------
+    .. [1] M. R. Hestenes, E. Stiefel, "Methods of conjugate gradients for solving linear
+       systems", J. Res. Natl. Bur. Stand. 49(6):409-436 (1952).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from pixelgrad.restore import operators, priors
+    >>> y = torch.rand(1, 1, 16, 16, generator=torch.Generator().manual_seed(0))
+    >>> x, hist = cg(operators.Blur(sigma=1.0), y, priors.Harmonic(0.01), iterations=50)
+    >>> bool(hist[-1, 0] <= hist[0, 0])
+    True
+"""
+
+
+def pdhg(operator: Operator, data: Optional[torch.Tensor], prior: Any, *, x0: Any = None, iterations: int = 300,
+         tol: float = 0.0, bounds: Optional[Tuple[float, float]] = None, constraint: Optional[Constraint] = None,
+         callback: Callback = None, deadline: Optional[float] = None) -> Tuple[torch.Tensor, torch.Tensor]:
+    check_iterations("pdhg", iterations)
+    tol = check_tol("pdhg", tol)
+    c = _constraint("pdhg", bounds, constraint)
+    _require("pdhg", prior)
+    x = _start(operator, data, x0, "pdhg")
+    return run(PrimalDual(operator, data, prior, x, c), iterations, tol=tol, deadline=deadline, callback=callback)
+
+
+pdhg.__doc__ = r"""Chambolle-Pock primal-dual hybrid gradient, see :class:`PrimalDual`.
+""" + _DOC_COMMON + r"""    bounds : pair or None
+        Box ``(lo, hi)`` projection of the primal iterate (when no ``constraint`` is given).
+    constraint : Constraint, optional
+        The projection.
+
+    Returns
+    -------
+    tuple
+        ``(x, history)``, the objective per image after every iteration.
+
+    Raises
+    ------
+    TypeError
+        The prior offers no dual form.
+    ValueError
+        Bad ``iterations`` or ``tol``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from pixelgrad.restore import operators, priors
+    >>> y = torch.rand(1, 1, 16, 16, generator=torch.Generator().manual_seed(0))
+    >>> x, hist = pdhg(operators.Blur(sigma=1.0), y, priors.TotalVariation(0.01), iterations=50)
+    >>> bool(hist[-1, 0] < hist[0, 0])
+    True
+"""
+
+
+def hqs(operator: Operator, data: torch.Tensor, prior: Any, *, x0: Any = None, iterations: int = 30,
+        tol: float = 0.0, mu: Tuple[float, float] = (1e-2, 1e2), inner: int = 20,
+        callback: Callback = None, deadline: Optional[float] = None) -> Tuple[torch.Tensor, torch.Tensor]:
+    check_iterations("hqs", iterations)
+    tol = check_tol("hqs", tol)
+    mus = [real_scalar(m) for m in mu] if isinstance(mu, (tuple, list)) and len(mu) == 2 else []
+    if len(mus) != 2 or any(m is None or not (math.isfinite(m) and m > 0) for m in mus):
+        bad_value("hqs", "mu", "a pair (mu_start, mu_end) of finite numbers > 0", mu)
+    _require("hqs", prior)
+    if operator is None:
+        bad_value("hqs", "operator", "a LinearOperator (half-quadratic splitting needs a data term)", operator)
+    x = _start(operator, data, x0, "hqs")
+    s = HalfQuadraticSplitting(operator, data, prior, x, (float(mus[0]), float(mus[1])), iterations, inner)  # type: ignore[arg-type]
+    return run(s, iterations, tol=tol, deadline=deadline, callback=callback)
+
+
+hqs.__doc__ = r"""Half-quadratic splitting, see :class:`HalfQuadraticSplitting`.
+""" + _DOC_COMMON + r"""    mu : pair of float
+        Penalty schedule from ``mu[0]`` to ``mu[1]``.
+    inner : int
+        CG steps of each x-step (warm-started).
+
+    Returns
+    -------
+    tuple
+        ``(z, history)``, the history holding :math:`F(z_k)`.
+
+    Raises
+    ------
+    ValueError
+        Bad ``iterations`` / ``tol`` / ``mu``.
+    TypeError
+        The prior has no prox.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from pixelgrad.restore import operators, priors
+    >>> y = torch.rand(1, 1, 16, 16, generator=torch.Generator().manual_seed(0))
     >>> z, hist = hqs(operators.Blur(sigma=1.0), y, priors.EdgeEnhancingDiffusion(), iterations=5)
     >>> z.shape, hist.shape
     (torch.Size([1, 1, 16, 16]), torch.Size([5, 1]))
+"""
+
+
+def iterated_thresholding(x: torch.Tensor, known: torch.Tensor, *, rounds: int = 60, block: int = 16,
+                          tau_start: float = 0.25, tau_end: float = 0.01, shifts: int = 1,
+                          generator: Optional[torch.Generator] = None, callback: Callback = None,
+                          deadline: Optional[float] = None) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Run :class:`IteratedThresholding` for ``rounds`` rounds.
+
+    Parameters
+    ----------
+    x, known, rounds, block, tau_start, tau_end, shifts, generator :
+        As for :class:`IteratedThresholding`.
+    callback : callable, optional
+        ``callback(round, tau (B,), x)`` after every round.
+    deadline : float, optional
+        Once passed, the remaining rounds are skipped except the last one.
+
+    Returns
+    -------
+    tuple
+        ``(x, taus)``: the result and the thresholds of the rounds run ``(rounds run, B)``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> known = torch.rand(1, 1, 16, 16, generator=torch.Generator().manual_seed(0)) > 0.5
+    >>> out, taus = iterated_thresholding(torch.where(known, 0.5, 0.0), known, rounds=3)
+    >>> taus[:, 0].tolist()
+    [0.25, 0.05, 0.01]
     """
-    tol = _check_iters("hqs", iterations, tol)
-    from ._facade import real_scalar
-
-    mus = [real_scalar(m) for m in mu] if isinstance(mu, (tuple, list)) and len(mu) == 2 else []
-    if len(mus) != 2 or any(m is None or not (math.isfinite(m) and m > 0) for m in mus):
-        from .._errors import bad_value
-
-        bad_value("hqs", "mu", "a pair (mu_start, mu_end) of finite numbers > 0", mu)
-    mu = (float(mus[0]), float(mus[1]))  # type: ignore[arg-type]
-    aty = operator.adjoint(data)
-    x = _start(operator, data, x0)
-    z = x
-    hist: List[torch.Tensor] = []
-    n = max(iterations - 1, 1)
-    for k in range(iterations):
-        if k and past(deadline):
-            break
-        m = float(mu[0]) * (float(mu[1]) / float(mu[0])) ** (k / n)
-        x = cg_solve(lambda v: operator.adjoint(operator(v)) + m * v, aty + m * z, x,
-                     iterations=inner, tol=1e-6)
-        z_new = prior.prox(x, 1.0 / m)
-        done = _converged(z_new, z, tol)
-        z = z_new
-        f = objective(operator, data, prior, z)
-        hist.append(f)
-        if callback is not None:
-            callback(k, f, z)
-        if done:
-            break
-    return z, _stack(hist, z.shape[0])
+    s = IteratedThresholding(x, known, rounds=rounds, block=block, tau_start=tau_start, tau_end=tau_end,
+                             shifts=shifts, generator=generator)
+    return run(s, rounds, deadline=deadline, callback=callback, last_on_deadline=True)
 
 
-SOLVERS = {"gradient_descent": gradient_descent, "fista": fista, "cg": cg, "pdhg": pdhg, "hqs": hqs}
+def diffusion_inpainting(x: torch.Tensor, known: torch.Tensor, *, iterations: int = 30, contrast: float = 0.01,
+                         sigma: float = 1.0, tau: float = 0.2, x0: Optional[torch.Tensor] = None,
+                         deadline: Optional[float] = None) -> torch.Tensor:
+    """Run :class:`Diffusion` for ``iterations`` steps (at least one under a deadline).
+
+    Parameters
+    ----------
+    x, known, contrast, sigma, tau, x0 :
+        As for :class:`Diffusion`.
+    iterations : int
+        Explicit steps.
+    deadline : float, optional
+        A :func:`time.perf_counter` value.
+
+    Returns
+    -------
+    torch.Tensor
+        The inpainted images, known pixels equal to ``x0``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> known = torch.ones(1, 1, 8, 8, dtype=torch.bool); known[..., 3:5, 3:5] = False
+    >>> out = diffusion_inpainting(torch.where(known, 0.5, 0.0), known, iterations=100)
+    >>> bool((out - 0.5).abs().max() < 1e-3)
+    True
+    """
+    s = Diffusion(x, known, contrast=contrast, sigma=sigma, tau=tau, x0=x0)
+    return run(s, iterations, deadline=deadline, record=False)[0]
+
+
+SOLVERS: Dict[str, Callable[..., Tuple[torch.Tensor, torch.Tensor]]] = {
+    "gradient_descent": gradient_descent, "fista": fista, "cg": cg, "pdhg": pdhg, "hqs": hqs}
