@@ -18,7 +18,7 @@ for kw in (dict(motion=(10000, 0.3)), dict(motion=(2000, 0.3)), dict(sigma=500.0
            dict(motion=(10000, 0.3), border="circular", method="tikhonov", iterations=3)):
     res = pg.restore.deblur(x, **kw)
     assert res.image.shape == x.shape and bool(torch.isfinite(res.image).all()), kw
-y, op = pg.restore.blur(x, sigma=1e300)
+y, op = pg.restore.corrupt.blur(x, sigma=1e300)
 assert bool(torch.isfinite(y).all())
 print("ok")
 """

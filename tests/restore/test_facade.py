@@ -27,7 +27,7 @@ def _gen(rng):
 @pytest.mark.parametrize("blur", [{"sigma": 1.5}, {"motion": (7, 0.4)}, {"box": 3}])
 def test_deblur_beats_its_input(rng, blur):
     x = _scene(rng)
-    y, _ = pg.restore.blur(x, **blur, noise=0.01, generator=_gen(rng))
+    y, _ = pg.restore.corrupt.blur(x, **blur, noise=0.01, generator=_gen(rng))
     before = y.clone()
     res = pg.restore.deblur(y, **blur)
     assert torch.equal(y, before)                                    # input not modified
@@ -40,7 +40,7 @@ def test_deblur_beats_its_input(rng, blur):
 @pytest.mark.parametrize("method", ["wiener", "tv", "tikhonov"])
 def test_deblur_methods_beat_their_input(rng, method):
     x = _scene(rng, (1, 1, 32, 32))
-    y, _ = pg.restore.blur(x, sigma=1.5, noise=0.01, generator=_gen(rng))
+    y, _ = pg.restore.corrupt.blur(x, sigma=1.5, noise=0.01, generator=_gen(rng))
     res = pg.restore.deblur(y, sigma=1.5, noise=0.01, method=method, iterations=60)
     assert float(pg.restore.psnr(res.image, x)) > float(pg.restore.psnr(y.clamp(0, 1), x))
 
@@ -56,7 +56,7 @@ def test_noiseless_circular_deblur_recovers_the_image(rng):
 def test_deblur_user_kernel_numpy_uint8(rng):
     x = _scene(rng, (1, 1, 40, 40))[0, 0].numpy()
     psf = np.ones((1, 5), np.float64) / 5
-    y, _ = pg.restore.blur(x, psf, noise=0.005, generator=_gen(rng))
+    y, _ = pg.restore.corrupt.blur(x, psf, noise=0.005, generator=_gen(rng))
     y8 = np.round(np.clip(y, 0, 1) * 255).astype(np.uint8)
     res = pg.restore.deblur(y8, psf)
     assert res.image.dtype == np.uint8 and res.image.shape == y8.shape
@@ -143,7 +143,7 @@ def test_bad_inputs_name_the_argument(rng):
 
 def test_results_do_not_depend_on_batch_or_threads(rng):
     x = _scene(rng, (3, 1, 40, 40))
-    y, _ = pg.restore.blur(x, motion=(5, 0.3), noise=0.02, generator=_gen(rng))
+    y, _ = pg.restore.corrupt.blur(x, motion=(5, 0.3), noise=0.02, generator=_gen(rng))
     bad, known = pg.restore.salt_and_pepper(x, 0.8, _gen(rng))
     old = torch.get_num_threads()
     try:
@@ -213,3 +213,33 @@ def test_deblur_of_images_smaller_than_the_fourier_margin(size, method, rng):
     x = torch.from_numpy(rng.random((1, 1) + size))
     res = pg.restore.deblur(x, sigma=1.0, noise=0.01, method=method)
     assert res.image.shape == x.shape and bool(torch.isfinite(res.image).all())
+
+
+def test_restore_blur_is_a_deprecated_alias_of_corrupt_blur(rng):
+    x = _scene(rng, (1, 1, 16, 16))
+    with pytest.warns(DeprecationWarning, match="pixelgrad.restore.corrupt.blur"):
+        old = pg.restore.blur
+    assert old is pg.restore.corrupt.blur
+    with pytest.raises(AttributeError):
+        pg.restore.no_such_name
+    y, op = pg.restore.corrupt.blur(x, sigma=1.0)
+    assert isinstance(op, O.Blur) and y.shape == x.shape
+
+
+@pytest.mark.parametrize("blur", [{"sigma": 1.5}, {"box": 3}, {"motion": (5, 0.3)}, {"kernel": np.ones((3, 3)) / 9}])
+def test_blur_operator_keeps_its_border_while_it_builds_kernels(blur):
+    """Bug: Blur._forward_raw set self.border while it ran (impulse responses for kernel2d /
+    transfer), so an operator shared with another thread blurred with the wrong border."""
+    op = O.Blur(**blur, border="reflect")
+    seen = []
+    original = op._correlate if "kernel" in blur else None
+    if original is not None:
+        def spy(x, k, border=None):
+            seen.append(op.border)
+            return original(x, k, border)
+        op._correlate = spy
+    op.kernel2d()
+    op.transfer((16, 16))
+    assert op.border == "reflect" and all(b == "reflect" for b in seen)
+    x = torch.rand(1, 1, 16, 16, dtype=torch.float64)
+    torch.testing.assert_close(op(x), O.Blur(**blur, border="reflect")(x))

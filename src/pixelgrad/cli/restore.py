@@ -276,7 +276,8 @@ def _restore_degraded(src: Path, dst: Path, args, work, back, alpha, plot: Optio
     import torch
 
     from ..io import write_image
-    from ..restore import blur, deblur, denoise, psnr
+    from ..restore import deblur, denoise, psnr
+    from ..restore.corrupt import blur
 
     x = work.astype(np.float32) / 255.0 if work.dtype == np.uint8 else work.astype(np.float32)
     gen = torch.Generator().manual_seed(args.seed)

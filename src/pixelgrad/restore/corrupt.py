@@ -377,8 +377,8 @@ def blur(x: ImageLike, kernel: Optional[Kernel] = None, *, sigma: Optional[Sigma
     Examples
     --------
     >>> import torch, pixelgrad as pg
-    >>> y, A = pg.restore.blur(torch.rand(1, 1, 32, 32), motion=(9, 0.5), noise=0.01,
-    ...                        generator=torch.Generator().manual_seed(0))
+    >>> y, A = pg.restore.corrupt.blur(torch.rand(1, 1, 32, 32), motion=(9, 0.5), noise=0.01,
+    ...                                generator=torch.Generator().manual_seed(0))
     >>> y.shape, type(A).__name__
     (torch.Size([1, 1, 32, 32]), 'Blur')
     """

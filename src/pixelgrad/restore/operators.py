@@ -386,41 +386,42 @@ class Blur(LinearOperator):
             raise type(e)(f"Blur: argument {arg!r}: {e}") from None
 
     # -- forward models (the library's own functions)
-    def _gauss(self, x: torch.Tensor) -> torch.Tensor:
+    def _gauss(self, x: torch.Tensor, border: Optional[str] = None) -> torch.Tensor:
         from ..functional import gaussian_blur
 
         return cast(torch.Tensor, gaussian_blur(x, self.sigma, angle=self.angle, truncate=self.truncate,
-                                                border=self.border))
+                                                border=border or self.border))
 
-    def _box(self, x: torch.Tensor) -> torch.Tensor:
+    def _box(self, x: torch.Tensor, border: Optional[str] = None) -> torch.Tensor:
         from ..functional import box_blur
 
-        return cast(torch.Tensor, box_blur(x, self.box, border=self.border))
+        return cast(torch.Tensor, box_blur(x, self.box, border=border or self.border))
 
-    def _motion(self, x: torch.Tensor) -> torch.Tensor:
+    def _motion(self, x: torch.Tensor, border: Optional[str] = None) -> torch.Tensor:
         from ..functional import motion_blur
 
         m = tuple(self.motion)
         return cast(torch.Tensor, motion_blur(x, m[0], m[1], direction=m[2] if len(m) > 2 else 0.0,
-                                              border=self.border))
+                                              border=border or self.border))
 
-    def _correlate(self, x: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+    def _correlate(self, x: torch.Tensor, k: torch.Tensor, border: Optional[str] = None) -> torch.Tensor:
         from ..backends import torch_backend
         from ..kernels.fold import folded_kernel2d
 
         if k.ndim == 3 and k.shape[0] != x.shape[0]:
             bad_value("Blur", "kernel", f"one point-spread function per image ({x.shape[0]} of them) "
                       "or one for all", self.kernel)
+        border = border or self.border
         h, w = x.shape[-2:]
         if k.ndim == 2:
-            kk = folded_kernel2d(k, h, w, self.border)
+            kk = folded_kernel2d(k, h, w, border)
         else:
-            ks = [folded_kernel2d(kb, h, w, self.border) for kb in k]
+            ks = [folded_kernel2d(kb, h, w, border) for kb in k]
             kh = max(t.shape[0] for t in ks)
             kw = max(t.shape[1] for t in ks)
             kk = torch.stack([torch.nn.functional.pad(t, ((kw - t.shape[1]) // 2,) * 2 + ((kh - t.shape[0]) // 2,) * 2)
                               for t in ks])
-        return torch_backend.correlate2d(x, kk.to(x.device, x.dtype), self.border, "direct")
+        return torch_backend.correlate2d(x, kk.to(x.device, x.dtype), border, "direct")
 
     def _psf(self) -> torch.Tensor:
         assert self.kernel is not None
@@ -466,19 +467,14 @@ class Blur(LinearOperator):
         return (2 * self._radius() + 1) ** 2 <= DENSE_LIMIT
 
     def _forward_raw(self, x: torch.Tensor, border: Optional[str] = None) -> torch.Tensor:
-        saved = self.border
-        if border is not None:
-            self.border = border
-        try:
-            if self.kind == "sigma":
-                return self._gauss(x)
-            if self.kind == "box":
-                return self._box(x)
-            if self.kind == "motion":
-                return self._motion(x)
-            return self._correlate(x, self._psf().flip(-1, -2))
-        finally:
-            self.border = saved
+        """The blur with ``border`` (default: the operator's); the operator is not changed."""
+        if self.kind == "sigma":
+            return self._gauss(x, border)
+        if self.kind == "box":
+            return self._box(x, border)
+        if self.kind == "motion":
+            return self._motion(x, border)
+        return self._correlate(x, self._psf().flip(-1, -2), border)
 
     def _check_size(self, x: torch.Tensor) -> None:
         if self.border == "constant":

@@ -107,7 +107,7 @@ NOT_IMAGE_OPS = ("psnr", "ssim", "estimate_noise")
 
 
 def _blurred(x: torch.Tensor) -> torch.Tensor:
-    return _pg().restore.blur(x, sigma=2.0, noise=0.01, generator=_gen())[0]
+    return _pg().restore.corrupt.blur(x, sigma=2.0, noise=0.01, generator=_gen())[0]
 
 
 def _noisy(x: torch.Tensor) -> torch.Tensor:

@@ -50,7 +50,7 @@ def run() -> None:
     pg.restore.deblur(y, motion=(3, 0.0), noise=torch.tensor([0.01]), method="wiener",
                       time_budget=np.float32(5.0))
     pg.restore.denoise(y, sigma=0.05, method="tv", time_budget=10)
-    pg.restore.blur(y, box=3)
+    pg.restore.corrupt.blur(y, box=3)
     own: PairValue = (1.0, 2.0)
     level: Scalar = np.float64(0.5)
     pg.gaussian_blur(x, own, angle=level)
