@@ -57,7 +57,8 @@ def real_scalar(value: Any) -> Optional[float]:
 
 
 def check_iterations(fn: str, iterations: Any) -> int:
-    """``iterations`` if it is an int >= 0 (not a bool), else a ``ValueError``.
+    """``iterations`` as an int if it is an integer >= 0 (numpy integers too, not a bool), else
+    a ``ValueError``.
 
     Parameters
     ----------
@@ -80,9 +81,11 @@ def check_iterations(fn: str, iterations: Any) -> int:
     ...
     ValueError: solve: argument `iterations` must be an int >= 0, got int -1
     """
-    if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 0:
+    import numpy as np
+
+    if isinstance(iterations, (bool, np.bool_)) or not isinstance(iterations, (int, np.integer)) or iterations < 0:
         bad_value(fn, "iterations", "an int >= 0", iterations)
-    return iterations
+    return int(iterations)
 
 
 def check_tol(fn: str, tol: Any) -> float:

@@ -48,6 +48,7 @@ from . import shrinkage
 from ..types import Angle, Kernel, Motion, NoiseLevel, PairValue, Scalar, Sigma
 from ._facade import (check_finite_result, check_method, check_time_budget, finish, from_opponent, image_deadline, noise_levels,
                       prepare, reference_batch, to_opponent, wrap_callback)
+from .checks import check_iterations
 from .iterate import past
 from .methods import DEBLUR_TV_WEIGHT, TABLE, methods_of, run_recipe
 from .operators import Blur
@@ -300,10 +301,8 @@ def deblur(image: ImageLike, kernel: Optional[Kernel] = None, *, sigma: Optional
     fn = "deblur"
     t0 = time.perf_counter()
     check_method(fn, method, DEBLUR_METHODS)
-    if iterations is not None and (isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 0):
-        from .._errors import bad_value
-
-        bad_value(fn, "iterations", "an int >= 0", iterations)
+    if iterations is not None:
+        iterations = check_iterations(fn, iterations)
     budget = check_time_budget(fn, time_budget)
     b, y, white = prepare(image, fn)
     op = Blur(kernel, sigma=sigma, angle=angle, box=box, motion=motion, border=border)

@@ -1,6 +1,10 @@
 """``inpaint(image, known_mask, method)``: fill the unknown pixels of an image batch.
 
-Methods (all batched over ``(B, C, H, W)``, any device; see :mod:`.solvers`):
+Methods (all batched over ``(B, C, H, W)``, any device), rows of the table
+:data:`pixelgrad.restore.methods.TABLE` ``["inpaint"]``: the prior-and-solver methods run the
+generic solvers of :mod:`.solvers` with the known pixels as the constraint
+:class:`~pixelgrad.restore.constraints.FixedPixels`; ``dct`` and ``auto`` are pipelines
+(:func:`_dct_pipeline`):
 
 * ``"multiscale_gd"`` -- 500 gradient-descent steps on the multiscale smoothness energy
   (:func:`.energies.multiscale_smoothness`) with the step ``max(1.5 / (k + 1), 0.015)``,
@@ -10,9 +14,10 @@ Methods (all batched over ``(B, C, H, W)``, any device; see :mod:`.solvers`):
   with the known pixels fixed, by conjugate gradient from a pull-push first guess.
 * ``"tv"`` -- total-variation inpainting by Chambolle-Pock (values kept in [0, 1]).
 * ``"tv-smooth"`` -- smoothed TV (Charbonnier, eps 1e-2) by monotone FISTA.
-* ``"dct"`` -- biharmonic, then iterated block-DCT hard thresholding (:mod:`.sparse`).
+* ``"dct"`` -- biharmonic, then iterated block-DCT hard thresholding
+  (:class:`~pixelgrad.restore.solvers.IteratedThresholding`).
 * ``"auto"`` (default) -- ``"dct"`` followed by an edge-enhancing-diffusion refinement
-  (:mod:`.diffusion`); the best quality here (about +0.5..+1.2 dB over biharmonic at 80-95 %
+  (:class:`~pixelgrad.restore.solvers.Diffusion`); the best quality here (about +0.5..+1.2 dB over biharmonic at 80-95 %
   missing). With ``time_budget`` (seconds) every stage stops early when its share of the budget
   has passed, so a call on a huge image returns in bounded time (with a less converged result).
 
@@ -34,7 +39,8 @@ from .._errors import bad_type, bad_value
 from .._interop import Batch, ImageLike, to_batch
 from . import energies, solvers
 from ..types import Scalar
-from ._facade import check_time_budget, real_scalar
+from ._facade import check_time_budget
+from .checks import check_iterations, check_tol
 from .constraints import FixedPixels
 from .methods import TABLE, methods_of, run_recipe
 from .pull_push import push_pull
@@ -148,8 +154,8 @@ def inpaint(image: ImageLike, known_mask: ImageLike, method: str = "auto", *,
     for :math:`E` the multiscale smoothness, :math:`\sum|\nabla x|^2`,
     :math:`\sum (L x)^2`, TV or smoothed TV (:mod:`~pixelgrad.restore.energies`), by the
     solvers of :mod:`~pixelgrad.restore.solvers`; ``dct`` and ``auto`` add iterated block-DCT
-    thresholding (:func:`~pixelgrad.restore.sparse.dct_inpaint`) and edge-enhancing diffusion
-    (:func:`~pixelgrad.restore.diffusion.eed_inpaint`); the references are given there.
+    thresholding (:class:`~pixelgrad.restore.solvers.IteratedThresholding`) and edge-enhancing
+    diffusion (:class:`~pixelgrad.restore.solvers.Diffusion`); the references are given there.
 
     Examples
     --------
@@ -171,14 +177,9 @@ def inpaint(image: ImageLike, known_mask: ImageLike, method: str = "auto", *,
     if not isinstance(method, str) or method not in METHODS:
         bad_value(fn, "method", f"one of {METHODS}", method)
     if iterations is not None:
-        if isinstance(iterations, bool) or not isinstance(iterations, (int, np.integer)) or iterations < 0:
-            bad_value(fn, "iterations", "an int >= 0", iterations)
-        iterations = int(iterations)
+        iterations = check_iterations(fn, iterations)
     if tol is not None:
-        tol_value = real_scalar(tol)                 # numpy scalars too, as everywhere
-        if tol_value is None or not tol_value >= 0 or tol_value == float("inf"):
-            bad_value(fn, "tol", "a finite number >= 0", tol)
-        tol = tol_value
+        tol = check_tol(fn, tol)
     if generator is not None and not isinstance(generator, torch.Generator):
         bad_type(fn, "generator", "a torch.Generator or None", generator)
     time_budget = check_time_budget(fn, time_budget)
