@@ -139,20 +139,14 @@ def inpaint_masks(x: np.ndarray) -> list:
 
 
 def regions_inpaint(bad: np.ndarray, known: np.ndarray) -> np.ndarray:
-    """The region-wise path (``--regions``): exact biharmonic on the crops around the missing
-    components (margin 2, filled values clipped to each crop's known range); ``inpaint``'s
-    auto for dense masks and for crops with more than 2500 missing pixels."""
-    from pixelgrad.restore.regions import direct_solve, inpaint_regions
-
-    def auto(a, k):
-        return pg.restore.inpaint(a, k).image
-
-    def solve(a, k):
-        return direct_solve(a, k, order=2, fallback=auto)
+    """The region-wise path (``--regions``): ``pixelgrad.restore.regions.inpaint_local`` --
+    exact biharmonic / harmonic fills by a sparse solve over the unknowns, a block-DCT
+    refinement on the blocks around them, chosen per hole / stroke class by a hold-out of
+    translated copies of the mask; ``inpaint``'s auto for dense masks."""
+    from pixelgrad.restore.regions import inpaint_local
 
     y = torch.from_numpy(bad)[None, None]
-    out = inpaint_regions(y, torch.from_numpy(known)[None, None], solve, margin=2, align=1, clip=True)
-    return out[0, 0].numpy()
+    return inpaint_local(y, torch.from_numpy(known)[None, None])[0, 0].numpy()
 
 
 def cv2_inpaint(bad: np.ndarray, known: np.ndarray, flag: int) -> np.ndarray:

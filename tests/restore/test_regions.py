@@ -267,3 +267,136 @@ def test_choose_stage_needs_significant_evidence(rng):
         choose_stage(base)
     with pytest.raises(ValueError, match="`z`"):
         choose_stage(base[None], z=-1.0)
+
+
+# --------------------------------------------------------------------- sparse exact solve
+def dense_reference(y: torch.Tensor, known: torch.Tensor, order: int) -> torch.Tensor:
+    """The exact fill by a dense float64 solve built from the energy's matrix itself."""
+    n, c, h, w = y.shape
+    lap = np.zeros((h * w, h * w))
+    for i in range(h):
+        for j in range(w):
+            p = i * w + j
+            for a, b in ((i - 1, j), (i + 1, j), (i, j - 1), (i, j + 1)):
+                if 0 <= a < h and 0 <= b < w:
+                    lap[p, a * w + b] += 1.0
+                    lap[p, p] -= 1.0
+    a_mat = -lap if order == 1 else lap @ lap
+    out = y.clone().double()
+    for b in range(n):
+        for ch in range(c):
+            k = known[b, min(ch, known.shape[1] - 1)].reshape(-1).numpy()
+            v = out[b, ch].reshape(-1).numpy().copy()
+            u = ~k
+            if u.any():
+                v[u] = np.linalg.solve(a_mat[np.ix_(u, u)], -a_mat[np.ix_(u, k)] @ v[k])
+            out[b, ch] = torch.from_numpy(v.reshape(h, w))
+    return out
+
+
+@pytest.mark.parametrize("order", [1, 2])
+def test_sparse_exact_solve_equals_dense_solve(rng, order):
+    h, w = int(rng.integers(5, 12)), int(rng.integers(5, 12))
+    y = torch.from_numpy(rng.random((2, 2, h, w)))
+    known = torch.from_numpy(rng.random((2, 2, h, w)) > 0.4)
+    known[..., 0, 0] = True                          # every plane has a known pixel
+    out = direct_solve(y, known, order=order)
+    ref = dense_reference(y, known, order)
+    assert float((out - ref).abs().max()) <= 1e-9
+    # a 1-channel mask shared by the channels
+    k1 = known[:, :1]
+    assert float((direct_solve(y, k1, order=order) - dense_reference(y, k1, order)).abs().max()) <= 1e-9
+
+
+def test_sparse_exact_solve_long_thin_region():
+    """A long 1-pixel line and a crossing column in a 64x200 ramp: recovered exactly."""
+    r = torch.arange(200, dtype=torch.float64)
+    x = (0.3 + 0.002 * r)[None, None].expand(1, 1, 64, 200).clone()     # a ramp: exact
+    known = torch.ones_like(x, dtype=torch.bool)
+    known[..., 30, 3:197] = False                   # away from the mirrored border
+    known[..., 10:50, 100] = False
+    out = direct_solve(torch.where(known, x, 0.0), known)
+    assert float((out - x).abs().max()) < 1e-9
+
+
+# -------------------------------------------------------------------------- inpaint_local
+def test_holdout_copies_are_known_shaped_and_apart(rng):
+    from pixelgrad.restore.regions import HOLDOUT_GAP, holdout_copies
+
+    m = np.asarray(holes_and_scribbles(rng, 1, 64, 64)[0, 0]) == False   # noqa: E712 (missing)
+    hold = holdout_copies(m, seed=int(rng.integers(0, 100)))
+    assert not (hold & m).any()
+    g = HOLDOUT_GAP
+    for y, x in np.argwhere(hold):
+        assert not m[max(0, y - g + 1):y + g, max(0, x - g + 1):x + g].any()
+    assert not holdout_copies(np.zeros((8, 8), bool)).any()
+
+
+def test_inpaint_local_changes_only_missing_and_keeps_input(rng):
+    from pixelgrad.restore.regions import inpaint_local
+
+    y = smooth_image(rng, 2, 3, 48, 48)
+    known = holes_and_scribbles(rng, 2, 48, 48).expand(2, 3, 48, 48).clone()
+    known[0, 1, 3:5, 3:5] = False                          # a per-channel mask
+    bad = torch.where(known, y, torch.ones_like(y))
+    b0, k0 = bad.clone(), known.clone()
+    info: list = []
+    out = inpaint_local(bad, known, report=info)
+    assert torch.equal(bad, b0) and torch.equal(known, k0)
+    assert torch.equal(out[known], y[known])
+    assert out.dtype == y.dtype and out.shape == y.shape
+    assert [d["path"] for d in info] == ["local", "local"]
+    assert float((out - y).abs().max()) < 0.5
+
+
+def test_inpaint_local_exact_stage_equals_whole_image_solve(rng):
+    from pixelgrad.restore.regions import inpaint_local
+
+    y = smooth_image(rng, 1, 1, 40, 40)
+    known = torch.ones_like(y, dtype=torch.bool)
+    known[..., 12, 4:30] = False
+    known[..., 30, 10:20] = False
+    out = inpaint_local(torch.where(known, y, 1.0), known, z=1e9)     # refinement rejected
+    # each stroke is one thin component: the whole-image exact biharmonic fill (the hold-out
+    # copies, 3 pixels away, do not change it), clipped to the known range around the stroke
+    whole = direct_solve(y, known)
+    for rows, cols in ((slice(10, 15), slice(2, 32)), (slice(28, 33), slice(8, 22))):
+        ring = y[..., rows, cols][known[..., rows, cols]]
+        ref = whole[..., rows, cols].clamp(float(ring.min()), float(ring.max()))
+        miss = ~known[..., rows, cols]
+        assert float((out[..., rows, cols][miss] - ref[miss]).abs().max()) <= 1e-9
+
+
+def test_inpaint_local_dense_goes_to_auto_and_trivial_cases():
+    from pixelgrad.restore.regions import inpaint_local
+
+    g = torch.Generator().manual_seed(0)
+    y = torch.rand(1, 1, 32, 32, generator=g)
+    known = torch.rand(1, 1, 32, 32, generator=g) > 0.8
+    info: list = []
+    out = inpaint_local(y, known, report=info)
+    assert info[0]["path"] == "dense" and torch.equal(out[known], y[known])
+    empty = torch.rand(0, 1, 8, 8)
+    assert inpaint_local(empty, torch.ones_like(empty, dtype=torch.bool)).shape == (0, 1, 8, 8)
+    full = torch.ones_like(y, dtype=torch.bool)
+    res = inpaint_local(y, full)
+    assert torch.equal(res, y) and res is not y
+
+
+@pytest.mark.parametrize("kwargs, arg", [
+    (dict(y=torch.rand(8, 8)), "y"),
+    (dict(y=torch.ones(1, 1, 8, 8, dtype=torch.uint8)), "y"),
+    (dict(known=torch.ones(1, 1, 8, 8)), "known"),
+    (dict(known=torch.zeros(1, 1, 8, 8, dtype=torch.bool)), "known"),
+    (dict(time_budget=-1.0), "time_budget"),
+    (dict(dense_fraction=1.5), "dense_fraction"),
+    (dict(seed=-2), "seed"),
+    (dict(z=-1.0), "z"),
+])
+def test_inpaint_local_bad_input_names_the_argument(kwargs, arg):
+    from pixelgrad.restore.regions import inpaint_local
+
+    args = dict(y=torch.rand(1, 1, 8, 8), known=torch.ones(1, 1, 8, 8, dtype=torch.bool))
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=f"`{arg}`"):
+        inpaint_local(**args)
