@@ -104,3 +104,79 @@ def test_bad_operator_arguments():
         O.Downsample(0)
     with pytest.raises(TypeError, match="known"):
         O.Mask(torch.ones(1, 1, 4, 4))
+
+
+# ----------------------------------------------------------------------------- FFT path
+# kernel shapes on both sides of the direct / FFT switch (correlate_method) on a 41 x 35
+# image (non-square, odd sides); (2, ...) = one kernel per sample
+KERNEL_SHAPES = [(3, 5), (1, 3), (9, 13), (31, 31), (2, 3, 7), (2, 15, 11)]
+
+
+def _forced(monkeypatch, method):
+    monkeypatch.setattr(O, "correlate_method", lambda h, w, kh, kw: method)
+
+
+def test_the_switch_lies_between_the_test_kernels():
+    """The shapes above really exercise both algorithms on the test image."""
+    assert O.correlate_method(41, 35, 3, 5) == "direct"
+    assert O.correlate_method(41, 35, 15, 11) == "fft"
+    assert O.correlate_method(41, 35, 31, 31) == "fft"
+    assert O.correlate_method(256, 256, 31, 31) == "fft"
+    assert O.correlate_method(256, 256, 3, 3) == "direct"
+
+
+@pytest.mark.parametrize("border", BORDERS)
+@pytest.mark.parametrize("shape", KERNEL_SHAPES)
+def test_user_kernel_adjoint_is_exact_on_both_sides_of_the_switch(rng, border, shape):
+    x, y, g = _pair(rng, (2, 3, 41, 35))
+    A = O.Blur(torch.rand(shape, generator=g, dtype=torch.float64), border=border)
+    assert _adjoint_gap(A, x, y) < 1e-10
+
+
+@pytest.mark.parametrize("border", BORDERS)
+@pytest.mark.parametrize("shape", KERNEL_SHAPES)
+def test_fft_path_equals_direct_path(rng, monkeypatch, border, shape):
+    """Forward and adjoint by FFT equal the direct correlation to float64 rounding, and the
+    adjoint is exact whichever algorithm runs."""
+    x, y, g = _pair(rng, (2, 3, 41, 35))
+    A = O.Blur(torch.rand(shape, generator=g, dtype=torch.float64) + 0.01, border=border)
+    out = {}
+    for method in ("direct", "fft"):
+        _forced(monkeypatch, method)
+        out[method] = (A(x), A.adjoint(y))
+        assert _adjoint_gap(A, x, y) < 1e-10, method
+    scale = float(x.abs().max()) * A.norm_bound()
+    for a, b in zip(out["direct"], out["fft"]):
+        assert float((a - b).abs().max()) <= 1e-13 * scale
+    assert not torch.equal(out["direct"][0], out["fft"][0]) or shape == (1, 3)  # two algorithms ran
+
+
+@pytest.mark.parametrize("border", ("reflect", "symmetric", "replicate", "circular"))
+def test_kernel_wider_than_the_image_by_fft(rng, monkeypatch, border):
+    x, y, g = _pair(rng, (1, 2, 12, 17))
+    A = O.Blur(torch.rand(45, 41, generator=g, dtype=torch.float64), border=border)
+    _forced(monkeypatch, "direct")
+    ref = A(x)
+    _forced(monkeypatch, "fft")
+    assert float((A(x) - ref).abs().max()) <= 1e-13 * float(x.abs().max()) * A.norm_bound()
+    assert _adjoint_gap(A, x, y) < 1e-10
+
+
+def test_large_kernel_runs_by_fft(rng, monkeypatch):
+    """The correlation with a large explicit kernel goes to the FFT, a small one stays direct
+    (the call the operator makes is recorded)."""
+    from pixelgrad.backends import torch_backend
+
+    seen = []
+    real = torch_backend.correlate2d
+
+    def spy(x, k, border, method):
+        seen.append((tuple(k.shape[-2:]), method))
+        return real(x, k, border, method)
+
+    monkeypatch.setattr(torch_backend, "correlate2d", spy)
+    x, _, g = _pair(rng, (1, 1, 64, 64))
+    A = O.Blur(torch.rand(31, 31, generator=g, dtype=torch.float64), border="circular")
+    A.adjoint(A(x))
+    O.Blur(torch.rand(3, 3, generator=g, dtype=torch.float64))(x)
+    assert seen == [((31, 31), "fft"), ((31, 31), "fft"), ((3, 3), "direct")]
