@@ -82,3 +82,60 @@ def test_deblur_zero_time_budget_runs_one_step_of_every_stage(rng):
 def test_deblur_bad_time_budget_names_the_argument(bad):
     with pytest.raises(ValueError, match=r"deblur: argument `time_budget` must be a finite number"):
         pg.restore.deblur(torch.rand(1, 1, 8, 8), sigma=1.0, time_budget=bad)
+
+
+# ----------------------------------------------------------------------------- result.kernel
+BLURS_GIVEN = {
+    "sigma": dict(sigma=1.3),
+    "anisotropic rotated": dict(sigma=(0.8, 2.0), angle=0.4),
+    "per-sample sigma": dict(sigma=torch.tensor([0.7, 1.6])),
+    "box": dict(box=5),
+    "motion": dict(motion=(9, 0.3)),
+    "motion directional": dict(motion=(6.5, 1.1, 0.7)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BLURS_GIVEN))
+def test_deblur_result_holds_the_psf_it_used(rng, name):
+    """``res.kernel`` is float64, odd-sided, non-negative, sums to 1 per sample, and as a
+    ``kernel=`` it is the very blur the parameters describe (convolution convention)."""
+    from pixelgrad.restore.operators import Blur
+
+    kw = BLURS_GIVEN[name]
+    g = torch.Generator().manual_seed(int(rng.integers(2 ** 31)))
+    x = torch.rand(2, 1, 24, 28, generator=g, dtype=torch.float64)
+    res = pg.restore.deblur(Blur(**kw)(x), **kw, noise=0.01, method="wiener")
+    k = res.kernel
+    per_sample = name == "per-sample sigma"
+    assert k.dtype == torch.float64 and k.device.type == "cpu" and k.ndim == (3 if per_sample else 2)
+    assert k.shape[-1] % 2 == 1 and k.shape[-2] % 2 == 1 and bool((k >= 0).all())
+    torch.testing.assert_close(k.reshape(-1, k.shape[-2] * k.shape[-1]).sum(1),
+                               torch.ones(2 if per_sample else 1, dtype=torch.float64), atol=1e-12, rtol=0)
+    for border in ("reflect", "circular"):
+        torch.testing.assert_close(Blur(k, border=border)(x), Blur(**kw, border=border)(x), atol=1e-12, rtol=0)
+
+
+def test_deblur_result_kernel_is_the_given_psf_not_a_view(rng):
+    g = torch.Generator().manual_seed(int(rng.integers(2 ** 31)))
+    psf = torch.rand(5, 7, generator=g, dtype=torch.float32)
+    before = psf.clone()
+    res = pg.restore.deblur(torch.rand(1, 1, 20, 20, generator=g), kernel=psf, noise=0.01, method="wiener")
+    assert res.kernel.dtype == torch.float64 and torch.equal(res.kernel, psf.double())
+    res.kernel.zero_()
+    assert torch.equal(psf, before)                    # the caller's kernel is untouched
+    motion = pg.restore.deblur(torch.rand(1, 1, 20, 20, generator=g), motion=(5, 0.0), noise=0.01,
+                               method="tv", iterations=2).kernel
+    assert torch.equal(motion, pg.kernels.motion_kernel2d(5.0, 0.0).double().flip(-1, -2))
+
+
+def test_other_facades_have_no_kernel(rng):
+    y = torch.rand(1, 1, 16, 16, generator=torch.Generator().manual_seed(int(rng.integers(2 ** 31))))
+    assert pg.restore.denoise(y, 0.1).kernel is None
+    assert pg.restore.inpaint(y, torch.rand(16, 16) > 0.3, "harmonic").kernel is None
+
+
+def test_too_wide_a_blur_has_no_kernel_built():
+    from pixelgrad.restore.operators import Blur
+
+    assert Blur(sigma=1e6).psf() is None
+    assert Blur(sigma=2.0).psf().shape == (17, 17)

@@ -253,7 +253,10 @@ def deblur(image: ImageLike, kernel: Optional[Kernel] = None, *, sigma: Optional
     Returns
     -------
     RestoreResult
-        ``image`` in the input's container, shape and dtype (float outputs clipped to [0, 1]).
+        ``image`` in the input's container, shape and dtype (float outputs clipped to [0, 1]);
+        ``kernel`` the point-spread function used, float64 ``(Kh, Kw)`` or ``(B, Kh, Kw)``
+        (built from ``sigma`` / ``box`` / ``motion``: summing to 1; a ``kernel`` given is
+        copied as given), so ``deblur(y, kernel=res.kernel)`` models the same blur.
 
     Raises
     ------
@@ -330,7 +333,8 @@ def deblur(image: ImageLike, kernel: Optional[Kernel] = None, *, sigma: Optional
                                 for h in hists], 1)
         out = check_finite_result(fn, out).clamp(0.0, 1.0)
     return RestoreResult(finish(b, out, white), int(hist.shape[0]), hist.to(torch.float64),
-                         time.perf_counter() - t0, method, {method: (0, int(hist.shape[0]))}, s)
+                         time.perf_counter() - t0, method, {method: (0, int(hist.shape[0]))}, s,
+                         op.psf())
 
 
 def _sample_op(op: Blur, i: int, bsz: int) -> Blur:

@@ -322,6 +322,8 @@ def correlate_method(h: int, w: int, kh: int, kw: int) -> str:
     return best_2d_method(h, w, kh, kw, fast_direct=False)
 #: Largest ``sum |k|`` of a user point-spread function (a blur's sums to 1).
 MAX_KERNEL_SUM = 1e6
+#: Largest number of weights :meth:`Blur.psf` builds (for the whole batch).
+MAX_PSF_WEIGHTS = 1 << 20
 
 
 class Blur(LinearOperator):
@@ -483,6 +485,39 @@ class Blur(LinearOperator):
         d[..., r, r] = 1.0
         k = self._forward_raw(d, border="constant").flip(-1, -2)[:, 0]
         return k[0] if k.shape[0] == 1 else k
+
+    def psf(self) -> Optional[torch.Tensor]:
+        r"""The point-spread function: ``A x = psf * x`` (convolution), float64 on the CPU.
+
+        Returns
+        -------
+        torch.Tensor or None
+            ``(Kh, Kw)``, or ``(B, Kh, Kw)`` for per-sample parameters or kernels, odd sides:
+            a copy of ``kernel`` as given, else the normalised kernel of ``pg.gaussian_blur`` /
+            ``pg.box_blur`` / ``pg.motion_blur`` (non-negative, summing to 1), centred. ``None``
+            when it would hold more than :data:`MAX_PSF_WEIGHTS` weights (e.g. ``sigma=1e6``,
+            which the blurs fold onto the border period without building it).
+
+        Notes
+        -----
+        The PSF is the flipped correlation kernel, :math:`\mathrm{psf}[s, t] = k[-s, -t]`
+        (:meth:`kernel2d`), so ``Blur(kernel=A.psf(), border=b)`` is the same operator as ``A``.
+
+        Examples
+        --------
+        >>> import torch
+        >>> p = Blur(motion=(3, 0.0)).psf()
+        >>> p.shape, p.dtype, float(p.sum()), [round(v, 4) for v in p[3].tolist()]
+        (torch.Size([7, 7]), torch.float64, 1.0, [0.0, 0.0, 0.3333, 0.3333, 0.3333, 0.0, 0.0])
+        """
+        if self.kind == "kernel":
+            return self._psf().clone()
+        side = 2 * self._radius() + 1
+        if _batch_of(self._param()) * side * side > MAX_PSF_WEIGHTS:
+            return None
+        # the library's blurs have non-negative weights; an impulse response read off a
+        # rotated Gaussian by FFT carries ~1e-18 rounding of either sign
+        return self.kernel2d().flip(-1, -2).clamp_min(0.0).contiguous()
 
     def _radius(self) -> int:
         """The kernel's radius (largest over the axes and samples), never building it."""

@@ -67,14 +67,26 @@ class RestoreResult:
     noise : tensor ``(B,)`` or None
         float64 noise standard deviation used (given or estimated), or ``None`` where the
         method does not use one.
+    kernel : tensor ``(k, k)`` / ``(Kh, Kw)`` / ``(B, Kh, Kw)`` or None
+        :func:`~pixelgrad.restore.deblur`: the point-spread function the image was deblurred
+        with, float64 on the CPU, as a *convolution* kernel (``y = kernel * x + n``, the
+        ``kernel=`` convention of ``deblur``): built from ``sigma`` / ``angle`` / ``box`` /
+        ``motion`` (non-negative, summing to 1, centred, odd sides; one per sample for
+        per-sample parameters) or a copy of the ``kernel`` given (as given: ``deblur`` does not
+        normalise it). ``deblur(y, kernel=res.kernel)`` models the same blur. ``None`` for the
+        other facades, and for a blur too wide to build
+        (:data:`~pixelgrad.restore.operators.MAX_PSF_WEIGHTS`).
 
     Examples
     --------
     >>> import torch, pixelgrad as pg
     >>> y = torch.rand(2, 1, 32, 32, generator=torch.Generator().manual_seed(0))
     >>> res = pg.restore.denoise(y, 0.1, method="dct")
-    >>> res.image.shape, res.method, res.history.shape, res.noise
-    (torch.Size([2, 1, 32, 32]), 'dct', torch.Size([1, 2]), tensor([0.1000, 0.1000], dtype=torch.float64))
+    >>> res.image.shape, res.method, res.history.shape, res.noise, res.kernel
+    (torch.Size([2, 1, 32, 32]), 'dct', torch.Size([1, 2]), tensor([0.1000, 0.1000], dtype=torch.float64), None)
+    >>> k = pg.restore.deblur(y, sigma=1.0, method="wiener").kernel      # the PSF used
+    >>> k.shape, k.dtype, round(float(k.sum()), 12)
+    (torch.Size([9, 9]), torch.float64, 1.0)
     """
 
     image: Any
@@ -84,6 +96,7 @@ class RestoreResult:
     method: str
     stages: Dict[str, Tuple[int, int]] = field(default_factory=dict)
     noise: Optional[torch.Tensor] = None
+    kernel: Optional[torch.Tensor] = None
 
 
 @contextmanager
