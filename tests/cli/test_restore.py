@@ -279,3 +279,129 @@ def test_deblur_and_denoise_simulate_with_their_own_noise_flag(tmp_path, capsys)
     assert "PSNR" in capsys.readouterr().out and (tmp_path / "c.png").is_file()
     help_text = build_parser().format_help()
     assert "deblur" in help_text and "denoise" in help_text
+
+
+# ----------------------------------------------------------------------------- --kernel / --save-kernel
+def _deblur_args(tmp_path, name="a.png"):
+    return ["restore", str(tmp_path / name), "--task", "deblur", "--no-progress", "--noise", "0.01",
+            "--method", "wiener"]
+
+
+def _sharp_image():
+    yy, xx = np.mgrid[0:40, 0:36]
+    board = ((yy // 6 + xx // 6) % 2).astype(np.float64)
+    return np.round(np.stack([0.2 + 0.6 * board, 0.8 - 0.6 * board, 0.5 + 0.2 * board], -1) * 255).astype(np.uint8)
+
+
+def _blurred_input(tmp_path, rng):
+    import torch
+
+    import pixelgrad as pg
+
+    img = _sharp_image()
+    g = torch.Generator().manual_seed(int(rng.integers(2 ** 31)))
+    k = pg.kernels.camera_shake(9, g)
+    y, _ = pg.restore.corrupt.blur(img.astype(np.float64) / 255.0, kernel=k, noise=0.002, generator=g)
+    write_image(tmp_path / "a.png", np.round(np.clip(y, 0, 1) * 255).astype(np.uint8))
+    return k
+
+
+def test_save_kernel_then_kernel_round_trip(tmp_path, rng):
+    """The PSF written by --save-kernel, read back by --kernel, deblurs to the same image
+    (within the uint8 rounding of the kernel)."""
+    from pixelgrad.cli.restore import read_kernel
+
+    _blurred_input(tmp_path, rng)
+    assert main(_deblur_args(tmp_path) + ["--motion", "7", "0.4", "-o", str(tmp_path / "r1.png"),
+                                          "--save-kernel", str(tmp_path / "k.png")]) == 0
+    saved = read_image(tmp_path / "k.png")
+    assert saved.dtype == np.uint8 and saved.ndim == 2 and saved.max() == 255
+    assert saved.shape[0] % 2 == 1 and saved.shape[1] % 2 == 1
+    assert main(_deblur_args(tmp_path) + ["--kernel", str(tmp_path / "k.png"), "-o", str(tmp_path / "r2.png"),
+                                          "--save-kernel", str(tmp_path / "k2.png")]) == 0
+    np.testing.assert_array_equal(read_image(tmp_path / "k2.png"), saved)   # a fixed point
+    r1 = read_image(tmp_path / "r1.png").astype(int)
+    r2 = read_image(tmp_path / "r2.png").astype(int)
+    assert np.abs(r1 - r2).max() <= 3 and np.abs(r1 - r2).mean() < 0.5
+    k = read_kernel(tmp_path / "k.png")
+    assert abs(k.sum() - 1) < 1e-12 and (k >= 0).all()
+
+
+def test_kernel_flag_is_the_library_deblur_with_the_normalised_psf(tmp_path, rng):
+    import pixelgrad as pg
+
+    k = _blurred_input(tmp_path, rng)
+    psf16 = np.round(k.numpy() / float(k.max()) * 65535).astype(np.uint16)     # any bit depth
+    write_image(tmp_path / "psf.png", psf16)
+    assert main(_deblur_args(tmp_path) + ["--kernel", str(tmp_path / "psf.png"), "-o", str(tmp_path / "r.png")]) == 0
+    psf = psf16.astype(np.float64) / psf16.astype(np.float64).sum()
+    y = read_image(tmp_path / "a.png").astype(np.float32) / 255.0
+    ref = pg.restore.deblur(y, kernel=psf, noise=0.01, method="wiener").image
+    expect = np.clip(np.round(ref.astype(np.float64) * 255.0), 0, 255).astype(np.uint8)
+    np.testing.assert_array_equal(read_image(tmp_path / "r.png"), expect)
+    # and it did deblur: closer to the clean image than the blurred input
+    clean = _sharp_image().astype(float)
+    assert np.abs(read_image(tmp_path / "r.png") - clean).mean() < np.abs(read_image(tmp_path / "a.png") - clean).mean()
+
+
+@pytest.mark.parametrize("case", ["color", "even", "zero", "negative", "missing"])
+def test_bad_kernel_files_are_refused_naming_the_flag(tmp_path, rng, capsys, case):
+    write_image(tmp_path / "a.png", _img(rng, 16, 16))
+    psf = tmp_path / ("psf.tif" if case == "negative" else "psf.png")
+    if case == "color":
+        write_image(psf, _img(rng, 5, 5))
+    elif case == "even":
+        write_image(psf, _img(rng, 5, 4, c=0))
+    elif case == "zero":
+        write_image(psf, np.zeros((5, 5), np.uint8))
+    elif case == "negative":
+        write_image(psf, np.array([[0.1, -0.2, 0.1]] * 3, np.float32))
+    assert main(_deblur_args(tmp_path) + ["--kernel", str(psf), "-o", str(tmp_path / "r.png")]) == 2
+    _one_error_line(capsys, "--kernel", str(psf))
+    assert not (tmp_path / "r.png").exists()
+
+
+@pytest.mark.parametrize("flags, needles", [
+    (["--kernel-size", "4", "--blur-sigma", "1"], ["--kernel-size", "odd"]),
+    (["--kernel-size", "1", "--blur-sigma", "1"], ["--kernel-size", "odd"]),
+    (["--kernel-size", "9", "--blur-sigma", "1"], ["--kernel-size", "--blur-sigma"]),
+    (["--kernel", "K", "--blur-sigma", "1"], ["--kernel", "--blur-sigma"]),
+    (["--kernel", "K", "--task", "denoise"], ["--kernel", "--task deblur"]),
+    (["--kernel-size", "9", "--task", "denoise"], ["--kernel-size", "--task deblur"]),
+    (["--save-kernel", "k.xyz", "--blur-sigma", "1"], ["--save-kernel", "k.xyz"]),
+    (["--save-kernel", "IN", "--blur-sigma", "1"], ["--save-kernel", "--overwrite"]),
+    (["--kernel", "K", "-o", "K", "--blur-sigma", "1"], ["--kernel", "--blur-sigma"]),
+    (["--kernel", "K", "-o", "K"], ["-o", "--kernel", "--overwrite"]),
+])
+def test_kernel_flags_usage_errors(tmp_path, rng, capsys, flags, needles):
+    write_image(tmp_path / "a.png", _img(rng, 16, 16))
+    write_image(tmp_path / "k.png", np.full((3, 3), 9, np.uint8))
+    before = (tmp_path / "a.png").read_bytes(), (tmp_path / "k.png").read_bytes()
+    sub = {"K": str(tmp_path / "k.png"), "IN": str(tmp_path / "a.png"), "k.xyz": str(tmp_path / "k.xyz")}
+    flags = [sub.get(f, f) for f in flags]
+    args = ["restore", str(tmp_path / "a.png"), "--no-progress"]
+    if "--task" not in flags:
+        args += ["--task", "deblur"]
+    if "-o" not in flags:
+        args += ["-o", str(tmp_path / "r.png")]
+    assert main(args + flags) == 2
+    _one_error_line(capsys, *needles)
+    assert ((tmp_path / "a.png").read_bytes(), (tmp_path / "k.png").read_bytes()) == before
+    assert not (tmp_path / "r.png").exists() and not (tmp_path / "k.xyz").exists()
+
+
+def test_save_kernel_is_single_image_only(tmp_path, rng, capsys):
+    write_image(tmp_path / "in" / "a.png", _img(rng, 16, 16))
+    assert main(["restore", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--task", "deblur",
+                 "--blur-sigma", "1", "--save-kernel", str(tmp_path / "k.png"), "--no-progress"]) == 2
+    _one_error_line(capsys, "--save-kernel")
+    assert not (tmp_path / "k.png").exists()
+
+
+def test_kernel_size_is_parsed_and_help_names_the_tasks():
+    from pixelgrad.cli.main import build_parser
+
+    args = build_parser().parse_args(["restore", "a.png", "-o", "b.png", "--task", "deblur", "--kernel-size", "15"])
+    assert args.kernel_size == 15 and args.kernel is None and args.save_kernel is None
+    top = " ".join(build_parser().format_help().split())
+    assert "restore inpaint, deblur or denoise" in top

@@ -4,7 +4,8 @@ progress bar, an optional GIF of the restoration and an energy plot.
     pixelgrad restore IMG -o OUT (--mask MASK | --corrupt 0.9 [--seed 0]) [--method auto]
                       [--animate progress.gif] [--plot energy.png]
     pixelgrad restore DIR -o OUTDIR (--mask-dir MASKS | --corrupt 0.9) [--resume]
-    pixelgrad restore IMG -o OUT --task deblur (--blur-sigma S | --motion LENGTH ANGLE) [--noise N]
+    pixelgrad restore IMG -o OUT --task deblur (--blur-sigma S | --motion LENGTH ANGLE | --kernel PSF)
+                      [--noise N] [--save-kernel K.png]
     pixelgrad restore IMG -o OUT --task denoise [--noise N]
 
 ``--task deblur`` / ``denoise`` restore the degraded input as it is; ``--noise`` is the noise
@@ -12,6 +13,13 @@ level to assume (estimated if absent). To try them on a clean image, ``--add-noi
 first degrades it (blurred with the given blur for deblur, then white noise of standard
 deviation STD in [0, 1] units, seeded by ``--seed``) and reports the PSNR before and after.
 ``--corrupt FRACTION`` is inpainting's simulated salt-and-pepper corruption only.
+
+``--kernel PSF`` reads the blur's point-spread function from an image file: one gray channel,
+odd width and height, non-negative; it is normalised to sum 1 (so any brightness scale of
+the file is fine) and applied as a convolution. ``--save-kernel K.png`` writes the PSF the
+image was deblurred with, scaled so its largest weight is 255 (for viewing; reading it back
+with ``--kernel`` gives the same PSF to uint8 rounding). ``--kernel-size N`` (odd, >= 3) is
+the upper bound of the kernel side for blind estimation (no blur given).
 
 Mask files follow OpenCV's inpainting convention: nonzero pixels are the ones to restore.
 An alpha channel is kept as it is (only the colour is restored); uint16 and float32 (e.g. TIFF)
@@ -72,6 +80,12 @@ def register(sub) -> None:
     p.add_argument("--blur-sigma", type=float, help="--task deblur: Gaussian blur sigma (pixels)")
     p.add_argument("--motion", type=float, nargs=2, metavar=("LENGTH", "ANGLE"),
                    help="--task deblur: motion blur length (pixels) and angle (radians)")
+    p.add_argument("--kernel", metavar="PSF", help="--task deblur: the blur's point-spread function as a gray "
+                   "image file (odd sides, non-negative; normalised to sum 1)")
+    p.add_argument("--save-kernel", metavar="PNG", help="--task deblur: write the point-spread function used, "
+                   "scaled to [0, 255] for viewing (single image)")
+    p.add_argument("--kernel-size", type=int, metavar="N",
+                   help="--task deblur: upper bound (odd, >= 3) of the kernel side for blind estimation")
     p.add_argument("--noise", type=float, help="--task deblur/denoise: noise std in [0, 1] units (default: estimated)")
     p.add_argument("--method", default="auto", help="inpaint: " + ", ".join(METHODS)
                    + "; deblur/denoise: see pg.restore.deblur/denoise (default: %(default)s)")
@@ -260,14 +274,103 @@ def restore_file(src: Path, dst: Path, args, mask_path: Optional[Path] = None, p
     return msg
 
 
+#: The flags that give ``--task deblur`` its blur.
+BLUR_FLAGS = "--blur-sigma S, --motion LENGTH ANGLE and --kernel PSF"
+
+
+def read_kernel(path: "str | Path", max_pixels: Optional[int] = DEFAULT_MAX_PIXELS) -> np.ndarray:
+    """The point-spread function stored in an image file (``--kernel``).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        A gray image (one channel; PNG, TIFF, ... of any bit depth or float32).
+    max_pixels : int, optional
+        Refuse a file whose header declares more pixels.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(kh, kw)`` float64, odd sides, non-negative, summing to 1.
+
+    Raises
+    ------
+    ValueError
+        Naming ``--kernel`` and the file: not one channel, an even side, a negative or
+        non-finite value, or all zero.
+
+    Examples
+    --------
+    >>> import numpy as np, pathlib, tempfile
+    >>> from pixelgrad.io import write_image
+    >>> tmp = pathlib.Path(tempfile.mkdtemp())
+    >>> write_image(tmp / "k.png", np.array([[0, 0, 0], [255, 255, 255], [0, 0, 0]], np.uint8))
+    >>> read_kernel(tmp / "k.png")[1].tolist()
+    [0.3333333333333333, 0.3333333333333333, 0.3333333333333333]
+    >>> write_image(tmp / "e.png", np.ones((3, 4), np.uint8))
+    >>> read_kernel(tmp / "e.png")
+    Traceback (most recent call last):
+    ...
+    ValueError: --kernel .../e.png: the point-spread function must have an odd width and height, got 4x3
+    """
+    from ..io import read_image
+
+    img = read_image(path, max_pixels=max_pixels)
+    if img.ndim == 3 and img.shape[2] == 1:
+        img = img[..., 0]
+    if img.ndim != 2:
+        raise ValueError(f"--kernel {path}: the point-spread function must be a gray image (one "
+                         f"channel), got {img.shape[2]} channels")
+    h, w = img.shape
+    if h % 2 == 0 or w % 2 == 0:
+        raise ValueError(f"--kernel {path}: the point-spread function must have an odd width and "
+                         f"height, got {w}x{h}")
+    k = img.astype(np.float64)
+    if not np.isfinite(k).all() or (k < 0).any():
+        raise ValueError(f"--kernel {path}: the point-spread function must be finite and "
+                         f"non-negative")
+    total = float(k.sum())
+    if not total > 0:
+        raise ValueError(f"--kernel {path}: the point-spread function is all zero")
+    return k / total
+
+
+def kernel_image(kernel: "np.ndarray | object") -> np.ndarray:
+    """A point-spread function as a viewable uint8 image (``--save-kernel``).
+
+    Parameters
+    ----------
+    kernel : array-like
+        ``(kh, kw)`` non-negative weights (a tensor or array).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(kh, kw)`` uint8: the weights scaled so the largest is 255, rounded half to even.
+
+    Examples
+    --------
+    >>> kernel_image(np.array([[0.0, 0.25], [0.5, 0.25]])).tolist()
+    [[0, 128], [255, 128]]
+    """
+    k = np.asarray(kernel, dtype=np.float64)
+    top = float(k.max()) if k.size else 0.0
+    scaled = k / top * 255.0 if top > 0 else np.zeros_like(k)
+    return np.clip(np.round(scaled), 0, 255).astype(np.uint8)
+
+
 def _blur_args(args) -> dict:
-    if args.blur_sigma is not None and args.motion is not None:
-        raise ValueError("give one of --blur-sigma and --motion")
+    given = [f for f, v in (("--blur-sigma", args.blur_sigma), ("--motion", args.motion),
+                            ("--kernel", getattr(args, "kernel", None))) if v is not None]
+    if len(given) > 1:
+        raise ValueError(f"give one of {BLUR_FLAGS}, got {' and '.join(given)}")
     if args.blur_sigma is not None:
         return {"sigma": args.blur_sigma}
     if args.motion is not None:
         return {"motion": tuple(args.motion)}
-    raise ValueError("--task deblur needs --blur-sigma S or --motion LENGTH ANGLE")
+    if getattr(args, "kernel", None) is not None:
+        return {"kernel": read_kernel(args.kernel, getattr(args, "max_pixels", DEFAULT_MAX_PIXELS))}
+    raise ValueError(f"--task deblur needs one of {BLUR_FLAGS}")
 
 
 def _restore_degraded(src: Path, dst: Path, args, work, back, alpha, plot: Optional[str],
@@ -300,6 +403,8 @@ def _restore_degraded(src: Path, dst: Path, args, work, back, alpha, plot: Optio
     if args.save_corrupted and reference is not None:
         write_image(args.save_corrupted, _join_alpha(_back(np.clip(bad, 0, 1), back), alpha))
     write_image(dst, _join_alpha(_back(res.image, back), alpha), root=out_root)
+    if getattr(args, "save_kernel", None) and res.kernel is not None:
+        write_image(args.save_kernel, kernel_image(res.kernel))
     if plot:
         from ..viz.plot import plot_history
 
@@ -338,6 +443,7 @@ def _check_outputs(args, inputs: list[Path]) -> Optional[str]:
     from ..io import IMAGE_SUFFIXES
 
     outs = [("-o", args.out, IMAGE_SUFFIXES), ("--save-corrupted", args.save_corrupted, IMAGE_SUFFIXES),
+            ("--save-kernel", getattr(args, "save_kernel", None), IMAGE_SUFFIXES),
             ("--animate", args.animate, (".gif",)), ("--plot", args.plot, (".png",))]
     named = []
     for flag, value, suffixes in outs:
@@ -389,6 +495,8 @@ def job_spec(args: argparse.Namespace, mask_dir: Optional[Path] = None) -> dict:
             "corrupt": args.corrupt, "add_noise": args.add_noise,
             "blur_sigma": args.blur_sigma,
             "motion": list(args.motion) if args.motion is not None else None,
+            "kernel": str(Path(args.kernel).resolve()) if getattr(args, "kernel", None) else None,
+            "kernel_size": getattr(args, "kernel_size", None),
             "noise": args.noise, "iterations": args.iterations, "max_seconds": args.max_seconds,
             "mask_dir": str(mask_dir) if mask_dir is not None else None}
 
@@ -515,8 +623,24 @@ def run(args: argparse.Namespace) -> int:
                           f"--task {args.task} on a clean image give --add-noise STD")
         if args.animate:
             return _usage("--animate is for --task inpaint")
-        if args.task == "deblur" and (args.blur_sigma is None) == (args.motion is None):
-            return _usage("--task deblur needs exactly one of --blur-sigma S and --motion LENGTH ANGLE")
+        if args.task == "deblur":
+            given = [f for f, v in (("--blur-sigma", args.blur_sigma), ("--motion", args.motion),
+                                    ("--kernel", args.kernel)) if v is not None]
+            if len(given) != 1:
+                return _usage(f"--task deblur needs exactly one of {BLUR_FLAGS}"
+                              + (f", got {' and '.join(given)}" if given else ""))
+    for flag, value in (("--kernel", args.kernel), ("--save-kernel", args.save_kernel),
+                        ("--kernel-size", args.kernel_size)):
+        if value is not None and args.task != "deblur":
+            return _usage(f"{flag} is for --task deblur")
+    if args.kernel_size is not None:
+        if args.kernel_size < 3 or args.kernel_size % 2 == 0:
+            return _usage(f"--kernel-size must be an odd integer >= 3, got {args.kernel_size}")
+        if args.blur_sigma is not None or args.motion is not None or args.kernel is not None:
+            return _usage("--kernel-size bounds blind kernel estimation: it cannot be combined "
+                          "with --blur-sigma, --motion or --kernel (the blur is given)")
+    if args.kernel is not None and not Path(args.kernel).is_file():
+        return _usage(f"--kernel {args.kernel}: no such file")
     if args.noise is not None and not 0.0 <= args.noise <= 1.0:
         return _usage(f"--noise must be a noise standard deviation in [0, 1] (image units), "
                       f"got {args.noise}")
@@ -548,8 +672,9 @@ def run(args: argparse.Namespace) -> int:
     if src.is_dir():
         if args.mask:
             return _usage("a folder input takes --mask-dir (same relative names), not --mask")
-        if args.animate or args.plot or args.save_corrupted:
-            return _usage("--animate, --plot and --save-corrupted work on a single image, not a folder")
+        if args.animate or args.plot or args.save_corrupted or args.save_kernel:
+            return _usage("--animate, --plot, --save-corrupted and --save-kernel work on a single "
+                          "image, not a folder")
         if args.task == "inpaint" and args.mask_dir is None and args.corrupt is None:
             return _usage("give --mask-dir or --corrupt")
         return _restore_folder(src, args, progress)
@@ -559,7 +684,14 @@ def run(args: argparse.Namespace) -> int:
         return _usage("give --mask MASK or --corrupt FRACTION")
     if args.save_corrupted and args.corrupt is None and args.add_noise is None:
         return _usage("--save-corrupted needs --corrupt (inpaint) or --add-noise (deblur, denoise)")
-    why = _check_outputs(args, [src] + ([Path(args.mask)] if args.mask else []))
+    if args.kernel and not args.overwrite:
+        for flag in ("-o", "--save-corrupted", "--plot", "--animate", "--save-kernel"):
+            value = getattr(args, flag.lstrip("-").replace("-", "_") if flag != "-o" else "out", None)
+            if value and _same_file(Path(value), Path(args.kernel)):
+                return _usage(f"{flag} {value} is the --kernel file: refusing to overwrite it "
+                              f"(pass --overwrite to allow it)")
+    why = _check_outputs(args, [src] + ([Path(args.mask)] if args.mask else [])
+                         + ([Path(args.kernel)] if args.kernel else []))
     if why is not None:
         return _usage(why)
     print(restore_file(src, Path(args.out), args, Path(args.mask) if args.mask else None, progress=progress,
