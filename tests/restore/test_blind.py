@@ -1,0 +1,169 @@
+"""pixelgrad.restore.blind: blind kernel estimation, the no-reference checks and the policy."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+import pixelgrad as pg
+from pixelgrad.kernels import camera_shake, gaussian_kernel2d, motion_kernel2d
+from pixelgrad.restore.blind import (FAMILIES, _ncc_best_shift, assess, blind_deconvolve, check_blur,
+                                     estimate_kernel)
+
+
+def _scene(rng: np.random.Generator, n: int) -> torch.Tensor:
+    """A random piecewise-constant scene (rectangles and discs), slightly smoothed."""
+    x = np.full((n, n), rng.uniform(0.2, 0.8))
+    yy, xx = np.mgrid[:n, :n]
+    for _ in range(n // 3):
+        v = rng.uniform(0.0, 1.0)
+        if rng.uniform() < 0.5:
+            r0, c0 = rng.integers(0, n, 2)
+            h, w = rng.integers(4, n // 3, 2)
+            x[r0:r0 + h, c0:c0 + w] = v
+        else:
+            cy, cx, rad = rng.uniform(0, n), rng.uniform(0, n), rng.uniform(3, n / 6)
+            x[(yy - cy) ** 2 + (xx - cx) ** 2 < rad ** 2] = v
+    return pg.gaussian_blur(torch.from_numpy(x)[None, None], 0.6)[0, 0]
+
+
+def _blurred(rng: np.random.Generator, k: torch.Tensor, n: int = 80, noise: float = 0.01):
+    """``(sharp, blurry)``: the ``n x n`` centre of a larger scene blurred by 'valid'
+    convolution (real borders, no wrap) plus white noise."""
+    r = k.shape[-1] // 2
+    big = _scene(rng, n + 2 * r)
+    y = F.conv2d(big[None, None], k.flip(-1, -2)[None, None])[0, 0]
+    y = y + noise * torch.from_numpy(rng.standard_normal(y.shape))
+    return big[r:r + n, r:r + n], y[None, None]
+
+
+def _check_kernel(k: torch.Tensor) -> None:
+    assert k.dtype == torch.float64 and k.ndim == 3 and k.shape[-1] % 2 == 1
+    assert bool((k >= 0).all())
+    assert torch.allclose(k.sum(dim=(-2, -1)), torch.ones(k.shape[0], dtype=torch.float64), atol=1e-9)
+    t = torch.arange(k.shape[-1], dtype=torch.float64) - k.shape[-1] // 2
+    for kk in k:
+        assert abs(float((kk.sum(1) * t).sum())) <= 0.5 + 1e-9
+        assert abs(float((kk.sum(0) * t).sum())) <= 0.5 + 1e-9
+
+
+def test_recovers_motion_kernel(rng):
+    k = motion_kernel2d(9.0, float(rng.uniform(-math.pi / 2, math.pi / 2)))
+    _, y = _blurred(rng, k)
+    est = estimate_kernel(y, 15)
+    _check_kernel(est.kernel)
+    assert _ncc_best_shift(est.kernel[0], k) >= 0.8
+    assert est.confidence.shape == (1,) and 0.0 <= float(est.confidence[0]) <= 1.0
+
+
+def test_recovers_camera_shake_kernel(rng):
+    k = camera_shake(11, int(rng.integers(0, 2**31)))
+    _, y = _blurred(rng, k, n=96)
+    est = estimate_kernel(y, 15)
+    _check_kernel(est.kernel)
+    assert _ncc_best_shift(est.kernel[0], k) >= 0.8
+
+
+def test_gaussian_family(rng):
+    s = float(rng.uniform(1.5, 2.5))
+    _, y = _blurred(rng, gaussian_kernel2d(s, s))
+    est = estimate_kernel(y, 17, family="gaussian")
+    _check_kernel(est.kernel)
+    assert abs(est.params[0]["sigma"] - s) <= 0.1 * s
+
+
+def test_motion_family(rng):
+    length, angle = float(rng.uniform(9, 13)), float(rng.uniform(-math.pi / 2, math.pi / 2))
+    _, y = _blurred(rng, motion_kernel2d(length, angle), n=96)
+    p = estimate_kernel(y, 17, family="motion").params[0]
+    assert abs(p["length"] - length) <= 1.0
+    d = math.degrees(p["angle"] - angle)
+    assert abs((d + 90) % 180 - 90) <= 3.0
+
+
+def test_box_family(rng):
+    n = int(rng.choice([3, 5, 7]))
+    b = torch.full((n, n), 1.0 / (n * n), dtype=torch.float64)
+    _, y = _blurred(rng, b)
+    assert estimate_kernel(y, 11, family="box").params[0]["box"] == (n, n)
+
+
+def test_check_blur_flags_a_wrong_motion_sign(rng):
+    _, y = _blurred(rng, motion_kernel2d(15.0, -0.52), n=96)
+    good = check_blur(y, motion_kernel2d(15.0, -0.52))
+    bad = check_blur(y, motion_kernel2d(15.0, 0.52), estimate=good.estimate)
+    assert bool(good.consistent[0]) and not bool(bad.consistent[0])
+    assert float(bad.agreement[0]) < float(good.agreement[0])
+
+
+def test_assess_and_policy(rng):
+    k = motion_kernel2d(9.0, float(rng.uniform(-1.5, 1.5)))
+    _, y = _blurred(rng, k)
+    y = y.clamp(0, 1)
+    x = pg.restore.deblur(y, kernel=k).image
+    assert bool(assess(y, x, k, 0.01).ok[0])           # the true kernel's deblur passes
+    assert not bool(assess(y, y, k, 0.01).ok[0])       # doing nothing gains nothing
+    outs, est, a = blind_deconvolve(y, lambda yi, kk: pg.restore.deblur(yi, kernel=kk).image)
+    assert outs[0].shape == y.shape and a.confidence.shape == (1,)
+
+
+def test_color_uses_luminance_and_input_untouched(rng):
+    k = motion_kernel2d(7.0, 0.4)
+    _, y = _blurred(rng, k, n=64)
+    rgb = y.expand(1, 3, 64, 64).clone()
+    before = rgb.clone()
+    a = estimate_kernel(rgb, 9).kernel
+    assert torch.equal(rgb, before)
+    assert torch.allclose(a, estimate_kernel(y, 9).kernel, atol=1e-6)
+    arr = rgb[0].permute(1, 2, 0).numpy().copy()
+    arr0 = arr.copy()
+    estimate_kernel(arr, 9)
+    assert np.array_equal(arr, arr0)
+
+
+def test_bitwise_identical_for_1_and_2_threads(rng):
+    _, y = _blurred(rng, camera_shake(9, int(rng.integers(0, 2**31))), n=64)
+    n = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        a = estimate_kernel(y, 9, family="motion")
+        torch.set_num_threads(2)
+        b = estimate_kernel(y, 9, family="motion")
+    finally:
+        torch.set_num_threads(n)
+    assert torch.equal(a.kernel, b.kernel) and a.params == b.params
+
+
+def test_batch_matches_single_images(rng):
+    _, y1 = _blurred(rng, motion_kernel2d(7.0, 0.0), n=64)
+    _, y2 = _blurred(rng, motion_kernel2d(5.0, 1.0), n=64)
+    both = estimate_kernel(torch.cat([y1, y2]), 9)
+    one = estimate_kernel(y2, 9)
+    s = one.kernel.shape[-1]
+    c = both.kernel.shape[-1] // 2
+    assert torch.equal(both.kernel[1, c - s // 2:c + s // 2 + 1, c - s // 2:c + s // 2 + 1], one.kernel[0])
+
+
+@pytest.mark.parametrize("kwargs, arg", [
+    (dict(size=4), "size"), (dict(size=1), "size"), (dict(size=65), "size"),
+    (dict(family="spline"), "family"),
+])
+def test_bad_arguments(kwargs, arg):
+    y = torch.rand(1, 1, 32, 32, dtype=torch.float64)
+    with pytest.raises(ValueError, match=f"`{arg}`"):
+        estimate_kernel(y, **kwargs)
+
+
+def test_bad_images():
+    y = torch.rand(1, 1, 32, 32, dtype=torch.float64)
+    y[0, 0, 3, 3] = float("nan")
+    with pytest.raises(ValueError, match="`image`"):
+        estimate_kernel(y, 7)
+    with pytest.raises(ValueError, match="`size`"):       # image smaller than the kernel
+        estimate_kernel(torch.rand(1, 1, 8, 8), 11)
+    with pytest.raises(TypeError, match="`size`"):
+        estimate_kernel(torch.rand(1, 1, 16, 16), 7.0)
+    assert set(FAMILIES) == {"any", "gaussian", "motion", "box"}
