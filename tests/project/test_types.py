@@ -41,6 +41,7 @@ EXPECTED = {
     (pg.motion_blur, "length"): T.Length,
     (pg.motion_blur, "angle"): T.Angle,
     (pg.motion_blur, "direction"): T.Value,
+    (pg.filter2d, "kernel"): T.Kernel,
     (pg.shear, "sx"): T.Value,
     (pg.shear, "sy"): T.Value,
     (pg.linear_gradient, "a"): T.Value,

@@ -1,4 +1,5 @@
-"""The blur family: Gaussian (isotropic, anisotropic, rotated), box and motion blur.
+"""The blur family: Gaussian (isotropic, anisotropic, rotated), box and motion blur, and
+:func:`filter2d`, the correlation with any 2-D kernel (one per sample allowed).
 
 All functions take ``(..., C, H, W)`` tensors or numpy ``(H, W[, C])`` images, return the
 same container, shape and dtype, and never modify their input. Parameters may be numbers
@@ -18,7 +19,7 @@ from .. import borders
 from .._dtypes import compute_dtype, from_compute
 from .._errors import bad_value, check_choice
 from .._interop import Batch, ImageLike, to_batch
-from ..types import Angle, IntPair, KernelSize, Length, PairValue, Sigma, Value
+from ..types import Angle, IntPair, Kernel, KernelSize, Length, PairValue, Sigma, Value
 from ..backends import opencv_backend, torch_backend
 from ..backends.registry import lookup
 from ..kernels import fold, gaussian
@@ -702,3 +703,148 @@ def _motion_stack(L: torch.Tensor, a: torch.Tensor, d: torch.Tensor, radius: int
         sides = [2 * motion_radius(v) + 1 for v in L.tolist()]
         return KernelStack(motion_kernel2d(L, a, d), tuple((k, k) for k in sides))
     return stack_kernels(_motion_kernels(L, a, d, radius, H, W, border))
+
+
+# ------------------------------------------------------------------------- filter2d
+#: Largest number of weights :func:`filter2d` accepts for the whole batch of kernels.
+MAX_FILTER2D_WEIGHTS = 1 << 24
+
+
+def filter2d(x: ImageLike, kernel: Kernel, *, border: str = "reflect", method: str = "auto",
+             backend: str = "auto") -> ImageLike:
+    r"""Correlate with any 2-D kernel, shared or one per sample (OpenCV's ``filter2D``).
+
+    Parameters
+    ----------
+    x : tensor, numpy array or PIL image
+        As :func:`gaussian_blur`: ``(..., C, H, W)`` tensor, numpy ``(H, W[, C])`` or PIL.
+    kernel : tensor, numpy array or nested lists
+        Real weights ``(Kh, Kw)`` shared by the batch, or ``(B, Kh, Kw)``, one kernel per
+        sample (``B`` the product of the leading dims of ``x``); odd ``Kh`` and ``Kw``,
+        finite, used as given (not normalised). Converted to float64; never modified.
+    border, method, backend : str
+        As :func:`gaussian_blur` (no separable method: ``auto``, ``direct``, ``2d`` or ``fft``).
+
+    Returns
+    -------
+    tensor, numpy array or PIL image
+        Same container, shape and dtype as ``x`` (integer images rounded half to even and
+        saturated).
+
+    Raises
+    ------
+    ValueError
+        If ``kernel`` is not 2-D / 3-D with odd sides and finite values, has the wrong batch
+        size or more than :data:`MAX_FILTER2D_WEIGHTS` weights, or for a bad border, method or
+        backend.
+    TypeError
+        If ``kernel`` is not a real array.
+
+    Notes
+    -----
+    *Correlation*, as every filter of pixelgrad, with :math:`r_y = \lfloor K_h / 2 \rfloor`,
+    :math:`r_x = \lfloor K_w / 2 \rfloor` and :math:`\beta` the index map of ``border``:
+
+    .. math:: y[i, j] = \sum_{s=-r_y}^{r_y} \sum_{t=-r_x}^{r_x} k[r_y + s, r_x + t]\; x[\beta(i + s), \beta(j + t)]
+
+    The *convolution* with a point-spread function ``psf`` (``y = psf * x``, the convention of
+    :func:`pixelgrad.restore.deblur`'s ``kernel=`` and of ``scipy.ndimage.convolve``) is
+    ``filter2d(x, psf.flip(-1, -2))``. A kernel much wider than the image is folded onto the
+    border period first (exact, bounded memory), as for the other blurs. The algorithm
+    (direct or FFT) and the backend (OpenCV or torch on the CPU, Triton on CUDA) are chosen
+    per sample by the cost model of :mod:`pixelgrad.functional._dispatch`; each is exact to
+    float rounding. Not differentiable with respect to ``kernel`` (with respect to ``x`` it
+    is, on the torch path).
+
+    References
+    ----------
+    .. [1] OpenCV, ``cv::filter2D`` (correlation with an arbitrary kernel);
+       ``scipy.ndimage.correlate``.
+
+    Examples
+    --------
+    A kernel with one weight to the right of its centre shifts the image left:
+
+    >>> import torch, pixelgrad as pg
+    >>> x = torch.arange(5.0).expand(1, 1, 3, 5)
+    >>> k = torch.tensor([[0.0, 0.0, 1.0]])
+    >>> pg.filter2d(x, k, border="replicate")[0, 0, 0]
+    tensor([1., 2., 3., 4., 4.])
+    >>> ks = torch.rand(2, 5, 7, dtype=torch.float64)          # one kernel per sample
+    >>> pg.filter2d(torch.rand(2, 3, 16, 16), ks).shape
+    torch.Size([2, 3, 16, 16])
+    """
+    fn = "filter2d"
+    batch = to_batch(x, fn, allow_empty=True)
+    border = check_choice(border, borders.BORDERS, fn, "border")
+    method = _dispatch.check_method(fn, method)
+    if method in ("matrix", "separable"):
+        bad_value(fn, "method", "'auto', 'direct', '2d' or 'fft' for a 2-D kernel", method)
+    backend = check_choice(backend, _dispatch.BACKENDS, fn, "backend")
+    k = filter2d_kernels(kernel, batch.batch_size, fn)
+    if batch.empty:
+        return batch.restore(batch.data.clone())
+    H, W = batch.data.shape[-2:]
+    ks = [fold.folded_kernel2d(kb, H, W, border) for kb in k]
+    if _dispatch.triton_wanted(batch.data, backend):
+        out = _dispatch.try_triton_filter(fn, "2d", batch.data, backend, k=stack_kernels(ks),
+                                          border=border, method=method)
+        if out is not None:
+            return batch.restore(out)
+    return batch.restore(_run_2d(fn, batch, ks, border, method, backend))
+
+
+def filter2d_kernels(kernel: Any, B: int, fn: str = "filter2d") -> torch.Tensor:
+    """``kernel`` of :func:`filter2d` checked, as a float64 CPU tensor ``(1 or B, Kh, Kw)``.
+
+    Parameters
+    ----------
+    kernel : tensor, numpy array or nested lists
+        ``(Kh, Kw)`` or ``(B, Kh, Kw)``, odd sides, finite.
+    B : int
+        The batch size.
+    fn : str
+        The function named in errors.
+
+    Returns
+    -------
+    torch.Tensor
+        A new float64 CPU tensor (the caller's array is never aliased).
+
+    Raises
+    ------
+    TypeError
+        Not a real array.
+    ValueError
+        Wrong dimensions, even sides, non-finite values, a batch other than 1 or ``B``, too
+        many weights.
+
+    Examples
+    --------
+    >>> filter2d_kernels([[0.0, 1.0, 0.0]], 4).shape
+    torch.Size([1, 1, 3])
+    """
+    from .._errors import bad_type
+
+    if isinstance(kernel, bool) or isinstance(kernel, (str, bytes)):
+        bad_type(fn, "kernel", "a real array (Kh, Kw) or (B, Kh, Kw)", kernel)
+    try:
+        if isinstance(kernel, torch.Tensor):
+            k = kernel.detach().to("cpu", torch.float64, copy=True)
+        else:
+            k = torch.tensor(np.asarray(kernel, dtype=np.float64))
+    except (TypeError, ValueError, RuntimeError):
+        bad_type(fn, "kernel", "a real array (Kh, Kw) or (B, Kh, Kw)", kernel)
+    if isinstance(kernel, torch.Tensor) and (kernel.is_complex() or kernel.dtype == torch.bool):
+        bad_type(fn, "kernel", "a real array (Kh, Kw) or (B, Kh, Kw)", kernel)
+    if k.ndim not in (2, 3) or k.numel() == 0:
+        bad_value(fn, "kernel", "a non-empty array (Kh, Kw) or (B, Kh, Kw)", tuple(k.shape))
+    if k.shape[-1] % 2 == 0 or k.shape[-2] % 2 == 0:
+        bad_value(fn, "kernel", "odd height and width", tuple(k.shape))
+    if k.ndim == 3 and k.shape[0] not in (1, B):
+        bad_value(fn, "kernel", f"one kernel for all images or one per image ({B})", tuple(k.shape))
+    if k.numel() > MAX_FILTER2D_WEIGHTS:
+        bad_value(fn, "kernel", f"at most {MAX_FILTER2D_WEIGHTS:,} weights", tuple(k.shape))
+    if not bool(torch.isfinite(k).all()):
+        bad_value(fn, "kernel", "finite values", "NaN/inf")
+    return k if k.ndim == 3 else k[None]

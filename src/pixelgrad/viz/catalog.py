@@ -57,6 +57,10 @@ _op("box_blur",
 _op("motion_blur",
     ("length=21, angle=pi/6", lambda x: _pg().motion_blur(x, 21.0, math.pi / 6)),
     ("length=21, direction=1", lambda x: _pg().motion_blur(x, 21.0, 0.0, direction=1.0)))
+_op("filter2d",
+    ("camera-shake PSF 21x21 (convolution)",
+     lambda x: _pg().filter2d(x, _pg().kernels.camera_shake(21, 3).flip(-1, -2))),
+    ("3x3 sharpen", lambda x: _pg().filter2d(x, [[0.0, -1.0, 0.0], [-1.0, 5.0, -1.0], [0.0, -1.0, 0.0]])))
 _op("shear",
     ("sx=0.3", lambda x: _pg().shear(x, 0.3)),
     ("sx=0.2, sy=-0.2, reflect", lambda x: _pg().shear(x, 0.2, -0.2, border="reflect")))
