@@ -18,6 +18,7 @@ SPECS = [
     {"type": "RandomGaussianBlur", "sigma": [1.0, 3.0], "anisotropic": True, "angle": [-1.0, 1.0]},
     {"type": "RandomBoxBlur", "size": [3, 9]},
     {"type": "RandomMotionBlur", "length": [3.0, 11.0]},
+    {"type": "RandomCameraShake", "size": 9},
     {"type": "RandomShear", "sx": [-0.3, 0.3], "sy": [-0.2, 0.2]},
     {"type": "RandomShear", "sx": [-0.3, 0.3], "border": "reflect"},
     {"type": "RandomGradient"},

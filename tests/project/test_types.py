@@ -42,6 +42,8 @@ EXPECTED = {
     (pg.motion_blur, "angle"): T.Angle,
     (pg.motion_blur, "direction"): T.Value,
     (pg.filter2d, "kernel"): T.Kernel,
+    (A.RandomCameraShake, "anxiety"): T.Range,
+    (A.RandomCameraShake, "exposure"): T.Range,
     (pg.shear, "sx"): T.Value,
     (pg.shear, "sy"): T.Value,
     (pg.linear_gradient, "a"): T.Value,

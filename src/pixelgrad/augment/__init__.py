@@ -88,12 +88,12 @@ from ._base import Transform
 from ._config import REGISTRY, from_dict, load, register, save
 from ._params import Params
 from ._rng import EpochSeeds, Rng, derive_seed, sample_generators
-from .blur import RandomBoxBlur, RandomGaussianBlur, RandomMotionBlur, RandomShear
+from .blur import RandomBoxBlur, RandomCameraShake, RandomGaussianBlur, RandomMotionBlur, RandomShear
 from .containers import Compose, OneOf, RandomApply
 from .illumination import RandomCornerGradient, RandomGaussianSpot, RandomGradient, RandomRadialGradient
 
 for _cls in (RandomGradient, RandomCornerGradient, RandomRadialGradient, RandomGaussianSpot,
-             RandomGaussianBlur, RandomBoxBlur, RandomMotionBlur, RandomShear,
+             RandomGaussianBlur, RandomBoxBlur, RandomMotionBlur, RandomCameraShake, RandomShear,
              Compose, RandomApply, OneOf):
     register(_cls)
 del _cls

@@ -179,12 +179,13 @@ def channel_separable(pipeline: Any, x: torch.Tensor) -> bool:
     illumination op, because those clamp a float image outside [0, 1] to the range of the
     whole sample (all channels together; an earlier blur may round a value just above 1).
     """
-    from ..augment import (Compose, OneOf, RandomApply, RandomBoxBlur, RandomCornerGradient,
-                           RandomGaussianBlur, RandomGaussianSpot, RandomGradient,
-                           RandomMotionBlur, RandomRadialGradient, RandomShear, Transform)
+    from ..augment import (Compose, OneOf, RandomApply, RandomBoxBlur, RandomCameraShake,
+                           RandomCornerGradient, RandomGaussianBlur, RandomGaussianSpot,
+                           RandomGradient, RandomMotionBlur, RandomRadialGradient, RandomShear,
+                           Transform)
 
     containers = (Compose, OneOf, RandomApply)
-    blurs = (RandomGaussianBlur, RandomBoxBlur, RandomMotionBlur, RandomShear)
+    blurs = (RandomGaussianBlur, RandomBoxBlur, RandomMotionBlur, RandomCameraShake, RandomShear)
     light = (RandomGradient, RandomCornerGradient, RandomGaussianSpot, RandomRadialGradient)
     if not isinstance(pipeline, Transform):
         return False
