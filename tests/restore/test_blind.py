@@ -14,7 +14,7 @@ from pixelgrad.restore.blind import (FAMILIES, _ncc_best_shift, assess, blind_de
                                      estimate_kernel)
 
 
-def _scene(rng: np.random.Generator, n: int) -> torch.Tensor:
+def _scene(rng: np.random.Generator, n: int, smooth: float = 0.6) -> torch.Tensor:
     """A random piecewise-constant scene (rectangles and discs), slightly smoothed."""
     x = np.full((n, n), rng.uniform(0.2, 0.8))
     yy, xx = np.mgrid[:n, :n]
@@ -27,14 +27,16 @@ def _scene(rng: np.random.Generator, n: int) -> torch.Tensor:
         else:
             cy, cx, rad = rng.uniform(0, n), rng.uniform(0, n), rng.uniform(3, n / 6)
             x[(yy - cy) ** 2 + (xx - cx) ** 2 < rad ** 2] = v
-    return pg.gaussian_blur(torch.from_numpy(x)[None, None], 0.6)[0, 0]
+    t = torch.from_numpy(x)
+    return pg.gaussian_blur(t[None, None], smooth)[0, 0] if smooth > 0 else t
 
 
-def _blurred(rng: np.random.Generator, k: torch.Tensor, n: int = 80, noise: float = 0.01):
+def _blurred(rng: np.random.Generator, k: torch.Tensor, n: int = 80, noise: float = 0.01,
+             smooth: float = 0.6):
     """``(sharp, blurry)``: the ``n x n`` centre of a larger scene blurred by 'valid'
     convolution (real borders, no wrap) plus white noise."""
     r = k.shape[-1] // 2
-    big = _scene(rng, n + 2 * r)
+    big = _scene(rng, n + 2 * r, smooth)
     y = F.conv2d(big[None, None], k.flip(-1, -2)[None, None])[0, 0]
     y = y + noise * torch.from_numpy(rng.standard_normal(y.shape))
     return big[r:r + n, r:r + n], y[None, None]
@@ -68,8 +70,10 @@ def test_recovers_camera_shake_kernel(rng):
 
 
 def test_gaussian_family(rng):
+    # the spectral fit is fast: a larger image (more frequencies) and an unsmoothed scene,
+    # so the scene's own edge width does not add to sigma
     s = float(rng.uniform(1.5, 2.5))
-    _, y = _blurred(rng, gaussian_kernel2d(s, s))
+    _, y = _blurred(rng, gaussian_kernel2d(s, s), n=160, smooth=0.0)
     est = estimate_kernel(y, 17, family="gaussian")
     _check_kernel(est.kernel)
     assert abs(est.params[0]["sigma"] - s) <= 0.1 * s
@@ -164,6 +168,10 @@ def test_bad_images():
         estimate_kernel(y, 7)
     with pytest.raises(ValueError, match="`size`"):       # image smaller than the kernel
         estimate_kernel(torch.rand(1, 1, 8, 8), 11)
+    with pytest.raises(ValueError, match="`image`"):
+        estimate_kernel(torch.rand(1, 1, 5, 40))
+    with pytest.raises(ValueError, match="`noise`"):
+        estimate_kernel(torch.rand(1, 1, 16, 16), 7, noise=-1.0)
     with pytest.raises(TypeError, match="`size`"):
         estimate_kernel(torch.rand(1, 1, 16, 16), 7.0)
     assert set(FAMILIES) == {"any", "gaussian", "motion", "box"}

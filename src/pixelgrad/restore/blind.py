@@ -86,6 +86,11 @@ PARAMETRIC_ITERATIONS = 4
 PARAMETRIC_LAMBDA = 1e-3
 #: The kernel step stops once no weight moves by more than this fraction of the largest.
 KERNEL_TOL = 1e-4
+#: How the gaussian family is fitted: "spectral" (likelihood of the spectrum) or "latent"
+#: (the kernel quadratic of the alternating minimisation, as motion and box).
+GAUSSIAN_FIT = "spectral"
+#: Smallest image side :func:`estimate_kernel` accepts.
+MIN_SIDE = 7
 #: Stabilities (see :attr:`KernelEstimate.confidence`) mapped to confidence 0 and 1.
 STABILITY_RANGE = (0.35, 0.65)
 #: Tikhonov weight of the kernel step relative to the latent's gradient energy.
@@ -230,7 +235,7 @@ def _normal_equations(x: torch.Tensor, y_grid: torch.Tensor, g: _Grid, ks: int
         # b[s] = sum_p M(p) dy(p) dx(p - s): correlation; A[d] = sum_q (M dx)(q) (M dx)(q + d)
         b += _lags(torch.fft.irfft2(Yf * Xf.conj(), s=x.shape), r)
         A_lag += _lags(torch.fft.irfft2(Xm.real.square() + Xm.imag.square(), s=x.shape), ks - 1)
-    A = A_lag.reshape(-1)[_toeplitz_index(ks)]
+    A = A_lag.reshape(-1)[_toeplitz_index(ks).to(x.device)]
     return A, b.reshape(-1)
 
 
@@ -394,10 +399,10 @@ def _estimate_family(y: torch.Tensor, size: int, family: str, noise: Optional[fl
                      ) -> Tuple[torch.Tensor, Dict[str, Any], float]:
     """Free-form estimate, then the parametric kernel step alternated with the latent step
     (``motion``, ``box``) or the spectral likelihood (``gaussian``)."""
-    if family == "gaussian":
+    if family == "gaussian" and GAUSSIAN_FIT == "spectral":
         if noise is None:
             import pixelgrad.restore as _restore     # the public estimator (lazy: no import cycle)
-            noise = float(_restore.estimate_noise(y[None, None]).reshape(-1)[0])
+            noise = float(torch.as_tensor(_restore.estimate_noise(y[None, None])).reshape(-1)[0])
         s = _gaussian_likelihood(y, noise, max(0.5, size / 4.0))
         return _gaussian_kernels(torch.tensor([s], dtype=y.dtype, device=y.device), size)[0], {"sigma": s}, 1.0
     k, x, g, yg, lam, stability = _estimate_free(y, size)
@@ -546,28 +551,28 @@ def _fit_family(family: str, A: torch.Tensor, b: torch.Tensor, ks: int,
         return _gaussian_kernels(torch.tensor([s], device=dev), ks)[0], {"sigma": s}
     if family == "motion":
         lmax = float(ks - 2)
-        if seed is None:                        # every length and direction, then zoom in
+        # every length and direction (unless seeded), then two zooms around the best
+        grids: List[Tuple[float, float]] = [(0.25, 0.5), (0.05, 0.1)]
+        if seed is None:
             best_l, best_a = 0.0, 0.0
             L = torch.arange(1.0, lmax + 1e-9, 1.0, dtype=torch.float64)
             a = torch.arange(-90.0, 90.0, 3.0, dtype=torch.float64)
-            levels = [(0.25, 0.5), (0.05, 0.1)]
         else:
-            best_l, best_a = seed["length"], math.degrees(seed["angle"])
-            L = a = None
-            levels = [(0.25, 0.5), (0.05, 0.1)]
-        for dl, da in [(None, None)] + levels:
-            if dl is not None:
-                L = torch.arange(max(1.0, best_l - 4 * dl), min(lmax, best_l + 4 * dl) + 1e-9, dl,
-                                 dtype=torch.float64)
-                a = torch.arange(best_a - 4 * da, best_a + 4 * da + 1e-9, da, dtype=torch.float64)
-            elif L is None:
-                continue
-            assert L is not None and a is not None
+            best_l, best_a = float(seed["length"]), math.degrees(float(seed["angle"]))
+            dl, da = grids.pop(0)
+            L = torch.arange(max(1.0, best_l - 4 * dl), min(lmax, best_l + 4 * dl) + 1e-9, dl, dtype=torch.float64)
+            a = torch.arange(best_a - 4 * da, best_a + 4 * da + 1e-9, da, dtype=torch.float64)
+        while True:
             LL, AA = torch.meshgrid(L, a, indexing="ij")
             LL, AA = LL.reshape(-1), AA.reshape(-1)
             kk = _motion_kernels(LL.to(dev), torch.deg2rad(AA).to(dev), ks)
             i = int(_quadratic(A, b, kk.reshape(len(LL), -1)).argmin())
             best_l, best_a = float(LL[i]), float(AA[i])
+            if not grids:
+                break
+            dl, da = grids.pop(0)
+            L = torch.arange(max(1.0, best_l - 4 * dl), min(lmax, best_l + 4 * dl) + 1e-9, dl, dtype=torch.float64)
+            a = torch.arange(best_a - 4 * da, best_a + 4 * da + 1e-9, da, dtype=torch.float64)
         ang = math.radians(best_a)
         ang = (ang + math.pi / 2) % math.pi - math.pi / 2          # a line: angle modulo pi
         if ang <= -math.pi / 2 + 1e-12:
@@ -652,19 +657,24 @@ def estimate_kernel(image: ImageLike, size: Optional[int] = None, *, family: str
     family : str, default "any"
         ``"any"``: a free-form kernel; ``"gaussian"`` / ``"motion"`` / ``"box"``: the blur
         of ``pg.gaussian_blur`` / ``pg.motion_blur`` / ``pg.box_blur``, with its parameters.
-    noise : float, optional
-        Standard deviation of the noise in [0, 1] units (not needed by the estimate).
+    noise : float or tensor ``(B,)``, optional
+        Standard deviation of the noise in [0, 1] units, used by ``family="gaussian"``;
+        estimated with ``pg.restore.estimate_noise`` when None.
 
     Returns
     -------
     KernelEstimate
-        ``kernel`` ``(B, k, k)`` float64 (``k <= size``), ``family``, ``params``.
+        ``kernel`` ``(B, k, k)`` float64 (``k <= size``: a free-form kernel is cropped to
+        its support, the batch padded to the largest), ``family``, ``params`` (e.g.
+        ``{"length": L, "angle": a}``, ready for ``pg.motion_blur`` / ``deblur(motion=...)``)
+        and ``confidence``.
 
     Raises
     ------
     ValueError
         If ``size`` is not an odd int >= 3 or larger than the image, ``family`` is
-        unknown, or the image holds NaN / inf.
+        unknown, ``noise`` is negative, or ``image`` holds NaN / inf or is smaller than
+        :data:`MIN_SIDE` pixels.
 
     Notes
     -----
@@ -690,6 +700,8 @@ def estimate_kernel(image: ImageLike, size: Optional[int] = None, *, family: str
         x = x.to(torch.float64) / max_value(x.dtype)
     x = x.to(torch.float64)
     h, w = x.shape[-2:]
+    if min(h, w) < MIN_SIDE:
+        bad_value(fn, "image", f"an image of at least {MIN_SIDE} x {MIN_SIDE} pixels", image)
     if size is None:
         ks = default_size(h, w)
     else:
@@ -847,7 +859,7 @@ def assess(blurry: ImageLike, restored: ImageLike, kernel: Any, noise: Any = Non
     k = _kernels_arg(kernel, bsz, fn)
     if noise is None:
         import pixelgrad.restore as _restore        # the public estimator (lazy: no import cycle)
-        s = _restore.estimate_noise(y[:, None]).to(torch.float64).reshape(-1)
+        s = torch.as_tensor(_restore.estimate_noise(y[:, None])).to(torch.float64).reshape(-1)
     else:
         s = torch.as_tensor(noise, dtype=torch.float64).reshape(-1).expand(bsz)
     res, gain, conf = [], [], []
