@@ -332,71 +332,33 @@ def test_holdout_copies_are_known_shaped_and_apart(rng):
     assert not holdout_copies(np.zeros((8, 8), bool)).any()
 
 
-def test_inpaint_local_changes_only_missing_and_keeps_input(rng):
-    from pixelgrad.restore.regions import inpaint_local
+def test_holdout_copies_of_a_source_keep_the_gap_to_every_missing_pixel(rng):
+    from pixelgrad.restore.regions import HOLDOUT_GAP, holdout_copies, thick_components
 
-    y = smooth_image(rng, 2, 3, 48, 48)
-    known = holes_and_scribbles(rng, 2, 48, 48).expand(2, 3, 48, 48).clone()
-    known[0, 1, 3:5, 3:5] = False                          # a per-channel mask
-    bad = torch.where(known, y, torch.ones_like(y))
-    b0, k0 = bad.clone(), known.clone()
-    info: list = []
-    out = inpaint_local(bad, known, report=info)
-    assert torch.equal(bad, b0) and torch.equal(known, k0)
-    assert torch.equal(out[known], y[known])
-    assert out.dtype == y.dtype and out.shape == y.shape
-    assert [d["path"] for d in info] == ["local", "local"]
-    assert float((out - y).abs().max()) < 0.5
+    m = np.asarray(holes_and_scribbles(rng, 1, 64, 64)[0, 0]) == False   # noqa: E712 (missing)
+    m[40:52, 40:52] = True                                               # a hole
+    thin = m & ~thick_components(m)
+    hold = holdout_copies(m, seed=int(rng.integers(0, 100)), source=thin)
+    g = HOLDOUT_GAP
+    for y, x in np.argwhere(hold):
+        assert not m[max(0, y - g + 1):y + g, max(0, x - g + 1):x + g].any()
+    assert not holdout_copies(m, source=np.zeros_like(m)).any()
+    with pytest.raises(ValueError, match="`source`"):
+        holdout_copies(m, source=np.zeros((3, 3), bool))
 
 
-def test_inpaint_local_exact_stage_equals_whole_image_solve(rng):
-    from pixelgrad.restore.regions import inpaint_local
+def test_thick_components_and_local_range():
+    from pixelgrad.restore.regions import local_range, thick_components
 
-    y = smooth_image(rng, 1, 1, 40, 40)
-    known = torch.ones_like(y, dtype=torch.bool)
-    known[..., 12, 4:30] = False
-    known[..., 30, 10:20] = False
-    out = inpaint_local(torch.where(known, y, 1.0), known, z=1e9)     # refinement rejected
-    # each stroke is one thin component: the whole-image exact biharmonic fill (the hold-out
-    # copies, 3 pixels away, do not change it), clipped to the known range around the stroke
-    whole = direct_solve(y, known)
-    for rows, cols in ((slice(10, 15), slice(2, 32)), (slice(28, 33), slice(8, 22))):
-        ring = y[..., rows, cols][known[..., rows, cols]]
-        ref = whole[..., rows, cols].clamp(float(ring.min()), float(ring.max()))
-        miss = ~known[..., rows, cols]
-        assert float((out[..., rows, cols][miss] - ref[miss]).abs().max()) <= 1e-9
-
-
-def test_inpaint_local_dense_goes_to_auto_and_trivial_cases():
-    from pixelgrad.restore.regions import inpaint_local
-
-    g = torch.Generator().manual_seed(0)
-    y = torch.rand(1, 1, 32, 32, generator=g)
-    known = torch.rand(1, 1, 32, 32, generator=g) > 0.8
-    info: list = []
-    out = inpaint_local(y, known, report=info)
-    assert info[0]["path"] == "dense" and torch.equal(out[known], y[known])
-    empty = torch.rand(0, 1, 8, 8)
-    assert inpaint_local(empty, torch.ones_like(empty, dtype=torch.bool)).shape == (0, 1, 8, 8)
-    full = torch.ones_like(y, dtype=torch.bool)
-    res = inpaint_local(y, full)
-    assert torch.equal(res, y) and res is not y
-
-
-@pytest.mark.parametrize("kwargs, arg", [
-    (dict(y=torch.rand(8, 8)), "y"),
-    (dict(y=torch.ones(1, 1, 8, 8, dtype=torch.uint8)), "y"),
-    (dict(known=torch.ones(1, 1, 8, 8)), "known"),
-    (dict(known=torch.zeros(1, 1, 8, 8, dtype=torch.bool)), "known"),
-    (dict(time_budget=-1.0), "time_budget"),
-    (dict(dense_fraction=1.5), "dense_fraction"),
-    (dict(seed=-2), "seed"),
-    (dict(z=-1.0), "z"),
-])
-def test_inpaint_local_bad_input_names_the_argument(kwargs, arg):
-    from pixelgrad.restore.regions import inpaint_local
-
-    args = dict(y=torch.rand(1, 1, 8, 8), known=torch.ones(1, 1, 8, 8, dtype=torch.bool))
-    args.update(kwargs)
-    with pytest.raises(ValueError, match=f"`{arg}`"):
-        inpaint_local(**args)
+    m = np.zeros((40, 40), bool)
+    m[5:21, 5:21] = True                      # a 16x16 hole
+    m[30, 2:38] = True                        # a 1-pixel line
+    m[2, 30:36] = True                        # a 6x6 hole is thin (mean distance 1.6)
+    m[2:8, 30:36] = True
+    t = thick_components(m)
+    assert t[5:21, 5:21].all() and not t[30].any() and not t[2:8, 30:36].any() and t.sum() == 256
+    v = torch.arange(40, dtype=torch.float64).repeat(40, 1)[None] / 40
+    lo, hi = local_range(v, torch.from_numpy(m)[None], m)
+    # the hole's box grown by 2 spans columns 3..22
+    assert float(lo[0, 10, 10]) == 3 / 40 and float(hi[0, 10, 10]) == 22 / 40
+    assert float(lo[0, 0, 0]) == 0.0 and float(hi[0, 0, 0]) == 39 / 40

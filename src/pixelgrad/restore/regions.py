@@ -44,6 +44,12 @@ Tolerance (tested in ``tests/restore/test_regions.py``): harmonic / biharmonic c
 max abs difference <= 1e-3 on images in [0, 1] with the solver's default tolerance, and
 <= 1e-5 once both runs converge tightly (``tol=1e-10``, float64).
 
+The module is a leaf (it imports nothing else of ``pixelgrad.restore``). Besides the
+region-wise driver it holds the pieces of ``inpaint(method="auto")``'s local pipeline
+(``pixelgrad.restore._local_inpaint``): :func:`direct_solve` (the exact sparse fills),
+:func:`thick_components` (holes vs strokes), :func:`local_range` (the clipping range of a
+component), :func:`holdout_copies` and :func:`choose_stage` (the hold-out that decides).
+
 Work per image and per region is sequential, in a fixed order (images, then boxes sorted by
 position; groups of equal crop size in first-appearance order), with no threads of its own:
 the result does not depend on the thread count as long as ``solve``'s does not.
@@ -167,7 +173,7 @@ def find_regions(missing: np.ndarray, margin: int = DEFAULT_MARGIN, align: int =
     h, w = missing.shape
     if h == 0 or w == 0 or not missing.any():
         return []
-    m8 = missing.astype(np.uint8)
+    m8: np.ndarray = missing.astype(np.uint8)
     if margin > 0:
         # components of the mask dilated by the margin group the components whose grown
         # boxes touch at the corners or sides (cheap, one pass); the box merge does the rest
@@ -544,122 +550,52 @@ def choose_stage(errors: torch.Tensor, z: float = 2.0) -> int:
     return best
 
 
-# ====================================================================== local inpainting
+# ====================================================================== local-pipeline helpers
 #: Fraction of the missing area copied as the hold-out.
 HOLDOUT_FRACTION = 0.25
 #: A small mask is copied about this many times over, up to :data:`MIN_HOLDOUT` pixels.
-MIN_HOLDOUT_COPIES, MIN_HOLDOUT = 3, 6400
+MIN_HOLDOUT_COPIES, MIN_HOLDOUT = 3, 2048
 #: A component is thick (a hole, not a stroke) when its pixels are on average more than this
 #: far (city-block distance) from the nearest known pixel (a 3-pixel stroke: about 1.3, a
-#: 10x10 hole: about 3.3).
+#: 10x10 hole: 2.2, a 16x16 hole: 3.2).
 THICK = 2.5
 #: Known pixels kept between the hold-out copies and the missing pixels (Chebyshev): the
 #: 13-point biharmonic stencil couples unknowns up to Manhattan distance 2, so with 3 the
 #: exact solves of the hold-out and of the real problem are independent.
 HOLDOUT_GAP = 3
-#: Block-DCT refinement: rounds, grid shifts per round, threshold schedule, block side.
-DCT_ROUNDS, DCT_SHIFTS, DCT_TAU, DCT_BLOCK = 30, 2, (0.3, 0.02), 16
-#: The stages :func:`inpaint_local` chooses among, in the order of :func:`choose_stage`.
-LOCAL_STAGES = ("biharmonic", "harmonic", "dct")
-_DCT_MATRICES: Dict[Tuple[int, torch.dtype], torch.Tensor] = {}
 
 
-def _dct_matrix(n: int, dtype: torch.dtype) -> torch.Tensor:
-    """The orthonormal DCT-II matrix ``(n, n)`` (cached; do not modify)."""
-    key = (n, dtype)
-    m = _DCT_MATRICES.get(key)
-    if m is None:
-        k = torch.arange(n, dtype=torch.float64)[:, None]
-        i = torch.arange(n, dtype=torch.float64)[None, :]
-        m = torch.cos(np.pi * (2 * i + 1) * k / (2 * n)) * np.sqrt(2.0 / n)
-        m[0] /= np.sqrt(2.0)
-        m = m.to(dtype)
-        _DCT_MATRICES[key] = m
-    return m
-
-
-def _reflect(r: torch.Tensor, n: int, block: int) -> torch.Tensor:
-    """Padded coordinates ``r`` (may be < 0 or >= n) -> image coordinates: mirrored without
-    repeating the edge (``F.pad``'s "reflect") when ``n > block``, else clamped ("replicate")."""
-    if n > block:
-        r = torch.where(r < 0, -r, r)
-        return torch.where(r >= n, 2 * n - 2 - r, r)
-    return r.clamp(0, n - 1)
-
-
-def _threshold_at(x: torch.Tensor, h: int, w: int, uy: torch.Tensor, ux: torch.Tensor, tau: float,
-                  shift: Tuple[int, int], block: int, dct: torch.Tensor) -> torch.Tensor:
-    """Block-DCT hard thresholding of the image ``x`` ``(C, h*w)`` on the grid of ``block``
-    blocks shifted by ``shift`` (mirrored borders), evaluated only at the pixels ``(uy, ux)``:
-    only the blocks that hold one of them are gathered and transformed. ``(C, n)``."""
-    sy, sx = shift
-    py, px = uy + sy, ux + sx
-    nbx = (w + sx + block - 1) // block
-    nby = (h + sy + block - 1) // block
-    key = (py // block) * nbx + px // block
-    touched = torch.zeros(nby * nbx, dtype=torch.bool)
-    touched[key] = True
-    ids = torch.nonzero(touched).squeeze(1)                          # (T,)
-    compact = torch.cumsum(touched, 0) - 1
-    ar = torch.arange(block)
-    rows = _reflect((ids // nbx)[:, None] * block + ar - sy, h, block)          # (T, b)
-    cols = _reflect((ids % nbx)[:, None] * block + ar - sx, w, block)
-    blocks = x[:, rows[:, :, None] * w + cols[:, None, :]]                     # (C, T, b, b)
-    shape = blocks.shape
-
-    def sides(v: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
-        """``m v m^T`` per block, as two large matrix products."""
-        v = (v.reshape(-1, block) @ m.T).reshape(shape).transpose(-1, -2)
-        return (v.reshape(-1, block) @ m.T).reshape(shape).transpose(-1, -2)
-
-    t = sides(blocks, dct)
-    keep = t.abs() > tau
-    keep[..., 0, 0] = True                                                       # DC
-    t = sides(t * keep, dct.T)
-    return t[:, compact[key], py % block, px % block]
-
-
-def _dct_refine(x: torch.Tensor, unknown: torch.Tensor, lo: torch.Tensor, hi: torch.Tensor, seed: int,
-                deadline: Optional[float]) -> torch.Tensor:
-    """Iterated block-DCT hard thresholding (decreasing threshold, random grid shifts, known
-    pixels re-imposed) of ``x`` ``(C, H, W)`` at the pixels ``unknown`` ``(C, H, W)``, the
-    values kept in ``[lo, hi]``; only the blocks that hold an unknown pixel are transformed,
-    so a round costs about the blocks around the missing pixels, not the image."""
-    import time
-
-    c, h, w = x.shape
-    gen = torch.Generator().manual_seed(seed)
-    dct = _dct_matrix(DCT_BLOCK, x.dtype)
-    flat = torch.nonzero(unknown.any(0).reshape(-1)).squeeze(1)
-    if len(flat) == 0:
-        return x
-    uy, ux = flat // w, flat % w
-    out_dtype = x.dtype
-    x = x.to(torch.float32)                       # thresholding: float32 is plenty, twice as fast
-    lo, hi = lo.to(x.dtype), hi.to(x.dtype)
-    dct = dct.to(x.dtype)
-    xf = x.reshape(c, -1).clone()
-    unk = unknown.reshape(c, -1)[:, flat]
-    lo_u, hi_u = lo.reshape(c, -1)[:, flat], hi.reshape(c, -1)[:, flat]
-    x0_u = xf[:, flat]
-    t0, t1 = DCT_TAU
-    for k in range(DCT_ROUNDS):
-        if k and deadline is not None and time.perf_counter() > deadline:
-            break
-        tau = t0 * (t1 / t0) ** (k / max(DCT_ROUNDS - 1, 1))
-        acc = torch.zeros(c, len(flat), dtype=x.dtype)
-        for _ in range(DCT_SHIFTS):
-            s = torch.randint(0, DCT_BLOCK, (2,), generator=gen).tolist()
-            acc += _threshold_at(xf, h, w, uy, ux, tau, (s[0], s[1]), DCT_BLOCK, dct)
-        xf[:, flat] = torch.where(unk, torch.minimum(torch.maximum(acc / DCT_SHIFTS, lo_u), hi_u), x0_u)
-    return xf.reshape(c, h, w).to(out_dtype)
-
-
-def _local_range(values: torch.Tensor, unknown: torch.Tensor, missing: np.ndarray,
+def local_range(values: torch.Tensor, unknown: torch.Tensor, missing: np.ndarray,
                  pad: int = 2) -> Tuple[torch.Tensor, torch.Tensor]:
-    """Per channel and per connected component of ``missing`` ``(H, W)``, the range of the
-    known pixels in its bounding box grown by ``pad``: ``(lo, hi)`` ``(C, H, W)`` tensors, set
-    at the component's pixels (elsewhere the channel's known range)."""
+    """Per channel and per connected component of ``missing``, the range of the known pixels
+    around it: the bounds a fill of that component is clipped to.
+
+    Parameters
+    ----------
+    values : torch.Tensor
+        ``(C, H, W)`` float image.
+    unknown : torch.Tensor
+        ``(C, H, W)`` bool, True where a value is not known (excluded from the ranges).
+    missing : numpy.ndarray
+        ``(H, W)`` bool, the pixels whose components get a range.
+    pad : int
+        The component's bounding box is grown by ``pad`` pixels to find its known neighbours.
+
+    Returns
+    -------
+    tuple of torch.Tensor
+        ``(lo, hi)`` ``(C, H, W)``: the range at the component's pixels, the channel's whole
+        known range elsewhere (and in a box without a known pixel of that channel).
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> v = torch.linspace(0, 1, 10, dtype=torch.float64).repeat(10, 1)[None]
+    >>> m = np.zeros((10, 10), bool); m[4:6, 4:6] = True
+    >>> lo, hi = local_range(v, torch.from_numpy(m)[None], m)
+    >>> round(float(lo[0, 4, 4]), 3), round(float(hi[0, 4, 4]), 3), float(hi[0, 0, 0])
+    (0.222, 0.778, 1.0)
+    """
     import cv2
 
     c, h, w = values.shape
@@ -689,7 +625,7 @@ def _local_range(values: torch.Tensor, unknown: torch.Tensor, missing: np.ndarra
 
 
 def holdout_copies(missing: np.ndarray, fraction: float = HOLDOUT_FRACTION, gap: int = HOLDOUT_GAP,
-                   seed: int = 0) -> np.ndarray:
+                   seed: int = 0, source: Optional[np.ndarray] = None) -> np.ndarray:
     """Known pixels to hide for choosing a stage: translated copies of missing components.
 
     A hold-out of random single pixels predicts how well a method fills single pixels, not a
@@ -710,6 +646,9 @@ def holdout_copies(missing: np.ndarray, fraction: float = HOLDOUT_FRACTION, gap:
         Smallest Chebyshev distance from a copy to a missing pixel or another copy (>= 1).
     seed : int
         Seed of the component order and the random offsets.
+    source : numpy.ndarray, optional
+        ``(H, W)`` bool, the part of ``missing`` whose components are copied (default: all of
+        it); the copies keep the gap to all of ``missing``.
 
     Returns
     -------
@@ -745,9 +684,15 @@ def holdout_copies(missing: np.ndarray, fraction: float = HOLDOUT_FRACTION, gap:
         return out
     kernel = np.ones((2 * gap - 1, 2 * gap - 1), np.uint8)
     forbidden = cv2.dilate(missing.astype(np.uint8), kernel, borderValue=0).astype(bool)
-    labels, boxes = _pieces(missing)
+    if source is not None:
+        if not isinstance(source, np.ndarray) or source.shape != missing.shape or source.dtype != np.bool_:
+            bad_value(fn, "source", f"a bool numpy array of shape {missing.shape}", source)
+        source = source & missing
+        if not source.any():
+            return out
+    labels, boxes = _pieces(missing if source is None else source)
     g = np.random.default_rng(seed)
-    area = float(missing.sum())
+    area = float(missing.sum() if source is None else source.sum())
     # at least 3 copies of a small mask (one hole), and a fraction of a large one
     target = max(float(fraction) * area, min(MIN_HOLDOUT_COPIES * area, MIN_HOLDOUT))
     placed = 0
@@ -807,145 +752,28 @@ def _pieces(missing: np.ndarray) -> Tuple[np.ndarray, List[Tuple[int, int, int, 
     return labels, boxes
 
 
-def _check_seed(fn: str, seed: object) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        bad_value(fn, "seed", "an int >= 0", seed)
-    return int(seed)
-
-
-def inpaint_local(y: torch.Tensor, known: torch.Tensor, *, time_budget: Optional[float] = None,
-                  dense_fraction: float = DENSE_FRACTION, seed: int = 0, z: float = 2.0,
-                  report: Optional[list] = None) -> torch.Tensor:
-    r"""Inpaint sparse masks (holes, text, scratches) at a cost proportional to the missing region.
-
-    For each image whose missing pixels cover at most ``dense_fraction`` of it:
-
-    1. **Exact fills.** The exact biharmonic and harmonic fills (:func:`direct_solve`: a
-       sparse factorization over the unknowns only), each clipped to the range of the known
-       pixels around each missing component (its bounding box grown by 2 pixels; harmonic
-       filling obeys this maximum principle, biharmonic overshoots at strong edges).
-    2. **Refinement.** Iterated block-DCT hard thresholding (16x16 blocks, 30 rounds of 2
-       random grid shifts, threshold 0.3 to 0.02, known pixels re-imposed, values kept in the
-       local range) from the better exact fill; only the blocks that hold a missing pixel are
-       transformed, so it costs about 10 times the missing area, not the image.
-    3. **Choice by a shape-matched hold-out.** All stages run on one problem in which
-       translated copies of about 30 % of the missing components are hidden too
-       (:func:`holdout_copies`); at least 3 known pixels apart from every missing pixel, so
-       the exact fills of the real missing pixels are the same as without the hold-out. The
-       harmonic fill replaces the biharmonic one, and then the DCT refinement the exact
-       fill, only on a significant paired improvement of the hold-out error
-       (:func:`choose_stage` with ``z``). Holes then mostly get the harmonic or DCT fill,
-       thin strokes on smooth or textured images the biharmonic one.
-
-    An image with more missing pixels (salt and pepper) is solved whole by
-    ``pixelgrad.restore.inpaint(method="auto")``, which is built for that.
+def thick_components(mask: np.ndarray) -> np.ndarray:
+    """The pixels of the thick components of ``mask`` (holes, as opposed to strokes).
 
     Parameters
     ----------
-    y : torch.Tensor
-        Float images ``(B, C, H, W)`` in [0, 1] (the DCT thresholds assume that scale).
-        Never modified.
-    known : torch.Tensor
-        Bool ``(B, 1 or C, H, W)``, True where the pixel is known; every image needs at
-        least one known pixel.
-    time_budget : float, optional
-        Seconds for the whole call, shared equally by the images: the DCT rounds stop when an
-        image's share has passed, and dense images pass their share to ``inpaint``.
-    dense_fraction : float
-        Images with more than this fraction of pixels missing (any channel) go to
-        ``inpaint(method="auto")``.
-    seed : int
-        Seed of the hold-out copies and of the DCT grid shifts (the result is a function of
-        the image, its mask and ``seed``).
-    z : float
-        Significance (standard errors) a later stage needs to replace an earlier one.
-    report : list, optional
-        When given, one dict per image is appended: ``path`` ("local", "dense", "none"),
-        ``stage`` (the kept stage of :data:`LOCAL_STAGES`), ``holdout`` (hidden pixels) and
-        ``errors`` (mean squared hold-out error per stage tried).
+    mask : numpy.ndarray
+        ``(H, W)`` bool.
 
     Returns
     -------
-    torch.Tensor
-        A new tensor of ``y``'s shape and dtype, equal to ``y`` wherever ``known`` is True.
-
-    Raises
-    ------
-    TypeError
-        ``y`` or ``known`` not a tensor.
-    ValueError
-        ``y`` not 4-D or not floating point, a mask of the wrong shape / dtype / device, an
-        image without a known pixel, bad ``time_budget`` / ``dense_fraction`` / ``seed`` /
-        ``z`` / ``report``.
+    numpy.ndarray
+        ``(H, W)`` bool: the pixels of ``mask`` in a component (8-connected) whose pixels are on
+        average more than :data:`THICK` away (city-block) from the nearest pixel outside ``mask``.
 
     Examples
     --------
-    >>> import torch
-    >>> r = torch.linspace(0, 1, 64, dtype=torch.float64)
-    >>> x = (0.5 + 0.4 * torch.sin(6 * r)[:, None] * torch.cos(4 * r)[None, :])[None, None]
-    >>> known = torch.ones_like(x, dtype=torch.bool); known[..., 20:30, 24:40] = False
-    >>> info = []
-    >>> out = inpaint_local(torch.where(known, x, 1.0), known, report=info)
-    >>> bool(torch.equal(out[known], x[known])), float((out - x).abs().max()) < 0.01
-    (True, True)
-    >>> info[0]["path"], info[0]["stage"] in LOCAL_STAGES
-    ('local', True)
+    >>> import numpy as np
+    >>> m = np.zeros((40, 40), bool); m[5:21, 5:21] = True; m[30, 2:38] = True
+    >>> t = thick_components(m)
+    >>> bool(t[10, 10]), bool(t[30, 20])
+    (True, False)
     """
-    import time
-
-    fn = "inpaint_local"
-    t0 = time.perf_counter()
-    _check_inputs(fn, y, known)
-    if not y.is_floating_point():
-        bad_value(fn, "y", "a floating-point tensor in [0, 1]", y)
-    if time_budget is not None:
-        if isinstance(time_budget, bool) or not isinstance(time_budget, (int, float, np.floating, np.integer)) \
-                or not (np.isfinite(float(time_budget)) and float(time_budget) >= 0):
-            bad_value(fn, "time_budget", "a finite number of seconds >= 0, or None", time_budget)
-        time_budget = float(time_budget)
-    if isinstance(dense_fraction, bool) or not isinstance(dense_fraction, (int, float)) \
-            or not 0.0 <= float(dense_fraction) <= 1.0:
-        bad_value(fn, "dense_fraction", "a number in [0, 1]", dense_fraction)
-    seed = _check_seed(fn, seed)
-    if isinstance(z, bool) or not isinstance(z, (int, float)) or not z >= 0:
-        bad_value(fn, "z", "a number >= 0", z)
-    if report is not None and not isinstance(report, list):
-        bad_type(fn, "report", "a list or None", report)
-    out = y.clone()
-    bsz, c, h, w = y.shape
-    if bsz == 0 or h == 0 or w == 0:
-        return out
-    if bool((~known).reshape(bsz, -1).all(1).any()):
-        bad_value(fn, "known", "True for at least one pixel of every image", known)
-    missing_all = (~known).any(1).cpu().numpy()
-    for i in range(bsz):
-        deadline = None if time_budget is None else t0 + time_budget * (i + 1) / bsz
-        missing = missing_all[i]
-        n_miss = int(missing.sum())
-        if n_miss == 0:
-            if report is not None:
-                report.append({"path": "none", "stage": None, "holdout": 0, "errors": {}})
-            continue
-        ki = known[i].expand(c, h, w).cpu()
-        if n_miss > float(dense_fraction) * h * w:
-            from .inpaint import inpaint
-
-            share = None if deadline is None else max(0.0, deadline - time.perf_counter())
-            res = inpaint(y[i:i + 1], known[i:i + 1], method="auto", time_budget=share)
-            out[i] = res.image[0].to(out.dtype)
-            if report is not None:
-                report.append({"path": "dense", "stage": "auto", "holdout": 0, "errors": {}})
-            continue
-        img, info = _local_one(y[i].detach().to("cpu", torch.float64), ki, missing, seed, float(z), deadline)
-        out[i] = torch.where(known[i], y[i], img.to(y.device, y.dtype))
-        if report is not None:
-            report.append(info)
-    return out
-
-
-def _thick(mask: np.ndarray) -> np.ndarray:
-    """``(H, W)`` bool: the pixels of ``mask`` in a component (8-connected) whose pixels are on
-    average more than :data:`THICK` away (city-block) from the nearest pixel outside ``mask``."""
     import cv2
 
     if not mask.any():
@@ -956,62 +784,3 @@ def _thick(mask: np.ndarray) -> np.ndarray:
     big = mean > THICK
     big[0] = False
     return big[labels]
-
-
-def _local_one(x: torch.Tensor, known: torch.Tensor, missing: np.ndarray, seed: int, z: float,
-               deadline: Optional[float]) -> Tuple[torch.Tensor, dict]:
-    """One image ``(C, H, W)`` float64 (known ``(C, H, W)``, missing ``(H, W)``) through the
-    local stages; returns the filled image and the report entry.
-
-    Components are thick (holes) or thin (strokes, :func:`_thick`); each class chooses its
-    stage on the hold-out copies of its own components: thick ones start from the harmonic
-    fill (the biharmonic one replaces it on significant evidence), thin ones from the
-    biharmonic fill (the harmonic one is not computed for them); then the DCT refinement."""
-    c, h, w = x.shape
-    hold = holdout_copies(missing, seed=seed)
-    both = missing | hold
-    thick_np = _thick(both)
-    thick = torch.from_numpy(thick_np)
-    hold_t = torch.from_numpy(hold)
-    k2 = known & ~hold_t                                   # the problem with the hold-out hidden
-    unknown = ~k2
-    lo, hi = _local_range(x, unknown, both)
-    xb = torch.where(unknown, 0.0, x)[None]
-    bih = direct_solve(xb, k2[None], order=2)[0].clamp(lo, hi)
-    base = bih
-    errors: Dict[str, float] = {}
-    kept: Dict[str, str] = {}
-
-    def err(v: torch.Tensor, where: torch.Tensor) -> torch.Tensor:
-        return (v - x).square()[:, where].sum(0)          # per hold-out pixel, summed over channels
-
-    classes = {"thick": hold_t & thick, "thin": hold_t & ~thick}
-    if thick_np.any():
-        # harmonic coupling is 4-neighbour: other components never touch a thick one
-        har = direct_solve(xb, (k2 | ~thick)[None], order=1)[0].clamp(lo, hi)
-        sel = classes["thick"]
-        pick = 1                                           # no evidence: biharmonic (safest)
-        if int(sel.sum()) >= 16:
-            e = torch.stack([err(har, sel), err(bih, sel)])
-            pick = choose_stage(e, z)
-            errors.update({"thick harmonic": float(e[0].mean()), "thick biharmonic": float(e[1].mean())})
-        kept["thick"] = ("harmonic", "biharmonic")[pick]
-        if pick == 0:
-            base = torch.where(thick, har, bih)
-    kept["thin"] = "biharmonic"
-    out = base
-    if any(int(v.sum()) >= 16 for v in classes.values()):
-        dct = _dct_refine(base, unknown, lo, hi, seed, deadline)
-        for name, sel in classes.items():
-            if int(sel.sum()) < 16:
-                continue
-            e = torch.stack([err(base, sel), err(dct, sel)])
-            errors.update({f"{name} {kept[name]}": float(e[0].mean()), f"{name} dct": float(e[1].mean())})
-            if choose_stage(e, z) == 1:
-                kept[name] = "dct"
-                mask = thick if name == "thick" else ~thick
-                out = torch.where(mask, dct, out)
-    stage = kept["thick"] if bool(thick[torch.from_numpy(missing)].any()) else kept["thin"]
-    if stage != kept["thin"] and bool((~thick)[torch.from_numpy(missing)].any()):
-        stage = f"{kept['thick']} (holes) / {kept['thin']} (strokes)"
-    return out, {"path": "local", "stage": stage, "holdout": int(hold.sum()), "errors": errors}
