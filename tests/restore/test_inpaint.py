@@ -305,3 +305,22 @@ def test_local_fill_bad_input_names_the_argument():
         args.update(kwargs)
         with pytest.raises(ValueError, match=f"`{arg}`"):
             local_inpaint.fill(**args)
+
+
+def test_refine_on_stacked_cluster_boxes_changes_only_unknown_pixels(rng, monkeypatch):
+    """Separate clusters of unknown pixels are refined on a stack of their boxes: values only at
+    the unknown pixels, inside the bounds, and the stack is what runs (the whole image is not)."""
+    from pixelgrad.restore import _local_inpaint as local_inpaint
+
+    x = torch.from_numpy(rng.random((2, 128, 128)) * 0.1 + 0.45)
+    unk = torch.zeros_like(x, dtype=torch.bool)
+    unk[:, 10:16, 10:16] = True
+    unk[:, 100:104, 90:110] = True
+    unk[1, 60, 60] = True                      # channel 1 only
+    calls = []
+    real = local_inpaint.hard_threshold
+    monkeypatch.setattr(local_inpaint, "hard_threshold", lambda v, *a: calls.append(v.shape) or real(v, *a))
+    out, taus = local_inpaint.refine(x, unk, torch.full_like(x, 0.4), torch.full_like(x, 0.6), rounds=5)
+    assert torch.equal(out[~unk], x[~unk]) and len(taus) == 5
+    assert bool(((out[unk] >= 0.4) & (out[unk] <= 0.6)).all())
+    assert calls and all(s[0] == 3 and s[-1] < 128 for s in calls)    # three boxes, not the image
