@@ -119,8 +119,13 @@ def test_bad_inputs_name_the_argument(rng):
         pg.restore.deblur(x, sigma=0.0)
     with pytest.raises(ValueError, match="sigma"):
         pg.restore.deblur(x, sigma=-1.0)
-    with pytest.raises(ValueError, match="kernel"):
-        pg.restore.deblur(x)
+    for size in (4, 1, 2.0, True, 17):                                   # blind: an odd bound in [3, 16]
+        with pytest.raises(ValueError, match="kernel_size"):
+            pg.restore.deblur(x, kernel_size=size)
+    with pytest.raises(ValueError, match="kernel_size"):
+        pg.restore.deblur(x, sigma=1.0, kernel_size=5)                   # only without a blur
+    with pytest.raises(ValueError, match="angle"):
+        pg.restore.deblur(x, angle=0.3)                                  # angle needs sigma
     with pytest.raises(ValueError, match="image"):
         pg.restore.deblur(torch.full((1, 1, 16, 16), float("nan")), sigma=1.0)
     with pytest.raises(ValueError, match="image"):
@@ -188,7 +193,8 @@ def test_cli_task(tmp_path, capsys, task, extra, rng):
     before, after = (float(v) for v in text.split("PSNR ")[1].split(" dB")[0].split(" -> "))
     assert after > before
     assert read_image(out).shape == clean.shape
-    assert main(["restore", str(src), "-o", str(out), "--task", "deblur", "--no-progress"]) == 2
+    assert main(["restore", str(src), "-o", str(out), "--task", "deblur", "--add-noise", "0.03",
+                 "--no-progress"]) == 2                                  # nothing to simulate
     assert main(["restore", str(src), "-o", str(out), "--task", task, "--method", "magic", *extra]) == 2
 
 

@@ -4,8 +4,8 @@ progress bar, an optional GIF of the restoration and an energy plot.
     pixelgrad restore IMG -o OUT (--mask MASK | --corrupt 0.9 [--seed 0]) [--method auto]
                       [--animate progress.gif] [--plot energy.png]
     pixelgrad restore DIR -o OUTDIR (--mask-dir MASKS | --corrupt 0.9) [--resume]
-    pixelgrad restore IMG -o OUT --task deblur (--blur-sigma S | --motion LENGTH ANGLE | --kernel PSF)
-                      [--noise N] [--save-kernel K.png]
+    pixelgrad restore IMG -o OUT --task deblur [--blur-sigma S | --motion LENGTH ANGLE | --kernel PSF
+                      | --kernel-size N] [--noise N] [--save-kernel K.png]
     pixelgrad restore IMG -o OUT --task denoise [--noise N]
 
 ``--task deblur`` / ``denoise`` restore the degraded input as it is; ``--noise`` is the noise
@@ -18,8 +18,12 @@ deviation STD in [0, 1] units, seeded by ``--seed``) and reports the PSNR before
 odd width and height, non-negative; it is normalised to sum 1 (so any brightness scale of
 the file is fine) and applied as a convolution. ``--save-kernel K.png`` writes the PSF the
 image was deblurred with, scaled so its largest weight is 255 (for viewing; reading it back
-with ``--kernel`` gives the same PSF to uint8 rounding). ``--kernel-size N`` (odd, >= 3) is
-the upper bound of the kernel side for blind estimation (no blur given).
+with ``--kernel`` gives the same PSF to uint8 rounding). Without any of ``--blur-sigma``, ``--motion``,
+``--kernel``, deblurring is *blind*: the blur is estimated from the image (``--kernel-size N``,
+odd >= 3, bounds its side; ``--save-kernel`` shows the estimate), and the result is checked
+without a reference: an estimate that cannot be trusted leaves the image as it is, with a
+warning. A given blur that does not fit the image (e.g. a motion angle of the wrong sign)
+is also warned about.
 
 Mask files follow OpenCV's inpainting convention: nonzero pixels are the ones to restore.
 An alpha channel is kept as it is (only the colour is restored); uint16 and float32 (e.g. TIFF)
@@ -85,7 +89,7 @@ def register(sub) -> None:
     p.add_argument("--save-kernel", metavar="PNG", help="--task deblur: write the point-spread function used, "
                    "scaled to [0, 255] for viewing (single image)")
     p.add_argument("--kernel-size", type=int, metavar="N",
-                   help="--task deblur: upper bound (odd, >= 3) of the kernel side for blind estimation")
+                   help="--task deblur without a blur given (blind: the blur is estimated): upper bound (odd, >= 3) of the kernel side")
     p.add_argument("--noise", type=float, help="--task deblur/denoise: noise std in [0, 1] units (default: estimated)")
     p.add_argument("--method", default="auto", help="inpaint: " + ", ".join(METHODS)
                    + "; deblur/denoise: see pg.restore.deblur/denoise (default: %(default)s)")
@@ -370,7 +374,7 @@ def _blur_args(args) -> dict:
         return {"motion": tuple(args.motion)}
     if getattr(args, "kernel", None) is not None:
         return {"kernel": read_kernel(args.kernel, getattr(args, "max_pixels", DEFAULT_MAX_PIXELS))}
-    raise ValueError(f"--task deblur needs one of {BLUR_FLAGS}")
+    return {"kernel_size": getattr(args, "kernel_size", None)}          # blind: the blur is estimated
 
 
 def _restore_degraded(src: Path, dst: Path, args, work, back, alpha, plot: Optional[str],
@@ -404,7 +408,8 @@ def _restore_degraded(src: Path, dst: Path, args, work, back, alpha, plot: Optio
         write_image(args.save_corrupted, _join_alpha(_back(np.clip(bad, 0, 1), back), alpha))
     write_image(dst, _join_alpha(_back(res.image, back), alpha), root=out_root)
     if getattr(args, "save_kernel", None) and res.kernel is not None:
-        write_image(args.save_kernel, kernel_image(res.kernel))
+        k = res.kernel
+        write_image(args.save_kernel, kernel_image(k[0] if k.ndim == 3 else k))    # one image: one PSF
     if plot:
         from ..viz.plot import plot_history
 
@@ -626,9 +631,11 @@ def run(args: argparse.Namespace) -> int:
         if args.task == "deblur":
             given = [f for f, v in (("--blur-sigma", args.blur_sigma), ("--motion", args.motion),
                                     ("--kernel", args.kernel)) if v is not None]
-            if len(given) != 1:
-                return _usage(f"--task deblur needs exactly one of {BLUR_FLAGS}"
-                              + (f", got {' and '.join(given)}" if given else ""))
+            if len(given) > 1:
+                return _usage(f"--task deblur takes at most one of {BLUR_FLAGS} (none: the blur is "
+                              f"estimated), got {' and '.join(given)}")
+            if not given and args.add_noise is not None:
+                return _usage(f"--add-noise simulates a known blur on a clean image: give one of {BLUR_FLAGS}")
     for flag, value in (("--kernel", args.kernel), ("--save-kernel", args.save_kernel),
                         ("--kernel-size", args.kernel_size)):
         if value is not None and args.task != "deblur":

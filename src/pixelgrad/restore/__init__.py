@@ -19,8 +19,9 @@ True
 import warnings as _warnings
 from typing import Any as _Any
 
-from . import constraints, corrupt, energies, iterate, methods, operators, priors, shrinkage, solvers
+from . import blind, constraints, corrupt, energies, iterate, methods, operators, priors, shrinkage, solvers
 from .corrupt import gaussian_noise, random_missing, salt_and_pepper, scratches, text_overlay
+from .blind import KernelEstimate, assess, check_blur, estimate_kernel
 from .deblur import DEBLUR_METHODS, deblur
 from .denoise import DENOISE_METHODS, denoise
 from .inpaint import METHODS, InpaintResult, inpaint
@@ -32,7 +33,8 @@ from .solve import solve
 __all__ = ["inpaint", "deblur", "denoise", "solve", "RestoreResult", "InpaintResult", "StepInfo", "METHODS",
            "DEBLUR_METHODS", "DENOISE_METHODS", "salt_and_pepper", "random_missing", "gaussian_noise",
            "scratches", "text_overlay", "estimate_noise", "psnr", "ssim", "energies", "operators",
-           "priors", "solvers", "shrinkage", "corrupt", "constraints", "iterate", "methods"]
+           "priors", "solvers", "shrinkage", "corrupt", "constraints", "iterate", "methods",
+           "blind", "estimate_kernel", "KernelEstimate", "assess", "check_blur"]
 
 #: Old names kept as deprecated aliases: ``pg.restore.<old>`` -> ``pg.restore.<new>``.
 DEPRECATED_NAMES = {"blur": "corrupt.blur"}

@@ -37,14 +37,18 @@ independent of the batch composition and of the caller's thread count.
 """
 from __future__ import annotations
 
+import numbers
 import time
+import warnings
 from typing import Any, Callable, List, Optional, Tuple
 
 import torch
 
+from .._errors import bad_value
 from .._interop import ImageLike
 from ..borders import pad2d
 from . import shrinkage
+from .blind import KernelEstimate, blind_deconvolve, estimate_kernel
 from ..types import Angle, Kernel, Motion, NoiseLevel, PairValue, Scalar, Sigma
 from ._facade import (check_finite_result, check_method, check_time_budget, finish, from_opponent, image_deadline, noise_levels,
                       prepare, reference_batch, to_opponent, wrap_callback)
@@ -54,7 +58,7 @@ from .methods import DEBLUR_TV_WEIGHT, TABLE, methods_of, run_recipe
 from .operators import Blur
 from .result import RestoreResult, StepInfo, single_thread
 
-__all__ = ["deblur", "DEBLUR_METHODS", "margins"]
+__all__ = ["deblur", "DEBLUR_METHODS", "margins", "FIT_TOLERANCE"]
 
 DEBLUR_METHODS = methods_of("deblur")
 
@@ -217,7 +221,7 @@ def deblur(image: ImageLike, kernel: Optional[Kernel] = None, *, sigma: Optional
            motion: Optional[Motion] = None, noise: Optional[NoiseLevel] = None, border: str = "reflect", method: str = "auto",
            iterations: Optional[int] = None, reference: Optional[ImageLike] = None,
            callback: Optional[Callable[[StepInfo], None]] = None,
-           time_budget: Optional[Scalar] = None) -> RestoreResult:
+           time_budget: Optional[Scalar] = None, kernel_size: Optional[int] = None) -> RestoreResult:
     r"""Restore an image blurred by a known blur (and noise).
 
     Parameters
@@ -226,10 +230,16 @@ def deblur(image: ImageLike, kernel: Optional[Kernel] = None, *, sigma: Optional
         The blurred image, uint8 or float in [0, 1] units (noisy floats slightly outside
         [0, 1] are fine). Never modified.
     kernel, sigma, angle, box, motion :
-        The blur, exactly one of: a point-spread function ``kernel`` (convolution), Gaussian
+        The blur, at most one of: a point-spread function ``kernel`` (convolution), Gaussian
         ``sigma`` (with optional ``angle``), ``box`` size, ``motion=(length, angle[, direction])``
         -- the parameters of ``pg.gaussian_blur`` / ``pg.box_blur`` / ``pg.motion_blur``
         (per-sample tensors allowed). See :class:`~pixelgrad.restore.operators.Blur`.
+        None of them: *blind* deblurring. Each image's kernel is estimated
+        (:func:`~pixelgrad.restore.blind.estimate_kernel`, on the luminance), the image is
+        deblurred with it by ``method``, and the result is checked without a reference
+        (:func:`~pixelgrad.restore.blind.blind_deconvolve`): when the check fails, the milder
+        kernel ``(delta + k) / 2`` is tried, then the blurry input is returned unchanged with a
+        ``RuntimeWarning``, so a blind result is never knowingly worse than the input.
     noise : float, tensor ``(B,)`` or None
         Standard deviation of the additive noise in [0, 1] units; estimated per image when
         ``None``.
@@ -248,7 +258,11 @@ def deblur(image: ImageLike, kernel: Optional[Kernel] = None, *, sigma: Optional
         :func:`~pixelgrad.restore.inpaint`): the ``tv`` / ``tikhonov`` solvers stop once an
         image's share has passed (each runs at least one iteration); ``auto`` / ``wiener``
         always compute the regularised inverse, then stop the margin iterations and skip the
-        remaining shrinkage stages. The call returns shortly after the budget.
+        remaining shrinkage stages. The call returns shortly after the budget. The blind
+        kernel estimate is not part of the budget (seconds per image, run first).
+    kernel_size : int, optional
+        Blind deblurring only: an odd upper bound (>= 3) of the kernel's size; by default
+        chosen from the image (:func:`~pixelgrad.restore.blind.default_size`).
 
     Returns
     -------
@@ -256,7 +270,16 @@ def deblur(image: ImageLike, kernel: Optional[Kernel] = None, *, sigma: Optional
         ``image`` in the input's container, shape and dtype (float outputs clipped to [0, 1]);
         ``kernel`` the point-spread function used, float64 ``(Kh, Kw)`` or ``(B, Kh, Kw)``
         (built from ``sigma`` / ``box`` / ``motion``: summing to 1; a ``kernel`` given is
-        copied as given), so ``deblur(y, kernel=res.kernel)`` models the same blur.
+        copied as given; blind: the estimate), so ``deblur(y, kernel=res.kernel)`` models
+        the same blur; ``confidence`` ``(B,)`` how far the result can be trusted (see
+        :class:`~pixelgrad.restore.result.RestoreResult`).
+
+    Warns
+    -----
+    RuntimeWarning
+        A given blur that does not explain the image (the restored image, blurred again,
+        misses the data by more than :data:`FIT_TOLERANCE` noise levels: e.g. a motion angle
+        of the wrong sign), or a blind estimate that was not trusted (the input is returned).
 
     Raises
     ------
@@ -300,6 +323,15 @@ def deblur(image: ImageLike, kernel: Optional[Kernel] = None, *, sigma: Optional
     >>> res = pg.restore.deblur(y, sigma=1.5, border="circular", noise=0.0)
     >>> bool(pg.restore.psnr(res.image, x) > pg.restore.psnr(y, x) + 10)
     True
+
+    Blind: the blur is estimated (here a 2-pixel Gaussian, real borders, noise 0.01):
+
+    >>> g = torch.Generator().manual_seed(0)
+    >>> clean = pg.gaussian_blur(torch.rand(1, 1, 96, 96, generator=g, dtype=torch.float64), 0.7)
+    >>> blurry = pg.gaussian_blur(clean, 2.0) + 0.01 * torch.randn(1, 1, 96, 96, generator=g, dtype=torch.float64)
+    >>> res = pg.restore.deblur(blurry)
+    >>> res.kernel.shape[0], res.kernel.dtype, bool(pg.restore.psnr(res.image, clean) >= pg.restore.psnr(blurry, clean) - 0.3)
+    (1, torch.float64, True)
     """
     fn = "deblur"
     t0 = time.perf_counter()
@@ -307,34 +339,131 @@ def deblur(image: ImageLike, kernel: Optional[Kernel] = None, *, sigma: Optional
     if iterations is not None:
         iterations = check_iterations(fn, iterations)
     budget = check_time_budget(fn, time_budget)
+    blind = kernel is None and sigma is None and box is None and motion is None
+    if blind and angle is not None:
+        bad_value(fn, "angle", "None without sigma (angle rotates an anisotropic Gaussian blur)", angle)
+    if not blind and kernel_size is not None:
+        bad_value(fn, "kernel_size", "None when the blur is given (it bounds the blind estimate)", kernel_size)
     b, y, white = prepare(image, fn)
-    op = Blur(kernel, sigma=sigma, angle=angle, box=box, motion=motion, border=border)
-    op._check_size(y)
+    if blind and kernel_size is not None:
+        if isinstance(kernel_size, bool) or not isinstance(kernel_size, numbers.Integral) \
+                or kernel_size < 3 or kernel_size % 2 == 0:
+            bad_value(fn, "kernel_size", "an odd integer >= 3 (an upper bound of the blur's size)", kernel_size)
+        if kernel_size > min(y.shape[-2:]):
+            bad_value(fn, "kernel_size", f"at most the image's smaller side {min(y.shape[-2:])}", kernel_size)
+        kernel_size = int(kernel_size)
+    op = None if blind else Blur(kernel, sigma=sigma, angle=angle, box=box, motion=motion, border=border)
+    if op is not None:
+        op._check_size(y)
     ref = reference_batch(fn, reference, b, y)
     make = wrap_callback(callback, ref)
+    confidence: Optional[torch.Tensor] = None
     with single_thread():
         s = noise_levels(fn, "noise", noise, y, flat_fraction=1.0)    # blur leaves no texture
-        recipe = TABLE["deblur"][method]
-        if recipe.solver is None:
-            out, hist = _fourier_deblur(y, op, s, method, make,
-                                        [image_deadline(t0, budget, i, y.shape[0]) for i in range(y.shape[0])])
+        if op is None:
+            out, hist, psf, confidence = _blind(y, s, kernel_size, border, method, iterations, make, t0, budget)
         else:
-            outs, hists = [], []
-            for i in range(y.shape[0]):
-                yi = y[i:i + 1]
-                xi, hi = run_recipe(recipe, _sample_op(op, i, y.shape[0]), yi, yi, sigma=float(s[i]),
-                                    iterations=iterations, callback=make(method),
-                                    deadline=image_deadline(t0, budget, i, y.shape[0]))
-                outs.append(xi)
-                hists.append(hi[:, 0])
-            out = torch.cat(outs)
-            n = max(len(h) for h in hists)
-            hist = torch.stack([torch.cat([h, h[-1:].expand(n - len(h))]) if len(h) else torch.zeros(n, dtype=torch.float64)
-                                for h in hists], 1)
+            out, hist = _known(y, op, s, method, iterations, make, t0, budget)
+            psf = op.psf()
+            # the fit is a property of (image, blur), not of a solver's progress: judged on the
+            # Fourier result (the one returned for auto / wiener, a cheap wiener pass otherwise)
+            fourier = out if recipe_is_fourier(method) else _fourier_deblur(y, op, s, "wiener", lambda m: None)[0]
+            confidence = _fit_confidence(y, fourier, op, s)
         out = check_finite_result(fn, out).clamp(0.0, 1.0)
     return RestoreResult(finish(b, out, white), int(hist.shape[0]), hist.to(torch.float64),
                          time.perf_counter() - t0, method, {method: (0, int(hist.shape[0]))}, s,
-                         op.psf())
+                         psf, confidence)
+
+
+def recipe_is_fourier(method: str) -> bool:
+    """Whether ``method`` is one of the Fourier pipelines (``auto``, ``wiener``), not a solver."""
+    return TABLE["deblur"][method].solver is None
+
+
+def _known(y: torch.Tensor, op: Blur, s: torch.Tensor, method: str, iterations: Optional[int],
+           make: Any, t0: float, budget: Optional[float]) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Non-blind deblur of the batch ``y`` by ``op``: the restored batch and the history."""
+    recipe = TABLE["deblur"][method]
+    if recipe.solver is None:
+        return _fourier_deblur(y, op, s, method, make,
+                               [image_deadline(t0, budget, i, y.shape[0]) for i in range(y.shape[0])])
+    outs, hists = [], []
+    for i in range(y.shape[0]):
+        yi = y[i:i + 1]
+        xi, hi = run_recipe(recipe, _sample_op(op, i, y.shape[0]), yi, yi, sigma=float(s[i]),
+                            iterations=iterations, callback=make(method),
+                            deadline=image_deadline(t0, budget, i, y.shape[0]))
+        outs.append(xi)
+        hists.append(hi[:, 0])
+    if not outs:
+        return y.clone(), torch.zeros(0, 0, dtype=torch.float64)
+    n = max(len(h) for h in hists)
+    hist = torch.stack([torch.cat([h, h[-1:].expand(n - len(h))]) if len(h) else torch.zeros(n, dtype=torch.float64)
+                        for h in hists], 1)
+    return torch.cat(outs), hist
+
+
+def _blind(y: torch.Tensor, s: torch.Tensor, kernel_size: Optional[int], border: str, method: str,
+           iterations: Optional[int], make: Any, t0: float, budget: Optional[float]) -> tuple:
+    """Blind deblur: estimate each image's kernel, deblur with it, keep the result only if
+    the no-reference check trusts it (:func:`~pixelgrad.restore.blind.blind_deconvolve`)."""
+    bsz = y.shape[0]
+    if bsz == 0:
+        return y.clone(), torch.zeros(0, 0, dtype=torch.float64), torch.zeros(0, 1, 1, dtype=torch.float64), \
+            torch.zeros(0, dtype=torch.float64)
+    est = estimate_kernel(y, kernel_size, noise=s)
+    outs, hists, trust = [], [], []
+    for i in range(bsz):
+        yi, si = y[i:i + 1], s[i:i + 1]
+        last: List[torch.Tensor] = []
+
+        def deconvolve(yy: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+            xx, hh = _known(yy, Blur(k, border=border), si, method, iterations, make, t0, budget)
+            last.append(hh)
+            return xx
+
+        one = KernelEstimate(est.kernel[i:i + 1], est.family, [est.params[i]], est.confidence[i:i + 1])
+        xs, _, check = blind_deconvolve(yi, deconvolve, noise=si, estimate=one)
+        xi = xs[0]
+        kept_input = bool(torch.equal(xi, yi))
+        outs.append(xi)
+        hists.append(last[-1][:, 0] if last and last[-1].numel() else torch.zeros(1, dtype=torch.float64))
+        trust.append(0.0 if kept_input else float(check.confidence[0]))
+        if kept_input:
+            warnings.warn(f"deblur: image {i}: the estimated blur could not be trusted (kernel confidence "
+                          f"{float(one.confidence[0]):.2f}, result confidence {float(check.confidence[0]):.2f}); "
+                          "the blurry input is returned unchanged. Give the blur (sigma=, motion=, kernel=) "
+                          "if you know it, or a kernel_size bound.", RuntimeWarning, stacklevel=3)
+    n = max(len(h) for h in hists)
+    hist = torch.stack([torch.cat([h, h[-1:].expand(n - len(h))]) for h in hists], 1)
+    return torch.cat(outs), hist, est.kernel, torch.tensor(trust, dtype=torch.float64)
+
+
+#: A given blur "fits" while the restored image, blurred again, misses the data by at most
+#: this many noise standard deviations (RMS over the interior); a wrong blur (e.g. the
+#: opposite sign of a motion angle) misses by several.
+FIT_TOLERANCE = 2.5
+
+
+def _fit_confidence(y: torch.Tensor, out: torch.Tensor, op: Blur, s: torch.Tensor) -> torch.Tensor:
+    """Confidence ``(B,)`` in [0, 1] that a given blur explains the data: the RMS residual
+    ``rho`` of ``A clip(x) - y`` over the interior (the kernel's radius cut off; ``x`` clipped to
+    [0, 1] as returned: a wrong blur is inverted only by values far outside it), in units of the
+    noise level (at least 1/255), mapped to ``min(1, exp(FIT_TOLERANCE - rho))``; warns
+    (``RuntimeWarning``) for each image where ``rho > FIT_TOLERANCE``."""
+    r = op.psf()
+    rh, rw = (0, 0) if r is None else (r.shape[-2] // 2, r.shape[-1] // 2)
+    h, w = y.shape[-2:]
+    rh, rw = min(rh, (h - 1) // 2), min(rw, (w - 1) // 2)
+    d = (op(out.clamp(0.0, 1.0)) - y)[..., rh:h - rh, rw:w - rw].to(torch.float64)
+    rho = d.square().flatten(1).mean(1).sqrt() / s.to(d.device).clamp_min(1.0 / 255)
+    conf = torch.exp(FIT_TOLERANCE - rho).clamp(max=1.0).cpu()
+    for i in (rho > FIT_TOLERANCE).nonzero().flatten().tolist():
+        warnings.warn(f"deblur: image {i}: the given blur does not fit the image (blurred again, the "
+                      f"result misses the data by {float(rho[i]):.1f} noise levels); check the blur's "
+                      "parameters (e.g. the sign of a motion angle, its length), or leave the blur out "
+                      "to estimate it", RuntimeWarning, stacklevel=3)
+    return conf
 
 
 def _sample_op(op: Blur, i: int, bsz: int) -> Blur:

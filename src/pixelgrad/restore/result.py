@@ -75,7 +75,16 @@ class RestoreResult:
         per-sample parameters) or a copy of the ``kernel`` given (as given: ``deblur`` does not
         normalise it). ``deblur(y, kernel=res.kernel)`` models the same blur. ``None`` for the
         other facades, and for a blur too wide to build
-        (:data:`~pixelgrad.restore.operators.MAX_PSF_WEIGHTS`).
+        (:data:`~pixelgrad.restore.operators.MAX_PSF_WEIGHTS`). Blind deblurring (no blur
+        given): the estimated kernels ``(B, k, k)``.
+    confidence : tensor ``(B,)`` or None
+        :func:`~pixelgrad.restore.deblur` only: float64 in [0, 1], how far the result can be
+        trusted. With a given blur, how well it explains the data (the restored image blurred
+        again against the input, in noise units; a ``RuntimeWarning`` names each image where it
+        does not fit, e.g. a motion angle of the wrong sign). Blind: the no-reference check of
+        :func:`~pixelgrad.restore.blind.assess`; 0 where the estimate was not trusted and the
+        input was returned unchanged (with a ``RuntimeWarning``). ``None`` for the other
+        facades.
 
     Examples
     --------
@@ -97,6 +106,7 @@ class RestoreResult:
     stages: Dict[str, Tuple[int, int]] = field(default_factory=dict)
     noise: Optional[torch.Tensor] = None
     kernel: Optional[torch.Tensor] = None
+    confidence: Optional[torch.Tensor] = None
 
 
 @contextmanager
