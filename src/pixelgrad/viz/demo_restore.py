@@ -168,7 +168,7 @@ def deblur_panel(gray: torch.Tensor, out: Path) -> Path:
 
 
 def with_inset(tile: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
-    """``tile`` ``(1, H, W)`` with ``kernel`` drawn in its top-left corner (scaled to its
+    """``tile`` ``(C, H, W)`` with ``kernel`` drawn in its top-left corner (scaled to its
     largest weight, enlarged by nearest neighbours to about a quarter of the tile's side,
     on a black square with a white frame).
 
@@ -187,8 +187,8 @@ def with_inset(tile: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
     h, w = big.shape
     if h + 4 > t.shape[-2] or w + 4 > t.shape[-1]:
         return t
-    t[0, :h + 4, :w + 4] = 1.0                              # the frame
-    t[0, 2:h + 2, 2:w + 2] = big
+    t[:, :h + 4, :w + 4] = 1.0                              # the frame
+    t[:, 2:h + 2, 2:w + 2] = big
     return t
 
 

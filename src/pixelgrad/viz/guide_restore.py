@@ -9,6 +9,7 @@ default size the whole set takes a few seconds on one CPU core.
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +18,14 @@ import numpy as np
 import torch
 
 from ..io import write_image
+from .demo_restore import with_inset
 from .grid import image_grid
 
 #: The figures, in the order they are written: file stem -> what it shows.
 FIGURES = {
     "inpaint": "a photo with scribbles and text painted over it, the mask, and inpaint()",
     "deblur": "Gaussian and motion blur (noise 0.01) and deblur() with the blur known",
+    "blind": "a camera-shake blur (noise 0.01) and deblur() without the blur, kernels as insets",
     "denoise": "Gaussian noise (sigma 0.1) and denoise()",
     "residuals": "judging without the clean image: residuals against the noise level",
     "history": "the objective per iteration of solve() (TV deblurring), with the PSNR it reached",
@@ -100,7 +103,7 @@ def write_restoration_figures(out: str | os.PathLike, *, size: int = 192) -> lis
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as d:          # doctest: +SKIP
     ...     [p.name for p in write_restoration_figures(d, size=96)]
-    ['inpaint.png', 'deblur.png', 'denoise.png', 'residuals.png', 'history.png']
+    ['inpaint.png', 'deblur.png', 'blind.png', 'denoise.png', 'residuals.png', 'history.png']
     """
     import pixelgrad as pg
 
@@ -130,13 +133,25 @@ def write_restoration_figures(out: str | os.PathLike, *, size: int = 192) -> lis
 
     # deblurring, Gaussian and motion, blur known
     g = torch.Generator
-    gauss = _tensor(r.blur(x, sigma=2.0, noise=0.01, generator=g().manual_seed(0))[0])
-    motion = _tensor(r.blur(x, motion=(11, 0.5), noise=0.01, generator=g().manual_seed(1))[0])
+    gauss = _tensor(r.corrupt.blur(x, sigma=2.0, noise=0.01, generator=g().manual_seed(0))[0])
+    motion = _tensor(r.corrupt.blur(x, motion=(11, 0.5), noise=0.01, generator=g().manual_seed(1))[0])
     dg = _tensor(r.deblur(gauss, sigma=2.0).image)
     dm = _tensor(r.deblur(motion, motion=(11, 0.5)).image)
     save("deblur", [gauss[0], dg[0], motion[0], dm[0]],
          ["sigma=2 " + _scores(r, x, gauss), "deblur " + _scores(r, x, dg),
           "motion 11px " + _scores(r, x, motion), "deblur " + _scores(r, x, dm)])
+
+    # blind deblurring: a camera shake nobody tells deblur about
+    shake = pg.kernels.camera_shake(13, 3)
+    shaken = pg.filter2d(x.to(torch.float64), shake.flip(-1, -2))                  # convolution
+    shaken = (shaken + 0.01 * torch.randn(shaken.shape, generator=g().manual_seed(4),
+                                          dtype=torch.float64)).float()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        blind = r.deblur(shaken)
+    blind_image = _tensor(blind.image)
+    save("blind", [with_inset(shaken[0].clamp(0, 1), shake), with_inset(blind_image[0], blind.kernel[0])],
+         ["shake " + _scores(r, x, shaken), "blind " + _scores(r, x, blind_image)])
 
     # denoising
     noisy = _tensor(r.gaussian_noise(x, 0.1, g().manual_seed(2))[0])
@@ -151,7 +166,9 @@ def write_restoration_figures(out: str | os.PathLike, *, size: int = 192) -> lis
     right = r.operators.Blur(sigma=2.0)
     wrong = r.operators.Blur(sigma=2.8)
     res_right = right(dg) - gauss
-    res_wrong = wrong(_tensor(r.deblur(gauss, sigma=2.8).image)) - gauss
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)           # the wrong blur is warned about
+        res_wrong = wrong(_tensor(r.deblur(gauss, sigma=2.8).image)) - gauss
     assert den.noise is not None
     sigma_den = float(den.noise[0])
     estimate = r.estimate_noise(gauss[0])                      # a float for one image
