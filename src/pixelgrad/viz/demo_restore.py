@@ -172,6 +172,18 @@ def with_inset(tile: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
     largest weight, enlarged by nearest neighbours to about a quarter of the tile's side,
     on a black square with a white frame).
 
+    Parameters
+    ----------
+    tile : torch.Tensor
+        ``(C, H, W)`` float image in [0, 1]; not modified.
+    kernel : torch.Tensor
+        ``(k, k)`` non-negative weights.
+
+    Returns
+    -------
+    torch.Tensor
+        A copy of ``tile`` with the inset (the tile unchanged when the inset would not fit).
+
     Examples
     --------
     >>> import torch
