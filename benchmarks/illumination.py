@@ -61,9 +61,10 @@ def interleaved(fs: dict, repeat: int) -> dict:
 
 def pieces(x: torch.Tensor, repeat: int) -> None:
     """Where the CPU time of the reference case goes: the fixed per-call cost (the same call
-    on a 32x3x2x2 batch), then the mixer alone (pixelgrad.functional.illumination._mix_cpu)
-    with and without its clamp and its per-block input check."""
-    from pixelgrad.functional import illumination as il
+    on a 32x3x2x2 batch), then the torch backend's block mixer alone
+    (pixelgrad.backends.field_torch._mix_cpu; numba is its own backend now) with and without
+    its clamp and its per-block input check."""
+    from pixelgrad.backends import field_torch as il
 
     B, C, H, W = x.shape
     g = torch.Generator().manual_seed(1)

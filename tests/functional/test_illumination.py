@@ -9,6 +9,7 @@ import torch
 from torch.autograd import gradcheck
 
 import pixelgrad as pg
+from pixelgrad.backends import field_torch
 from pixelgrad.functional import illumination as I
 from tests.functional._grad import _p, _x
 
@@ -204,11 +205,11 @@ def test_blockwise_cpu_mixer_equals_the_batched_path_bit_for_bit(monkeypatch, dt
     field = (torch.rand(B, 1, H, W, generator=g) - 0.5).to(cdt) * 0.4
     alpha = torch.rand(B, dtype=torch.float64, generator=g) * 0.5
     # a field that requires grad takes the batched, out-of-place (autograd) path
-    ref = I._mix(x, field.clone().requires_grad_(True), alpha, mode, True).detach()
+    ref = field_torch._mix(x, field.clone().requires_grad_(True), alpha, mode, True).detach()
     for block in (1, H * W * C * 2, 1 << 18):        # one sample, two samples, whole batch
-        monkeypatch.setattr(I, "_BLOCK_ELEMS", block)
+        monkeypatch.setattr(field_torch, "_BLOCK_ELEMS", block)
         for xin in (x, x.contiguous(memory_format=torch.channels_last)):
-            got = I._mix(xin, field, alpha, mode, True)
+            got = field_torch._mix(xin, field, alpha, mode, True)
             assert got.dtype == x.dtype
             assert torch.equal(got, ref), (block, xin.is_contiguous())
             if xin is not x:

@@ -11,6 +11,7 @@ import pixelgrad as pg
 from pixelgrad import _interop
 from pixelgrad import augment as A
 from pixelgrad.backends import cpu_fused
+from pixelgrad.backends import field_torch
 from pixelgrad.functional import illumination as I
 
 DTYPES = [torch.uint8, torch.uint16, torch.float16, torch.bfloat16, torch.float32, torch.float64]
@@ -62,7 +63,7 @@ def test_cpu_mixer_equals_batched_path_bit_for_bit(monkeypatch, rng, dtype, mode
                 ref = _batched(x, a, b, alpha, mode, clamp, offset=0.05)
                 # one row a block, one sample, two samples, the whole batch
                 for block in (W * C, C * H * W, 2 * C * H * W, 1 << 62):
-                    monkeypatch.setattr(I, "_BLOCK_ELEMS", block)
+                    monkeypatch.setattr(field_torch, "_BLOCK_ELEMS", block)
                     for xin in (x, x.contiguous(memory_format=torch.channels_last)):
                         got = pg.linear_gradient(xin, a, b, alpha, mode=mode, clamp=clamp, offset=0.05)
                         assert got.dtype == x.dtype and got.shape == x.shape

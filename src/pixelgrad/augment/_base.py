@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from .._errors import bad_type, bad_value, check_choice
-from ..functional import _dispatch
+from ..functional import _scope
 from . import _adapters
 from ._params import Params
 from ._rng import Rng
@@ -288,8 +288,8 @@ class Transform(nn.Module):
         illumination transform into one kernel). ``bbox_params`` / ``keypoint_params``: how
         boxes and keypoints without a torchvision type are read (see the class docstring)."""
         name = self.type_name
-        backend = check_choice(backend, _dispatch.BACKENDS, name, "backend")
-        with _dispatch.backend_scope(backend):
+        backend = check_choice(backend, _scope.BACKENDS, name, "backend")
+        with _scope.backend_scope(backend):
             return self._forward(inputs, generator, seed, params, return_params, targets,
                                  bbox_params, keypoint_params)
 

@@ -3,7 +3,7 @@ one kernel when the Triton backend is selected.
 
 ``Compose([..., RandomGaussianBlur(...), RandomGradient(...), ...])`` applies each transform
 in turn; for an adjacent (blur, illumination) pair whose gates select the same samples, the
-pair goes to :func:`pixelgrad.functional._dispatch.try_triton_fused` (the Triton
+pair goes to :func:`pixelgrad.functional._run.run_fused` (the Triton
 ``blur_then_blend`` kernel: the field is mixed into the blurred values in registers, one read
 and one write of the image instead of two of each). The fused kernel rounds the blurred
 value to the image dtype before mixing, exactly as storing it would, so the result has the
@@ -17,7 +17,7 @@ from typing import Sequence
 
 import torch
 
-from ..functional import _dispatch
+from ..functional import _run, _scope
 from ._params import Params
 from .blur import RandomBoxBlur, RandomGaussianBlur, RandomMotionBlur
 from .illumination import (RandomCornerGradient, RandomGaussianSpot, RandomGradient,
@@ -109,7 +109,7 @@ def fused_pair(blur, p_blur: Params, field, p_field: Params, x: torch.Tensor) ->
     applied = p_blur.applied
     if not bool(applied.any()) or not torch.equal(applied, p_field.applied):
         return None
-    if _dispatch.effective("auto") in ("torch", "opencv"):
+    if _scope.effective("auto") in ("torch", "opencv"):
         return None
     if bool(applied.all()):
         return _fused(blur, p_blur, field, p_field, x)
@@ -124,8 +124,8 @@ def fused_pair(blur, p_blur: Params, field, p_field: Params, x: torch.Tensor) ->
 
 
 def _fused(blur, p_blur: Params, field, p_field: Params, x: torch.Tensor) -> torch.Tensor | None:
-    op_blur = _dispatch.capture(lambda: blur.apply(x, **p_blur.values))
-    op_field = _dispatch.capture(lambda: field.apply(x, **p_field.values))
+    op_blur = _run.capture(lambda: blur.apply(x, **p_blur.values))
+    op_field = _run.capture(lambda: field.apply(x, **p_field.values))
     if op_blur is None or op_field is None:
         return None
-    return _dispatch.try_triton_fused(x, "auto", op_blur, op_field)
+    return _run.run_fused(x, "auto", op_blur, op_field)

@@ -42,7 +42,7 @@ except ImportError as _exc:  # pragma: no cover - exercised only without albumen
                       "dependency: pip install albumentations") from _exc
 
 from .._errors import bad_type, bad_value, check_choice
-from ..functional import _dispatch
+from ..functional import _scope
 from ._adapters import _has_geometric, enclosing_boxes_xyxy, geometric_steps, move_mask
 from ._base import Transform, parse_p
 from ._config import REGISTRY, from_dict
@@ -75,7 +75,7 @@ class _Pixelgrad:
     def __init__(self, transform: Any, p: float = 1.0, backend: str = "auto"):
         name = type(self).__name__
         self.transform = _as_transform(transform, name)
-        self.backend = check_choice(backend, _dispatch.BACKENDS, name, "backend")
+        self.backend = check_choice(backend, _scope.BACKENDS, name, "backend")
         super().__init__(p=parse_p(p, name))  # type: ignore[call-arg]
 
     # -- randomness -------------------------------------------------------------------------

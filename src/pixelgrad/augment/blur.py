@@ -11,7 +11,7 @@ import torch
 from .. import functional as F
 from ..borders import BORDERS
 from .._errors import check_choice
-from ..functional._dispatch import METHODS
+from ..functional._cost import METHODS
 from ..functional.blur import kernel_radius
 from ..types import KernelSize, Range
 from ._base import Transform, parse_range

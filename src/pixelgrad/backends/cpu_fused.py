@@ -25,8 +25,9 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-#: compute dtype -> (integer dtype of the same width, the bits of 1.0 in it)
-ONE_BITS = {torch.float32: (torch.int32, 0x3F800000), torch.float64: (torch.int64, 0x3FF0000000000000)}
+from .registry import Uncovered, register
+
+from .field_torch import ONE_BITS  # noqa: E402  (compute dtype -> integer dtype, bits of 1.0)
 MODES = {"blend": 0, "add": 1, "multiply": 2}
 
 
@@ -184,3 +185,67 @@ def mix_planar(x: torch.Tensor, row: torch.Tensor, col: torch.Tensor, coef: torc
                 out.numpy(), MODES[mode], bool(clamp), scalar(bounds[0]), scalar(bounds[1]), scalar(1),
                 bool(watch), one)
     return out if ok else None
+
+
+# ----------------------------------------------------------------------------- registry
+@register("numba", "field")
+def field(x: torch.Tensor, op: str, params: dict, check: Callable | None = None) -> torch.Tensor:
+    """The ``("numba", "field")`` entry of :mod:`pixelgrad.backends.registry`: a planar
+    illumination op (``linear_gradient``, ``corner_gradient``) in one fused pass.
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        ``(B, C, H, W)`` float32 / float64 CPU tensor.
+    op : str
+        The illumination op.
+    params : dict
+        Its validated parameters (see :mod:`pixelgrad.functional.illumination`).
+    check : callable, optional
+        The finite check of ``x`` still to run; its presence makes the loop watch the input.
+
+    Returns
+    -------
+    torch.Tensor
+        The same bits as the ``("torch", "field")`` function.
+
+    Raises
+    ------
+    Uncovered
+        Without numba, for another op, dtype or device, parameters that require grad, or
+        when an input value lies outside ``[0, 1]`` (the torch function's exact path then
+        finds the image's own range and runs ``check``).
+
+    Examples
+    --------
+    >>> import torch
+    >>> one = torch.ones(1, dtype=torch.float64)
+    >>> p = {"a": one, "b": 0 * one, "alpha": one, "offset": 0 * one, "mode": "add", "clamp": True}
+    >>> try:
+    ...     y = field(torch.zeros(1, 1, 1, 3), "linear_gradient", p)[0, 0, 0].tolist()
+    ... except Uncovered:                       # without numba
+    ...     y = [0.0, 0.5, 1.0]
+    >>> y
+    [0.0, 0.5, 1.0]
+    """
+    from . import field_torch as ft
+
+    if not available():
+        raise Uncovered("an install without numba (pip install 'pixelgrad[numba]')")
+    lin = ft.planar(op, params)
+    if lin is None:
+        raise Uncovered(f"the op {op!r} (numba runs the planar fields)")
+    if x.device.type != "cpu" or x.dtype not in ONE_BITS:
+        raise Uncovered(f"a {x.device.type} {x.dtype} tensor (numba: float32 / float64 on the CPU)")
+    alpha = params["alpha"]
+    if ft.tracks_grad(x, alpha, *lin):
+        raise Uncovered("a tensor that requires grad")
+    mode, clamp = params["mode"], params["clamp"]
+    H, W = x.shape[-2:]
+    row, col = ft._planar_numpy(alpha, lin[0], lin[1], lin[2], H, W, x.dtype)
+    coef = (torch.from_numpy(ft._as4_numpy(1.0 - alpha.detach().numpy(), x.dtype))
+            if mode == "blend" else None)
+    y = mix_planar(x, row, col, coef, mode, clamp, (0.0, 1.0), clamp or check is not None)
+    if y is None:
+        raise Uncovered("an input value outside [0, 1] (the exact path finds the image's range)")
+    return y

@@ -30,10 +30,13 @@ _POOL_PID: int | None = None          # the process that started _POOL's threads
 _POOL_LOCK = threading.Lock()
 
 
+_CPUS = os.cpu_count() or 1          # os.cpu_count() costs ~20-100 us a call on some VMs
+
+
 def _threads() -> int:
     """Threads for plane loops: OpenCV's own setting (``cv2.setNumThreads``; 1 makes every
     loop run inline, as the CLI's worker threads do), capped at the CPU count and 8."""
-    return max(1, min(8, os.cpu_count() or 1, cv2.getNumThreads()))
+    return max(1, min(8, _CPUS, cv2.getNumThreads()))
 
 
 def _forget_pool() -> None:
@@ -145,13 +148,47 @@ def separable(x: torch.Tensor, kys: Sequence[np.ndarray], kxs: Sequence[np.ndarr
     if x.dtype != torch.float64:
         kys = [k.astype(np.float32) for k in kys]
         kxs = [k.astype(np.float32) for k in kxs]
+    # uint8 box kernels: cv2.blur's running sums give the same bits as sepFilter2D's taps
+    # (tested for every odd size to 31) at a cost independent of the size
+    box = x.dtype == torch.uint8 and all(_is_box(k) for k in (*kys, *kxs))
+    single = x.shape[0] == 1
 
     def run(b, src, dst):
         ky = kys[b if len(kys) > 1 else 0]
         kx = kxs[b if len(kxs) > 1 else 0]
-        cv2.sepFilter2D(src, -1, kx, ky, dst=dst, borderType=bt)
+        if box:
+            cv2.blur(src, (kx.shape[0], ky.shape[0]), dst=dst, borderType=bt)
+        elif single:
+            _sep_strips(src, ky, kx, bt, dst)
+        else:
+            cv2.sepFilter2D(src, -1, kx, ky, dst=dst, borderType=bt)
 
     return _planes_apply(x, run)
+
+
+def _is_box(k: np.ndarray) -> bool:
+    """All taps equal (a normalised box), the kernel as built, without zero padding."""
+    return k.size > 0 and bool((k == k.flat[0]).all())
+
+
+def _sep_strips(src: np.ndarray, ky: np.ndarray, kx: np.ndarray, bt: int, dst: np.ndarray) -> None:
+    """``cv2.sepFilter2D`` of one image into ``dst``, in row strips on the thread pool when
+    the image is large (see :func:`sep_filter_image`: the same bits as one call)."""
+    H = src.shape[0]
+    ry = ky.shape[0] // 2
+    workers = _threads()
+    if workers == 1 or src.size < (1 << 18) or H < 4 * (ry + 1) * workers or ky.shape[0] * kx.shape[0] < 81:
+        cv2.sepFilter2D(src, -1, kx, ky, dst=dst, borderType=bt)
+        return
+    cuts = [H * w // workers for w in range(workers + 1)]
+
+    def job(w: int) -> None:
+        a, b = cuts[w], cuts[w + 1]
+        lo, hi = max(0, a - ry), min(H, b + ry)
+        res = cv2.sepFilter2D(src[lo:hi], -1, kx, ky, borderType=bt)
+        dst[a:b] = res[a - lo:a - lo + (b - a)]
+
+    _parallel(workers, job, min_jobs=workers)
 
 
 def _crop_to_support(k: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
@@ -284,8 +321,50 @@ def sep_filter_image(img: np.ndarray, ky: np.ndarray, kx: np.ndarray, border: st
     return out
 
 
+def check(x: torch.Tensor, border: str, method: str = "direct", field: object = None, **_: object) -> None:
+    """What the OpenCV filters cover: a CPU tensor without autograd, a border other than
+    ``circular``, the ``direct`` method (OpenCV's own algorithm), no fused field.
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        The ``(B, C, H, W)`` tensor.
+    border : str
+        Border mode.
+    method : str, default "direct"
+        The algorithm asked for.
+    field : object, optional
+        A fused illumination field (never covered here).
+    **_
+        The other arguments of the registered functions (kernels), ignored.
+
+    Raises
+    ------
+    Uncovered
+        With the reason, for any other case.
+
+    Examples
+    --------
+    >>> import torch
+    >>> check(torch.zeros(1, 1, 2, 2), "reflect")
+    >>> check(torch.zeros(1, 1, 2, 2), "reflect", "fft")
+    Traceback (most recent call last):
+    ...
+    pixelgrad.backends.registry.Uncovered: method='fft' (OpenCV filters by its own direct/DFT algorithm: use method='auto' or 'direct')
+    """
+    if field is not None:
+        raise Uncovered("a fused illumination field (Triton only)")
+    if method not in ("direct", "2d"):
+        raise Uncovered(f"method={method!r} (OpenCV filters by its own direct/DFT algorithm: "
+                        "use method='auto' or 'direct')")
+    if border == "circular":
+        raise Uncovered("border 'circular' (OpenCV filters have no BORDER_WRAP)")
+    if x.device.type != "cpu" or (x.requires_grad and torch.is_grad_enabled()):
+        raise Uncovered("a CUDA tensor or one that requires grad")
+
+
 # ----------------------------------------------------------------------------- registry
-@register("opencv", "separable")
+@register("opencv", "separable", check=check)
 def separable_filter(x: torch.Tensor, ky: KernelStack, kx: KernelStack, border: str,
                      method: str = "direct", field: object = None) -> torch.Tensor:
     """The ``("opencv", "separable")`` entry of :mod:`pixelgrad.backends.registry`.
@@ -324,12 +403,12 @@ def separable_filter(x: torch.Tensor, ky: KernelStack, kx: KernelStack, border: 
     >>> separable_filter(torch.ones(1, 3, 4, 4), k, k, "reflect")[0, 0, 0]
     tensor([1., 1., 1., 1.])
     """
-    _check_covered(x, border, method, field)
+    check(x, border, method, field)
     return separable(x, [k.numpy()[:, None] for k in ky.rows()], [k.numpy()[:, None] for k in kx.rows()],
                      border)
 
 
-@register("opencv", "2d")
+@register("opencv", "2d", check=check)
 def filter2d_stack(x: torch.Tensor, k: KernelStack, border: str, method: str = "direct",
                    field: object = None) -> torch.Tensor:
     """The ``("opencv", "2d")`` entry of :mod:`pixelgrad.backends.registry` (see :func:`filter2d`).
@@ -365,17 +444,5 @@ def filter2d_stack(x: torch.Tensor, k: KernelStack, border: str, method: str = "
     >>> filter2d_stack(torch.ones(1, 1, 4, 4), k, "reflect")[0, 0, 0]
     tensor([1., 1., 1., 1.])
     """
-    _check_covered(x, border, method, field)
+    check(x, border, method, field)
     return filter2d(x, [w.numpy() for w in k.rows()], border)
-
-
-def _check_covered(x: torch.Tensor, border: str, method: str, field: object) -> None:
-    if field is not None:
-        raise Uncovered("a fused illumination field (Triton only)")
-    if method not in ("direct", "2d"):
-        raise Uncovered(f"method={method!r} (OpenCV filters by its own direct/DFT algorithm: "
-                        "use method='auto' or 'direct')")
-    if border == "circular":
-        raise Uncovered("border 'circular' (OpenCV filters have no BORDER_WRAP)")
-    if x.device.type != "cpu" or (x.requires_grad and torch.is_grad_enabled()):
-        raise Uncovered("a CUDA tensor or one that requires grad")

@@ -13,8 +13,17 @@ kind           signature (every function returns ``y`` in the dtype, shape of ``
                ``ky`` and along W with ``kx`` (``KernelStack`` of 1-D kernels, 1 or B rows)
 ``2d``         ``fn(x, k, border, method, field=None)``: 2-D correlation, ``k`` a
                ``KernelStack`` of 2-D kernels
-``field``      ``fn(x, op, params)``: an illumination op of
-               :mod:`pixelgrad.functional.illumination` with its validated parameters
+``field``      ``fn(x, op, params, check=None)``: an illumination op of
+               :mod:`pixelgrad.functional.illumination` with its validated parameters;
+               ``check(x)`` (optional) is the op's finite check of ``x``, run by the
+               backend when (and only when) it finds a value outside ``[0, 1]``
+``graph_separable``  ``fn(x, ky, kx, border, method)``: as ``separable`` with dense
+               ``(B, K)`` kernel tensors that may carry an autograd graph (torch only)
+``graph_2d``   ``fn(x, k, border, method)``: 2-D, ``k`` a dense ``(B, Kh, Kw)`` tensor
+``shear``      ``fn(x, sx, sy, border)``: bilinear shear about the centre, ``sx``, ``sy``
+               float64 ``(B,)`` CPU tensors (:func:`pixelgrad.functional.shear`)
+``blur_field`` ``fn(x, kind, kernels, field_op, field_params)``: a filter then an
+               illumination op in one launch (Triton only)
 =============  ==========================================================================
 
 ``x`` is a ``(B, C, H, W)`` tensor; ``border`` a mode of :mod:`pixelgrad.borders`;
@@ -33,14 +42,17 @@ from __future__ import annotations
 import importlib
 from typing import Callable
 
-KINDS = ("separable", "2d", "field")
+KINDS = ("separable", "2d", "field", "graph_separable", "graph_2d", "shear", "blur_field")
 
 #: ``{(backend, kind): function}``; filled by the backend modules as they are imported.
 REGISTRY: dict[tuple[str, str], Callable] = {}
+#: ``{(backend, kind): check}``: each function's coverage test (raises :class:`Uncovered`).
+CHECKS: dict[tuple[str, str], Callable] = {}
 
 #: Backend name -> the module that registers its functions when imported.
 _MODULES = {"torch": "pixelgrad.backends.torch_backend",
             "opencv": "pixelgrad.backends.opencv_backend",
+            "numba": "pixelgrad.backends.cpu_fused",
             "triton": "pixelgrad.backends.triton"}
 
 
@@ -60,7 +72,7 @@ class Uncovered(Exception):
     """
 
 
-def register(backend: str, kind: str) -> Callable[[Callable], Callable]:
+def register(backend: str, kind: str, check: Callable | None = None) -> Callable[[Callable], Callable]:
     """Decorator: make ``fn`` the ``kind`` function of ``backend``.
 
     Parameters
@@ -69,6 +81,9 @@ def register(backend: str, kind: str) -> Callable[[Callable], Callable]:
         Backend name (``"torch"``, ``"opencv"``, ``"triton"``).
     kind : str
         One of :data:`KINDS`.
+    check : callable, optional
+        ``check(x, **args)``, raising :class:`Uncovered` for a case the function does not
+        cover (the function calls it too); default: every case is covered.
 
     Returns
     -------
@@ -93,6 +108,8 @@ def register(backend: str, kind: str) -> Callable[[Callable], Callable]:
 
     def decorate(fn: Callable) -> Callable:
         REGISTRY[(backend, kind)] = fn
+        if check is not None:
+            CHECKS[(backend, kind)] = check
         return fn
 
     return decorate
@@ -131,3 +148,42 @@ def lookup(backend: str, kind: str) -> Callable:
     if key not in REGISTRY:
         raise Uncovered(f"kind {kind!r} (backend {backend!r} has no function for it)")
     return REGISTRY[key]
+
+
+def _covers_all(x, **args) -> None:
+    """The check of a function that covers every case."""
+
+
+def checker(backend: str, kind: str) -> Callable:
+    """The coverage check registered with the ``kind`` function of ``backend``.
+
+    Parameters
+    ----------
+    backend : str
+        Backend name.
+    kind : str
+        One of :data:`KINDS`.
+
+    Returns
+    -------
+    callable
+        ``check(x, **args)``, raising :class:`Uncovered` for a case not covered (a check
+        that accepts everything when none was registered).
+
+    Raises
+    ------
+    ImportError
+        If the backend's module cannot be imported.
+    Uncovered
+        If the backend has no function of this kind.
+
+    Examples
+    --------
+    >>> import torch
+    >>> checker("opencv", "separable")(torch.zeros(1, 1, 2, 2), border="circular", method="direct")
+    Traceback (most recent call last):
+    ...
+    pixelgrad.backends.registry.Uncovered: border 'circular' (OpenCV filters have no BORDER_WRAP)
+    """
+    lookup(backend, kind)
+    return CHECKS.get((backend, kind), _covers_all)

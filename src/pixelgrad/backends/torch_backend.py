@@ -431,3 +431,149 @@ def filter2d(x: torch.Tensor, k: KernelStack, border: str, method: str,
         raise Uncovered("a fused illumination field (Triton only)")
     xc = x.to(compute_dtype(x.dtype))
     return from_compute(correlate2d(xc, _as_torch_kernel(k, xc), border, method), x.dtype)
+
+
+@register("torch", "graph_separable")
+def graph_separable(x: torch.Tensor, ky: torch.Tensor, kx: torch.Tensor, border: str,
+                    method: str) -> torch.Tensor:
+    """The ``("torch", "graph_separable")`` entry: :func:`separable` with dense per-sample
+    kernels ``(B, K)`` that may carry an autograd graph (differentiable blur parameters).
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        ``(B, C, H, W)`` in any dtype; computed in :func:`pixelgrad._dtypes.compute_dtype`.
+    ky, kx : torch.Tensor
+        ``(B, Kh)`` and ``(B, Kw)`` kernels (any float dtype and device).
+    border : str
+        Border mode.
+    method : str
+        ``"direct"``, ``"matrix"`` or ``"fft"``.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(B, C, H, W)`` in the dtype of ``x``, in the graph of ``x``, ``ky`` and ``kx``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> k = torch.tensor([[0.25, 0.5, 0.25]], dtype=torch.float64, requires_grad=True)
+    >>> graph_separable(torch.ones(1, 1, 3, 3), k, k, "reflect", "direct").requires_grad
+    True
+    """
+    cdt = compute_dtype(x.dtype)
+    return from_compute(separable(x.to(cdt), ky.to(x.device, cdt), kx.to(x.device, cdt), border, method),
+                        x.dtype)
+
+
+@register("torch", "graph_2d")
+def graph_2d(x: torch.Tensor, k: torch.Tensor, border: str, method: str) -> torch.Tensor:
+    """The ``("torch", "graph_2d")`` entry: :func:`correlate2d` with dense per-sample
+    kernels ``(B, Kh, Kw)`` that may carry an autograd graph.
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        ``(B, C, H, W)`` in any dtype.
+    k : torch.Tensor
+        ``(B, Kh, Kw)`` kernels.
+    border : str
+        Border mode.
+    method : str
+        ``"direct"`` or ``"fft"``.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(B, C, H, W)`` in the dtype of ``x``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> graph_2d(torch.ones(1, 1, 3, 3), torch.full((1, 3, 3), 1 / 9), "reflect", "direct").shape
+    torch.Size([1, 1, 3, 3])
+    """
+    cdt = compute_dtype(x.dtype)
+    return from_compute(correlate2d(x.to(cdt), k.to(x.device, cdt), border, method), x.dtype)
+
+
+#: output pixels per strip in :func:`shear` (bounds its coordinate buffers; no effect on results)
+_STRIP_PIXELS = 1 << 16
+
+
+def _reduce(src: torch.Tensor, n: int, border: str) -> torch.Tensor:
+    """Float64 source positions mapped to an equivalent position for bilinear sampling of a
+    length-``n`` axis extended by ``border``."""
+    if border == "constant":
+        return src.clamp(-2.0, n + 1.0)                     # beyond: both neighbours are 0
+    if border == "replicate":
+        return src.clamp(-1.0, float(n))                    # beyond: the edge sample
+    period = {"circular": n, "symmetric": 2 * n, "reflect": 2 * n - 2}[border]
+    if period == 0:                                         # reflect on a single sample
+        return torch.zeros_like(src)
+    return src.remainder(period)
+
+
+@register("torch", "shear")
+def shear(x: torch.Tensor, sx: torch.Tensor, sy: torch.Tensor, border: str) -> torch.Tensor:
+    r"""The ``("torch", "shear")`` entry: bilinear shear about the image centre.
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        ``(B, C, H, W)`` in any dtype of the blur ops (integers rounded and saturated).
+    sx, sy : torch.Tensor
+        Float64 ``(B,)`` CPU shear factors with ``sx * sy != 1``.
+    border : str
+        Border mode of :mod:`pixelgrad.borders`.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(B, C, H, W)`` in the dtype of ``x``.
+
+    Notes
+    -----
+    Output pixel :math:`(u, v)` samples the input at :math:`A^{-1}((u, v) - c) + c`,
+    :math:`A^{-1} = \frac{1}{1 - s_x s_y} \begin{pmatrix} 1 & -s_x \\ -s_y & 1 \end{pmatrix}`,
+    computed in float64 and reduced to one period of the border extension before sampling.
+
+    Examples
+    --------
+    >>> import torch
+    >>> x = torch.zeros(1, 1, 3, 3)
+    >>> x[0, 0, :, 1] = 1.0
+    >>> one = torch.ones(1, dtype=torch.float64)
+    >>> shear(x, one, 0 * one, "constant")[0, 0, 0]
+    tensor([1., 0., 0.])
+    """
+    B, C, H, W = x.shape
+    dev = x.device
+    cdt = compute_dtype(x.dtype)
+    det = 1 - sx * sy
+    cu, cv = (W - 1) / 2.0, (H - 1) / 2.0
+    u = torch.arange(W, dtype=torch.float64)[None, :] - cu
+    a_, b_, det_ = sx[:, None, None], sy[:, None, None], det[:, None, None]
+    xc = x.to(cdt)
+    out = torch.empty(x.shape, dtype=x.dtype, device=dev)
+    # Output rows in strips of about _STRIP_PIXELS pixels: each output pixel is sampled on
+    # its own, so the strips give the same bits as one pass, and the float64 coordinates
+    # (16 bytes a pixel per sample) never exist for the whole image at once.
+    rows = max(1, _STRIP_PIXELS // max(1, W))
+    for r0 in range(0, H, rows):
+        r1 = min(H, r0 + rows)
+        v = torch.arange(r0, r1, dtype=torch.float64)[:, None] - cv
+        src_u = (u - a_ * v) / det_ + cu                 # A^-1 = [[1, -sx], [-sy, 1]] / det
+        src_v = (v - b_ * u) / det_ + cv
+        # Reduce the float64 source coordinates to one period of the border extension (or
+        # clamp where every farther position reads the same values) before casting to the
+        # compute dtype: exact for bilinear sampling, keeps float32 precision for strong
+        # shears, and a huge shear cannot overflow float32 to inf (which gave NaN pixels).
+        src_u, src_v = _reduce(src_u, W, border), _reduce(src_v, H, border)
+        y = bilinear_sample_fast(xc, src_v.to(dev, cdt), src_u.to(dev, cdt), border)
+        out[:, :, r0:r1] = from_compute(y, x.dtype)
+    return out
+
+
+from . import field_torch  # noqa: E402,F401  (registers ("torch", "field"))

@@ -20,14 +20,14 @@ from .._dtypes import compute_dtype, from_compute
 from .._errors import bad_value, check_choice
 from .._interop import Batch, ImageLike, to_batch
 from ..types import Angle, IntPair, Kernel, KernelSize, Length, PairValue, Sigma, Value
-from ..backends import opencv_backend, torch_backend
-from ..backends.registry import lookup
 from ..kernels import fold, gaussian
 from ..kernels.stack import KernelStack, stack_kernels
 from ..kernels import motion
 from ..kernels.motion import (motion_kernel2d, motion_kernel_for_image, motion_kernel_size,
                               motion_radius)
-from . import _dispatch
+from . import _cost, _run
+from ._run import Request
+from ._scope import BACKENDS
 from ._params import is_uniform, per_sample, positive_number, tracks_grad
 
 _ANGLE_EPS = 1e-12
@@ -40,8 +40,8 @@ def _run_separable(fn: str, batch: Batch, kys: list[torch.Tensor], kxs: list[tor
     x = batch.data
     B, C, H, W = x.shape
     if method == "auto" and len(kys) > 1 and backend != "opencv":
-        fast = _dispatch.fast_direct(x, border, backend)
-        choice = [_dispatch.best_separable_method(H, W, ky.numel(), kx.numel(), fast_direct=fast)
+        fast = _cost.fast_direct(x, border, backend)
+        choice = [_cost.best_separable_method(H, W, ky.numel(), kx.numel(), fast_direct=fast)
                   for ky, kx in zip(kys, kxs)]
         return _grouped(x, choice, lambda sub, idx, m: _run_separable(
             fn, Batch(sub, False, 0, (), 4), [kys[i] for i in idx], [kxs[i] for i in idx],
@@ -49,19 +49,17 @@ def _run_separable(fn: str, batch: Batch, kys: list[torch.Tensor], kxs: list[tor
     Kh = max(k.numel() for k in kys)
     Kw = max(k.numel() for k in kxs)
     if method == "auto":
-        method = "direct" if backend == "opencv" else _dispatch.best_separable_method(
-            H, W, Kh, Kw, fast_direct=_dispatch.fast_direct(x, border, backend))
+        method = "direct" if backend == "opencv" else _cost.best_separable_method(
+            H, W, Kh, Kw, fast_direct=_cost.fast_direct(x, border, backend))
     if backend == "opencv" and method not in ("direct",):
         bad_value(fn, "method", "'auto' or 'direct' with backend='opencv'", method)
-    if method == "direct" and _dispatch.opencv_allowed(x, border, backend):
-        return lookup("opencv", "separable")(x, stack_kernels(kys), stack_kernels(kxs), border, "direct")
-    if backend == "opencv":
-        bad_value(fn, "backend", "usable: OpenCV needs a CPU tensor without autograd and a "
-                  "border other than 'circular'", backend)
     if method == "2d":
+        # the full 2-D kernel, as asked: torch's direct 2-D correlation
         k2 = [ky[:, None] * kx[None, :] for ky, kx in zip(_align(kys, len(kxs)), _align(kxs, len(kys)))]
-        return lookup("torch", "2d")(x, stack_kernels(k2), border, "direct")
-    return lookup("torch", "separable")(x, stack_kernels(kys), stack_kernels(kxs), border, method)
+        return _run.run(Request(fn, "2d", x, {"k": stack_kernels(k2), "border": border, "method": "direct"},
+                                "torch" if backend == "auto" else backend))
+    return _run.run(Request(fn, "separable", x, {"ky": stack_kernels(kys), "kx": stack_kernels(kxs),
+                                                 "border": border, "method": method}, backend))
 
 
 def _grouped(x: torch.Tensor, choice: list[str], run) -> torch.Tensor:
@@ -94,9 +92,9 @@ def _run_2d(fn: str, batch: Batch, ks: list[torch.Tensor], border: str, method: 
     if method == "matrix":
         bad_value(fn, "method", "'auto', 'direct', '2d' or 'fft' for a non-separable kernel", method)
     if method == "auto" and len(ks) > 1 and backend != "opencv":
-        fast = _dispatch.fast_direct(x, border, backend)
-        choice = [_dispatch.best_2d_method(H, W, *k.shape, fast_direct=fast) for k in ks]
-        if _dispatch.opencv_allowed(x, border, backend):
+        fast = _cost.fast_direct(x, border, backend)
+        choice = [_cost.best_2d_method(H, W, *k.shape, fast_direct=fast) for k in ks]
+        if _opencv_direct(x, border, backend):
             choice = ["direct"] * len(ks)      # cv2.filter2D picks its own DFT per kernel
         if len(set(choice)) > 1:
             return _grouped(x, choice, lambda sub, idx, m: _run_2d(
@@ -104,15 +102,17 @@ def _run_2d(fn: str, batch: Batch, ks: list[torch.Tensor], border: str, method: 
     Kh = max(k.shape[0] for k in ks)
     Kw = max(k.shape[1] for k in ks)
     if method == "auto":
-        method = _dispatch.best_2d_method(H, W, Kh, Kw, fast_direct=_dispatch.fast_direct(x, border, backend))
-        if method == "fft" and _dispatch.opencv_allowed(x, border, backend):
+        method = _cost.best_2d_method(H, W, Kh, Kw, fast_direct=_cost.fast_direct(x, border, backend))
+        if method == "fft" and _opencv_direct(x, border, backend):
             method = "direct"          # cv2.filter2D switches to its own DFT for large kernels
-    if method in ("direct", "2d") and _dispatch.opencv_allowed(x, border, backend):
-        return lookup("opencv", "2d")(x, stack_kernels(ks), border, "direct")
-    if backend == "opencv":
-        bad_value(fn, "backend", "usable: OpenCV needs a CPU tensor without autograd, a border "
-                  "other than 'circular' and method 'direct'", backend)
-    return lookup("torch", "2d")(x, stack_kernels(ks), border, "fft" if method == "fft" else "direct")
+    return _run.run(Request(fn, "2d", x, {"k": stack_kernels(ks), "border": border,
+                                          "method": "fft" if method == "fft" else "direct"}, backend))
+
+
+def _opencv_direct(x: torch.Tensor, border: str, backend: str) -> bool:
+    """Whether :func:`pixelgrad.functional._run.run` would run a direct 2-D pass on OpenCV
+    (the backend's own check)."""
+    return _run.covers("opencv", "2d", x, backend, border=border, method="direct")
 
 
 # ------------------------------------------------------------------------- gaussian_blur
@@ -217,23 +217,11 @@ def gaussian_blur(x: ImageLike, sigma: Sigma, *, truncate: float = 4.0,
     batch = to_batch(x, fn, allow_empty=True)
     border = check_choice(border, borders.BORDERS, fn, "border")
     truncate = positive_number(truncate, fn, "truncate")
-    method = _dispatch.check_method(fn, method)
-    backend = check_choice(backend, _dispatch.BACKENDS, fn, "backend")
+    method = _cost.check_method(fn, method)
+    backend = check_choice(backend, BACKENDS, fn, "backend")
     rad = kernel_radius(kernel_size, radius, fn)
     B = batch.batch_size
-    fast = _scalar_pair(sigma) if rad is None and not batch.empty else None
-    if fast is not None and not math.isfinite(truncate * max(fast)):
-        fast = None                    # refused below, naming the argument
     H, W = batch.data.shape[-2:]
-    if fast is not None and (fold.needs_fold(gaussian.gaussian_radius(fast[0], truncate), H, border)
-                             or fold.needs_fold(gaussian.gaussian_radius(fast[1], truncate), W, border)):
-        fast = None                    # kernel wider than the image: folded on the general path
-    if fast is not None and angle is None and batch.is_numpy and batch.like is None \
-            and method in ("auto", "direct") and _dispatch.opencv_allowed(batch.data, border, backend):
-        # Fast path for one numpy image and a plain sigma: a single cv2.sepFilter2D call.
-        ky, kx = (gaussian.kernel1d_for_filtering(v, truncate) for v in fast)
-        if _dispatch.best_separable_method(*batch.data.shape[-2:], ky.numel(), kx.numel()) == "direct":
-            return _numpy_separable(x, ky, kx, border)
     sig = per_sample(sigma, B, fn, "sigma", pair=True, low=0.0, low_open=True)
     if rad is None and sig.numel() and not math.isfinite(truncate * float(sig.detach().max())):
         bad_value(fn, "sigma", f"small enough for a finite radius truncate * sigma (truncate={truncate:g})",
@@ -259,17 +247,17 @@ def gaussian_blur(x: ImageLike, sigma: Sigma, *, truncate: float = 4.0,
         ks = [fold.folded_kernel2d(_rotated_kernel(float(sig[b, 0]), float(sig[b, 1]), float(ang[b]),
                                                     truncate, rad), H, W, border)
               for b in rows]
-        if _dispatch.triton_wanted(batch.data, backend):
-            out = _dispatch.try_triton_filter(fn, "2d", batch.data, backend, k=stack_kernels(ks),
-                                              border=border, method=method)
+        if _run.wants_stack(batch.data, backend):
+            out = _run.offer(Request(fn, "2d", batch.data, {"k": stack_kernels(ks), "border": border,
+                                                            "method": method}, backend), "triton")
             if out is not None:
                 return batch.restore(out)
         return batch.restore(_run_2d(fn, batch, ks, border, method, backend))
-    if _dispatch.triton_wanted(batch.data, backend):
+    if _run.wants_stack(batch.data, backend):
         sy, sx = (_gauss_stack(sig[:, i], truncate, None if rad is None else rad[i], n, border, uniform)
                   for i, n in ((0, H), (1, W)))
-        out = _dispatch.try_triton_filter(fn, "separable", batch.data, backend, ky=sy, kx=sx,
-                                          border=border, method=method)
+        out = _run.offer(Request(fn, "separable", batch.data, {"ky": sy, "kx": sx, "border": border,
+                                                               "method": method}, backend), "triton")
         if out is not None:
             return batch.restore(out)
     kys = [_gauss_axis(float(sig[b, 0]), truncate, None if rad is None else rad[0], H, border) for b in rows]
@@ -411,8 +399,8 @@ def _grad_method(method: str, H: int, W: int, Kh: int, Kw: int, separable: bool,
     if method != "auto":
         return "fft" if method == "fft" else "direct"
     fast = device.type != "cpu"
-    m = (_dispatch.best_separable_method(H, W, Kh, Kw, fast_direct=fast) if separable
-         else _dispatch.best_2d_method(H, W, Kh, Kw, fast_direct=fast))
+    m = (_cost.best_separable_method(H, W, Kh, Kw, fast_direct=fast) if separable
+         else _cost.best_2d_method(H, W, Kh, Kw, fast_direct=fast))
     return "fft" if m == "fft" else "direct"
 
 
@@ -433,7 +421,8 @@ def _gaussian_autograd(x: torch.Tensor, sig: torch.Tensor, ang: torch.Tensor | N
         ky = _fold_graph(_gauss_rows(sig[:, 0], ry), H, border, 1).to(x.device, cdt)
         kx = _fold_graph(_gauss_rows(sig[:, 1], rx), W, border, 1).to(x.device, cdt)
         m = _grad_method(method, H, W, ky.shape[1], kx.shape[1], True, x.device)
-        return from_compute(torch_backend.separable(x.to(cdt), ky, kx, border, m), x.dtype)
+        return _run.run(Request("gaussian_blur", "graph_separable", x,
+                                {"ky": ky, "kx": kx, "border": border, "method": m}, "torch"))
     ang_d = ang.detach()
     radii = [rad if rad else gaussian.rotated_radius(float(sd[b, 0]), float(sd[b, 1]), float(ang_d[b]), truncate)
              for b in range(B)]
@@ -442,7 +431,7 @@ def _gaussian_autograd(x: torch.Tensor, sig: torch.Tensor, ang: torch.Tensor | N
     k = _rotated_rows(sig[:, 0], sig[:, 1], ang, [r[0] for r in radii], [r[1] for r in radii])
     k = _fold_graph(_fold_graph(k, H, border, 1), W, border, 2)
     m = _grad_method(method, H, W, k.shape[1], k.shape[2], False, x.device)
-    return from_compute(torch_backend.correlate2d(x.to(cdt), k.to(x.device, cdt), border, m), x.dtype)
+    return _run.run(Request("gaussian_blur", "graph_2d", x, {"k": k, "border": border, "method": m}, "torch"))
 
 
 def _scalar_pair(value: Any) -> tuple[float, float] | None:
@@ -455,23 +444,6 @@ def _scalar_pair(value: Any) -> tuple[float, float] | None:
             isinstance(v, Real) and not isinstance(v, bool) and math.isfinite(v) and v > 0 for v in value):
         return float(value[0]), float(value[1])
     return None
-
-
-def _numpy_separable(img: np.ndarray, ky: torch.Tensor, kx: torch.Tensor, border: str) -> np.ndarray:
-    """Fast path for one numpy image: ``cv2.sepFilter2D`` on the (H, W, C) array (in row strips
-    on the thread pool for large images)."""
-    import cv2
-
-    src = img if img.dtype != np.float16 else img.astype(np.float32)
-    if src.ndim == 3 and src.shape[2] > 4:
-        out = np.stack([cv2.sepFilter2D(np.ascontiguousarray(src[..., c]), -1, kx.numpy(), ky.numpy(),
-                                        borderType=borders.cv2_border(border))
-                        for c in range(src.shape[2])], axis=-1)
-    else:
-        out = opencv_backend.sep_filter_image(src, ky.numpy(), kx.numpy(), border)
-        if out.ndim == 2 and img.ndim == 3:
-            out = out[..., None]
-    return out.astype(img.dtype, copy=False)
 
 
 # ------------------------------------------------------------------------- box_blur
@@ -520,8 +492,8 @@ def box_blur(x: ImageLike, size: PairValue, *, border: str = "reflect", method: 
     fn = "box_blur"
     batch = to_batch(x, fn, allow_empty=True)
     border = check_choice(border, borders.BORDERS, fn, "border")
-    method = _dispatch.check_method(fn, method)
-    backend = check_choice(backend, _dispatch.BACKENDS, fn, "backend")
+    method = _cost.check_method(fn, method)
+    backend = check_choice(backend, BACKENDS, fn, "backend")
     B = batch.batch_size
     size_t = per_sample(size, B, fn, "size", pair=True, low=1.0)
     if not bool(((size_t.remainder(2) == 1)).all()):
@@ -532,9 +504,10 @@ def box_blur(x: ImageLike, size: PairValue, *, border: str = "reflect", method: 
     H, W = batch.data.shape[-2:]
     kys = [fold.box1d_for_axis(int(size_t[b, 0]), H, border) for b in rows]
     kxs = [fold.box1d_for_axis(int(size_t[b, 1]), W, border) for b in rows]
-    if _dispatch.triton_wanted(batch.data, backend):
-        out = _dispatch.try_triton_filter(fn, "separable", batch.data, backend, ky=stack_kernels(kys),
-                                          kx=stack_kernels(kxs), border=border, method=method)
+    if _run.wants_stack(batch.data, backend):
+        out = _run.offer(Request(fn, "separable", batch.data, {"ky": stack_kernels(kys), "kx": stack_kernels(kxs),
+                                                               "border": border, "method": method}, backend),
+                         "triton")
         if out is not None:
             return batch.restore(out)
     return batch.restore(_run_separable(fn, batch, kys, kxs, border, method, backend))
@@ -617,8 +590,8 @@ def motion_blur(x: ImageLike, length: Length, angle: Angle, *, direction: Value 
     fn = "motion_blur"
     batch = to_batch(x, fn, allow_empty=True)
     border = check_choice(border, borders.BORDERS, fn, "border")
-    method = _dispatch.check_method(fn, method)
-    backend = check_choice(backend, _dispatch.BACKENDS, fn, "backend")
+    method = _cost.check_method(fn, method)
+    backend = check_choice(backend, BACKENDS, fn, "backend")
     if radius is not None and (isinstance(radius, bool) or not isinstance(radius, (int, np.integer))
                                or radius < 0):
         bad_value(fn, "radius", "an int >= 0 (or None)", radius)
@@ -638,14 +611,13 @@ def motion_blur(x: ImageLike, length: Length, angle: Angle, *, direction: Value 
         xb = batch.data
         k = motion_kernel2d(L, a, d, radius=radius)          # (B, K, K), carries the graph
         k = _fold_graph(_fold_graph(k, H, border, 1), W, border, 2)
-        cdt = compute_dtype(xb.dtype)
         m = _grad_method(method, H, W, k.shape[-2], k.shape[-1], False, xb.device)
-        return batch.restore(from_compute(torch_backend.correlate2d(xb.to(cdt), k.to(xb.device, cdt), border, m),
-                                          xb.dtype))
-    if _dispatch.triton_wanted(batch.data, backend):
-        out = _dispatch.try_triton_filter(fn, "2d", batch.data, backend,
-                                          k=_motion_stack(L, a, d, radius, H, W, border),
-                                          border=border, method=method)
+        return batch.restore(_run.run(Request(fn, "graph_2d", xb, {"k": k, "border": border, "method": m},
+                                              "torch")))
+    if _run.wants_stack(batch.data, backend):
+        out = _run.offer(Request(fn, "2d", batch.data, {"k": _motion_stack(L, a, d, radius, H, W, border),
+                                                        "border": border, "method": method}, backend),
+                         "triton")
         if out is not None:
             return batch.restore(out)
     ks = _motion_kernels(L, a, d, radius, H, W, border)
@@ -752,7 +724,7 @@ def filter2d(x: ImageLike, kernel: Kernel, *, border: str = "reflect", method: s
     ``filter2d(x, psf.flip(-1, -2))``. A kernel much wider than the image is folded onto the
     border period first (exact, bounded memory), as for the other blurs. The algorithm
     (direct or FFT) and the backend (OpenCV or torch on the CPU, Triton on CUDA) are chosen
-    per sample by the cost model of :mod:`pixelgrad.functional._dispatch`; each is exact to
+    per sample by the cost model of :mod:`pixelgrad.functional._cost`; each is exact to
     float rounding. Not differentiable with respect to ``kernel`` (with respect to ``x`` it
     is, on the torch path).
 
@@ -777,18 +749,18 @@ def filter2d(x: ImageLike, kernel: Kernel, *, border: str = "reflect", method: s
     fn = "filter2d"
     batch = to_batch(x, fn, allow_empty=True)
     border = check_choice(border, borders.BORDERS, fn, "border")
-    method = _dispatch.check_method(fn, method)
+    method = _cost.check_method(fn, method)
     if method in ("matrix", "separable"):
         bad_value(fn, "method", "'auto', 'direct', '2d' or 'fft' for a 2-D kernel", method)
-    backend = check_choice(backend, _dispatch.BACKENDS, fn, "backend")
+    backend = check_choice(backend, BACKENDS, fn, "backend")
     k = filter2d_kernels(kernel, batch.batch_size, fn)
     if batch.empty:
         return batch.restore(batch.data.clone())
     H, W = batch.data.shape[-2:]
     ks = [fold.folded_kernel2d(kb, H, W, border) for kb in k]
-    if _dispatch.triton_wanted(batch.data, backend):
-        out = _dispatch.try_triton_filter(fn, "2d", batch.data, backend, k=stack_kernels(ks),
-                                          border=border, method=method)
+    if _run.wants_stack(batch.data, backend):
+        out = _run.offer(Request(fn, "2d", batch.data, {"k": stack_kernels(ks), "border": border,
+                                                        "method": method}, backend), "triton")
         if out is not None:
             return batch.restore(out)
     return batch.restore(_run_2d(fn, batch, ks, border, method, backend))

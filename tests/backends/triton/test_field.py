@@ -8,7 +8,7 @@ import torch
 import pixelgrad as pg
 from pixelgrad.functional import illumination as il
 from pixelgrad.backends.registry import Uncovered
-from pixelgrad.functional import _dispatch
+from pixelgrad.functional import _run
 
 pytestmark = pytest.mark.usefixtures("tr")
 
@@ -82,7 +82,8 @@ def test_dispatch_auto_cpu_is_torch_and_forced_float64_raises(rng, tr):
         il.linear_gradient(x, a=1.0, b=1.0, backend="triton")
     one = torch.ones(1, dtype=torch.float64)
     params = dict(a=one, b=one, alpha=one * 0.1, offset=one * 0, mode="blend", clamp=True)
-    assert _dispatch.try_triton("linear_gradient", x, "auto", **params) is None
+    req = _run.Request("linear_gradient", "field", x, {"op": "linear_gradient", "params": params})
+    assert _run.offer(req, "triton") is None
     with pytest.raises(Uncovered, match="float64"):
         tr.field(x, "linear_gradient", params)
 
@@ -117,15 +118,15 @@ def test_blur_then_blend_equals_two_steps(rng, tr, blur):
             return pg.gaussian_blur(v, sigma, angle=ang, backend=backend)
     # what the functional layer hands the backends: the built kernels, and the field's
     # validated parameters
-    kind, kernels = _dispatch.capture(lambda: op(x, "triton"))
-    field_op, field_params = _dispatch.capture(lambda: fn(x, **kw))
+    kind, kernels = _run.capture(lambda: op(x, "triton"))
+    field_op, field_params = _run.capture(lambda: fn(x, **kw))
     y = tr.blur_then_blend(x, kind, kernels, field_op, field_params)
     ref = fn(op(x.double(), "torch"), backend="torch", **kw)
     _check(y, ref, x)
     assert torch.equal(y, tr.field(op(x, "triton"), field_op, field_params)), \
         "fused != blur kernel then field kernel"
     xu = _image(rng, (B, C, 13, 18), torch.uint8)
-    kind, kernels = _dispatch.capture(lambda: op(xu, "triton"))
+    kind, kernels = _run.capture(lambda: op(xu, "triton"))
     yu = tr.blur_then_blend(xu, kind, kernels, field_op, field_params)
     # the composition of the two uint8 ops: the blurred image is rounded to uint8 before the
     # field (a blurred value at a rounding tie may round either way, and a gain > 1 would
@@ -140,13 +141,13 @@ def test_blur_then_blend_equals_two_steps(rng, tr, blur):
 
 def test_blur_then_blend_uncovered(rng, tr):
     x = _image(rng, (1, 1, 5, 5), torch.float64)
-    kind, kernels = _dispatch.capture(lambda: pg.gaussian_blur(x, 1.0, backend="triton"))
+    kind, kernels = _run.capture(lambda: pg.gaussian_blur(x, 1.0, backend="triton"))
     fp = dict(a=torch.ones(1), b=torch.ones(1), alpha=torch.ones(1) * 0.1, offset=torch.zeros(1),
               mode="blend", clamp=True)
     with pytest.raises(Uncovered, match="float64"):
         tr.blur_then_blend(x, kind, kernels, "linear_gradient", fp)
-    assert _dispatch.try_triton_fused(x, "auto", (kind, kernels), ("linear_gradient", fp)) is None
+    assert _run.run_fused(x, "auto", (kind, kernels), ("linear_gradient", fp)) is None
     with pytest.raises(ValueError, match="separable\\+linear_gradient"):
-        _dispatch.try_triton_fused(x, "triton", (kind, kernels), ("linear_gradient", fp))
+        _run.run_fused(x, "triton", (kind, kernels), ("linear_gradient", fp))
     with pytest.raises(Uncovered, match="shear"):
         tr.blur_then_blend(x.float(), kind, kernels, "shear", fp)

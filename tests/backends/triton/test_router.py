@@ -8,7 +8,7 @@ import torch
 
 import pixelgrad as pg
 from pixelgrad.backends.registry import REGISTRY, Uncovered, lookup
-from pixelgrad.functional import _dispatch
+from pixelgrad.functional import _run
 
 
 def test_auto_mode_falls_back_and_forced_mode_raises(monkeypatch):
@@ -20,12 +20,12 @@ def test_auto_mode_falls_back_and_forced_mode_raises(monkeypatch):
         raise RuntimeError("simulated CompilationError")
 
     monkeypatch.setitem(REGISTRY, ("triton", "separable"), broken)
-    monkeypatch.setattr(_dispatch, "BROKEN", {})
+    monkeypatch.setattr(_run, "BROKEN", {})
     x = torch.rand(1, 1, 8, 8)
     with pytest.raises(RuntimeError, match="simulated"):
         pg.box_blur(x, 3, backend="triton")
     # 'auto' as on a CUDA tensor: Triton selected, not forced
-    monkeypatch.setattr(_dispatch, "triton_selected", lambda x, backend: (True, False))
+    monkeypatch.setattr(_run, "_DEVICE", {"triton": "cpu", "opencv": "cpu", "numba": "cpu"})
     with pytest.warns(RuntimeWarning, match="using the torch backend"):
         y = pg.box_blur(x, 3)
     torch.testing.assert_close(y, pg.box_blur(x, 3, backend="torch"))
@@ -44,7 +44,7 @@ def test_uncovered_declines_in_auto_mode(monkeypatch):
     x = torch.rand(1, 1, 8, 8)
     with pytest.raises(ValueError, match="box_blur: argument `backend`.*simulated case"):
         pg.box_blur(x, 3, backend="triton")
-    monkeypatch.setattr(_dispatch, "triton_selected", lambda x, backend: (True, False))
+    monkeypatch.setattr(_run, "_DEVICE", {"triton": "cpu", "opencv": "cpu", "numba": "cpu"})
     torch.testing.assert_close(pg.box_blur(x, 3), pg.box_blur(x, 3, backend="torch"))
 
 

@@ -64,9 +64,12 @@ def filter2d(x: torch.Tensor, k: KernelStack, border: str, method: str,
 
 
 @register("triton", "field")
-def field(x: torch.Tensor, op: str, params: dict) -> torch.Tensor:
-    """An illumination op of :mod:`pixelgrad.functional.illumination` in one elementwise pass."""
+def field(x: torch.Tensor, op: str, params: dict, check=None) -> torch.Tensor:
+    """An illumination op of :mod:`pixelgrad.functional.illumination` in one elementwise pass
+    (``check``: the finite check of ``x`` still to run, run first)."""
     check_tensor(x)
+    if check is not None:
+        check(x)
     if op not in FIELD_OPS:
         raise Uncovered(f"the op {op!r} (no Triton kernel for it)")
     from ._illumination import apply
@@ -74,6 +77,7 @@ def field(x: torch.Tensor, op: str, params: dict) -> torch.Tensor:
     return apply(x, field_args(op, x, params))
 
 
+@register("triton", "blur_field")
 def blur_then_blend(x: torch.Tensor, kind: str, kernels: dict, field_op: str,
                     field_params: dict) -> torch.Tensor:
     """A linear filter followed by an illumination op, in one launch.
