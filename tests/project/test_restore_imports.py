@@ -17,7 +17,7 @@ NAME = "pixelgrad.restore"
 
 #: Modules that import nothing else of restore (the bottom of the stack).
 LEAVES = {"checks", "constraints", "dct", "differences", "diffusion", "linalg", "metrics", "noise",
-          "operators", "pull_push", "result"}
+          "operators", "pull_push", "regions", "result"}
 
 
 def restore_imports(path: Path, modules: Set[str]) -> Set[str]:
