@@ -1,19 +1,20 @@
 """``pixelgrad augment --engine ray``: the same job as the local engine, as a Ray Data job.
 
-The driver plans the outputs (same :class:`~pixelgrad.io.dataset.WorkItem` list, same seeds)
-and cuts them into the same chunks as the local engine (:func:`pixelgrad.io.jobs.make_chunks`);
-each chunk is one row (paths and seeds as JSON text). ``map_batches`` hands the rows to a pool
-of actors (:class:`FileAugmenter`, one per CPU, or one per GPU with ``--device cuda``) that hold
-the pipeline, decode the chunk's files, augment them in batches of equal size and write them
-with the same atomic writer. Only small result rows travel back; the driver appends them to the
-manifest. Same chunks and same per-image seeds: outputs are byte-identical to the local engine's.
+:func:`run_ray` is :func:`pixelgrad.io.jobs.run_job` (resume, chunks, manifest, progress,
+summary, failure reports) with a :class:`RayEngine`, which only maps the chunks: each chunk is
+one row (paths and seeds as JSON text); ``map_batches`` hands the rows to a pool of actors
+(:class:`FileAugmenter`, one per CPU, or one per GPU with ``--device cuda``) that hold the
+pipeline and run the local engine's two steps on the chunk
+(:func:`~pixelgrad.io.jobs.process_chunk`: decode, augment in batches of equal size, encode;
+:func:`~pixelgrad.io.jobs.write_chunk`: the same atomic writer). Only small result rows travel
+back; the driver turns them into :class:`~pixelgrad.io.jobs.ItemResult` /
+:class:`~pixelgrad.io.jobs.ItemFailure` for ``run_job``. Same chunks and same per-image seeds:
+outputs are byte-identical to the local engine's.
 """
 from __future__ import annotations
 
 import contextlib
-
 import json
-import time
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -21,12 +22,11 @@ import numpy as np
 
 from ..io.dataset import WorkItem
 from ..io.header import DEFAULT_MAX_PIXELS
-from ..io.jobs import (JobSummary, make_chunks, pending_items, process_chunk, reason, record,
-                       write_files)
-from ..io.manifest import MANIFEST_NAME, ManifestWriter
+from ..io.jobs import (EngineStopped, ItemFailure, ItemOutcome, ItemResult, JobSummary,
+                       process_chunk, run_job, write_chunk)
 from ._common import ensure_ray, import_ray, pipeline_spec, quiet_ray, single_threaded_actor, worker_pool
 
-__all__ = ["FileAugmenter", "run_ray"]
+__all__ = ["FileAugmenter", "RayEngine", "run_ray"]
 
 _FIELDS = ("rel", "copy", "out_rel", "seed")
 
@@ -94,20 +94,10 @@ class FileAugmenter:
 
     def _one(self, text: str) -> list[tuple[bool, str, str]]:
         chunk = _decode_chunk(text)
-        results = process_chunk(self.pipeline, chunk, device=self.device,
-                                max_pixels=self.max_pixels)
-        ok = [i for i, res in enumerate(results) if not isinstance(res, str)]
-        errors = dict(zip(ok, write_files([(chunk[i].dst, results[i][0]) for i in ok], self.out)))
-        rows = []
-        for i, (it, res) in enumerate(zip(chunk, results)):
-            if isinstance(res, str):
-                rows.append((False, res, ""))
-            elif errors[i] is not None:
-                rows.append((False, f"cannot write {it.dst}: {reason(errors[i])}", ""))
-            else:
-                rows.append((True, "", json.dumps(record(it, res[1]), sort_keys=True,
-                                                  separators=(",", ":"))))
-        return rows
+        results = write_chunk(process_chunk(self.pipeline, chunk, device=self.device,
+                                            max_pixels=self.max_pixels), self.out)
+        return [(True, "", json.dumps(r.record, sort_keys=True, separators=(",", ":")))
+                if isinstance(r, ItemResult) else (False, r.reason, "") for r in results]
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         chunk_ids, pos, ok, why, rec = [], [], [], [], []
@@ -123,12 +113,96 @@ class FileAugmenter:
                 "record": np.asarray(rec, dtype=object)}
 
 
+class RayEngine:
+    """The Ray Data engine of :func:`pixelgrad.io.jobs.run_job`: one row per chunk, mapped by a
+    pool of :class:`FileAugmenter` actors; the result rows become item outcomes on the driver.
+
+    Ray is started (or joined) only when there is something to do, and shut down after if this
+    engine started it. If Ray gives up (workers lost beyond its retries), :meth:`run` raises
+    :class:`~pixelgrad.io.jobs.EngineStopped` and ``run_job`` reports the outputs not yet
+    reported as failed ("rerun with --resume"); rows of a retried chunk seen twice are ignored
+    by ``run_job``.
+
+    Parameters
+    ----------
+    ray : module
+        The ``ray`` module (:func:`pixelgrad.scale._common.import_ray`).
+    spec : dict
+        The pipeline as ``Transform.to_dict()`` writes it.
+    out : pathlib.Path
+        The output folder: a filesystem that every worker can reach.
+    address : str, optional
+        As :func:`run_ray`.
+    device : str, default "cpu"
+        ``"cpu"`` (one actor per CPU) or ``"cuda"`` (one per GPU).
+    concurrency : int, optional
+        Number of actors (default: one per CPU / GPU).
+    max_pixels : int or None, default DEFAULT_MAX_PIXELS
+        Limit on the declared size of an input.
+    verbose : bool, default True
+        As :func:`run_ray`.
+
+    Examples
+    --------
+    Starting Ray takes seconds, so the example is not run here (tests/scale runs it):
+
+    >>> from pixelgrad.io.jobs import run_job                                # doctest: +SKIP
+    >>> engine = RayEngine(import_ray(), pipeline_spec("aug.yaml"), out=Path("OUT"))  # doctest: +SKIP
+    >>> summary = run_job(items, "OUT", engine, batch_size=16)               # doctest: +SKIP
+    """
+
+    label = "augment[ray]"
+
+    def __init__(self, ray: Any, spec: dict, *, out: Path, address: str | None = None,
+                 device: str = "cpu", concurrency: int | None = None,
+                 max_pixels: int | None = DEFAULT_MAX_PIXELS, verbose: bool = True) -> None:
+        self.ray, self.spec, self.out, self.address = ray, spec, Path(out), address
+        self.device, self.concurrency, self.max_pixels = device, concurrency, max_pixels
+        self.verbose = verbose
+
+    def run(self, chunks: Sequence[Sequence[WorkItem]],
+            emit: Callable[[Sequence[ItemOutcome]], None]) -> None:
+        """Map ``chunks`` on Ray (see :class:`pixelgrad.io.jobs.Engine`), reporting each result
+        row as it arrives (every file is written on a worker before its row exists)."""
+        ray = self.ray
+        started = ensure_ray(self.address, verbose=self.verbose)
+        try:
+            rows = [{"chunk": i, "items": _encode_chunk(c)} for i, c in enumerate(chunks)]
+            strategy, resources = worker_pool(ray, self.device, self.concurrency)
+            ds = ray.data.from_items(rows, override_num_blocks=len(rows))
+            ds = ds.map_batches(FileAugmenter,
+                                fn_constructor_kwargs={"spec": self.spec, "device": self.device,
+                                                       "out": str(self.out.absolute()),
+                                                       "max_pixels": self.max_pixels},
+                                batch_size=1, batch_format="numpy", compute=strategy, **resources)
+            batches = iter(ds.iter_batches(batch_size=None, batch_format="numpy"))
+            while True:
+                try:
+                    res = next(batches)
+                except StopIteration:
+                    break
+                except Exception as exc:  # noqa: BLE001 - Ray gave up (workers lost, ...)
+                    first = str(exc).splitlines()[0][:200] if str(exc) else ""
+                    raise EngineStopped(f"Ray job stopped ({type(exc).__name__}: {first})") from exc
+                outcomes: list[ItemOutcome] = []
+                for cid, pos, ok, why, rec in zip(res["chunk"], res["pos"], res["ok"],
+                                                  res["reason"], res["record"]):
+                    item = chunks[int(cid)][int(pos)]
+                    outcomes.append(ItemResult(item, json.loads(rec)) if ok
+                                    else ItemFailure(item, str(why)))
+                emit(outcomes)                 # the manifest's OSError stops the run
+        finally:
+            if started:
+                ray.shutdown()
+
+
 def run_ray(items: Sequence[WorkItem], pipeline: Any, out: str | Path, *, address: str | None = None,
             device: str = "cpu", batch_size: int = 16, resume: bool = False, progress: bool = True,
             concurrency: int | None = None,
             on_fail: Callable[[str, str], None] | None = None,
             max_pixels: int | None = DEFAULT_MAX_PIXELS, verbose: bool = True) -> JobSummary:
-    """Run the planned job ``items`` on Ray.
+    """Run the planned job ``items`` on Ray: :func:`pixelgrad.io.jobs.run_job` with a
+    :class:`RayEngine`.
 
     Same contract and same outputs (byte for byte) as :func:`pixelgrad.io.jobs.run_local`
     with the same ``batch_size``: same chunks, same per-image seeds.
@@ -191,63 +265,10 @@ def run_ray(items: Sequence[WorkItem], pipeline: Any, out: str | Path, *, addres
     >>> summary.exit_code                                                    # doctest: +SKIP
     0
     """
-    from tqdm import tqdm
-
-    t0 = time.perf_counter()
     ray = import_ray()
     spec = pipeline_spec(pipeline)
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    todo, skipped = pending_items(items, out, resume)
-    summary = JobSummary(total=len(items), skipped=skipped)
-    chunks = make_chunks(items, todo, max(1, int(batch_size)))
+    engine = RayEngine(ray, spec, out=Path(out), address=address, device=device,
+                       concurrency=concurrency, max_pixels=max_pixels, verbose=verbose)
     with contextlib.nullcontext() if verbose else quiet_ray():
-        started = ensure_ray(address, verbose=verbose) if chunks else False
-        try:
-            with ManifestWriter(out / MANIFEST_NAME, append=True) as manifest:
-                if chunks:
-                    rows = [{"chunk": i, "items": _encode_chunk(c)} for i, c in enumerate(chunks)]
-                    strategy, resources = worker_pool(ray, device, concurrency)
-                    ds = ray.data.from_items(rows, override_num_blocks=len(rows))
-                    ds = ds.map_batches(FileAugmenter, fn_constructor_kwargs={"spec": spec, "device": device,
-                                                                         "out": str(out.absolute()),
-                                                                         "max_pixels": max_pixels},
-                                        batch_size=1, batch_format="numpy", compute=strategy, **resources)
-                    bar = tqdm(total=len(todo), unit="img", desc="augment[ray]", disable=not progress)
-                    seen: set[tuple[int, int]] = set()
-
-                    def fail(cid: int, pos: int, why: str) -> None:
-                        src = str(chunks[cid][pos].src)
-                        summary.failed.append((src, why))
-                        if on_fail is not None:
-                            on_fail(src, why)
-
-                    try:
-                        for res in ds.iter_batches(batch_size=None, batch_format="numpy"):
-                            for cid, pos, ok, why, rec in zip(res["chunk"], res["pos"], res["ok"],
-                                                              res["reason"], res["record"]):
-                                key = (int(cid), int(pos))
-                                if key in seen:           # a retried task's rows, already counted
-                                    continue
-                                seen.add(key)
-                                if ok:
-                                    manifest.write(json.loads(rec))
-                                    summary.done += 1
-                                else:
-                                    fail(*key, str(why))
-                                bar.update(1)
-                    except OSError:
-                        raise                              # the manifest itself: fail the run
-                    except Exception as exc:  # noqa: BLE001 - Ray gave up (workers lost, ...)
-                        why = (f"Ray job stopped ({type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}); "
-                               f"rerun with --resume to finish")
-                        for cid, chunk in enumerate(chunks):
-                            for pos in range(len(chunk)):
-                                if (cid, pos) not in seen:
-                                    fail(cid, pos, why)
-                    bar.close()
-        finally:
-            if started:
-                ray.shutdown()
-    summary.seconds = time.perf_counter() - t0
-    return summary
+        return run_job(items, out, engine, batch_size=batch_size, resume=resume,
+                       progress=progress, on_fail=on_fail)
