@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pixelgrad.io.dataset import (UsageError, collect_inputs, derive_seed, output_relpath,
+from pixelgrad.io.dataset import (JobError, collect_inputs, derive_seed, output_relpath,
                                   plan_outputs)
 from pixelgrad.io.images import write_image
 from pixelgrad.io.manifest import ManifestWriter, read_manifest
@@ -53,17 +53,17 @@ def test_list_file_relative_absolute_comments_and_root(tmp_path: Path, tree: Pat
 def test_bad_list_files_are_usage_errors(tmp_path: Path, tree: Path, content: str, needle: str):
     lst = tmp_path / "list.txt"
     lst.write_text(content)
-    with pytest.raises(UsageError, match=needle):
+    with pytest.raises(JobError, match=needle):
         collect_inputs(lst)
 
 
 def test_missing_or_empty_inputs_are_usage_errors(tmp_path: Path):
-    with pytest.raises(UsageError, match="existing folder"):
+    with pytest.raises(JobError, match="existing folder"):
         collect_inputs(tmp_path / "nope")
     (tmp_path / "empty").mkdir()
-    with pytest.raises(UsageError, match="holding images"):
+    with pytest.raises(JobError, match="holding images"):
         collect_inputs(tmp_path / "empty")
-    with pytest.raises(UsageError, match="folder or a text file"):
+    with pytest.raises(JobError, match="folder or a text file"):
         collect_inputs(_img(tmp_path / "one.png"))
 
 
@@ -94,7 +94,7 @@ def test_copy_names_never_collide_and_copies_must_be_positive(tmp_path: Path):
     _, files = collect_inputs(root)
     outs = [it.out_rel for it in plan_outputs(root, files, tmp_path / "out", copies=3)]
     assert len(set(outs)) == len(outs) == 12
-    with pytest.raises(UsageError, match="copies"):
+    with pytest.raises(JobError, match="copies"):
         plan_outputs(root, files, tmp_path / "out", copies=0)
 
 
@@ -102,7 +102,7 @@ def test_copy_names_never_collide_and_copies_must_be_positive(tmp_path: Path):
 def test_out_equal_or_inside_in_is_refused_unless_overwrite(tree: Path, where: str):
     out = {"same": tree, "inside": tree / "aug", "deep": tree / "sub" / "aug"}[where]
     root, files = collect_inputs(tree)
-    with pytest.raises(UsageError, match="--overwrite"):
+    with pytest.raises(JobError, match="--overwrite"):
         plan_outputs(root, files, out)
     assert len(plan_outputs(root, files, out, overwrite=True)) == len(files)
 
@@ -114,7 +114,7 @@ def test_list_output_onto_an_input_is_refused(tmp_path: Path):
     root, files = collect_inputs(lst)
     # OUT is the parent of the root: the mirrored output is data/a.png's sibling, fine
     assert plan_outputs(root, files, tmp_path)[0].dst == tmp_path / "a.png"
-    with pytest.raises(UsageError):
+    with pytest.raises(JobError):
         plan_outputs(root, files, tmp_path / "data")
 
 

@@ -12,6 +12,7 @@ from importlib import resources
 from pathlib import Path
 
 from ..io.header import DEFAULT_MAX_PIXELS
+from . import UsageError
 
 EXAMPLE_CONFIG = "example_pipeline.yaml"
 
@@ -99,9 +100,7 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def _usage(msg: str) -> ValueError:
-    from ..io.dataset import UsageError
-
+def _usage(msg: str) -> UsageError:
     return UsageError(f"augment: {msg}")
 
 
@@ -141,7 +140,7 @@ def check_device(device: str) -> str:
 
     Raises
     ------
-    pixelgrad.io.dataset.UsageError
+    pixelgrad.cli.UsageError
         (a ``ValueError``) If ``device`` is not a torch device, is a CUDA / MPS device this
         machine does not have, or a device type the pipeline cannot run on (``meta``:
         tensors without data, and any type other than cpu, cuda and mps).
@@ -153,11 +152,11 @@ def check_device(device: str) -> str:
     >>> check_device("gpu0")
     Traceback (most recent call last):
     ...
-    pixelgrad.io.dataset.UsageError: augment: argument `--device` must be a torch device such as cpu or cuda:0, got 'gpu0' (...)
+    pixelgrad.cli.UsageError: augment: argument `--device` must be a torch device such as cpu or cuda:0, got 'gpu0' (...)
     >>> check_device("meta")
     Traceback (most recent call last):
     ...
-    pixelgrad.io.dataset.UsageError: augment: argument `--device` must be a device the pipeline runs on: cpu, cuda[:N] or mps (when available), got 'meta'
+    pixelgrad.cli.UsageError: augment: argument `--device` must be a device the pipeline runs on: cpu, cuda[:N] or mps (when available), got 'meta'
     """
     import torch
 
@@ -202,7 +201,7 @@ def load_pipeline(path: str):
 
     Raises
     ------
-    pixelgrad.io.dataset.UsageError
+    pixelgrad.cli.UsageError
         (a ``ValueError``) If the file does not exist or does not hold a valid pipeline; the
         message names ``--config`` and the reason, on one line.
 
@@ -216,7 +215,7 @@ def load_pipeline(path: str):
     >>> load_pipeline(str(cfg.with_name("missing.yaml")))
     Traceback (most recent call last):
     ...
-    pixelgrad.io.dataset.UsageError: augment: argument `--config` must be an existing .yaml/.json file, got '...missing.yaml'
+    pixelgrad.cli.UsageError: augment: argument `--config` must be an existing .yaml/.json file, got '...missing.yaml'
     """
     from .. import augment
 
@@ -263,9 +262,12 @@ def run(args: argparse.Namespace) -> int:
 
     Raises
     ------
-    pixelgrad.io.dataset.UsageError
+    pixelgrad.cli.UsageError
         (a ``ValueError``) On bad usage: missing or inconsistent arguments, an unknown
-        device, an unreadable pipeline, an output folder that would overwrite inputs.
+        device, an unreadable pipeline.
+    pixelgrad.io.dataset.JobError
+        (a ``ValueError``) For a job that cannot run safely: no input, an output folder that
+        would overwrite inputs, an OUT in use by another run or holding another job.
 
     Examples
     --------

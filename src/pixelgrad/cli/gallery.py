@@ -343,7 +343,7 @@ def run(args: argparse.Namespace) -> int:
 
     Raises
     ------
-    pixelgrad.io.dataset.UsageError
+    pixelgrad.cli.UsageError
         (a ``ValueError``) On bad usage: a count below 1, ``-o`` naming a folder or an
         input, an unreadable pipeline file.
 
@@ -362,7 +362,7 @@ def run(args: argparse.Namespace) -> int:
     0
     """
     from ..io.jobs import write_file
-    from ..io.dataset import UsageError
+    from . import UsageError
     from ..io.images import read_image
     from .augment import load_pipeline
 

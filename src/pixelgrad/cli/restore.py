@@ -508,7 +508,7 @@ def job_spec(args: argparse.Namespace, mask_dir: Optional[Path] = None) -> dict:
 
 def _restore_folder(src: Path, args: argparse.Namespace, progress: bool) -> int:
     """A folder run: plan (inputs and masks protected by identity), lock OUT, restore each."""
-    from ..io.dataset import UsageError, collect_inputs, plan_outputs, printable_path
+    from ..io.dataset import JobError, collect_inputs, plan_outputs, printable_path
     from ..io.identity import lies_in
     from ..io.outdir import job_directory, job_record
 
@@ -539,7 +539,7 @@ def _restore_folder(src: Path, args: argparse.Namespace, progress: bool) -> int:
                              overwrite=args.overwrite,
                              trees={"--mask-dir": mask_dir} if mask_dir is not None else None,
                              files=[m for m in masks if m.is_file()], command="restore")
-    except UsageError as exc:
+    except JobError as exc:
         return _usage(str(exc))
     if not items:
         return _usage(f"no image to restore under {src} (all of them lie in -o or --mask-dir)")
@@ -565,7 +565,7 @@ def _restore_folder(src: Path, args: argparse.Namespace, progress: bool) -> int:
                     failed += 1
                     print(f"pixelgrad restore: failed: {printable_path(item.src)}: {exc}",
                           file=sys.stderr)
-    except UsageError as exc:
+    except JobError as exc:
         return _usage(str(exc))
     failed += len(skipped_names)
     print(f"pixelgrad restore: {done} restored, {skipped} skipped (already done), {failed} failed")

@@ -14,7 +14,7 @@ Rules (see ``pixelgrad augment --help``):
   symlinks, bind mounts and hard links are seen through, at OUT itself and at every folder
   below it): OUT == IN, OUT inside IN, an output that would land inside a walked IN folder, or
   any output that is an input file is refused unless ``overwrite=True``
-  (:class:`UsageError`). For a list file IN there is no folder to protect beyond the listed
+  (:class:`JobError`). For a list file IN there is no folder to protect beyond the listed
   files, so OUT may lie anywhere (e.g. inside the folder common to two trees) as long as no
   output is an input.
 - A file name that is not valid UTF-8 is reported through ``on_skip`` and left out (its
@@ -35,7 +35,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 from .identity import ProtectedInputs, file_id, lies_in
 from .images import IMAGE_SUFFIXES
 
-__all__ = ["UsageError", "WorkItem", "collect_inputs", "plan_outputs", "check_output_location",
+__all__ = ["JobError", "WorkItem", "collect_inputs", "plan_outputs", "check_output_location",
            "input_guard",
            "derive_seed", "output_relpath", "MAX_COPIES", "printable_path"]
 
@@ -43,8 +43,14 @@ __all__ = ["UsageError", "WorkItem", "collect_inputs", "plan_outputs", "check_ou
 MAX_COPIES = 10_000
 
 
-class UsageError(ValueError):
-    """Bad command-line usage (exit code 2): missing input, unsafe output location, ...
+class JobError(ValueError):
+    """A job that cannot be run as asked: no input, an unsafe or unusable output location, ...
+
+    Raised by the planner (:func:`collect_inputs`, :func:`plan_outputs`,
+    :func:`check_output_location`) and by :mod:`pixelgrad.io.outdir`; the message names the
+    argument (``IN``, ``OUT``, ``copies``) and what was wrong, on one line. The command line
+    reports it as bad usage (one line, exit code 2); its own argument errors are
+    :class:`pixelgrad.cli.JobError`.
 
     Attributes
     ----------
@@ -53,7 +59,7 @@ class UsageError(ValueError):
 
     Examples
     --------
-    >>> err = UsageError("argument `IN` must be an existing folder or list file, got 'x'")
+    >>> err = JobError("argument `IN` must be an existing folder or list file, got 'x'")
     >>> isinstance(err, ValueError)
     True
     """
@@ -190,7 +196,7 @@ def collect_inputs(source: str | os.PathLike,
 
     Raises
     ------
-    UsageError
+    JobError
         When ``source`` does not exist or is an image, the list names a missing file or a
         file with an unsupported suffix, or no image is found.
 
@@ -210,18 +216,18 @@ def collect_inputs(source: str | os.PathLike,
     if src.is_dir():
         root = src.resolve()
         if not _utf8(str(root)):
-            raise UsageError(f"collect_inputs: argument `IN` must be a folder whose path is valid "
+            raise JobError(f"collect_inputs: argument `IN` must be a folder whose path is valid "
                              f"UTF-8, got {printable_path(root)!r}")
         files = _walk(root, on_skip)  # under the resolved root: relative_to works for symlinks
         if not files:
-            raise UsageError(f"collect_inputs: argument `IN` must be a folder holding images "
+            raise JobError(f"collect_inputs: argument `IN` must be a folder holding images "
                              f"({', '.join(IMAGE_SUFFIXES)}), got {str(source)!r} with none")
         return root, files
     if not src.is_file():
-        raise UsageError(f"collect_inputs: argument `IN` must be an existing folder or list file, "
+        raise JobError(f"collect_inputs: argument `IN` must be an existing folder or list file, "
                          f"got {str(source)!r}")
     if _is_image(src):
-        raise UsageError(f"collect_inputs: argument `IN` must be a folder or a text file listing "
+        raise JobError(f"collect_inputs: argument `IN` must be a folder or a text file listing "
                          f"images, got the image {str(source)!r} (put it in a folder or a list)")
     base = src.resolve().parent
     files = []
@@ -236,14 +242,14 @@ def collect_inputs(source: str | os.PathLike,
         p = Path(line).expanduser()
         p = (p if p.is_absolute() else base / p).resolve()
         if not p.is_file():
-            raise UsageError(f"collect_inputs: line {lineno} of {str(source)!r} must name an "
+            raise JobError(f"collect_inputs: line {lineno} of {str(source)!r} must name an "
                              f"existing file, got {line!r}")
         if not _is_image(p):
-            raise UsageError(f"collect_inputs: line {lineno} of {str(source)!r} must name an image "
+            raise JobError(f"collect_inputs: line {lineno} of {str(source)!r} must name an image "
                              f"({', '.join(IMAGE_SUFFIXES)}), got {line!r}")
         files.append(p)
     if not files:
-        raise UsageError(f"collect_inputs: argument `IN` must list at least one image, "
+        raise JobError(f"collect_inputs: argument `IN` must list at least one image, "
                          f"got the empty list {str(source)!r}")
     files = list(dict.fromkeys(files))  # drop duplicates, keep order
     root = Path(os.path.commonpath([str(p.parent) for p in files]))
@@ -390,7 +396,7 @@ def check_output_location(in_root: Path, inputs: list[Path], out: Path, overwrit
 
     Raises
     ------
-    UsageError
+    JobError
         When OUT equals IN or lies inside it, or is, holds or lies inside another input tree.
 
     Examples
@@ -402,7 +408,7 @@ def check_output_location(in_root: Path, inputs: list[Path], out: Path, overwrit
     >>> check_output_location(root, [], root / "out", False)
     Traceback (most recent call last):
     ...
-    pixelgrad.io.dataset.UsageError: augment: argument `OUT` must not lie inside IN ...
+    pixelgrad.io.dataset.JobError: augment: argument `OUT` must not lie inside IN ...
     """
     if overwrite:
         return
@@ -414,16 +420,16 @@ def check_output_location(in_root: Path, inputs: list[Path], out: Path, overwrit
         root = found[1]
         arg = guard.roots[root]
         if file_id(out) == file_id(root):
-            raise UsageError(f"{command}: argument `OUT` must differ from {arg}, got {str(out)!r}, "
+            raise JobError(f"{command}: argument `OUT` must differ from {arg}, got {str(out)!r}, "
                              f"which is {arg} {str(root)!r} (the same folder"
                              f"{'' if _real(out) == _real(root) else ' through another path'}; "
                              f"pass --overwrite to write into it anyway)")
-        raise UsageError(f"{command}: argument `OUT` must not lie inside {arg} {str(root)!r}, got "
+        raise JobError(f"{command}: argument `OUT` must not lie inside {arg} {str(root)!r}, got "
                          f"{str(out)!r} (a later run would read its own outputs; pass --overwrite "
                          f"to allow it)")
     for root, arg in guard.roots.items():
         if arg != "IN" and lies_in(root, out):
-            raise UsageError(f"{command}: argument `OUT` must not hold the input folder {arg} "
+            raise JobError(f"{command}: argument `OUT` must not hold the input folder {arg} "
                              f"{str(root)!r}, got {str(out)!r} (outputs could replace its files; "
                              f"pass --overwrite to allow it)")
 
@@ -462,7 +468,7 @@ def plan_outputs(in_root: Path, inputs: list[Path], out: str | os.PathLike, *, c
 
     Raises
     ------
-    UsageError
+    JobError
         For ``copies`` outside ``[1, MAX_COPIES]``, an unsafe OUT
         (:func:`check_output_location`), two inputs mapping to the same output, or (unless
         ``overwrite``) an output that is an input or lands inside an input folder, all
@@ -483,7 +489,7 @@ def plan_outputs(in_root: Path, inputs: list[Path], out: str | os.PathLike, *, c
     ['a_0.png', 'a_1.png', 'sub/b_0.jpg', 'sub/b_1.jpg']
     """
     if not isinstance(copies, int) or isinstance(copies, bool) or not 1 <= copies <= MAX_COPIES:
-        raise UsageError(f"plan_outputs: argument `copies` must be an integer in [1, {MAX_COPIES}], "
+        raise JobError(f"plan_outputs: argument `copies` must be an integer in [1, {MAX_COPIES}], "
                          f"got {copies!r}")
     out = Path(out)
     guard = input_guard(in_root, inputs, in_is_folder=in_is_folder, trees=trees, files=files) \
@@ -499,7 +505,7 @@ def plan_outputs(in_root: Path, inputs: list[Path], out: str | os.PathLike, *, c
         for k in range(copies):
             orel = output_relpath(rel, k, copies)
             if orel in seen:
-                raise UsageError(f"plan_outputs: inputs {seen[orel]!r} and {rel!r} would both be "
+                raise JobError(f"plan_outputs: inputs {seen[orel]!r} and {rel!r} would both be "
                                  f"written to {orel!r}; rename one or use --copies 1")
             seen[orel] = rel
             dst = out_abs / orel
@@ -508,7 +514,7 @@ def plan_outputs(in_root: Path, inputs: list[Path], out: str | os.PathLike, *, c
                 # OUT is caught); a symlink *at* the file name is replaced by the atomic
                 # rename, never followed, so the file is compared by its own entry
                 if guard.is_input_file(dst):
-                    raise UsageError(f"plan_outputs: output {str(dst)!r} is the input file "
+                    raise JobError(f"plan_outputs: output {str(dst)!r} is the input file "
                                      f"{str(guard.input_file(dst))!r}; pass --overwrite to "
                                      f"replace inputs")
                 if dst.parent not in inside:
@@ -516,7 +522,7 @@ def plan_outputs(in_root: Path, inputs: list[Path], out: str | os.PathLike, *, c
                 held = inside[dst.parent]
                 if held is not None:
                     folder, root = held
-                    raise UsageError(f"plan_outputs: output {str(dst)!r} would be written inside "
+                    raise JobError(f"plan_outputs: output {str(dst)!r} would be written inside "
                                      f"{guard.roots[root]} {str(root)!r} (folder "
                                      f"{str(folder)!r}); pass --overwrite to allow it")
             items.append(WorkItem(src=src, rel=rel, copy=k, dst=dst, out_rel=orel,

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from .atomic import TEMP_JOURNAL, atomic_write, remove_journaled_temps
-from .dataset import UsageError
+from .dataset import JobError
 from .identity import file_kind
 
 __all__ = ["LOCK_NAME", "JOB_NAME", "job_directory", "out_lock", "job_record", "check_job",
@@ -116,7 +116,7 @@ def prepare_out_dir(out: str | os.PathLike) -> Path:
 
     Raises
     ------
-    UsageError
+    JobError
         Naming the path when it is an existing file, cannot be created or is read-only.
 
     Examples
@@ -128,14 +128,14 @@ def prepare_out_dir(out: str | os.PathLike) -> Path:
     """
     out = Path(out)
     if out.exists() and not out.is_dir():
-        raise UsageError(f"argument `OUT` must be a folder, got the existing file {str(out)!r}")
+        raise JobError(f"argument `OUT` must be a folder, got the existing file {str(out)!r}")
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise UsageError(f"argument `OUT` must be a folder that can be created, got {str(out)!r} "
+        raise JobError(f"argument `OUT` must be a folder that can be created, got {str(out)!r} "
                          f"({exc.strerror or exc})") from None
     if not os.access(out, os.W_OK | os.X_OK):
-        raise UsageError(f"argument `OUT` must be a writable folder, got the read-only {str(out)!r}")
+        raise JobError(f"argument `OUT` must be a writable folder, got the read-only {str(out)!r}")
     return out
 
 
@@ -157,9 +157,9 @@ def _read_owner(fd: int) -> tuple[int | None, str]:
         return None, ""
 
 
-def _busy(out: Path, pid: int | None, host: str) -> UsageError:
+def _busy(out: Path, pid: int | None, host: str) -> JobError:
     who = f"pid {pid}" + (f" on {host}" if host and host != socket.gethostname() else "")
-    return UsageError(f"argument `OUT` {str(out)!r} is in use by another pixelgrad run ({who}, "
+    return JobError(f"argument `OUT` {str(out)!r} is in use by another pixelgrad run ({who}, "
                       f"lock file {out / LOCK_NAME}); wait for it to finish or use another OUT")
 
 
@@ -182,7 +182,7 @@ def out_lock(out: str | os.PathLike) -> Iterator[Path]:
 
     Raises
     ------
-    UsageError
+    JobError
         When another open lock (another run, or another ``out_lock`` on the same folder)
         holds it, naming its pid, or when the lock file is a symlink or cannot be created.
 
@@ -196,7 +196,7 @@ def out_lock(out: str | os.PathLike) -> Iterator[Path]:
     ...         pass
     Traceback (most recent call last):
     ...
-    pixelgrad.io.dataset.UsageError: argument `OUT` ... is in use by another pixelgrad run ...
+    pixelgrad.io.dataset.JobError: argument `OUT` ... is in use by another pixelgrad run ...
     >>> os.listdir(out)
     []
     """
@@ -208,14 +208,14 @@ def out_lock(out: str | os.PathLike) -> Iterator[Path]:
                          0o644)
         except OSError as exc:
             if exc.errno == errno.ELOOP:
-                raise UsageError(f"lock file {path} is a symlink; refusing to use {str(out)!r}") from None
+                raise JobError(f"lock file {path} is a symlink; refusing to use {str(out)!r}") from None
             if exc.errno == errno.EISDIR:
-                raise UsageError(f"lock file {path} must be a regular file, got a folder; "
+                raise JobError(f"lock file {path} must be a regular file, got a folder; "
                                  f"refusing to use {str(out)!r}") from None
-            raise UsageError(f"cannot create the lock file {path} ({exc.strerror or exc})") from None
+            raise JobError(f"cannot create the lock file {path} ({exc.strerror or exc})") from None
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             os.close(fd)
-            raise UsageError(f"lock file {path} must be a regular file, got {file_kind(path)}; "
+            raise JobError(f"lock file {path} must be a regular file, got {file_kind(path)}; "
                              f"refusing to use {str(out)!r} (remove it if no pixelgrad run "
                              f"is using this OUT)")
         try:
@@ -261,21 +261,21 @@ def _read_json_nofollow(path: Path) -> dict[str, Any] | None:
         return None
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            raise UsageError(f"job record {path} is a symlink; refusing to use it") from None
-        raise UsageError(f"job record {path} cannot be read ({exc.strerror or exc})") from None
+            raise JobError(f"job record {path} is a symlink; refusing to use it") from None
+        raise JobError(f"job record {path} cannot be read ({exc.strerror or exc})") from None
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)
-        raise UsageError(f"job record {path} must be a regular file, got {file_kind(path)}; "
+        raise JobError(f"job record {path} must be a regular file, got {file_kind(path)}; "
                          f"refusing to use this OUT")
     with os.fdopen(fd, "rb") as fh:
         data = fh.read(1 << 16)
     try:
         rec = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-        raise UsageError(f"job record {path} is not valid JSON; delete it (and check the "
+        raise JobError(f"job record {path} is not valid JSON; delete it (and check the "
                          f"outputs) before reusing this OUT") from None
     if not isinstance(rec, dict):
-        raise UsageError(f"job record {path} must hold a JSON object, got "
+        raise JobError(f"job record {path} must hold a JSON object, got "
                          f"{json.dumps(rec)[:40]}; delete it (and check the outputs) before "
                          f"reusing this OUT") from None
     return rec
@@ -293,7 +293,7 @@ def check_job(out: str | os.PathLike, job: dict[str, Any]) -> None:
 
     Raises
     ------
-    UsageError
+    JobError
         When the recorded config hash, seed, copies or version differ (each difference
         listed), or the record is a symlink, not a regular file, not valid JSON or not a
         JSON object (``null``, a list: never taken for a missing record).
@@ -307,7 +307,7 @@ def check_job(out: str | os.PathLike, job: dict[str, Any]) -> None:
     ...     check_job(out, dict(job, seed=1))
     Traceback (most recent call last):
     ...
-    pixelgrad.io.dataset.UsageError: argument `OUT` ... holds the outputs of a different job (seed 0 -> 1); ...
+    pixelgrad.io.dataset.JobError: argument `OUT` ... holds the outputs of a different job (seed 0 -> 1); ...
     """
     out = Path(out)
     old = _read_json_nofollow(out / JOB_NAME)
@@ -315,7 +315,7 @@ def check_job(out: str | os.PathLike, job: dict[str, Any]) -> None:
         return
     diff = [f"{k} {old.get(k)!r} -> {job.get(k)!r}" for k in _JOB_KEYS if old.get(k) != job.get(k)]
     if diff:
-        raise UsageError(f"argument `OUT` {str(out)!r} holds the outputs of a different job "
+        raise JobError(f"argument `OUT` {str(out)!r} holds the outputs of a different job "
                          f"({'; '.join(diff)}); writing into it would mix two jobs: use another "
                          f"OUT, or delete {out / JOB_NAME} together with the old outputs")
 
@@ -357,7 +357,7 @@ def _start_journal(out: Path) -> None:
                      0o644)
     except OSError as exc:
         what = "a symlink" if exc.errno == errno.ELOOP else (exc.strerror or str(exc))
-        raise UsageError(f"argument `OUT` {str(out)!r}: cannot create the temp journal "
+        raise JobError(f"argument `OUT` {str(out)!r}: cannot create the temp journal "
                          f"{out / TEMP_JOURNAL} ({what})") from None
     os.close(fd)
 
@@ -386,7 +386,7 @@ def job_directory(out: str | os.PathLike, job: dict[str, Any]) -> Iterator[Path]
 
     Raises
     ------
-    UsageError
+    JobError
         For each refusal (the CLI exits with code 2).
 
     Examples
