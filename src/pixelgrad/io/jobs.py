@@ -185,6 +185,11 @@ class EngineStopped(RuntimeError):
     workers): :func:`run_job` reports the outputs not yet reported as failed, to be finished by
     ``--resume``. The message says what stopped.
 
+    Attributes
+    ----------
+    args : tuple of str
+        ``(message,)``: what stopped the engine.
+
     Examples
     --------
     >>> str(EngineStopped("Ray job stopped (RayTaskError: worker died)"))
