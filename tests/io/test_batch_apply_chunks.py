@@ -9,8 +9,8 @@ import torch
 
 import pixelgrad as pg
 import pixelgrad.augment as A
-import pixelgrad.functional.geometry as geometry
-import pixelgrad.functional.illumination as illumination
+import pixelgrad.backends.field_torch as illumination
+import pixelgrad.backends.torch_backend as geometry
 from pixelgrad.io import batch_apply
 
 SPECS = [
