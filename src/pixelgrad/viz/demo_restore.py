@@ -255,6 +255,7 @@ def blind_panel(gray: torch.Tensor, out: Path) -> Path:
         y = y.clamp(0, 1)
         return f"{name}: {float(pg.restore.psnr(y, gray)):.2f} dB, SSIM {float(pg.restore.ssim(y, gray)):.3f}"
 
+    assert res.confidence is not None and res.kernel is not None      # always set by blind deblur
     conf = float(res.confidence[0])
     tiles = [gray, with_inset(noisy.clamp(0, 1), k), with_inset(res.image, res.kernel[0])]
     names = ["original", label("camera shake + noise 0.01 (true kernel)", noisy),

@@ -143,13 +143,14 @@ def write_restoration_figures(out: str | os.PathLike, *, size: int = 192) -> lis
 
     # blind deblurring: a camera shake nobody tells deblur about
     shake = pg.kernels.camera_shake(13, 3)
-    shaken = pg.filter2d(x.to(torch.float64), shake.flip(-1, -2))                  # convolution
+    shaken = _tensor(pg.filter2d(x.to(torch.float64), shake.flip(-1, -2)))        # convolution
     shaken = (shaken + 0.01 * torch.randn(shaken.shape, generator=g().manual_seed(4),
                                           dtype=torch.float64)).float()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         blind = r.deblur(shaken)
     blind_image = _tensor(blind.image)
+    assert blind.kernel is not None                                # always set by deblur
     save("blind", [with_inset(shaken[0].clamp(0, 1), shake), with_inset(blind_image[0], blind.kernel[0])],
          ["shake " + _scores(r, x, shaken), "blind " + _scores(r, x, blind_image)])
 
