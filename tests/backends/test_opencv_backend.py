@@ -65,3 +65,58 @@ def test_off_centre_kernel_keeps_its_anchor(rng):
     xp = torch.nn.functional.pad(x, (2, 2, 2, 2), mode="replicate")
     ref = 0.75 * xp[..., 0:9, 0:11] + 0.25 * xp[..., 0:9, 1:12]
     assert torch.allclose(y, ref, atol=1e-12)
+
+
+# ----------------------------------------------------------------- shear, exact=False
+@pytest.mark.parametrize("border", ["constant", "reflect", "symmetric", "replicate"])
+@pytest.mark.parametrize("dtype", [torch.uint8, torch.float32, torch.float64])
+def test_shear_warp_matches_torch_reference_within_documented_bound(border, dtype):
+    """cv2.warpAffine (exact=False) against the exact torch path: within the documented
+    bound (1/64 of the neighbour steps per axis plus rounding; 4 grey levels for uint8)."""
+    from pixelgrad.backends import opencv_backend as cvb, torch_backend as tb
+
+    g = torch.Generator().manual_seed(3)
+    x = torch.rand(3, 3, 17, 23, generator=g)
+    if dtype == torch.uint8:
+        x = (x * 255).round().to(torch.uint8)
+    else:
+        x = x.to(dtype)
+    sx = torch.tensor([0.3, -0.45, 0.0], dtype=torch.float64)
+    sy = torch.tensor([0.0, 0.2, -0.6], dtype=torch.float64)
+    ref = tb.shear(x, sx, sy, border).double()
+    got = cvb.shear_warp(x, sx, sy, border, exact=False).double()
+    assert got.dtype == ref.dtype and got.shape == ref.shape
+    bound = 4.0 if dtype == torch.uint8 else 2 * 1.0 / 64 + 1e-5
+    assert float((got - ref).abs().max()) <= bound
+    assert float((got - ref).abs().mean()) <= bound / 8
+
+
+def test_shear_exact_false_dispatch_and_fallbacks():
+    import pixelgrad as pg
+
+    x = np.random.default_rng(0).integers(0, 256, (20, 30, 3), dtype=np.uint8)
+    exact = pg.shear(x, 0.2, border="reflect")
+    fast = pg.shear(x, 0.2, border="reflect", exact=False)
+    assert fast.shape == x.shape and fast.dtype == x.dtype
+    assert np.abs(fast.astype(int) - exact).max() <= 4
+    # circular and float16 are not covered by OpenCV: the exact path runs, same bits
+    np.testing.assert_array_equal(pg.shear(x, 0.2, border="circular", exact=False),
+                                  pg.shear(x, 0.2, border="circular"))
+    h = torch.rand(1, 2, 9, 9).half()
+    assert torch.equal(pg.shear(h, 0.1, exact=False), pg.shear(h, 0.1))
+    with pytest.raises(ValueError, match="exact"):
+        pg.shear(x, 0.2, exact="no")
+
+
+def test_random_shear_exact_false_moves_targets_like_exact():
+    from pixelgrad import augment as A
+
+    img = torch.randint(0, 256, (3, 24, 32), dtype=torch.uint8)
+    mask = torch.randint(0, 3, (24, 32), dtype=torch.uint8)
+    fast, slow = A.RandomShear(sx=(-0.3, 0.3), exact=False), A.RandomShear(sx=(-0.3, 0.3))
+    a = fast(image=img, mask=mask, seed=5)
+    b = slow(image=img, mask=mask, seed=5)
+    assert torch.equal(a["mask"], b["mask"])                   # same exact map for masks
+    assert int((a["image"].int() - b["image"].int()).abs().max()) <= 4
+    assert fast.to_dict()["exact"] is False and "exact" not in slow.to_dict()
+    assert A.from_dict(fast.to_dict()).exact is False

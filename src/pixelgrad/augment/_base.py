@@ -249,9 +249,10 @@ class Transform(nn.Module):
     def replay(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         """Apply ``params`` to the ``(B, C, H, W)`` batch ``x`` (samples not applied pass through)."""
         applied = params.applied
-        if not bool(applied.any()):
+        flags = applied.tolist()          # one conversion instead of two reductions
+        if not any(flags):
             return x
-        if bool(applied.all()):
+        if all(flags):
             return self.apply(x, **params.values)
         idx = applied.nonzero().flatten()
         out = x.clone()

@@ -260,12 +260,13 @@ class RandomBoxBlur(Transform):
             bad_value(n, "size", "a range containing an odd integer", size)
         self.size = (lo, hi)
         self._odd = odd
+        self._choices = torch.tensor(odd, dtype=torch.int64)   # indexed per draw (never written)
         self.anisotropic = bool(anisotropic)
         self.border = check_choice(border, BORDERS, n, "border")
         self.method = check_choice(method, METHODS, n, "method")
 
     def sample(self, shape, rng: Rng) -> dict[str, torch.Tensor]:
-        choices = torch.tensor(self._odd, dtype=torch.int64)
+        choices = self._choices
         k = rng.integers(len(self._odd), 2) if self.anisotropic else rng.integers(len(self._odd))
         return {"size": choices[k]}
 
@@ -469,13 +470,18 @@ class RandomShear(Transform):
         Ranges of the horizontal and vertical shear factors, within [-0.9, 0.9].
     border : str
         Border mode (see :data:`pixelgrad.borders.BORDERS`).
+    exact : bool, default True
+        ``False`` lets :func:`pixelgrad.shear` run ``cv2.warpAffine`` on the CPU (several
+        times faster per image; quantised coordinates and uint8 weights, see its ``exact``).
+        Boxes, keypoints and masks move by the same exact map either way.
 
     Raises
     ------
     TypeError
         A range that is neither a number nor a pair.
     ValueError
-        ``p`` outside [0, 1], an unknown ``border``, a range with low > high or out of bounds.
+        ``p`` outside [0, 1], an unknown ``border``, a range with low > high or out of
+        bounds, ``exact`` not a bool.
 
     Notes
     -----
@@ -512,18 +518,24 @@ class RandomShear(Transform):
 
     kind = "geometric"
 
-    def __init__(self, p: float = 1.0, sx: Range = (-0.3, 0.3), sy: Range = 0.0, *, border: str = "constant"):
+    def __init__(self, p: float = 1.0, sx: Range = (-0.3, 0.3), sy: Range = 0.0, *, border: str = "constant",
+                 exact: bool = True):
         super().__init__(p)
         n = type(self).__name__
         self.sx = parse_range(sx, n, "sx", low=-0.9, high=0.9)
         self.sy = parse_range(sy, n, "sy", low=-0.9, high=0.9)
         self.border = check_choice(border, BORDERS, n, "border")
+        if not isinstance(exact, (bool, np.bool_)):
+            from .._errors import bad_value
+
+            bad_value(n, "exact", "True or False", exact)
+        self.exact = bool(exact)
 
     def sample(self, shape, rng: Rng) -> dict[str, torch.Tensor]:
         return {"sx": rng.uniform(*self.sx), "sy": rng.uniform(*self.sy)}
 
     def apply(self, x, **v):
-        return F.shear(x, v["sx"], v["sy"], border=self.border)
+        return F.shear(x, v["sx"], v["sy"], border=self.border, exact=self.exact)
 
     def point_matrix(self, values: dict[str, torch.Tensor], size: tuple[int, int]) -> torch.Tensor:
         """The shear of one sample on continuous coordinates (see :meth:`Transform.point_matrix`)."""
@@ -538,4 +550,7 @@ class RandomShear(Transform):
         return shear_nearest(m, float(values["sx"]), float(values["sy"]), border=self.border)
 
     def config(self) -> dict[str, Any]:
-        return dict(p=self.p, sx=self.sx, sy=self.sy, border=self.border)
+        out = dict(p=self.p, sx=self.sx, sy=self.sy, border=self.border)
+        if not self.exact:                  # configs written before `exact` stay unchanged
+            out["exact"] = False
+        return out

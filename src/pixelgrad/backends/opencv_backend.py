@@ -168,7 +168,12 @@ def separable(x: torch.Tensor, kys: Sequence[np.ndarray], kxs: Sequence[np.ndarr
 
 def _is_box(k: np.ndarray) -> bool:
     """All taps equal (a normalised box), the kernel as built, without zero padding."""
-    return k.size > 0 and bool((k == k.flat[0]).all())
+    if k.size == 0:
+        return False
+    flat = k.reshape(-1)
+    if flat[0] != flat[-1] or flat[0] != flat[flat.size // 2]:
+        return False                   # a Gaussian / tent: refused without a full pass
+    return bool((flat == flat[0]).all())
 
 
 def _sep_strips(src: np.ndarray, ky: np.ndarray, kx: np.ndarray, bt: int, dst: np.ndarray) -> None:
@@ -446,3 +451,83 @@ def filter2d_stack(x: torch.Tensor, k: KernelStack, border: str, method: str = "
     """
     check(x, border, method, field)
     return filter2d(x, [w.numpy() for w in k.rows()], border)
+
+
+def _shear_check(x: torch.Tensor, sx: torch.Tensor, sy: torch.Tensor, border: str,
+                 exact: bool = True, **_: object) -> None:
+    """What :func:`shear_warp` covers: ``exact=False`` on a CPU tensor without autograd,
+    uint8 / float32 / float64, a border other than ``circular``, coordinates within
+    OpenCV's fixed-point range; raises :class:`Uncovered` otherwise."""
+    if exact:
+        raise Uncovered("exact=True (cv2.warpAffine quantises coordinates to 1/32 pixel: "
+                        "use exact=False)")
+    if border == "circular":
+        raise Uncovered("border 'circular'")
+    if x.device.type != "cpu" or (x.requires_grad and torch.is_grad_enabled()):
+        raise Uncovered("a CUDA tensor or one that requires grad")
+    if x.dtype not in NATIVE:
+        raise Uncovered(f"dtype {x.dtype} (uint8, float32 and float64 only)")
+    H, W = x.shape[-2:]
+    for a, b in zip(sx.tolist(), sy.tolist()):
+        if abs(1 - a * b) < 1e-3 or (1 + abs(a) + abs(b)) * (H + W) / abs(1 - a * b) > (1 << 20):
+            raise Uncovered("a shear whose source coordinates leave OpenCV's fixed-point range")
+
+
+@register("opencv", "shear", check=_shear_check)
+def shear_warp(x: torch.Tensor, sx: torch.Tensor, sy: torch.Tensor, border: str,
+               exact: bool = True) -> torch.Tensor:
+    r"""The ``("opencv", "shear")`` entry: ``cv2.warpAffine`` (bilinear), for ``exact=False``.
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        ``(B, C, H, W)`` CPU tensor, uint8, float32 or float64 (HWC images in one call).
+    sx, sy : torch.Tensor
+        Float64 ``(B,)`` CPU shear factors.
+    border : str
+        Border mode of :mod:`pixelgrad.borders`, except ``"circular"``.
+    exact : bool, default True
+        Must be ``False``: this backend is the fast, quantised path.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(B, C, H, W)`` in the dtype of ``x``.
+
+    Raises
+    ------
+    Uncovered
+        For ``exact=True`` and the other cases of :func:`_shear_check`.
+
+    Notes
+    -----
+    The inverse map of :func:`pixelgrad.functional.shear` in OpenCV's pixel-centre
+    coordinates, :math:`s = A^{-1}(d - c) + c`, passed with ``WARP_INVERSE_MAP``. OpenCV
+    rounds each source coordinate to 1/32 pixel (``INTER_BITS = 5``) and, for uint8, the
+    bilinear weights to multiples of 1/1024 (``INTER_REMAP_COEF_BITS``): the documented
+    difference from the exact path is what ``tests/backends/test_opencv_backend.py`` bounds.
+
+    Examples
+    --------
+    >>> import torch
+    >>> x = torch.zeros(1, 1, 3, 3)
+    >>> x[0, 0, :, 1] = 1.0
+    >>> one = torch.ones(1, dtype=torch.float64)
+    >>> shear_warp(x, one, 0 * one, "constant", exact=False)[0, 0, 0]
+    tensor([1., 0., 0.])
+    """
+    _shear_check(x, sx, sy, border, exact)
+    H, W = x.shape[-2:]
+    cu, cv = (W - 1) / 2.0, (H - 1) / 2.0
+    mats = []
+    for a, b in zip(sx.tolist(), sy.tolist()):
+        det = 1.0 - a * b
+        mats.append(np.array([[1 / det, -a / det, cu - (cu - a * cv) / det],
+                              [-b / det, 1 / det, cv - (cv - b * cu) / det]], np.float64))
+    bt = cv2_border(border)
+    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+
+    def run(b, src, dst):
+        cv2.warpAffine(src, mats[b], (W, H), dst=dst, flags=flags, borderMode=bt, borderValue=0)
+
+    return _planes_apply(x, run)

@@ -20,7 +20,7 @@ kind           signature (every function returns ``y`` in the dtype, shape of ``
 ``graph_separable``  ``fn(x, ky, kx, border, method)``: as ``separable`` with dense
                ``(B, K)`` kernel tensors that may carry an autograd graph (torch only)
 ``graph_2d``   ``fn(x, k, border, method)``: 2-D, ``k`` a dense ``(B, Kh, Kw)`` tensor
-``shear``      ``fn(x, sx, sy, border)``: bilinear shear about the centre, ``sx``, ``sy``
+``shear``      ``fn(x, sx, sy, border, exact=True)``: bilinear shear about the centre, ``sx``, ``sy``
                float64 ``(B,)`` CPU tensors (:func:`pixelgrad.functional.shear`)
 ``blur_field`` ``fn(x, kind, kernels, field_op, field_params)``: a filter then an
                illumination op in one launch (Triton only)

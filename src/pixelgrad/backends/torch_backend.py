@@ -516,7 +516,8 @@ def _reduce(src: torch.Tensor, n: int, border: str) -> torch.Tensor:
 
 
 @register("torch", "shear")
-def shear(x: torch.Tensor, sx: torch.Tensor, sy: torch.Tensor, border: str) -> torch.Tensor:
+def shear(x: torch.Tensor, sx: torch.Tensor, sy: torch.Tensor, border: str,
+          exact: bool = True) -> torch.Tensor:
     r"""The ``("torch", "shear")`` entry: bilinear shear about the image centre.
 
     Parameters
@@ -527,6 +528,9 @@ def shear(x: torch.Tensor, sx: torch.Tensor, sy: torch.Tensor, border: str) -> t
         Float64 ``(B,)`` CPU shear factors with ``sx * sy != 1``.
     border : str
         Border mode of :mod:`pixelgrad.borders`.
+    exact : bool, default True
+        Ignored: this path is always exact (it runs when no faster backend took
+        ``exact=False``).
 
     Returns
     -------
