@@ -30,6 +30,8 @@ def restore_imports(path: Path, modules: Set[str]) -> Set[str]:
             for a in node.names:
                 if a.name.startswith(NAME + "."):
                     found.add(a.name.split(".")[2])
+                elif a.name == NAME:                    # the package itself: its __init__
+                    found.add("__init__")
         elif isinstance(node, ast.ImportFrom):
             if node.level == 1 or (node.level == 0 and (node.module or "").startswith(NAME)):
                 mod = node.module or ""
@@ -37,18 +39,20 @@ def restore_imports(path: Path, modules: Set[str]) -> Set[str]:
                     mod = mod[len(NAME) + 1:] if mod != NAME else ""
                 if mod:
                     found.add(mod.split(".")[0])
+                elif node.level == 0:                   # "from pixelgrad.restore import x"
+                    found.add("__init__")
                 else:                                   # "from . import a, b"
                     found.update(a.name for a in node.names if a.name in modules)
             elif node.level == 2 and is_init is False and (node.module or "").startswith("restore"):
                 found.add((node.module or "").split(".")[1])
-    return {m for m in found if m in modules}
+    return {m for m in found if m in modules or m == "__init__"}
 
 
 def graph(package: Path = PACKAGE) -> Dict[str, Set[str]]:
     """``{module: imported restore modules}`` for every module but the package ``__init__``
     (which re-exports everything and is imported by none)."""
     modules = {p.stem for p in package.glob("*.py") if p.stem != "__init__"}
-    return {m: restore_imports(package / f"{m}.py", modules) - {m} for m in sorted(modules)}
+    return {m: restore_imports(package / f"{m}.py", modules) - {m, "__init__"} for m in sorted(modules)}
 
 
 def find_cycle(g: Dict[str, Set[str]]) -> Optional[List[str]]:
@@ -105,3 +109,11 @@ def test_leaf_modules_import_nothing_of_restore():
         if leaf in g:
             assert not g[leaf], f"leaf module {leaf} imports {sorted(g[leaf])}"
     assert {"differences", "linalg", "dct", "diffusion", "checks"} <= set(g)
+
+
+def test_no_module_imports_the_package_itself():
+    """``pixelgrad.restore`` (its ``__init__``) imports every module, so a module importing the
+    package, even inside a function, closes a cycle the graph above would not show."""
+    modules = {p.stem for p in PACKAGE.glob("*.py") if p.stem != "__init__"}
+    offenders = sorted(m for m in modules if "__init__" in restore_imports(PACKAGE / f"{m}.py", modules))
+    assert not offenders, f"these import pixelgrad.restore itself: {offenders}"

@@ -51,7 +51,7 @@ from __future__ import annotations
 import contextlib
 import math
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Union
 
 import numpy as np
 import torch
@@ -59,6 +59,8 @@ import torch.nn.functional as F
 
 from .._errors import bad_type, bad_value, check_choice
 from .._interop import ImageLike, to_batch
+from ..types import Kernel, NoiseLevel
+from .noise import estimate_noise
 
 __all__ = ["estimate_kernel", "KernelEstimate", "FAMILIES", "assess", "Assessment", "check_blur",
            "BlurCheck", "blind_deconvolve", "default_size", "SPECTRAL_RATIO_MAX"]
@@ -401,8 +403,7 @@ def _estimate_family(y: torch.Tensor, size: int, family: str, noise: Optional[fl
     (``motion``, ``box``) or the spectral likelihood (``gaussian``)."""
     if family == "gaussian" and GAUSSIAN_FIT == "spectral":
         if noise is None:
-            import pixelgrad.restore as _restore     # the public estimator (lazy: no import cycle)
-            noise = float(torch.as_tensor(_restore.estimate_noise(y[None, None])).reshape(-1)[0])
+            noise = float(torch.as_tensor(estimate_noise(y[None, None])).reshape(-1)[0])
         s = _gaussian_likelihood(y, noise, max(0.5, size / 4.0))
         return _gaussian_kernels(torch.tensor([s], dtype=y.dtype, device=y.device), size)[0], {"sigma": s}, 1.0
     k, x, g, yg, lam, stability = _estimate_free(y, size)
@@ -642,7 +643,7 @@ def default_size(h: int, w: int) -> int:
 
 
 def estimate_kernel(image: ImageLike, size: Optional[int] = None, *, family: str = "any",
-                    noise: Any = None) -> KernelEstimate:
+                    noise: Optional[NoiseLevel] = None) -> KernelEstimate:
     r"""Estimate the blur kernel of each image from the blurry image alone.
 
     Parameters
@@ -870,7 +871,8 @@ SPARSITY_MIDPOINT = 1.02
 SPARSITY_WIDTH = 0.02
 
 
-def assess(blurry: ImageLike, restored: ImageLike, kernel: Any, noise: Any = None) -> Assessment:
+def assess(blurry: ImageLike, restored: ImageLike, kernel: Union[Kernel, "KernelEstimate"],
+           noise: Optional[NoiseLevel] = None) -> Assessment:
     r"""No-reference check that a (blind) deblurred image is better than its input.
 
     Parameters
@@ -937,8 +939,7 @@ def assess(blurry: ImageLike, restored: ImageLike, kernel: Any, noise: Any = Non
     bsz = y.shape[0]
     k = _kernels_arg(kernel, bsz, fn)
     if noise is None:
-        import pixelgrad.restore as _restore        # the public estimator (lazy: no import cycle)
-        s = torch.as_tensor(_restore.estimate_noise(y[:, None])).to(torch.float64).reshape(-1)
+        s = torch.as_tensor(estimate_noise(y[:, None])).to(torch.float64).reshape(-1)
     else:
         s = torch.as_tensor(noise, dtype=torch.float64).reshape(-1).expand(bsz)
     res, gain, conf, ratio = [], [], [], []
@@ -997,7 +998,7 @@ class BlurCheck:
 CHECK_AGREEMENT = 0.5
 
 
-def check_blur(image: ImageLike, kernel: Any, *, size: Optional[int] = None,
+def check_blur(image: ImageLike, kernel: Kernel, *, size: Optional[int] = None,
                estimate: Optional[KernelEstimate] = None) -> BlurCheck:
     r"""Flag a user-given blur that the image contradicts (e.g. a motion angle of the wrong sign).
 
@@ -1041,8 +1042,8 @@ def check_blur(image: ImageLike, kernel: Any, *, size: Optional[int] = None,
     return BlurCheck(agree, agree >= CHECK_AGREEMENT, estimate)
 
 
-def blind_deconvolve(image: ImageLike, deconvolve: Any, size: Optional[int] = None, *,
-                     noise: Any = None, estimate: Optional[KernelEstimate] = None) -> Tuple[List[torch.Tensor], KernelEstimate, Assessment]:
+def blind_deconvolve(image: ImageLike, deconvolve: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+                     size: Optional[int] = None, *, noise: Optional[NoiseLevel] = None, estimate: Optional[KernelEstimate] = None) -> Tuple[List[torch.Tensor], KernelEstimate, Assessment]:
     r"""Blind deblurring policy: estimate, deconvolve, check, fall back.
 
     Parameters
