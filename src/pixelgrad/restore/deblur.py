@@ -48,7 +48,7 @@ from .._errors import bad_value
 from .._interop import ImageLike
 from ..borders import pad2d
 from . import shrinkage
-from .blind import KernelEstimate, blind_deconvolve, estimate_kernel
+from .blind import MIN_SPREAD, KernelEstimate, blind_deconvolve, estimate_kernel, kernel_spread
 from ..types import Angle, Kernel, Motion, NoiseLevel, PairValue, Scalar, Sigma
 from ._facade import (check_finite_result, check_method, check_time_budget, finish, from_opponent, image_deadline, noise_levels,
                       prepare, reference_batch, to_opponent, wrap_callback)
@@ -239,7 +239,10 @@ def deblur(image: ImageLike, kernel: Optional[Kernel] = None, *, sigma: Optional
         deblurred with it by ``method``, and the result is checked without a reference
         (:func:`~pixelgrad.restore.blind.blind_deconvolve`): when the check fails, the milder
         kernel ``(delta + k) / 2`` is tried, then the blurry input is returned unchanged with a
-        ``RuntimeWarning``, so a blind result is never knowingly worse than the input.
+        ``RuntimeWarning``, so a blind result is never knowingly worse than the input. An
+        image whose estimate is a near-delta kernel (RMS radius below
+        :data:`~pixelgrad.restore.blind.MIN_SPREAD` px) has no blur to undo and is returned
+        unchanged (confidence 1, ``res.kernel`` the estimate).
     noise : float, tensor ``(B,)`` or None
         Standard deviation of the additive noise in [0, 1] units; estimated per image when
         ``None``.
@@ -425,10 +428,11 @@ def _blind(y: torch.Tensor, s: torch.Tensor, kernel_size: Optional[int], border:
         one = KernelEstimate(est.kernel[i:i + 1], est.family, [est.params[i]], est.confidence[i:i + 1])
         xs, _, check = blind_deconvolve(yi, deconvolve, noise=si, estimate=one)
         xi = xs[0]
-        kept_input = bool(torch.equal(xi, yi))
+        no_blur = kernel_spread(one.kernel[0]) < MIN_SPREAD
+        kept_input = bool(torch.equal(xi, yi)) and not no_blur
         outs.append(xi)
         hists.append(last[-1][:, 0] if last and last[-1].numel() else torch.zeros(1, dtype=torch.float64))
-        trust.append(0.0 if kept_input else float(check.confidence[0]))
+        trust.append(1.0 if no_blur else 0.0 if kept_input else float(check.confidence[0]))
         if kept_input:
             warnings.warn(f"deblur: image {i}: the estimated blur could not be trusted (kernel confidence "
                           f"{float(one.confidence[0]):.2f}, result confidence {float(check.confidence[0]):.2f}); "
