@@ -99,7 +99,8 @@ RESTORATION: dict[str, list[tuple[str, Op]]] = {
                 ("inpaint(method='auto')", lambda x: _pg().restore.inpaint(
                     *_pg().restore.salt_and_pepper(x, 0.9, _gen()), method="auto").image)],
     "deblur": [("blurred, sigma=2", lambda x: _blurred(x)),
-               ("deblur(sigma=2)", lambda x: _pg().restore.deblur(_blurred(x), sigma=2.0).image)],
+               ("deblur(sigma=2)", lambda x: _pg().restore.deblur(_blurred(x), sigma=2.0).image),
+               ("deblur() blind: blur estimated", lambda x: _blind(_blurred(x)))],
     "denoise": [("noisy: sigma=0.1", lambda x: _noisy(x)),
                 ("denoise()", lambda x: _pg().restore.denoise(_noisy(x)).image)],
     "solve": [("blurred, sigma=2", lambda x: _blurred(x)),
@@ -107,11 +108,19 @@ RESTORATION: dict[str, list[tuple[str, Op]]] = {
 }
 
 #: restoration functions that measure an image rather than change it: no picture
-NOT_IMAGE_OPS = ("psnr", "ssim", "estimate_noise")
+NOT_IMAGE_OPS = ("psnr", "ssim", "estimate_noise", "estimate_kernel", "assess", "check_blur")
 
 
 def _blurred(x: torch.Tensor) -> torch.Tensor:
     return _pg().restore.corrupt.blur(x, sigma=2.0, noise=0.01, generator=_gen())[0]
+
+
+def _blind(y: torch.Tensor) -> torch.Tensor:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)     # a refused estimate shows the input
+        return _pg().restore.deblur(y).image
 
 
 def _noisy(x: torch.Tensor) -> torch.Tensor:
