@@ -8,6 +8,16 @@ float32 rounding, histories to the rounding of an energy summed over an image (t
 sums of thousands of float32 terms, so a different but equivalent summation order moves them
 in the sixth digit), iteration counts exactly.
 
+Some cases amplify rounding: hard thresholding (the DCT stages of ``auto`` / ``dct``) is
+discontinuous, so a coefficient one rounding away from its threshold flips, and 300 float32
+primal-dual steps on the smoothed TV drift. Across CPUs (the arrays were made on one machine; on
+an AVX-512 one with another MKL, ``inpaint-tv-smooth`` moved by up to 5.8e-4 at single pixels and
+``solve-auto-dct`` by 3.3e-4, both at 90 dB from the stored image) those cases
+(:data:`ROUNDING_SENSITIVE`) are held to an aggregate bound instead: at least
+:data:`SENSITIVE_PSNR` dB from the stored image, no pixel off by more than
+:data:`SENSITIVE_ATOL`, histories within :data:`SENSITIVE_HISTORY_RTOL`. A real change of
+behaviour (a step size, a threshold, a stage) moves them by far more.
+
 The stored arrays were made by the code *before* a change; regenerate them only when an output
 is meant to change, and say which and why in the commit::
 
@@ -32,6 +42,10 @@ REGEN = os.environ.get("PIXELGRAD_REGEN_GOLDEN") == "1"
 
 IMAGE_RTOL, IMAGE_ATOL = 1e-5, 1e-6
 HISTORY_RTOL, HISTORY_ATOL = 1e-4, 1e-7
+#: Cases whose outputs amplify rounding differences (module docstring).
+ROUNDING_SENSITIVE = frozenset({"inpaint-auto", "inpaint-dct", "inpaint-tv-smooth", "deblur-auto",
+                                "denoise-auto", "denoise-dct", "solve-auto-dct"})
+SENSITIVE_PSNR, SENSITIVE_ATOL, SENSITIVE_HISTORY_RTOL = 70.0, 1e-2, 1e-2
 
 
 def scene(batch: int = 2, channels: int = 1, size: int = 32, seed: int = 0) -> torch.Tensor:
@@ -118,8 +132,17 @@ def test_output_matches_the_pinned_golden_output(case):
     want = np.load(_path(case))
     assert res.method == str(want["method"])
     assert res.iterations == int(want["iterations"]), "iteration count moved"
-    np.testing.assert_allclose(image, want["image"], rtol=IMAGE_RTOL, atol=IMAGE_ATOL, err_msg="image moved")
+    assert image.shape == want["image"].shape, "image shape moved"
     assert history.shape == want["history"].shape, "history shape moved"
+    if case in ROUNDING_SENSITIVE:
+        err = image.astype(np.float64) - want["image"]
+        psnr = 10 * np.log10(1.0 / max(float(np.mean(err ** 2)), 1e-30))
+        assert psnr >= SENSITIVE_PSNR, f"image moved: {psnr:.1f} dB from the stored one"
+        np.testing.assert_allclose(image, want["image"], rtol=0, atol=SENSITIVE_ATOL, err_msg="image moved")
+        np.testing.assert_allclose(history, want["history"], rtol=SENSITIVE_HISTORY_RTOL, atol=HISTORY_ATOL,
+                                   equal_nan=True, err_msg="history moved")
+        return
+    np.testing.assert_allclose(image, want["image"], rtol=IMAGE_RTOL, atol=IMAGE_ATOL, err_msg="image moved")
     np.testing.assert_allclose(history, want["history"], rtol=HISTORY_RTOL, atol=HISTORY_ATOL,
                                equal_nan=True, err_msg="history moved")
 
