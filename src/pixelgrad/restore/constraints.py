@@ -101,9 +101,16 @@ class FixedPixels(Constraint):
         self.values = values
         self.bounds = None if bounds is None else (float(bounds[0]), float(bounds[1]))
         self.free = (~known).to(values.dtype)
+        # the fixed values with 0 elsewhere (a NaN at a free pixel must not leak), and 0/1
+        # weights of the shape of the images: for finite z, torch.lerp(fixed, z, free) is
+        # exactly the value or z, several times faster on CPU than torch.where with a bool mask
+        self._fixed = torch.where(known, values, torch.zeros((), dtype=values.dtype, device=values.device))
+        self._weight = self.free.expand_as(self._fixed)
 
     def project(self, z: torch.Tensor) -> torch.Tensor:
-        return torch.where(self.known, self.values, z if self.bounds is None else z.clamp(*self.bounds))
+        return self.fix(z if self.bounds is None else z.clamp(*self.bounds))
 
     def fix(self, z: torch.Tensor) -> torch.Tensor:
-        return torch.where(self.known, self.values, z)
+        if z.shape != self._fixed.shape or z.dtype != self._fixed.dtype:
+            return torch.where(self.known, self.values, z)
+        return torch.lerp(self._fixed, z, self._weight)
