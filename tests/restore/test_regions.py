@@ -308,6 +308,35 @@ def test_sparse_exact_solve_equals_dense_solve(rng, order):
     assert float((direct_solve(y, k1, order=order) - dense_reference(y, k1, order)).abs().max()) <= 1e-9
 
 
+@pytest.mark.parametrize("order", [1, 2])
+def test_ldl_and_superlu_paths_give_the_same_fill(rng, order, monkeypatch):
+    """The LDL^T factorization (qdldl) and the SuperLU fallback solve the same system."""
+    from pixelgrad.restore import regions
+
+    y = torch.from_numpy(rng.random((1, 2, 24, 31)))
+    known = torch.from_numpy(rng.random((1, 1, 24, 31)) > 0.3)
+    known[..., 0, 0] = True
+    fast = direct_solve(y, known, order=order)
+    monkeypatch.setattr(regions, "_ldl_solve", lambda a, rhs: None)
+    slow = direct_solve(y, known, order=order)
+    assert float((fast - slow).abs().max()) <= 1e-10
+
+
+def test_ldl_refuses_a_singular_system():
+    """A Neumann Laplacian with no fixed pixel is singular: the LDL^T path declines (None) and
+    the caller's SuperLU fallback adds its ridge, instead of returning values of 1e16."""
+    import scipy.sparse as sp
+
+    from pixelgrad.restore import regions
+
+    lap = regions._neumann_laplacian(6, 7)
+    assert regions._ldl_solve(sp.csc_matrix(-lap), np.ones(42)) is None
+    spd = sp.csc_matrix(-lap + sp.identity(42))
+    sol = regions._ldl_solve(spd, np.ones((42, 2)))
+    assert sol is not None and sol.shape == (42, 2)
+    assert np.abs(spd @ sol - 1.0).max() < 1e-12
+
+
 def test_sparse_exact_solve_long_thin_region():
     """A long 1-pixel line and a crossing column in a 64x200 ramp: recovered exactly."""
     r = torch.arange(200, dtype=torch.float64)

@@ -34,7 +34,7 @@ pepper) go to the whole-image pipeline. :func:`fill` works on one image:
    textured / sharp ones it gains up to 2.5 dB. Fewer than :data:`MIN_STROKE_PIXELS` stroke
    pixels: no hold-out, the biharmonic fill is kept.
 
-Only the missing pixels change; the work is sequential on one thread (scipy's SuperLU, torch
+Only the missing pixels change; the work is sequential on one thread (qdldl's sparse LDL^T, torch
 on the crop), so the result is a function of the image, its mask and the seed.
 """
 from __future__ import annotations
@@ -416,7 +416,8 @@ def fill(x: torch.Tensor, known: torch.Tensor, *, seed: int = 0, z: float = Z, r
         held = unknown & hold_c
         dct_h, taus_h = refine(cur, held, lo, hi, seed=int(seed) + 1, rounds=int(rounds), deadline=deadline)
         history.append((STAGES[1], taus_h))
-        e = torch.stack([(v - xc).square()[:, hold_c].sum(0) for v in (bih, dct_h)])
+        ref_h = xc[:, hold_c]
+        e = torch.stack([(v[:, hold_c] - ref_h).square().sum(0) for v in (bih, dct_h)])
         errors = {"strokes biharmonic": float(e[0].mean()), "strokes dct": float(e[1].mean())}
         take_strokes = choose_stage(e, float(z)) == 1 and float(e[1].mean()) <= MIN_GAIN * float(e[0].mean())
     target = real & (thick | thin) if take_strokes else real & thick
