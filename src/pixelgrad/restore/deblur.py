@@ -184,12 +184,12 @@ def _fourier_deblur(y: torch.Tensor, op: Blur, sigma: torch.Tensor, method: str,
             # the margin's data are unknown: make them consistent with the model
             # (f_margin <- (K u)_margin, a contraction since |K G| <= 1), then invert again
             kc = k.to(gc.dtype)
-            inner = torch.zeros((1, 1, hh, ww), dtype=torch.bool, device=y.device)
-            inner[..., mh:mh + h, mw:mw + w] = True
             for _ in range(MARGIN_ITERATIONS):
                 if past(dl):
                     break
-                f = torch.where(inner, f, torch.fft.irfft2(kc * torch.fft.rfft2(u), s=(hh, ww)))
+                model = torch.fft.irfft2(kc * torch.fft.rfft2(u), s=(hh, ww))
+                model[..., mh:mh + h, mw:mw + w] = f[..., mh:mh + h, mw:mw + w]   # the data inside
+                f = model
                 u = torch.fft.irfft2(gc * torch.fft.rfft2(f), s=(hh, ww))
         x_ri = u[..., mh:mh + h, mw:mw + w]
         x = x_ri

