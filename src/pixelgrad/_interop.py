@@ -17,6 +17,7 @@ result back in the caller's container, shape and dtype. Functions never write in
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Union
 
@@ -312,6 +313,6 @@ def require_finite(t: torch.Tensor, fn: str, arg: str = "x", given: Any = None) 
         return
     with torch.no_grad():
         total = t.sum(dtype=torch.float64 if t.dtype == torch.float64 else torch.float32)
-        if bool(torch.isfinite(total)) or bool(torch.isfinite(t).all()):
+        if math.isfinite(float(total)) or bool(torch.isfinite(t).all()):
             return
     bad_value(fn, arg, "finite (no NaN or inf values)", t if given is None else given)
