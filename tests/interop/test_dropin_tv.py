@@ -138,7 +138,7 @@ def test_tv3_torchvision_random_gaussian_blur_fixed_sigma(rng):
         ref = v2.GaussianBlur(kernel_size=(kw, kh), sigma=(s, s))(img)
         got = pg.gaussian_blur(img, s, kernel_size=(kh, kw))
         assert isinstance(got, tv_tensors.Image)
-        torch.testing.assert_close(got, ref, rtol=0, atol=F32)
+        torch.testing.assert_close(got, ref, rtol=0, atol=2 * F32)   # as TV1 / TV2: up to 11 x 11 taps
 
 
 def test_tv4_torchvision_pil_in_pil_out(rng):
