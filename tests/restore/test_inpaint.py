@@ -253,8 +253,10 @@ def test_local_path_changes_only_missing_pixels(rng):
     assert res.image.dtype == bad.dtype and res.image.shape == bad.shape
     assert "local exact" in res.stages
     # (on such very smooth images the biharmonic fill of a hole is better than this ensemble,
-    # by up to ~2.5 dB: the DCT refinement is built for texture and edges)
-    assert bool((psnr(res.image, x) > psnr(bad, x) + 10).all())
+    # by up to ~2.5 dB: the DCT refinement is built for texture and edges). Over 1,500 seeds of
+    # this case the smallest gain over the damaged image is 9.6 dB (6 of them under 10 dB, which
+    # made a fresh-clone CI run fail); a broken fill gains nothing
+    assert bool((psnr(res.image, x) > psnr(bad, x) + 8).all())
 
 
 def test_local_exact_fills_equal_the_whole_image_exact_solve(rng):
