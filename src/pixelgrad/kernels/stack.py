@@ -3,6 +3,8 @@ to the largest size (extra zero taps change no sum, so each row stays the exact 
 :class:`KernelStack`, the form in which every backend receives filter weights."""
 from __future__ import annotations
 
+import numpy as np
+
 import torch
 
 
@@ -95,13 +97,47 @@ class KernelStack:
     ([1.0], (3,))
     """
 
-    __slots__ = ("_weights", "_rows", "shapes")
+    __slots__ = ("_weights", "_rows", "shapes", "_host")
 
     def __init__(self, weights: torch.Tensor | None, shapes: tuple[tuple[int, ...], ...],
                  rows: list[torch.Tensor] | None = None) -> None:
         self._weights = weights
         self._rows = rows
         self.shapes = shapes
+        self._host: dict[str, list[np.ndarray]] = {}
+
+    def host_rows(self, dtype: str = "float64") -> list[np.ndarray]:
+        """Every row without its padding as a read-only numpy array of ``dtype``, made once.
+
+        The form the CPU libraries (OpenCV) take; a stack cached by its parameters then
+        costs no conversion on later calls.
+
+        Parameters
+        ----------
+        dtype : {"float64", "float32"}
+            The numpy dtype of the copies.
+
+        Returns
+        -------
+        list of numpy.ndarray
+            One array per row, of the row's own shape.
+
+        Examples
+        --------
+        >>> import torch
+        >>> s = stack_kernels([torch.tensor([0.25, 0.5, 0.25], dtype=torch.float64)])
+        >>> s.host_rows("float32")[0].dtype, s.host_rows("float32")[0] is s.host_rows("float32")[0]
+        (dtype('float32'), True)
+        """
+        rows = self._host.get(dtype)
+        if rows is None:
+            rows = []
+            for r in self.rows():
+                a = np.array(r.detach().cpu().numpy(), dtype=dtype)     # a copy, never a view
+                a.flags.writeable = False
+                rows.append(a)
+            self._host[dtype] = rows
+        return rows
 
     @property
     def weights(self) -> torch.Tensor:
@@ -120,6 +156,8 @@ class KernelStack:
     @property
     def max_shape(self) -> tuple[int, ...]:
         """The padded shape of one row: ``(K,)`` or ``(Kh, Kw)``."""
+        if len(self.shapes) == 1:
+            return self.shapes[0]
         return tuple(max(s[d] for s in self.shapes) for d in range(len(self.shapes[0])))
 
     def __len__(self) -> int:           # the number of rows N
