@@ -17,6 +17,7 @@ result back in the caller's container, shape and dtype. Functions never write in
 """
 from __future__ import annotations
 
+import contextvars
 import math
 from dataclasses import dataclass
 from typing import Any, Union
@@ -273,9 +274,47 @@ def to_batch(x: Any, fn: str, arg: str = "x", *, allow_empty: bool = False,
         for d in lead:
             n *= d
         data = x.reshape(n, *x.shape[-3:]) if x.ndim != 4 else x
-    if check_finite:
+    if check_finite and x is not _CHECKED.get():
         require_finite(data, fn, arg, x)
     return Batch(data, False, 0, lead, x.ndim, None, like)
+
+
+_CHECKED: contextvars.ContextVar[torch.Tensor | None] = contextvars.ContextVar("pixelgrad_checked",
+                                                                              default=None)
+
+
+def run_checked(t: torch.Tensor, call: Any) -> Any:
+    """``call()`` with ``t`` known to be finite: :func:`to_batch` skips its NaN / inf check
+    when it is handed this very tensor object.
+
+    A transform validates its image once (:func:`to_batch`) and then calls functional ops on
+    the same ``(B, C, H, W)`` tensor; without this each op would read the whole image again
+    for the same check.
+
+    Parameters
+    ----------
+    t : torch.Tensor
+        A tensor that :func:`require_finite` accepted (or an integer tensor).
+    call : callable
+        A function of no arguments.
+
+    Returns
+    -------
+    Any
+        What ``call()`` returns.
+
+    Examples
+    --------
+    >>> import torch
+    >>> x = torch.zeros(1, 1, 2, 2)
+    >>> run_checked(x, lambda: to_batch(x, "my_op").data is x)
+    True
+    """
+    token = _CHECKED.set(t)
+    try:
+        return call()
+    finally:
+        _CHECKED.reset(token)
 
 
 def require_finite(t: torch.Tensor, fn: str, arg: str = "x", given: Any = None) -> None:

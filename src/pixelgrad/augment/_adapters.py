@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from .._errors import _describe, bad_value
-from .._interop import to_batch
+from .._interop import run_checked, to_batch
 from ._rng import Rng
 
 
@@ -194,10 +194,14 @@ def run_images(t, leaf: Any, generator, seed, params, name: str):
     """
     # a transform whose replay checks the whole batch for NaN / inf in the pass that reads
     # it (``checks_finite``, the illumination transforms) is not given a checked batch
-    batch, clips, T = _as_clips(leaf, name, check_finite=not getattr(t, "checks_finite", False))
+    checked = not getattr(t, "checks_finite", False)
+    batch, clips, T = _as_clips(leaf, name, check_finite=checked)
     x4 = batch.data
     if T == 1:
-        y, params = t.run_batch(x4, generator, seed, params)
+        if checked:          # the ops called on x4 need not read it again for NaN / inf
+            y, params = run_checked(x4, lambda: t.run_batch(x4, generator, seed, params))
+        else:
+            y, params = t.run_batch(x4, generator, seed, params)
         return batch.restore(y), params
     frames = torch.arange(clips).repeat_interleave(T)          # frame -> its clip
     if params is None:

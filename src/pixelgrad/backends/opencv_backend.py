@@ -81,24 +81,37 @@ def _parallel(n: int, job: Callable[[int], None], min_jobs: int | None = None) -
         f.result()
 
 
+_NP_DTYPE = {torch.uint8: np.uint8, torch.float32: np.float32, torch.float64: np.float64}
+
+
 def _planes_apply(x: torch.Tensor, per_sample_fn) -> torch.Tensor:
-    """Run ``per_sample_fn(b, src, dst)`` on numpy views of each plane / HWC sample."""
+    """Run ``per_sample_fn(b, src, dst)`` on numpy views of each plane / HWC sample.
+
+    A channels-last batch with C <= 4 (a numpy ``(H, W, C)`` image seen as a tensor) is
+    filtered as ``(H, W, C)`` images into a channels-last result; anything else plane by
+    plane into a contiguous one. The output is allocated by numpy and viewed by torch (the
+    cheapest allocation per call); one job runs inline, several on the thread pool.
+    """
     work = x if x.dtype in NATIVE else x.float()
-    out = torch.empty_like(work, memory_format=torch.contiguous_format)
     B, C, H, W = work.shape
-    src_np = work.detach().numpy() if work.is_contiguous() else None
-    hwc = None
-    if src_np is None and C <= 4 and work.permute(0, 2, 3, 1).is_contiguous():
-        hwc = work.detach().permute(0, 2, 3, 1).numpy()            # channels-last: filter HWC
-        out = torch.empty_like(work, memory_format=torch.channels_last)
-    if hwc is not None:
-        out_hwc = out.permute(0, 2, 3, 1).numpy()
-        _parallel(B, lambda b: per_sample_fn(b, hwc[b], out_hwc[b]))
+    src = work.detach()
+    dt = _NP_DTYPE[work.dtype]
+    if C <= 4 and C > 1 and src.is_contiguous(memory_format=torch.channels_last):
+        hwc = src.permute(0, 2, 3, 1).numpy()                      # channels-last: filter HWC
+        out_hwc = np.empty((B, H, W, C), dt)
+        out = torch.from_numpy(out_hwc).permute(0, 3, 1, 2)
+        if B == 1:
+            per_sample_fn(0, hwc[0], out_hwc[0])
+        else:
+            _parallel(B, lambda b: per_sample_fn(b, hwc[b], out_hwc[b]))
     else:
-        if src_np is None:
-            src_np = work.detach().contiguous().numpy()
-        out_np = out.numpy()
-        _parallel(B * C, lambda i: per_sample_fn(i // C, src_np[i // C, i % C], out_np[i // C, i % C]))
+        src_np = (src if src.is_contiguous() else src.contiguous()).numpy()
+        out_np = np.empty((B, C, H, W), dt)
+        out = torch.from_numpy(out_np)
+        if B * C == 1:
+            per_sample_fn(0, src_np[0, 0], out_np[0, 0])
+        else:
+            _parallel(B * C, lambda i: per_sample_fn(i // C, src_np[i // C, i % C], out_np[i // C, i % C]))
     return out if out.dtype == x.dtype else out.to(x.dtype)
 
 
@@ -145,9 +158,9 @@ def separable(x: torch.Tensor, kys: Sequence[np.ndarray], kxs: Sequence[np.ndarr
             [0.0625, 0.1250, 0.0625]], dtype=torch.float64)
     """
     bt = cv2_border(border)
-    if x.dtype != torch.float64:
-        kys = [k.astype(np.float32) for k in kys]
-        kxs = [k.astype(np.float32) for k in kxs]
+    dt = np.float64 if x.dtype == torch.float64 else np.float32
+    kys = [k if k.dtype == dt else k.astype(dt) for k in kys]
+    kxs = [k if k.dtype == dt else k.astype(dt) for k in kxs]
     # uint8 box kernels: cv2.blur's running sums give the same bits as sepFilter2D's taps
     # (tested for every odd size to 31) at a cost independent of the size
     box = x.dtype == torch.uint8 and all(_is_box(k) for k in (*kys, *kxs))
@@ -409,8 +422,8 @@ def separable_filter(x: torch.Tensor, ky: KernelStack, kx: KernelStack, border: 
     tensor([1., 1., 1., 1.])
     """
     check(x, border, method, field)
-    return separable(x, [k.numpy()[:, None] for k in ky.rows()], [k.numpy()[:, None] for k in kx.rows()],
-                     border)
+    dt = "float64" if x.dtype == torch.float64 else "float32"
+    return separable(x, ky.host_rows(dt), kx.host_rows(dt), border)
 
 
 @register("opencv", "2d", check=check)

@@ -16,6 +16,8 @@ Three exact algorithms, all differentiable:
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import torch
 import torch.nn.functional as F
 
@@ -62,9 +64,25 @@ def _pass_direct(x: torch.Tensor, k: torch.Tensor, dim: int, border: str) -> tor
     return y.reshape(B, C, H, W)
 
 
+#: axes up to this length keep their banded matrices of shared CPU kernels in a small
+#: cache (at most 64 x 256 KB in float32): on small images building the matrix costs more
+#: than applying it
+_CACHED_MATRIX_LEN = 256
+
+
+@lru_cache(maxsize=64)
+def _cached_banded(taps: bytes, dtype: torch.dtype, n: int, border: str) -> torch.Tensor:
+    k = torch.frombuffer(bytearray(taps), dtype=dtype)
+    return banded_matrix(k, n, border)
+
+
 def _pass_matrix(x: torch.Tensor, k: torch.Tensor, dim: int, border: str) -> torch.Tensor:
     n = x.shape[dim]
-    m = banded_matrix(k, n, border)                     # (n, n) or (B, n, n)
+    if (k.ndim == 1 and n <= _CACHED_MATRIX_LEN and k.device.type == "cpu" and not k.requires_grad
+            and k.dtype in (torch.float32, torch.float64)):
+        m = _cached_banded(k.contiguous().numpy().tobytes(), k.dtype, n, border)   # (n, n), same values
+    else:
+        m = banded_matrix(k, n, border)                 # (n, n) or (B, n, n)
     if dim == -1:
         mt = m.transpose(-1, -2)
         return torch.matmul(x, mt if k.ndim == 1 else mt[:, None])

@@ -9,6 +9,7 @@ and only steer speed, never results: every method is exact.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import torch
 
@@ -16,6 +17,7 @@ METHODS = ("auto", "direct", "separable", "2d", "fft", "matrix")
 #: Old method names, still accepted with a DeprecationWarning: ``"separable"`` was a second
 #: name of ``"direct"`` (the kernel's taps, in two 1-D passes when the kernel is separable).
 DEPRECATED_METHODS = {"separable": "direct"}
+_CURRENT = frozenset(m for m in METHODS if m not in DEPRECATED_METHODS)
 
 
 def check_method(fn: str, method: object) -> str:
@@ -53,6 +55,8 @@ def check_method(fn: str, method: object) -> str:
     ...     check_method("gaussian_blur", "separable")
     'direct'
     """
+    if type(method) is str and method in _CURRENT:     # the common case, without the generic check
+        return method                       # type: ignore[return-value]
     from .._errors import check_choice
 
     name = check_choice(method, METHODS, fn, "method")
@@ -142,6 +146,11 @@ def best_separable_method(H: int, W: int, Kh: int, Kw: int, *, fast_direct: bool
     >>> best_separable_method(4096, 4096, 201, 201)
     'fft'
     """
+    return _best_separable(H, W, Kh, Kw, fast_direct)
+
+
+@lru_cache(maxsize=4096)
+def _best_separable(H: int, W: int, Kh: int, Kw: int, fast_direct: bool) -> str:
     f = 1.0 if fast_direct else 8.0
     costs = {m: pass_cost(m, H, Kh, f) + pass_cost(m, W, Kw, f) for m in ("direct", "matrix", "fft")}
     return min(costs, key=lambda m: costs[m])

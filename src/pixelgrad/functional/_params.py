@@ -111,6 +111,70 @@ def per_sample(value: Any, B: int, fn: str, arg: str, *, pair: bool = False,
     return t.contiguous()
 
 
+_SHARED_DTYPES = (torch.float64, torch.float32, torch.int64, torch.int32)
+
+
+def shared_value(value: Any, *, pair: bool = False, low: float | None = None,
+                 low_open: bool = False, high: float | None = None) -> tuple[float, ...] | None:
+    """The value every sample shares, as Python floats, when it is one valid number.
+
+    The fast lane of one image per call: a plain number (or, for ``pair``, a ``(y, x)``
+    pair of plain numbers), or a float64 / float32 / int64 / int32 CPU tensor of shape ``()`` / ``(1,)`` (``(1, 2)``
+    for ``pair``) that is not part of an autograd graph, within the bounds of
+    :func:`per_sample`. Anything else (per-sample values, tensors in a graph, invalid
+    values) gives None, and the caller parses it with :func:`per_sample`, which gives the
+    same values as tensors or raises the usual error.
+
+    Parameters
+    ----------
+    value : Any
+        The argument as given.
+    pair : bool, default False
+        Parse a ``(y, x)`` pair (a single number serves both).
+    low, low_open, high
+        Bounds, as for :func:`per_sample`.
+
+    Returns
+    -------
+    tuple of float or None
+        ``(v,)``, or ``(vy, vx)`` for ``pair``; None when the value is not one shared valid
+        number (or pair).
+
+    Examples
+    --------
+    >>> import torch
+    >>> shared_value(1.5, pair=True), shared_value(torch.tensor([2.0], dtype=torch.float64))
+    ((1.5, 1.5), (2.0,))
+    >>> shared_value(-1.0, low=0.0) is None, shared_value(torch.tensor([1.0, 2.0])) is None
+    (True, True)
+    """
+    if type(value) is float or type(value) is int:
+        vals: tuple[float, ...] = (float(value),)
+    elif isinstance(value, torch.Tensor):
+        if (value.dtype not in _SHARED_DTYPES or value.device.type != "cpu" or value.requires_grad
+                or value.layout != torch.strided or value.numel() != (2 if pair and value.ndim == 2 else 1)
+                or value.ndim > (2 if pair else 1) or (value.ndim == 2 and value.shape[0] != 1)):
+            return None
+        vals = tuple(float(v) for v in value.reshape(-1).tolist())
+    elif isinstance(value, (bool, np.bool_)):
+        return None
+    elif isinstance(value, (Real, np.floating, np.integer)):
+        vals = (float(value),)
+    elif pair and isinstance(value, (tuple, list)) and len(value) == 2 and all(
+            isinstance(v, (float, int, np.floating, np.integer)) and not isinstance(v, (bool, np.bool_))
+            for v in value):
+        vals = (float(value[0]), float(value[1]))
+    else:
+        return None
+    for v in vals:
+        if not math.isfinite(v) or (low is not None and not (v > low if low_open else v >= low)) or \
+                (high is not None and not v <= high):
+            return None
+    if pair and len(vals) == 1:
+        vals = vals * 2
+    return vals
+
+
 def _check_values(v: np.ndarray, value: Any, fn: str, arg: str, low: float | None, low_open: bool,
                   high: float | None) -> None:
     """Refuse NaN / inf and values outside the bounds of :func:`per_sample` (``v``: the

@@ -9,6 +9,7 @@ product of the leading dims; every sample is processed in the same call.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from numbers import Real
 from typing import Any, Optional
 
@@ -28,7 +29,7 @@ from ..kernels.motion import (motion_kernel2d, motion_kernel_for_image, motion_k
 from . import _cost, _run
 from ._run import Request
 from ._scope import BACKENDS
-from ._params import is_uniform, per_sample, positive_number, tracks_grad
+from ._params import is_uniform, per_sample, positive_number, shared_value, tracks_grad
 
 _ANGLE_EPS = 1e-12
 
@@ -46,8 +47,15 @@ def _run_separable(fn: str, batch: Batch, kys: list[torch.Tensor], kxs: list[tor
         return _grouped(x, choice, lambda sub, idx, m: _run_separable(
             fn, Batch(sub, False, 0, (), 4), [kys[i] for i in idx], [kxs[i] for i in idx],
             border, m, backend))
-    Kh = max(k.numel() for k in kys)
-    Kw = max(k.numel() for k in kxs)
+    return _run_separable_stacks(fn, x, stack_kernels(kys), stack_kernels(kxs), border, method, backend)
+
+
+def _run_separable_stacks(fn: str, x: torch.Tensor, ky: KernelStack, kx: KernelStack, border: str,
+                          method: str, backend: str) -> torch.Tensor:
+    """Separable correlation of the ``(B, C, H, W)`` tensor ``x`` with kernels stacked
+    (one shared or one per sample), by the method of the cost model when ``auto``."""
+    B, C, H, W = x.shape
+    Kh, Kw = ky.max_shape[0], kx.max_shape[0]
     if method == "auto":
         method = "direct" if backend == "opencv" else _cost.best_separable_method(
             H, W, Kh, Kw, fast_direct=_cost.fast_direct(x, border, backend))
@@ -55,11 +63,12 @@ def _run_separable(fn: str, batch: Batch, kys: list[torch.Tensor], kxs: list[tor
         bad_value(fn, "method", "'auto' or 'direct' with backend='opencv'", method)
     if method == "2d":
         # the full 2-D kernel, as asked: torch's direct 2-D correlation
-        k2 = [ky[:, None] * kx[None, :] for ky, kx in zip(_align(kys, len(kxs)), _align(kxs, len(kys)))]
+        kys, kxs = ky.rows(), kx.rows()
+        k2 = [a[:, None] * b[None, :] for a, b in zip(_align(kys, len(kxs)), _align(kxs, len(kys)))]
         return _run.run(Request(fn, "2d", x, {"k": stack_kernels(k2), "border": border, "method": "direct"},
                                 "torch" if backend == "auto" else backend))
-    return _run.run(Request(fn, "separable", x, {"ky": stack_kernels(kys), "kx": stack_kernels(kxs),
-                                                 "border": border, "method": method}, backend))
+    return _run.run(Request(fn, "separable", x, {"ky": ky, "kx": kx, "border": border, "method": method},
+                            backend))
 
 
 def _grouped(x: torch.Tensor, choice: list[str], run) -> torch.Tensor:
@@ -222,6 +231,13 @@ def gaussian_blur(x: ImageLike, sigma: Sigma, *, truncate: float = 4.0,
     rad = kernel_radius(kernel_size, radius, fn)
     B = batch.batch_size
     H, W = batch.data.shape[-2:]
+    shared = shared_value(sigma, pair=True, low=0.0, low_open=True) if angle is None else None
+    if shared is not None and not batch.empty and (rad is not None or math.isfinite(truncate * max(shared))) \
+            and not _run.wants_stack(batch.data, backend):
+        # one sigma for the batch (one image per call, a number): cached kernel stacks
+        ky = _gauss_axis_stack(shared[0], truncate, None if rad is None else rad[0], H, border)
+        kx = _gauss_axis_stack(shared[1], truncate, None if rad is None else rad[1], W, border)
+        return batch.restore(_run_separable_stacks(fn, batch.data, ky, kx, border, method, backend))
     sig = per_sample(sigma, B, fn, "sigma", pair=True, low=0.0, low_open=True)
     if rad is None and sig.numel() and not math.isfinite(truncate * float(sig.detach().max())):
         bad_value(fn, "sigma", f"small enough for a finite radius truncate * sigma (truncate={truncate:g})",
@@ -275,6 +291,20 @@ def _gauss_stack(sig: torch.Tensor, truncate: float, radius: int | None, n: int,
     if radius is None and not fold.needs_fold(gaussian.gaussian_radius(float(sig.max()), truncate), n, border):
         return gaussian.kernel_stack1d(sig, truncate)
     return stack_kernels([_gauss_axis(float(s), truncate, radius, n, border) for s in sig.tolist()])
+
+
+@lru_cache(maxsize=512)
+def _gauss_axis_stack(sigma: float, truncate: float, radius: int | None, n: int,
+                      border: str) -> KernelStack:
+    """:func:`_gauss_axis` as a one-row stack, cached (the stack also caches the host
+    copies the CPU backends read, so a repeated sigma costs no kernel work at all)."""
+    return stack_kernels([_gauss_axis(sigma, truncate, radius, n, border)])
+
+
+@lru_cache(maxsize=256)
+def _box_axis_stack(size: int, n: int, border: str) -> KernelStack:
+    """The box of ``size`` taps for an axis of length ``n`` as a one-row stack, cached."""
+    return stack_kernels([fold.box1d_for_axis(size, n, border)])
 
 
 def kernel_radius(kernel_size: Any, radius: Any, fn: str) -> tuple[int, int] | None:
@@ -495,13 +525,19 @@ def box_blur(x: ImageLike, size: PairValue, *, border: str = "reflect", method: 
     method = _cost.check_method(fn, method)
     backend = check_choice(backend, BACKENDS, fn, "backend")
     B = batch.batch_size
+    H, W = batch.data.shape[-2:]
+    shared = shared_value(size, pair=True, low=1.0)
+    if shared is not None and all(v.is_integer() and v % 2 == 1 for v in shared) and not batch.empty \
+            and not _run.wants_stack(batch.data, backend):
+        # one size for the batch (one image per call, a number): cached kernel stacks
+        ky, kx = _box_axis_stack(int(shared[0]), H, border), _box_axis_stack(int(shared[1]), W, border)
+        return batch.restore(_run_separable_stacks(fn, batch.data, ky, kx, border, method, backend))
     size_t = per_sample(size, B, fn, "size", pair=True, low=1.0)
     if not bool(((size_t.remainder(2) == 1)).all()):
         bad_value(fn, "size", "odd integers >= 1", size)
     if batch.empty:
         return batch.restore(batch.data.clone())
     rows = [0] if is_uniform(size_t) else range(B)
-    H, W = batch.data.shape[-2:]
     kys = [fold.box1d_for_axis(int(size_t[b, 0]), H, border) for b in rows]
     kxs = [fold.box1d_for_axis(int(size_t[b, 1]), W, border) for b in rows]
     if _run.wants_stack(batch.data, backend):
@@ -596,13 +632,21 @@ def motion_blur(x: ImageLike, length: Length, angle: Angle, *, direction: Value 
                                or radius < 0):
         bad_value(fn, "radius", "an int >= 0 (or None)", radius)
     B = batch.batch_size
+    H, W = batch.data.shape[-2:]
+    shared = (shared_value(length, low=1.0), shared_value(angle),
+              shared_value(direction, low=-1.0, high=1.0))
+    if None not in shared and not batch.empty and not _run.wants_stack(batch.data, backend) \
+            and shared[0][0] <= motion.MAX_LENGTH:                                  # type: ignore[index]
+        # one line for the batch (one image per call, numbers): one kernel, built in numpy
+        (Ls,), (As,), (Ds,) = shared                                               # type: ignore[misc]
+        k = _motion_kernel(Ls, As, Ds, radius, H, W, border)
+        return batch.restore(_run_2d(fn, batch, [k], border, method, backend))
     L = per_sample(length, B, fn, "length", low=1.0)
     a = per_sample(angle, B, fn, "angle")
     d = per_sample(direction, B, fn, "direction", low=-1.0, high=1.0)
     if batch.empty:
         return batch.restore(batch.data.clone())
     grad = tracks_grad(L, a, d)
-    H, W = batch.data.shape[-2:]
     if grad:
         side = 2 * (motion_radius(float(L.detach().max())) if radius is None else int(radius)) + 1
         if B * side * side > motion.DENSE_LIMIT:
@@ -630,37 +674,22 @@ def _motion_kernels(L: torch.Tensor, a: torch.Tensor, d: torch.Tensor, radius: i
     folded onto the border period when wider than the image."""
     B = L.shape[0]
     uniform = is_uniform(L) and is_uniform(a) and is_uniform(d)
+    # each sample's kernel is built from its own numbers, exactly as for one image per call,
+    # so a sample's result never depends on the batch (bitwise)
+    n = 1 if uniform else B
+    return [_motion_kernel(Lb, ab, db, radius, H, W, border)
+            for Lb, ab, db in zip(L[:n].tolist(), a[:n].tolist(), d[:n].tolist())]
+
+
+def _motion_kernel(length: float, angle: float, direction: float, radius: int | None, H: int, W: int,
+                   border: str) -> torch.Tensor:
+    """One float64 motion kernel for an ``H x W`` image, folded onto the border period when
+    wider than the image."""
     if radius is not None:
         # a kernel cropped to radius has at most (2 radius + 1)^2 weights: built dense
-        def r_of(Lb: float) -> int:
-            return min(int(radius), motion_radius(Lb))
-
-        if uniform:
-            ks = [motion_kernel2d(float(L[0]), float(a[0]), float(d[0]), radius=r_of(float(L[0])))]
-        else:
-            kb = motion_kernel2d(L, a, d, radius=r_of(float(L.max())))
-            R = kb.shape[-1] // 2
-            ks = [kb[b, R - r:R + r + 1, R - r:R + r + 1] for b, r in
-                  ((b, r_of(float(L[b]))) for b in range(B))]
-        ks = [fold.folded_kernel2d(k, H, W, border) for k in ks]
-    elif uniform:
-        ks = [motion_kernel_for_image(float(L[0]), float(a[0]), float(d[0]), H, W, border)]
-    elif B * motion_kernel_size(float(L.max())) ** 2 > motion.DENSE_LIMIT or (
-            B * motion_kernel_size(float(L.max())) ** 2 > motion.FOLD_DENSE_LIMIT
-            and (fold.needs_fold(motion_radius(float(L.max())), H, border)
-                 or fold.needs_fold(motion_radius(float(L.max())), W, border))):
-        # long lines (or lines folded onto a small image): each kernel built sparsely and
-        # folded (bounded memory)
-        ks = [motion_kernel_for_image(float(L[b]), float(a[b]), float(d[b]), H, W, border)
-              for b in range(B)]
-    else:
-        kb = motion_kernel2d(L, a, d)
-        R = kb.shape[-1] // 2
-        # each sample keeps its own kernel size, so its result does not depend on the batch
-        ks = [kb[b, R - r:R + r + 1, R - r:R + r + 1] for b, r in
-              ((b, motion_radius(float(L[b]))) for b in range(B))]
-        ks = [fold.folded_kernel2d(k, H, W, border) for k in ks]
-    return ks
+        k = motion_kernel2d(length, angle, direction, radius=min(int(radius), motion_radius(length)))
+        return fold.folded_kernel2d(k, H, W, border)
+    return motion_kernel_for_image(length, angle, direction, H, W, border)
 
 
 def _motion_stack(L: torch.Tensor, a: torch.Tensor, d: torch.Tensor, radius: int | None, H: int,
