@@ -107,3 +107,38 @@ def test_mix_planar_declines_what_it_does_not_cover():
     assert cpu_fused.mix_planar(x, row.double(), col, None, "add", True, (0.0, 1.0), True) is None
     y = cpu_fused.mix_planar(x, row, col, None, "add", True, (0.0, 1.0), True)
     assert torch.equal(y, x) and y.data_ptr() != x.data_ptr()
+
+
+@pytest.mark.parametrize("layout", ["chw", "hwc", "strided"])
+@pytest.mark.parametrize("mode", ["blend", "add", "multiply"])
+@pytest.mark.parametrize("clamp", [True, False])
+def test_uint8_in_one_pass_has_the_bits_of_the_torch_path(rng, monkeypatch, torch_path, layout, mode, clamp):
+    """uint8 images (numpy HWC ones included) go through the fused loop too: the field
+    scaled to [0, 255], the mix, clamp, rounding half to even and the cast in one pass."""
+    B, C = 3, 3
+    u8 = torch.from_numpy((rng.random((B, 19, 23, C)) * 256).astype("uint8"))
+    x = {"chw": u8.permute(0, 3, 1, 2).contiguous(), "hwc": u8.permute(0, 3, 1, 2),
+         "strided": u8.permute(0, 3, 1, 2).contiguous()[:, :, ::2, 1:]}[layout]
+    before = x.clone()
+    calls = _spy_mix_planar(monkeypatch)
+    cases = [dict(a=torch.from_numpy(rng.uniform(-1, 1, B)), b=torch.from_numpy(rng.uniform(-1, 1, B)),
+                  alpha=torch.from_numpy(rng.uniform(0.05, 0.6, B))),
+             dict(a=torch.from_numpy(rng.uniform(-1, 1, (B, C))), b=0.4, alpha=0.3, offset=-0.1),
+             dict(a=0.9, b=0.9, alpha=0.9, offset=0.2)]
+    for kw in cases:
+        y = pg.linear_gradient(x, mode=mode, clamp=clamp, **kw)
+        ref = torch_path(lambda: pg.linear_gradient(x, mode=mode, clamp=clamp, **kw))
+        assert y.dtype == torch.uint8 and torch.equal(y, ref), (kw, int((y.int() - ref.int()).abs().max()))
+    y = pg.corner_gradient(x, torch.tensor([0, 1, 3]), alpha=0.4, mode=mode, clamp=clamp)
+    assert torch.equal(y, torch_path(lambda: pg.corner_gradient(x, torch.tensor([0, 1, 3]), alpha=0.4,
+                                                                mode=mode, clamp=clamp)))
+    assert torch.equal(x, before)
+    assert calls and all(calls), "the fused loop did not run"
+
+
+def test_uint8_numpy_image_takes_the_fused_loop(rng, monkeypatch, torch_path):
+    img = (rng.random((31, 17, 3)) * 256).astype("uint8")
+    calls = _spy_mix_planar(monkeypatch)
+    y = pg.linear_gradient(img, a=0.7, b=-0.3, alpha=0.2)
+    assert calls == [True] and y.dtype == img.dtype and y.shape == img.shape
+    assert (y == torch_path(lambda: pg.linear_gradient(img, a=0.7, b=-0.3, alpha=0.2))).all()

@@ -388,7 +388,9 @@ class Rng:
         torch.Tensor
             Float64 CPU tensor of shape ``(B, *size)``: ``low + (high - low) * rand(*size)``.
         """
-        return low + (high - low) * self.rand(*size)
+        u = self.rand(*size)
+        # the same two float64 operations in numpy: a few microseconds less per draw
+        return torch.from_numpy(low + (high - low) * u.numpy())
 
     def integers(self, n: int, *size: int) -> torch.Tensor:
         """Uniform integers in ``0 .. n - 1`` (int64), ``(B, *size)``.

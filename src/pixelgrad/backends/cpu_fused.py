@@ -12,6 +12,12 @@ have the same bits: the field ``f = row[j] + col[i]``, then ``blend``: ``f + x *
 fused multiply-add where the CPU has FMA, as torch's ``addcmul`` kernel uses it),
 ``add``: ``x + f``, ``multiply``: ``x * (f + 1)``, then the clamp ``min(max(y, lo), hi)``.
 
+uint8 images (a numpy ``(H, W, 3)`` image included, walked in its own channels-last order)
+take a second loop with the torch path's float32 ops: the field scaled to [0, 255] in its
+own pass (so its product is never fused into the mix, as in torch's separate ops), the mix,
+the clamp to [0, 255], rounding half to even and the cast, reading and writing each byte
+once: about 3-5x faster than the torch blocks on a 224 x 224 x 3 image.
+
 Without ``numba`` (or with ``PIXELGRAD_NO_NUMBA=1`` in the environment) :func:`available`
 is False and the callers keep the torch path. The first call compiles the loop for the
 array types it sees (about a second; cached on disk by numba afterwards).
@@ -32,7 +38,7 @@ MODES = {"blend": 0, "add": 1, "multiply": 2}
 
 
 @lru_cache(maxsize=1)
-def _kernel() -> Callable[..., Any] | None:
+def _kernel() -> tuple[Callable[..., Any], Callable[..., Any]] | None:
     if os.environ.get("PIXELGRAD_NO_NUMBA", "") not in ("", "0"):
         return None
     try:
@@ -100,7 +106,80 @@ def _kernel() -> Callable[..., Any] | None:
                     return False
         return True
 
-    return mix
+    @numba.njit(inline="always")
+    def to_u8(r):  # pragma: no cover - compiled
+        lo, hi = np.float32(0.0), np.float32(255.0)
+        r = r if r >= lo else lo                            # the clamp to [0, 255] (NaN cannot occur)
+        r = r if r <= hi else hi
+        return np.uint8(np.rint(r))                         # half to even, as torch's round_
+
+    @numba.njit(inline="always", fastmath={"contract"})
+    def mix_run(xr, fw, kr, yr, n, mode, unit):  # pragma: no cover - compiled
+        # fw: the field of this run, already scaled (its own loop: a product there is never
+        # fused into the adds here, as in torch's separate ops); blend is torch's addcmul,
+        # one fused multiply-add f + x * k where the CPU has FMA
+        if mode == 0:
+            for t in range(n):
+                yr[t] = to_u8(fw[t] + np.float32(xr[t]) * kr[t])
+        elif mode == 1:
+            for t in range(n):
+                yr[t] = to_u8(np.float32(xr[t]) + fw[t])
+        else:
+            for t in range(n):
+                yr[t] = to_u8(np.float32(xr[t]) * (fw[t] + unit))
+
+    @numba.njit(nogil=True, boundscheck=False, cache=True, fastmath={"contract"})
+    def mix_u8(x, row, col, coef, y, mode, white, unit, channels_last):  # pragma: no cover - compiled
+        # uint8 in, uint8 out, the float32 ops of the torch path in its order: the field
+        # (r + c) * 255 (blend / add) or r + c (multiply: the gain is then f + 1), the mix,
+        # the clamp to [0, 255], rounding half to even (clamping before or after rounding is
+        # the same for uint8: the torch path's two orders agree), the cast. x, y: C-contiguous
+        # (B, H, W, C) when channels_last, else (B, C, H, W)
+        if channels_last:
+            B, H, W, C = x.shape
+        else:
+            B, C, H, W = x.shape
+        rb, cb, fb = row.shape[0] > 1, row.shape[1] > 1, coef.shape[0] > 1
+        cc1 = coef.shape[1] > 1
+        scale = white if mode != 2 else np.float32(1.0)
+        n = W * C if channels_last else W
+        rowrep = np.empty(n, np.float32)
+        colrep = np.empty(n, np.float32)
+        krep = np.empty(n, np.float32)
+        fw = np.empty(n, np.float32)
+        for s in range(B):
+            sr = s if rb else 0
+            sk = s if fb else 0
+            if channels_last:
+                # a row of the image is one contiguous run of W * C values
+                for j in range(W):
+                    for c in range(C):
+                        rowrep[j * C + c] = row[sr, c if cb else 0, 0, j]
+                        krep[j * C + c] = coef[sk, c if cc1 else 0, 0, 0]
+                for i in range(H):
+                    if cb:
+                        for j in range(W):
+                            for c in range(C):
+                                colrep[j * C + c] = col[sr, c, i, 0]
+                        for t in range(n):
+                            fw[t] = (rowrep[t] + colrep[t]) * scale
+                    else:
+                        ci = col[sr, 0, i, 0]
+                        for t in range(n):
+                            fw[t] = (rowrep[t] + ci) * scale
+                    mix_run(x[s, i].reshape(n), fw, krep, y[s, i].reshape(n), n, mode, unit)
+            else:
+                for c in range(C):
+                    cr = c if cb else 0
+                    krep[:] = coef[sk, c if cc1 else 0, 0, 0]
+                    for i in range(H):
+                        ci = col[sr, cr, i, 0]
+                        for t in range(n):
+                            fw[t] = (row[sr, cr, 0, t] + ci) * scale
+                        mix_run(x[s, c, i], fw, krep, y[s, c, i], n, mode, unit)
+        return True
+
+    return mix, mix_u8
 
 
 def available() -> bool:
@@ -126,7 +205,8 @@ def mix_planar(x: torch.Tensor, row: torch.Tensor, col: torch.Tensor, coef: torc
     Parameters
     ----------
     x : torch.Tensor
-        ``(B, C, H, W)`` float32 or float64 CPU tensor, any strides, no autograd.
+        ``(B, C, H, W)`` uint8, float32 or float64 CPU tensor, any strides, no autograd
+        (uint8: ``row``, ``col``, ``coef`` in float32; the result rounded half to even).
     row : torch.Tensor
         ``(B | 1, C' , 1, W)`` in the dtype of ``x`` (``C'`` is 1 or ``C``).
     col : torch.Tensor
@@ -168,8 +248,13 @@ def mix_planar(x: torch.Tensor, row: torch.Tensor, col: torch.Tensor, coef: torc
     >>> y is None or bool(torch.allclose(y[0, 0, 0], torch.tensor([0.45, 0.55, 0.65])))
     True
     """
-    kernel = _kernel()
-    if kernel is None or x.dtype not in ONE_BITS or x.device.type != "cpu" or x.dim() != 4:
+    kernels = _kernel()
+    if kernels is None:
+        return None
+    if x.dtype == torch.uint8:
+        return _mix_planar_u8(kernels[1], x, row, col, coef, mode)
+    kernel = kernels[0]
+    if x.dtype not in ONE_BITS or x.device.type != "cpu" or x.dim() != 4:
         return None
     if any(t.dtype != x.dtype for t in (row, col)) or (coef is not None and coef.dtype != x.dtype):
         return None
@@ -187,6 +272,28 @@ def mix_planar(x: torch.Tensor, row: torch.Tensor, col: torch.Tensor, coef: torc
     return out if ok else None
 
 
+def _mix_planar_u8(kernel: Callable[..., Any], x: torch.Tensor, row: torch.Tensor, col: torch.Tensor,
+                   coef: torch.Tensor | None, mode: str) -> torch.Tensor | None:
+    """:func:`mix_planar` for a uint8 ``x`` (``row``, ``col``, ``coef`` in float32): the field
+    scaled to [0, 255], the mix, clamp, rounding half to even and the cast in one pass,
+    walking channels-last memory (a numpy ``(H, W, C)`` image) in its own order."""
+    if x.device.type != "cpu" or x.dim() != 4 or any(
+            t is not None and t.dtype != torch.float32 for t in (row, col, coef)):
+        return None
+    x = x.detach()
+    cl = x.shape[1] > 1 and x.is_contiguous(memory_format=torch.channels_last)
+    if not cl and not x.is_contiguous():
+        x = x.contiguous()
+    out = torch.empty_like(x)                     # keeps the memory format
+    if x.numel() == 0:
+        return out
+    k = (coef if coef is not None else torch.ones(1, 1, 1, 1)).detach().numpy()
+    xs, ys = (x.permute(0, 2, 3, 1), out.permute(0, 2, 3, 1)) if cl else (x, out)
+    kernel(xs.numpy(), row.detach().numpy(), col.detach().numpy(), k, ys.numpy(), MODES[mode],
+           np.float32(255.0), np.float32(1.0), cl)
+    return out
+
+
 # ----------------------------------------------------------------------------- registry
 @register("numba", "field")
 def field(x: torch.Tensor, op: str, params: dict, check: Callable | None = None) -> torch.Tensor:
@@ -196,7 +303,7 @@ def field(x: torch.Tensor, op: str, params: dict, check: Callable | None = None)
     Parameters
     ----------
     x : torch.Tensor
-        ``(B, C, H, W)`` float32 / float64 CPU tensor.
+        ``(B, C, H, W)`` uint8 / float32 / float64 CPU tensor.
     op : str
         The illumination op.
     params : dict
@@ -235,15 +342,16 @@ def field(x: torch.Tensor, op: str, params: dict, check: Callable | None = None)
     lin = ft.planar(op, params)
     if lin is None:
         raise Uncovered(f"the op {op!r} (numba runs the planar fields)")
-    if x.device.type != "cpu" or x.dtype not in ONE_BITS:
-        raise Uncovered(f"a {x.device.type} {x.dtype} tensor (numba: float32 / float64 on the CPU)")
+    if x.device.type != "cpu" or (x.dtype not in ONE_BITS and x.dtype != torch.uint8):
+        raise Uncovered(f"a {x.device.type} {x.dtype} tensor (numba: uint8 / float32 / float64 on the CPU)")
     alpha = params["alpha"]
     if ft.tracks_grad(x, alpha, *lin):
         raise Uncovered("a tensor that requires grad")
     mode, clamp = params["mode"], params["clamp"]
     H, W = x.shape[-2:]
-    row, col = ft._planar_numpy(alpha, lin[0], lin[1], lin[2], H, W, x.dtype)
-    coef = (torch.from_numpy(ft._as4_numpy(1.0 - alpha.detach().numpy(), x.dtype))
+    cdt = torch.float32 if x.dtype == torch.uint8 else x.dtype
+    row, col = ft._planar_numpy(alpha, lin[0], lin[1], lin[2], H, W, cdt)
+    coef = (torch.from_numpy(ft._as4_numpy(1.0 - alpha.detach().numpy(), cdt))
             if mode == "blend" else None)
     y = mix_planar(x, row, col, coef, mode, clamp, (0.0, 1.0), clamp or check is not None)
     if y is None:
