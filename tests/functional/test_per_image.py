@@ -146,3 +146,14 @@ def test_cached_banded_matrix_gives_the_uncached_result(rng):
     from pixelgrad.kernels.banded import banded_matrix
     ref = torch.matmul(banded_matrix(k, 40, "reflect"), x)
     assert torch.equal(torch_backend._pass_matrix(x, k, -2, "reflect"), ref)
+
+
+@pytest.mark.parametrize("call", [
+    lambda x: pg.gaussian_blur(x, 10 ** 400), lambda x: pg.gaussian_blur(x, (1, 10 ** 400)),
+    lambda x: pg.box_blur(x, 10 ** 400), lambda x: pg.motion_blur(x, 5, 10 ** 400),
+    lambda x: pg.linear_gradient(x, a=0.5, b=10 ** 400),
+])
+def test_ints_beyond_float_range_are_refused_by_name(call):
+    """They raised a bare OverflowError from float()."""
+    with pytest.raises(ValueError, match=r"argument `(sigma|size|angle|b)` must be finite"):
+        call(np.zeros((6, 6), np.uint8))

@@ -290,6 +290,9 @@ class Transform(nn.Module):
         boxes and keypoints without a torchvision type are read (see the class docstring)."""
         name = self.type_name
         backend = check_choice(backend, _scope.BACKENDS, name, "backend")
+        if backend == "auto" and _scope.effective("auto") == "auto":    # no scope to set
+            return self._forward(inputs, generator, seed, params, return_params, targets,
+                                 bbox_params, keypoint_params)
         with _scope.backend_scope(backend):
             return self._forward(inputs, generator, seed, params, return_params, targets,
                                  bbox_params, keypoint_params)

@@ -65,6 +65,15 @@ def per_sample(value: Any, B: int, fn: str, arg: str, *, pair: bool = False,
     ...
     ValueError: f: argument `sigma` must be >= 0.0, got float -1.0
     """
+    if not pair and (type(value) is float or type(value) is int):
+        # a plain number: checked with Python floats (the tensor checks cost tens of us)
+        try:
+            v = float(value)
+        except OverflowError:                       # an int beyond float range
+            bad_value(fn, arg, "finite (no NaN or inf)", value)
+        if math.isfinite(v) and (low is None or (v > low if low_open else v >= low)) and (
+                high is None or v <= high):
+            return torch.full((B,), v, dtype=torch.float64)
     if isinstance(value, (bool, np.bool_)):
         bad_type(fn, arg, "a number or a tensor", value)
     if (not pair and isinstance(value, torch.Tensor) and value.dtype == torch.float64
@@ -75,13 +84,19 @@ def per_sample(value: Any, B: int, fn: str, arg: str, *, pair: bool = False,
         _check_values(value.numpy(), value, fn, arg, low, low_open, high)
         return value if value.shape == (B,) and value.is_contiguous() else value.expand(B).contiguous()
     if isinstance(value, Real):
-        t = torch.tensor(float(value), dtype=torch.float64)
+        try:
+            t = torch.tensor(float(value), dtype=torch.float64)
+        except OverflowError:                       # an int beyond float range
+            bad_value(fn, arg, "finite (no NaN or inf)", value)
     elif isinstance(value, (tuple, list)) and pair and len(value) == 2 and all(
             _is_scalar(v) for v in value):
         if any(_tracks(v) for v in value):
             t = torch.stack([torch.as_tensor(v).to("cpu", torch.float64).reshape(()) for v in value])
         else:
-            t = torch.tensor([float(v) for v in value], dtype=torch.float64)
+            try:
+                t = torch.tensor([float(v) for v in value], dtype=torch.float64)
+            except OverflowError:                   # an int beyond float range
+                bad_value(fn, arg, "finite (no NaN or inf)", value)
     elif isinstance(value, (torch.Tensor, np.ndarray)):
         t = _real_tensor(value, fn, arg)
     else:
@@ -148,7 +163,7 @@ def shared_value(value: Any, *, pair: bool = False, low: float | None = None,
     >>> shared_value(-1.0, low=0.0) is None, shared_value(torch.tensor([1.0, 2.0])) is None
     (True, True)
     """
-    if type(value) is float or type(value) is int:
+    if type(value) is float or (type(value) is int and abs(value) < 1 << 1000):
         vals: tuple[float, ...] = (float(value),)
     elif isinstance(value, torch.Tensor):
         if (value.dtype not in _SHARED_DTYPES or value.device.type != "cpu" or value.requires_grad
@@ -158,10 +173,10 @@ def shared_value(value: Any, *, pair: bool = False, low: float | None = None,
         vals = tuple(float(v) for v in value.reshape(-1).tolist())
     elif isinstance(value, (bool, np.bool_)):
         return None
-    elif isinstance(value, (Real, np.floating, np.integer)):
+    elif isinstance(value, (float, np.floating, np.integer)):
         vals = (float(value),)
     elif pair and isinstance(value, (tuple, list)) and len(value) == 2 and all(
-            isinstance(v, (float, int, np.floating, np.integer)) and not isinstance(v, (bool, np.bool_))
+            isinstance(v, (float, np.floating, np.integer)) or (type(v) is int and abs(v) < 1 << 1000)
             for v in value):
         vals = (float(value[0]), float(value[1]))
     else:
