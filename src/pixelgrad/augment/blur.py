@@ -97,6 +97,9 @@ class RandomGaussianBlur(Transform):
         ``fft``, ``matrix``, or the deprecated ``separable``; with ``angle`` only ``auto``, ``direct``,
         ``2d``, ``fft``); ``auto`` uses ``direct`` on images up to :data:`SMALL_SIDE` pixels a
         side (:func:`resolve_method`), the functional op's per-sample choice above.
+    exact : bool
+        ``False`` allows OpenCV's fixed-point path for uint8 images (a few levels from the
+        exact result), as in :func:`pixelgrad.gaussian_blur`.
 
     Raises
     ------
@@ -129,9 +132,14 @@ class RandomGaussianBlur(Transform):
     def __init__(self, p: float = 1.0, sigma: Range = (0.1, 2.0), *, anisotropic: bool = False,
                  angle: Optional[Range] = None, truncate: float = 4.0,
                  kernel_size: Optional[KernelSize] = None,
-                 border: str = "reflect", method: str = "auto"):
+                 border: str = "reflect", method: str = "auto", exact: bool = True):
         super().__init__(p)
         n = type(self).__name__
+        if not isinstance(exact, bool):
+            from .._errors import bad_value
+
+            bad_value(n, "exact", "True or False", exact)
+        self.exact = exact
         self.sigma = parse_range(sigma, n, "sigma", low=0.0, low_open=True)
         self.anisotropic = bool(anisotropic)
         self.angle = None if angle is None else parse_range(angle, n, "angle")
@@ -197,12 +205,12 @@ class RandomGaussianBlur(Transform):
     def apply(self, x, **v):
         return F.gaussian_blur(x, v["sigma"], angle=v.get("angle"), truncate=self.truncate,
                                kernel_size=self.kernel_size, border=self.border,
-                               method=resolve_method(self.method, x.shape))
+                               method=resolve_method(self.method, x.shape), exact=self.exact)
 
     def config(self) -> dict[str, Any]:
         return dict(p=self.p, sigma=self.sigma, anisotropic=self.anisotropic, angle=self.angle,
                     truncate=self.truncate, kernel_size=self.kernel_size, border=self.border,
-                    method=self.method)
+                    method=self.method, exact=self.exact)
 
 
 class RandomBoxBlur(Transform):

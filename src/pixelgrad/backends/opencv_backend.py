@@ -544,3 +544,68 @@ def shear_warp(x: torch.Tensor, sx: torch.Tensor, sy: torch.Tensor, border: str,
         cv2.warpAffine(src, mats[b], (W, H), dst=dst, flags=flags, borderMode=bt, borderValue=0)
 
     return _planes_apply(x, run)
+
+
+def _gaussian_fixed_check(x: torch.Tensor, sigma: Sequence[tuple[float, float]],
+                          ksize: Sequence[tuple[int, int]], border: str, **_: object) -> None:
+    """What :func:`gaussian_fixed` covers: a uint8 CPU tensor, a border other than
+    ``circular``, kernels no wider than the image; raises :class:`Uncovered` otherwise."""
+    if x.dtype != torch.uint8:
+        raise Uncovered(f"dtype {x.dtype} (OpenCV's fixed-point Gaussian is for uint8)")
+    if border == "circular":
+        raise Uncovered("border 'circular' (OpenCV filters have no BORDER_WRAP)")
+    if x.device.type != "cpu":
+        raise Uncovered("a CUDA tensor")
+    H, W = x.shape[-2:]
+    if any(kh > H or kw > W for kh, kw in ksize):
+        raise Uncovered("a kernel wider than the image")
+
+
+@register("opencv", "gaussian_fixed", check=_gaussian_fixed_check)
+def gaussian_fixed(x: torch.Tensor, sigma: Sequence[tuple[float, float]], ksize: Sequence[tuple[int, int]],
+                   border: str) -> torch.Tensor:
+    """The ``("opencv", "gaussian_fixed")`` entry: ``cv2.GaussianBlur`` in fixed point (uint8).
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        ``(B, C, H, W)`` uint8 CPU tensor.
+    sigma : sequence of (float, float)
+        ``(sigma_y, sigma_x)``, one shared or one per sample.
+    ksize : sequence of (int, int)
+        Odd ``(kh, kw)``, one shared or one per sample, at most the image's sides.
+    border : str
+        Border mode, except ``"circular"``.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(B, C, H, W)`` uint8.
+
+    Raises
+    ------
+    Uncovered
+        For another dtype, a ``circular`` border, a CUDA tensor or a kernel wider than the
+        image.
+
+    Notes
+    -----
+    OpenCV builds its own weights for ``sigma`` and ``ksize`` in 16-bit fixed point and sums
+    in integers (its bit-exact 8-bit path): at most 4 levels from the exact float result on
+    white noise in our tests (``tests/backends/test_opencv_backend.py``).
+
+    Examples
+    --------
+    >>> import torch
+    >>> gaussian_fixed(torch.full((1, 1, 5, 5), 100, dtype=torch.uint8), [(1.0, 1.0)], [(5, 5)], "reflect")[0, 0, 0]
+    tensor([100, 100, 100, 100, 100], dtype=torch.uint8)
+    """
+    _gaussian_fixed_check(x, sigma, ksize, border)
+    bt = cv2_border(border)
+
+    def run(b, src, dst):
+        sy, sx = sigma[b if len(sigma) > 1 else 0]
+        kh, kw = ksize[b if len(ksize) > 1 else 0]
+        cv2.GaussianBlur(src, (kw, kh), sigmaX=sx, sigmaY=sy, dst=dst, borderType=bt)
+
+    return _planes_apply(x, run)

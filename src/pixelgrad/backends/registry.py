@@ -24,6 +24,10 @@ kind           signature (every function returns ``y`` in the dtype, shape of ``
                float64 ``(B,)`` CPU tensors (:func:`pixelgrad.functional.shear`)
 ``blur_field`` ``fn(x, kind, kernels, field_op, field_params)``: a filter then an
                illumination op in one launch (Triton only)
+``gaussian_fixed``  ``fn(x, sigma, ksize, border)``: OpenCV's fixed-point uint8 Gaussian
+               (``gaussian_blur(exact=False)``), ``sigma`` a list of ``(sy, sx)`` and
+               ``ksize`` of odd ``(kh, kw)``, one shared or one per sample; the one kind
+               whose weights the backend builds (OpenCV's own fixed-point ones)
 =============  ==========================================================================
 
 ``x`` is a ``(B, C, H, W)`` tensor; ``border`` a mode of :mod:`pixelgrad.borders`;
@@ -42,7 +46,7 @@ from __future__ import annotations
 import importlib
 from typing import Callable
 
-KINDS = ("separable", "2d", "field", "graph_separable", "graph_2d", "shear", "blur_field")
+KINDS = ("separable", "2d", "field", "graph_separable", "graph_2d", "shear", "blur_field", "gaussian_fixed")
 
 #: ``{(backend, kind): function}``; filled by the backend modules as they are imported.
 REGISTRY: dict[tuple[str, str], Callable] = {}

@@ -128,7 +128,7 @@ def _opencv_direct(x: torch.Tensor, border: str, backend: str) -> bool:
 def gaussian_blur(x: ImageLike, sigma: Sigma, *, truncate: float = 4.0,
                   kernel_size: Optional[KernelSize] = None, radius: Optional[IntPair] = None,
                   border: str = "reflect", angle: Optional[Angle] = None,
-                  method: str = "auto", backend: str = "auto") -> ImageLike:
+                  method: str = "auto", backend: str = "auto", exact: bool = True) -> ImageLike:
     r"""Gaussian blur with exact, normalised weights.
 
     Parameters
@@ -168,6 +168,15 @@ def gaussian_blur(x: ImageLike, sigma: Sigma, *, truncate: float = 4.0,
     backend : str
         ``auto`` | ``torch`` | ``opencv`` | ``triton``. Parameters that require grad always
         run on torch (OpenCV and Triton cannot differentiate them).
+    exact : bool, default True
+        ``True``: float32 (float64) weights and sums, one rounding per output value.
+        ``False`` allows OpenCV's fixed-point path (``cv2.GaussianBlur``) for uint8 images
+        on the CPU with axis-aligned kernels that fit in the image: OpenCV's own 16-bit
+        fixed-point weights for the same sigma and kernel size, integer sums. A pixel may
+        then differ from the exact result by a few levels (of 255): at most 4 on white noise
+        in our tests (sigma up to 4), 0 or 1 for most pixels; the bound grows with the
+        kernel size. Whether it is faster depends on the CPU (OpenCV's integer SIMD code): time
+        it with ``benchmarks/per_image.py``. Other cases run the exact path.
 
     Returns
     -------
@@ -231,7 +240,14 @@ def gaussian_blur(x: ImageLike, sigma: Sigma, *, truncate: float = 4.0,
     rad = kernel_radius(kernel_size, radius, fn)
     B = batch.batch_size
     H, W = batch.data.shape[-2:]
+    if not isinstance(exact, (bool, np.bool_)):
+        bad_value(fn, "exact", "True or False", exact)
     shared = shared_value(sigma, pair=True, low=0.0, low_open=True) if angle is None else None
+    if not exact and shared is not None and not batch.empty and (
+            rad is not None or math.isfinite(truncate * max(shared))):
+        out = _fixed_point(fn, batch.data, [shared], truncate, rad, border, backend)
+        if out is not None:
+            return batch.restore(out)
     if shared is not None and not batch.empty and (rad is not None or math.isfinite(truncate * max(shared))) \
             and not _run.wants_stack(batch.data, backend):
         # one sigma for the batch (one image per call, a number): cached kernel stacks
@@ -257,6 +273,10 @@ def gaussian_blur(x: ImageLike, sigma: Sigma, *, truncate: float = 4.0,
             ang = None
     if grad:
         return batch.restore(_gaussian_autograd(batch.data, sig, ang, truncate, rad, border, method))
+    if not exact and ang is None:
+        out = _fixed_point(fn, batch.data, [tuple(s) for s in sig.tolist()], truncate, rad, border, backend)
+        if out is not None:
+            return batch.restore(out)
     uniform = is_uniform(sig) and (ang is None or is_uniform(ang))
     rows = [0] if uniform else range(B)
     if ang is not None:
@@ -291,6 +311,23 @@ def _gauss_stack(sig: torch.Tensor, truncate: float, radius: int | None, n: int,
     if radius is None and not fold.needs_fold(gaussian.gaussian_radius(float(sig.max()), truncate), n, border):
         return gaussian.kernel_stack1d(sig, truncate)
     return stack_kernels([_gauss_axis(float(s), truncate, radius, n, border) for s in sig.tolist()])
+
+
+def _fixed_point(fn: str, x: torch.Tensor, sigmas: list[tuple[float, ...]], truncate: float,
+                 rad: tuple[int, int] | None, border: str, backend: str) -> torch.Tensor | None:
+    """OpenCV's fixed-point uint8 Gaussian (``exact=False``) when it covers the case, else
+    None (the caller runs the exact path). ``sigmas``: ``(sigma_y, sigma_x)`` per sample,
+    one shared or one each; the kernel sizes follow ``truncate`` / ``rad`` as the exact path."""
+    if x.dtype != torch.uint8 or x.device.type != "cpu" or _run.capturing():
+        return None
+    H, W = x.shape[-2:]
+    sizes = [(2 * (rad[0] if rad is not None else gaussian.gaussian_radius(sy, truncate)) + 1,
+              2 * (rad[1] if rad is not None else gaussian.gaussian_radius(sx, truncate)) + 1)
+             for sy, sx in sigmas]
+    if any(kh > H or kw > W for kh, kw in sizes):
+        return None                     # folded kernels: the exact path
+    return _run.offer(Request(fn, "gaussian_fixed", x, {"sigma": sigmas, "ksize": sizes, "border": border},
+                              backend), "opencv")
 
 
 @lru_cache(maxsize=512)
