@@ -127,15 +127,21 @@ def cases() -> list[tuple[str, str, Any, dict[str, tuple[str, Callable[[Any], An
         ("gauss", "Gaussian blur, sigma ~ U(0.1, 2) (kornia, torchvision: 9x9 kernel)",
          PA.RandomGaussianBlur(sigma=(0.1, 2.0))),
         ("gauss2", "Gaussian blur, sigma 2, 5x5", PA.RandomGaussianBlur(sigma=(2.0, 2.0), kernel_size=5)),
+        ("gauss_fixed", "Gaussian blur, sigma ~ U(0.1, 2), exact=False (uint8: OpenCV's fixed point)",
+         PA.RandomGaussianBlur(sigma=(0.1, 2.0), exact=False)),
         ("box", "box blur 5x5", PA.RandomBoxBlur(size=(5, 5))),
         ("motion", "motion blur, length 3-15", PA.RandomMotionBlur(length=(3.0, 15.0))),
         ("linear", "planar illumination (seed 000's ramp)", PA.RandomGradient()),
         ("corner", "corner illumination", PA.RandomCornerGradient()),
         ("gaussian", "Gaussian spot illumination", PA.RandomGaussianSpot()),
         ("shear", "shear in x, +-10 degrees", PA.RandomShear(sx=(-shear, shear))),
+        ("shear_fast", "shear in x, +-10 degrees, exact=False (cv2.warpAffine)",
+         PA.RandomShear(sx=(-shear, shear), exact=False)),
     ]
+    same_peer = {"gauss_fixed": "gauss", "shear_fast": "shear"}
     for key, note, ours in table:
-        theirs = {lib: (native[lib], ops[key]) for lib, ops in peers.items() if key in ops}
+        pk = same_peer.get(key, key)
+        theirs = {lib: (native[lib], ops[pk]) for lib, ops in peers.items() if pk in ops}
         out.append((key, note, ours, theirs))
     return out
 

@@ -142,3 +142,23 @@ def test_uint8_numpy_image_takes_the_fused_loop(rng, monkeypatch, torch_path):
     y = pg.linear_gradient(img, a=0.7, b=-0.3, alpha=0.2)
     assert calls == [True] and y.dtype == img.dtype and y.shape == img.shape
     assert (y == torch_path(lambda: pg.linear_gradient(img, a=0.7, b=-0.3, alpha=0.2))).all()
+
+
+@pytest.mark.parametrize("dtype", [torch.uint8, torch.float32])
+def test_threads_split_the_batch_with_the_same_bits(rng, monkeypatch, dtype):
+    """A large batch is mixed on torch.get_num_threads() threads, sample ranges each:
+    the same bits as one thread (forced here on a small batch)."""
+    x = torch.from_numpy(rng.random((5, 3, 16, 20)))
+    x = (x * 255).to(dtype) if dtype == torch.uint8 else x.to(dtype)
+    kw = dict(a=torch.from_numpy(rng.uniform(-1, 1, 5)), b=0.3, alpha=torch.from_numpy(rng.uniform(0, 1, 5)))
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        one = pg.linear_gradient(x, **kw)
+        torch.set_num_threads(3)
+        monkeypatch.setattr(cpu_fused, "PARALLEL_ELEMS", 1)
+        calls = _spy_mix_planar(monkeypatch)
+        many = pg.linear_gradient(x, **kw)
+    finally:
+        torch.set_num_threads(threads)
+    assert calls == [True] and torch.equal(one, many)

@@ -31,6 +31,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
+from . import pool
 from .registry import Uncovered, register
 
 from .field_torch import ONE_BITS  # noqa: E402  (compute dtype -> integer dtype, bits of 1.0)
@@ -266,10 +267,38 @@ def mix_planar(x: torch.Tensor, row: torch.Tensor, col: torch.Tensor, coef: torc
     one = (np.int32 if x.dtype == torch.float32 else np.int64)(one_bits)
     k = (coef if coef is not None else torch.ones(1, 1, 1, 1, dtype=x.dtype)).detach().numpy()
     scalar = xn.dtype.type                       # lo, hi, 1 in the dtype of x (no promotion)
-    ok = kernel(xn, x.detach().view(bits).numpy(), row.detach().numpy(), col.detach().numpy(), k,
-                out.numpy(), MODES[mode], bool(clamp), scalar(bounds[0]), scalar(bounds[1]), scalar(1),
-                bool(watch), one)
+    xb, rn, cn, on = x.detach().view(bits).numpy(), row.detach().numpy(), col.detach().numpy(), out.numpy()
+    ok = _by_samples(x.shape[0], x.numel(), lambda a, b: kernel(
+        xn[a:b], xb[a:b], _rows(rn, a, b), _rows(cn, a, b), _rows(k, a, b), on[a:b], MODES[mode], bool(clamp),
+        scalar(bounds[0]), scalar(bounds[1]), scalar(1), bool(watch), one))
     return out if ok else None
+
+
+#: a batch of at least this many values is mixed on several threads (torch's setting)
+PARALLEL_ELEMS = 1 << 20
+
+
+def _rows(a: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """Samples ``lo:hi`` of a per-sample array, or the array itself when it is shared."""
+    return a[lo:hi] if a.shape[0] > 1 else a
+
+
+def _by_samples(B: int, numel: int, run: Callable[[int, int], bool]) -> bool:
+    """``run(a, b)`` on contiguous sample ranges covering ``0:B``: one call for a small batch,
+    else one per thread of ``torch.get_num_threads()`` on the backends' pool (the loops
+    release the GIL; each sample is computed by the same code, so the bits do not change).
+    Returns whether every call returned True."""
+    workers = min(B, torch.get_num_threads())
+    if workers <= 1 or numel < PARALLEL_ELEMS:
+        return bool(run(0, B))
+    bounds = [B * w // workers for w in range(workers + 1)]
+    oks = [True] * workers
+
+    def job(w: int) -> None:
+        oks[w] = bool(run(bounds[w], bounds[w + 1]))
+
+    pool.parallel(workers, job, workers, min_jobs=2)
+    return all(oks)
 
 
 def _mix_planar_u8(kernel: Callable[..., Any], x: torch.Tensor, row: torch.Tensor, col: torch.Tensor,
@@ -289,8 +318,10 @@ def _mix_planar_u8(kernel: Callable[..., Any], x: torch.Tensor, row: torch.Tenso
         return out
     k = (coef if coef is not None else torch.ones(1, 1, 1, 1)).detach().numpy()
     xs, ys = (x.permute(0, 2, 3, 1), out.permute(0, 2, 3, 1)) if cl else (x, out)
-    kernel(xs.numpy(), row.detach().numpy(), col.detach().numpy(), k, ys.numpy(), MODES[mode],
-           np.float32(255.0), np.float32(1.0), cl)
+    xn, yn, rn, cn = xs.numpy(), ys.numpy(), row.detach().numpy(), col.detach().numpy()
+    _by_samples(x.shape[0], x.numel(), lambda a, b: kernel(
+        xn[a:b], _rows(rn, a, b), _rows(cn, a, b), _rows(k, a, b), yn[a:b], MODES[mode],
+        np.float32(255.0), np.float32(1.0), cl))
     return out
 
 
