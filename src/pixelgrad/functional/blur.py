@@ -714,8 +714,15 @@ def _motion_kernels(L: torch.Tensor, a: torch.Tensor, d: torch.Tensor, radius: i
     # each sample's kernel is built from its own numbers, exactly as for one image per call,
     # so a sample's result never depends on the batch (bitwise)
     n = 1 if uniform else B
-    return [_motion_kernel(Lb, ab, db, radius, H, W, border)
-            for Lb, ab, db in zip(L[:n].tolist(), a[:n].tolist(), d[:n].tolist())]
+    Ls, As, Ds = L[:n].tolist(), a[:n].tolist(), d[:n].tolist()
+    radii = [motion_radius(Lb) if radius is None else min(int(radius), motion_radius(Lb)) for Lb in Ls]
+    side = 2 * max(radii) + 1
+    if n > 1 and n * side * side <= motion.FOLD_DENSE_LIMIT and max(Ls) <= motion.MAX_LENGTH:
+        # small kernels (the dense branch of motion_kernel_for_image): one vectorised build,
+        # each kernel bitwise its own single build
+        ks = motion.kernels2d_numpy(Ls, As, Ds, radii)
+        return [fold.folded_kernel2d(k, H, W, border) for k in ks]
+    return [_motion_kernel(Lb, ab, db, radius, H, W, border) for Lb, ab, db in zip(Ls, As, Ds)]
 
 
 def _motion_kernel(length: float, angle: float, direction: float, radius: int | None, H: int, W: int,

@@ -147,31 +147,70 @@ def motion_kernel2d(length: float | torch.Tensor, angle: float | torch.Tensor,
 
 
 def _kernel2d_one(length: float, angle: float, direction: float, radius: int | None) -> torch.Tensor:
-    """One kernel of :func:`motion_kernel2d` from numbers: the same operations in numpy (a
-    few microseconds each, where torch's per-op dispatch costs tens), bitwise the same
-    values: every step is an exactly rounded IEEE operation in the same order, the cosine
-    and sine and the normalising sum are torch's."""
-    L, d = length, direction
-    r = motion_radius(L) if radius is None else int(radius)
-    imax = max(0, math.ceil(L / 2 + 0.5 - 1e-9) - 1)
-    i = np.arange(-imax, imax + 1, dtype=np.float64)
-    profile = np.clip(L / 2 + 0.5 - np.abs(i), 0, 1)
-    weight = profile * np.maximum(1 + d * i / (L / 2), 0)
-    y = np.arange(-r, r + 1, dtype=np.float64)[:, None]
-    x = np.arange(-r, r + 1, dtype=np.float64)[None, :]
-    a = torch.tensor([angle], dtype=torch.float64)
-    c, s = float(torch.cos(a)), float(torch.sin(a))
-    u = x * c + y * s
+    """One kernel of :func:`motion_kernel2d` from numbers (see :func:`kernels2d_numpy`)."""
+    return kernels2d_numpy([length], [angle], [direction], [radius])[0]
+
+
+def kernels2d_numpy(lengths: list[float], angles: list[float], directions: list[float],
+                    radii: list[int | None]) -> list[torch.Tensor]:
+    """Motion kernels from numbers, each of its own radius, in one vectorised numpy build.
+
+    The operations of :func:`motion_kernel2d` in numpy (a few microseconds each, where
+    torch's per-op dispatch costs tens), in the same order: every step is an exactly rounded
+    IEEE operation, so each kernel has bitwise the values of its own build, whatever the
+    other kernels of the call. The cosine and sine (per kernel, on one-element tensors) and
+    the normalising sum (over the kernel's own contiguous weights) are torch's.
+
+    Parameters
+    ----------
+    lengths, angles, directions : list of float
+        Per kernel, as in :func:`motion_kernel2d`.
+    radii : list of int or None
+        Per kernel: its half-size, or None for :func:`motion_radius` of its length.
+
+    Returns
+    -------
+    list of torch.Tensor
+        Float64 ``(2 r + 1, 2 r + 1)`` kernels, each summing to 1.
+
+    Examples
+    --------
+    >>> ks = kernels2d_numpy([3.0, 9.0], [0.0, 0.5], [0.0, 0.0], [None, None])
+    >>> [tuple(k.shape) for k in ks], bool(torch.equal(ks[1], motion_kernel2d(9.0, 0.5)))
+    ([(5, 5), (13, 13)], True)
+    """
+    n = len(lengths)
+    rs = [motion_radius(L) if r is None else int(r) for L, r in zip(lengths, radii)]
+    R = max(rs)
+    Lv = np.array(lengths, dtype=np.float64)[:, None]                       # (n, 1)
+    dv = np.array(directions, dtype=np.float64)[:, None]
+    imaxs = [max(0, math.ceil(L / 2 + 0.5 - 1e-9) - 1) for L in lengths]
+    imax = max(imaxs)
+    i = np.arange(-imax, imax + 1, dtype=np.float64)[None, :]               # (1, I)
+    # beyond a kernel's own imax its profile is 0, so the shared range changes no weight
+    profile = np.clip(Lv / 2 + 0.5 - np.abs(i), 0, 1)
+    weight = profile * np.maximum(1 + dv * i / (Lv / 2), 0)                # (n, I)
+    y = np.arange(-R, R + 1, dtype=np.float64)[None, :, None]
+    x = np.arange(-R, R + 1, dtype=np.float64)[None, None, :]
+    cs = [torch.tensor([v], dtype=torch.float64) for v in angles]
+    c = np.array([float(torch.cos(t)) for t in cs])[:, None, None]
+    s = np.array([float(torch.sin(t)) for t in cs])[:, None, None]
+    u = x * c + y * s                                                       # (n, K, K)
     v = -x * s + y * c
     f = np.floor(u)
-    padded = np.zeros(weight.size + 2)
-    padded[1:-1] = weight                                    # weight(i) = 0 outside
-    w0 = padded[np.clip(f + (imax + 1), 0, 2 * imax + 2).astype(np.int64)]
-    w1 = padded[np.clip(f + (imax + 2), 0, 2 * imax + 2).astype(np.int64)]
+    padded = np.zeros((n, weight.shape[1] + 2))
+    padded[:, 1:-1] = weight                                                # weight(i) = 0 outside
+    rows = np.arange(n)[:, None, None]
+    w0 = padded[rows, np.clip(f + (imax + 1), 0, 2 * imax + 2).astype(np.int64)]
+    w1 = padded[rows, np.clip(f + (imax + 2), 0, 2 * imax + 2).astype(np.int64)]
     t0 = np.maximum(1 - (u - f), 0)
     t1 = np.maximum(1 - ((f + 1) - u), 0)
-    k = torch.from_numpy((w0 * t0 + w1 * t1) * np.maximum(1 - np.abs(v), 0))
-    return k / k.sum()
+    kb = (w0 * t0 + w1 * t1) * np.maximum(1 - np.abs(v), 0)
+    out = []
+    for b, r in enumerate(rs):
+        k = torch.from_numpy(np.ascontiguousarray(kb[b, R - r:R + r + 1, R - r:R + r + 1]))
+        out.append(k / k.sum())
+    return out
 
 
 #: dense kernels up to this many weights are built as before; wider ones sparsely
