@@ -194,7 +194,7 @@ def run_images(t, leaf: Any, generator, seed, params, name: str):
     """
     # a transform whose replay checks the whole batch for NaN / inf in the pass that reads
     # it (``checks_finite``, the illumination transforms) is not given a checked batch
-    checked = not getattr(t, "checks_finite", False)
+    checked = not t.checks_finite
     batch, clips, T = _as_clips(leaf, name, check_finite=checked)
     x4 = batch.data
     if T == 1:

@@ -169,6 +169,10 @@ class Transform(nn.Module):
 
     #: "photometric" transforms leave boxes / keypoints / masks alone; "geometric" ones move them
     kind = "photometric"
+    #: whether :meth:`replay` checks the batch for NaN / inf itself, in the pass that reads it
+    #: (then the caller does not check it first); a class attribute, so reading it never
+    #: goes through ``nn.Module.__getattr__``
+    checks_finite = False
 
     def __init__(self, p: float = 1.0):
         super().__init__()
