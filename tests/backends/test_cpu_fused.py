@@ -162,3 +162,26 @@ def test_threads_split_the_batch_with_the_same_bits(rng, monkeypatch, dtype):
     finally:
         torch.set_num_threads(threads)
     assert calls == [True] and torch.equal(one, many)
+
+
+@pytest.mark.parametrize("op", ["gaussian_spot", "radial_gradient"])
+@pytest.mark.parametrize("layout", ["chw", "hwc"])
+@pytest.mark.parametrize("mode", ["blend", "add", "multiply"])
+def test_uint8_radial_fields_in_one_pass_have_the_bits_of_the_torch_path(rng, monkeypatch, torch_path,
+                                                                          op, layout, mode):
+    B, C = 3, 3
+    u8 = torch.from_numpy((rng.random((B, 21, 26, C)) * 256).astype("uint8"))
+    x = u8.permute(0, 3, 1, 2).contiguous() if layout == "chw" else u8.permute(0, 3, 1, 2)
+    before = x.clone()
+    calls = []
+    real = cpu_fused._radial_u8
+    monkeypatch.setattr(cpu_fused, "_radial_u8", lambda *a: calls.append(1) or real(*a))
+    size = {"sigma" if op == "gaussian_spot" else "radius": torch.from_numpy(rng.uniform(0.05, 1.2, (B, 2)))}
+    for shape in ((B,), (B, C)):
+        kw = dict(strength=torch.from_numpy(rng.uniform(-1, 1, shape)), alpha=torch.from_numpy(rng.uniform(0, 1, shape)),
+                  offset=torch.from_numpy(rng.uniform(-0.3, 0.3, shape)), center=torch.from_numpy(rng.random((B, 2))),
+                  mode=mode, **size)
+        y = getattr(pg, op)(x, **kw)
+        ref = torch_path(lambda: getattr(pg, op)(x, **kw))
+        assert y.dtype == torch.uint8 and torch.equal(y, ref), (shape, int((y.int() - ref.int()).abs().max()))
+    assert calls and torch.equal(x, before)

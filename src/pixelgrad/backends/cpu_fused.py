@@ -16,7 +16,10 @@ uint8 images (a numpy ``(H, W, 3)`` image included, walked in its own channels-l
 take a second loop with the torch path's float32 ops: the field scaled to [0, 255] in its
 own pass (so its product is never fused into the mix, as in torch's separate ops), the mix,
 the clamp to [0, 255], rounding half to even and the cast, reading and writing each byte
-once: about 3-5x faster than the torch blocks on a 224 x 224 x 3 image.
+once: about 3-5x faster than the torch blocks on a 224 x 224 x 3 image. The radial fields
+(``gaussian_spot``, ``radial_gradient``) on uint8 take a third loop: their per-row and
+per-column parts made by torch as its path makes them, each remaining product and sum in
+its own loop (same bits).
 
 Without ``numba`` (or with ``PIXELGRAD_NO_NUMBA=1`` in the environment) :func:`available`
 is False and the callers keep the torch path. The first call compiles the loop for the
@@ -39,7 +42,7 @@ MODES = {"blend": 0, "add": 1, "multiply": 2}
 
 
 @lru_cache(maxsize=1)
-def _kernel() -> tuple[Callable[..., Any], Callable[..., Any]] | None:
+def _kernel() -> tuple[Callable[..., Any], ...] | None:
     if os.environ.get("PIXELGRAD_NO_NUMBA", "") not in ("", "0"):
         return None
     try:
@@ -180,7 +183,70 @@ def _kernel() -> tuple[Callable[..., Any], Callable[..., Any]] | None:
                         mix_run(x[s, c, i], fw, krep, y[s, c, i], n, mode, unit)
         return True
 
-    return mix, mix_u8
+    @numba.njit(nogil=True, boundscheck=False, cache=True, fastmath={"contract"})
+    def mix_radial_u8(x, a, b, kind, alst, aloff, coef, y, mode, white, unit, channels_last):  # pragma: no cover
+        # uint8 in and out, a field alst * t + aloff with t from per-row a (B, H) and
+        # per-column b (B, W) vectors (made by torch): kind 0, a Gaussian spot, t = a_i b_j
+        # (a = exp(-dy^2 / 2), b = exp(-dx^2 / 2)); kind 1, a radial ramp,
+        # t = max(0, 1 - sqrt(a_i + b_j)) (a = dy^2, b = dx^2). Each product and each sum of
+        # the torch path is its own rounding: they are computed in separate loops, so
+        # nothing is fused into a multiply-add but the mix itself (torch's addcmul).
+        if channels_last:
+            B, H, W, C = x.shape
+        else:
+            B, C, H, W = x.shape
+        cb, fb, cc1 = alst.shape[1] > 1, coef.shape[0] > 1, coef.shape[1] > 1
+        scale = white if mode != 2 else np.float32(1.0)
+        n = W * C if channels_last else W
+        t = np.empty(W, np.float32)
+        p = np.empty(n, np.float32)
+        fw = np.empty(n, np.float32)
+        krep = np.empty(n, np.float32)
+        for s in range(B):
+            fs = s if fb else 0
+            for i in range(H):
+                ai = a[s, i]
+                if kind == 0:
+                    for j in range(W):
+                        t[j] = ai * b[s, j]
+                else:
+                    for j in range(W):
+                        r = np.float32(1.0) - np.sqrt(ai + b[s, j])
+                        t[j] = r if r >= 0 else np.float32(0.0)
+                if channels_last and not cb:
+                    k0, o0 = alst[s, 0, 0, 0], aloff[s, 0, 0, 0]
+                    for j in range(W):
+                        p[j] = k0 * t[j]
+                    for j in range(W):
+                        t[j] = (p[j] + o0) * scale                 # the field, scaled
+                    for j in range(W):
+                        for c in range(C):
+                            fw[j * C + c] = t[j]
+                            krep[j * C + c] = coef[fs, c if cc1 else 0, 0, 0]
+                    mix_run(x[s, i].reshape(n), fw, krep, y[s, i].reshape(n), n, mode, unit)
+                elif channels_last:
+                    for j in range(W):
+                        for c in range(C):
+                            p[j * C + c] = alst[s, c, 0, 0] * t[j]
+                            krep[j * C + c] = coef[fs, c if cc1 else 0, 0, 0]
+                    for j in range(W):
+                        for c in range(C):
+                            fw[j * C + c] = (p[j * C + c] + aloff[s, c, 0, 0]) * scale
+                    mix_run(x[s, i].reshape(n), fw, krep, y[s, i].reshape(n), n, mode, unit)
+                else:
+                    for c in range(C):
+                        cr = c if cb else 0
+                        k = alst[s, cr, 0, 0]
+                        for j in range(W):
+                            p[j] = k * t[j]
+                        o = aloff[s, cr, 0, 0]
+                        for j in range(W):
+                            fw[j] = (p[j] + o) * scale
+                        krep[:W] = coef[fs, c if cc1 else 0, 0, 0]
+                        mix_run(x[s, c, i], fw, krep, y[s, c, i], W, mode, unit)
+        return True
+
+    return mix, mix_u8, mix_radial_u8
 
 
 def available() -> bool:
@@ -329,7 +395,8 @@ def _mix_planar_u8(kernel: Callable[..., Any], x: torch.Tensor, row: torch.Tenso
 @register("numba", "field")
 def field(x: torch.Tensor, op: str, params: dict, check: Callable | None = None) -> torch.Tensor:
     """The ``("numba", "field")`` entry of :mod:`pixelgrad.backends.registry`: a planar
-    illumination op (``linear_gradient``, ``corner_gradient``) in one fused pass.
+    illumination op (``linear_gradient``, ``corner_gradient``; uint8 / float32 / float64),
+    or a radial one (``gaussian_spot``, ``radial_gradient``; uint8) in one fused pass.
 
     Parameters
     ----------
@@ -371,8 +438,10 @@ def field(x: torch.Tensor, op: str, params: dict, check: Callable | None = None)
     if not available():
         raise Uncovered("an install without numba (pip install 'pixelgrad[numba]')")
     lin = ft.planar(op, params)
+    if lin is None and op in ("gaussian_spot", "radial_gradient") and x.dtype == torch.uint8:
+        return _radial_u8(x, op, params)
     if lin is None:
-        raise Uncovered(f"the op {op!r} (numba runs the planar fields)")
+        raise Uncovered(f"the op {op!r} (numba runs the planar fields, and the radial ones on uint8)")
     if x.device.type != "cpu" or (x.dtype not in ONE_BITS and x.dtype != torch.uint8):
         raise Uncovered(f"a {x.device.type} {x.dtype} tensor (numba: uint8 / float32 / float64 on the CPU)")
     alpha = params["alpha"]
@@ -388,3 +457,46 @@ def field(x: torch.Tensor, op: str, params: dict, check: Callable | None = None)
     if y is None:
         raise Uncovered("an input value outside [0, 1] (the exact path finds the image's range)")
     return y
+
+
+def _radial_u8(x: torch.Tensor, op: str, params: dict) -> torch.Tensor:
+    """``gaussian_spot`` / ``radial_gradient`` on a uint8 CPU tensor in one numba pass: the
+    per-row and per-column parts of the field made by torch exactly as the torch path makes
+    them (:func:`pixelgrad.backends.field_torch._radial_parts`), the rest in the loop, with
+    the torch path's roundings (same bits)."""
+    from . import field_torch as ft
+
+    kernels = _kernel()
+    if kernels is None or x.device.type != "cpu" or x.dim() != 4:
+        raise Uncovered("an install without numba or a non-CPU tensor")
+    al, st, off = params["alpha"], params["strength"], params["offset"]
+    if ft.tracks_grad(x, al, st, off, params["center"]):
+        raise Uncovered("a tensor that requires grad")
+    cdt = torch.float32
+    with torch.no_grad():
+        if op == "gaussian_spot":
+            dy, dx = ft._radial_parts(x, params["center"], params["sigma"])
+            a, b, kind = torch.exp(-0.5 * dy * dy), torch.exp(-0.5 * dx * dx), 0
+        else:
+            dy, dx = ft._radial_parts(x, params["center"], params["radius"])
+            a, b, kind = dy * dy, dx * dx, 1
+        alst = ft._as4(al * st, "cpu", cdt)
+        aloff = ft._as4(al * off, "cpu", cdt)
+        coef = ft._as4(1.0 - al, "cpu", cdt) if params["mode"] == "blend" else torch.ones(1, 1, 1, 1)
+    B, C, H, W = x.shape
+    a = a.reshape(B, H).contiguous().numpy()
+    b = b.reshape(B, W).contiguous().numpy()
+    alst, aloff = (t.expand(B, *t.shape[1:]).contiguous().numpy() for t in (alst, aloff))
+    xd = x.detach()
+    cl = C > 1 and xd.is_contiguous(memory_format=torch.channels_last)
+    if not cl and not xd.is_contiguous():
+        xd = xd.contiguous()
+    out = torch.empty_like(xd)
+    if xd.numel() == 0:
+        return out
+    xs, ys = (xd.permute(0, 2, 3, 1), out.permute(0, 2, 3, 1)) if cl else (xd, out)
+    xn, yn, k = xs.numpy(), ys.numpy(), coef.contiguous().numpy()
+    _by_samples(B, xd.numel(), lambda lo, hi: kernels[2](
+        xn[lo:hi], a[lo:hi], b[lo:hi], kind, alst[lo:hi], aloff[lo:hi], _rows(k, lo, hi), yn[lo:hi],
+        MODES[params["mode"]], np.float32(255.0), np.float32(1.0), cl))
+    return out
