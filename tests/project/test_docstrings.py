@@ -97,6 +97,7 @@ NO_EXAMPLE = {
     "pixelgrad.kernels.box.box_for_filtering": "the private-cache twin of box_kernel1d (same values)",
     "pixelgrad.viz.animate.frames_from_gif": "shown in the example of save_gif",
     "pixelgrad.restore.energies.tutorial": "deprecated alias of multiscale_smoothness",
+    "pixelgrad.restore.dct.hard_threshold": "deprecated alias of block_hard_threshold",
 }
 
 

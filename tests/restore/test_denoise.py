@@ -24,7 +24,7 @@ def test_denoise_zero_time_budget_keeps_the_first_stage_only(rng):
     first = []
     for i in range(2):
         opp = to_opponent(x[i:i + 1])
-        first.append(from_opponent(torch.cat([shrinkage.hard_threshold(
+        first.append(from_opponent(torch.cat([shrinkage.patch_hard_threshold(
             opp[:, j:j + 1], torch.tensor(0.01), threshold=2.7, patch=8, stride=8)
             for j in range(3)], 1)))
     assert torch.equal(auto.image, torch.cat(first).clamp(0, 1))

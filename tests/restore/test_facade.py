@@ -205,10 +205,26 @@ def test_two_stage_equals_the_two_shrinkage_stages(rng):
     y = x + 0.05 * torch.randn(x.shape, generator=_gen(rng), dtype=torch.float64)
     v = torch.tensor(0.0025, dtype=torch.float64)
     first, second, sure = shrinkage.two_stage(y, v, patch=8, stride=3)
-    assert torch.equal(first, shrinkage.hard_threshold(y, v, patch=8, stride=3))
+    assert torch.equal(first, shrinkage.patch_hard_threshold(y, v, patch=8, stride=3))
     ref, ref_sure = shrinkage.wiener(y, first, v, patch=8, stride=3, risk=True)
     assert torch.equal(second, ref) and sure == ref_sure
     assert float((second - x).square().mean()) < float((y - x).square().mean())
+
+
+def test_old_hard_threshold_names_are_deprecated_aliases(rng):
+    """``shrinkage.hard_threshold`` / ``dct.hard_threshold`` (two different functions under one
+    name) now warn and return what ``patch_hard_threshold`` / ``block_hard_threshold`` return."""
+    from pixelgrad.restore import dct, shrinkage
+
+    y = _scene(rng, (1, 1, 24, 20), torch.float64)
+    v = torch.tensor(0.0025, dtype=torch.float64)
+    with pytest.warns(DeprecationWarning, match="patch_hard_threshold"):
+        old = shrinkage.hard_threshold(y, v, patch=4, stride=2)
+    assert torch.equal(old, shrinkage.patch_hard_threshold(y, v, patch=4, stride=2))
+    d = dct.dct_matrix(8, torch.float64)
+    with pytest.warns(DeprecationWarning, match="block_hard_threshold"):
+        old = dct.hard_threshold(y, 0.1, (3, 5), 8, d)
+    assert torch.equal(old, dct.block_hard_threshold(y, 0.1, (3, 5), 8, d))
 
 
 @pytest.mark.parametrize("size", [(1, 4), (5, 8), (12, 15)])

@@ -320,8 +320,8 @@ def test_refine_on_stacked_cluster_boxes_changes_only_unknown_pixels(rng, monkey
     unk[:, 100:104, 90:110] = True
     unk[1, 60, 60] = True                      # channel 1 only
     calls = []
-    real = local_inpaint.hard_threshold
-    monkeypatch.setattr(local_inpaint, "hard_threshold", lambda v, *a: calls.append(v.shape) or real(v, *a))
+    real = local_inpaint.block_hard_threshold
+    monkeypatch.setattr(local_inpaint, "block_hard_threshold", lambda v, *a: calls.append(v.shape) or real(v, *a))
     out, taus = local_inpaint.refine(x, unk, torch.full_like(x, 0.4), torch.full_like(x, 0.6), rounds=5)
     assert torch.equal(out[~unk], x[~unk]) and len(taus) == 5
     assert bool(((out[unk] >= 0.4) & (out[unk] <= 0.6)).all())

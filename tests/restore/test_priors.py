@@ -68,11 +68,11 @@ def test_block_dct_prox_is_hard_threshold(rng):
     """Against scipy's orthonormal DCT of every 16x16 block (unshifted grid)."""
     from scipy.fft import dctn, idctn
 
-    from pixelgrad.restore.dct import dct_matrix, hard_threshold
+    from pixelgrad.restore.dct import block_hard_threshold, dct_matrix
 
     v = _img(rng, (1, 1, 32, 48))
     tau = 0.3
-    u = hard_threshold(v, tau, (0, 0), 16, dct_matrix(16, torch.float64))
+    u = block_hard_threshold(v, tau, (0, 0), 16, dct_matrix(16, torch.float64))
     ref = np.empty((32, 48))
     for i in range(0, 32, 16):
         for j in range(0, 48, 16):

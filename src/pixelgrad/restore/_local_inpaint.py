@@ -17,7 +17,7 @@ pepper) go to the whole-image pipeline. :func:`fill` works on one image:
    holes' values fixed. Each fill is clipped to the range of the known pixels around its
    component (:func:`~pixelgrad.restore.regions.local_range`).
 4. **Block-DCT refinement** (iterated hard thresholding,
-   :func:`pixelgrad.restore.dct.hard_threshold` on 16x16 blocks, the threshold going from 0.3
+   :func:`pixelgrad.restore.dct.block_hard_threshold` on 16x16 blocks, the threshold going from 0.3
    to 0.02, two grid shifts per round, known pixels re-imposed, values kept in the local range)
    on the blocks that hold a missing pixel only (:func:`refine`). A hole gets the mean of its
    biharmonic fill and its DCT-refined harmonic fill: neither is safe alone (harmonic + DCT
@@ -45,7 +45,7 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 import torch
 
-from .dct import dct_matrix, hard_threshold
+from .dct import block_hard_threshold, dct_matrix
 from .._errors import bad_value
 from .regions import choose_stage, direct_solve, find_regions, holdout_copies, local_range, thick_components
 
@@ -112,7 +112,7 @@ def is_sparse(missing: np.ndarray, fraction: float = SPARSE_FRACTION) -> bool:
 
 def _reflect(r: np.ndarray, n: int, block: int) -> np.ndarray:
     """Padded coordinates (may be < 0 or >= n) -> image coordinates, as the mirror padding of
-    :func:`pixelgrad.restore.dct.hard_threshold` (``reflect`` when ``n > block``, else
+    :func:`pixelgrad.restore.dct.block_hard_threshold` (``reflect`` when ``n > block``, else
     ``replicate``)."""
     if n > block:
         r = np.abs(r)
@@ -147,10 +147,10 @@ def refine(x: torch.Tensor, unknown: torch.Tensor, lo: torch.Tensor, hi: torch.T
            rounds: int = ROUNDS, deadline: Optional[float] = None) -> Tuple[torch.Tensor, torch.Tensor]:
     r"""Iterated block-DCT hard thresholding at the unknown pixels only.
 
-    Round ``k`` thresholds (:func:`pixelgrad.restore.dct.hard_threshold`, 16x16 blocks, DC
+    Round ``k`` thresholds (:func:`pixelgrad.restore.dct.block_hard_threshold`, 16x16 blocks, DC
     kept) at :math:`\tau_k = 0.3 (0.02 / 0.3)^{k / (R - 1)}` on two shifted block grids, averages
     the two, keeps the values in ``[lo, hi]`` and re-imposes the known pixels. Only the blocks
-    holding an unknown pixel are gathered (their mirrored borders as in ``hard_threshold``),
+    holding an unknown pixel are gathered (their mirrored borders as in ``block_hard_threshold``),
     both grids' blocks in one call, so a round costs about the blocks around the missing
     pixels, not the image; on a small image, or one with many unknown pixels
     (:data:`DENSE_AREA`, :data:`DENSE_SHARE`), every block is thresholded instead (the same
@@ -220,14 +220,14 @@ def refine(x: torch.Tensor, unknown: torch.Tensor, lo: torch.Tensor, hi: torch.T
         sa, sb = torch.randint(0, BLOCK, (2, 2), generator=gen).tolist()
         if dense:
             img = xf.reshape(c, 1, h, w)
-            acc = (hard_threshold(img, tau, (sa[0], sa[1]), BLOCK, dct)
-                   + hard_threshold(img, tau, (sb[0], sb[1]), BLOCK, dct)).reshape(c, -1)[:, flat]
+            acc = (block_hard_threshold(img, tau, (sa[0], sa[1]), BLOCK, dct)
+                   + block_hard_threshold(img, tau, (sb[0], sb[1]), BLOCK, dct)).reshape(c, -1)[:, flat]
         else:
             ga, ra = _grid(h, w, uy, ux, (sa[0], sa[1]), BLOCK)
             gb, rb = _grid(h, w, uy, ux, (sb[0], sb[1]), BLOCK)
             gather = torch.from_numpy(np.concatenate([ga.reshape(-1), gb.reshape(-1)]))
             blocks = xf[:, gather].reshape(-1, 1, BLOCK, BLOCK)
-            t = hard_threshold(blocks, tau, (0, 0), BLOCK, dct).reshape(c, -1)
+            t = block_hard_threshold(blocks, tau, (0, 0), BLOCK, dct).reshape(c, -1)
             acc = t[:, torch.from_numpy(ra)] + t[:, torch.from_numpy(rb + ga.size)]
         xf[:, flat] = torch.lerp(x0_u, torch.clamp(0.5 * acc, lo_u, hi_u), unk)
         taus.append(tau)
@@ -270,7 +270,8 @@ def _refine_stacked(x: torch.Tensor, unknown: torch.Tensor, lo: torch.Tensor, hi
             break
         tau = _schedule(k, rounds)
         sa, sb = torch.randint(0, BLOCK, (2, 2), generator=gen).tolist()
-        acc = hard_threshold(xs, tau, (sa[0], sa[1]), BLOCK, dct) + hard_threshold(xs, tau, (sb[0], sb[1]), BLOCK, dct)
+        acc = (block_hard_threshold(xs, tau, (sa[0], sa[1]), BLOCK, dct)
+               + block_hard_threshold(xs, tau, (sb[0], sb[1]), BLOCK, dct))
         xs = torch.lerp(x0, torch.clamp(0.5 * acc, los, his), unk_w)
         taus.append(tau)
     out = x.clone()

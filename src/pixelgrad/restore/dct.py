@@ -1,7 +1,7 @@
 """Orthonormal DCT-II and block-DCT hard thresholding (a leaf: imports nothing of restore).
 
 For a block ``X`` of side ``n`` the coefficients are ``c = D X D^T`` with ``D`` the orthonormal
-DCT-II matrix (:func:`dct_matrix`); :func:`hard_threshold` keeps ``|c| > tau`` (DC always) on a
+DCT-II matrix (:func:`dct_matrix`); :func:`block_hard_threshold` keeps ``|c| > tau`` (DC always) on a
 grid of blocks shifted by ``(dy, dx)`` with mirror-padded borders, the prox of
 ``tau^2 / 2 ||c||_0``. The iterated thresholding that inpaints with it (a decreasing ``tau``,
 random grid shifts, known pixels re-imposed) is the step
@@ -90,8 +90,8 @@ def block_dct_coefficients(x: torch.Tensor, block: int = 16) -> torch.Tensor:
     return t.reshape(bsz, c, hp, wp)
 
 
-def hard_threshold(x: torch.Tensor, tau: float, shift: Tuple[int, int], block: int,
-                   dct: torch.Tensor) -> torch.Tensor:
+def block_hard_threshold(x: torch.Tensor, tau: float, shift: Tuple[int, int], block: int,
+                         dct: torch.Tensor) -> torch.Tensor:
     r"""Block-DCT hard thresholding on a shifted grid of blocks.
 
     Parameters
@@ -122,7 +122,7 @@ def hard_threshold(x: torch.Tensor, tau: float, shift: Tuple[int, int], block: i
     --------
     >>> import torch
     >>> x = torch.rand(1, 1, 16, 16, generator=torch.Generator().manual_seed(0))
-    >>> y = hard_threshold(x, 0.0, (3, 5), 8, dct_matrix(8))
+    >>> y = block_hard_threshold(x, 0.0, (3, 5), 8, dct_matrix(8))
     >>> bool(torch.allclose(x, y, atol=1e-5))
     True
     """
@@ -143,3 +143,27 @@ def hard_threshold(x: torch.Tensor, tau: float, shift: Tuple[int, int], block: i
     t = torch.matmul(dct.T, t.view(n, hp // block, block, wp))
     t = torch.matmul(t.view(n, hp, wp // block, block), dct).view(n, hp, wp)
     return t[:, sy:sy + h, sx:sx + w].reshape(bsz, c, h, w)
+
+
+def hard_threshold(x: torch.Tensor, tau: float, shift: Tuple[int, int], block: int,
+                   dct: torch.Tensor) -> torch.Tensor:
+    """Deprecated alias of :func:`block_hard_threshold` (warns).
+
+    The old name, shared with the patch denoiser
+    :func:`pixelgrad.restore.shrinkage.patch_hard_threshold`.
+
+    Parameters
+    ----------
+    x, tau, shift, block, dct :
+        As for :func:`block_hard_threshold`.
+
+    Returns
+    -------
+    torch.Tensor
+        As :func:`block_hard_threshold`.
+    """
+    import warnings
+
+    warnings.warn("pixelgrad.restore.dct.hard_threshold is deprecated; use block_hard_threshold",
+                  DeprecationWarning, stacklevel=2)
+    return block_hard_threshold(x, tau, shift, block, dct)

@@ -16,7 +16,7 @@ Methods
        smoother images),
     2. the noise of ``x_RI`` has power spectrum ``sigma^2 |G|^2`` (``G`` the inverse filter);
        its autocorrelation gives the noise variance of every 8x8 DCT coefficient, and
-       :func:`~pixelgrad.restore.shrinkage.hard_threshold` removes it,
+       :func:`~pixelgrad.restore.shrinkage.patch_hard_threshold` removes it,
     3. a second, empirical-Wiener shrinkage of ``x_RI`` with the first estimate as pilot.
 
     For ``border="circular"`` the FFT model is exact. For the other borders the image is
@@ -197,7 +197,7 @@ def _fourier_deblur(y: torch.Tensor, op: Blur, sigma: torch.Tensor, method: str,
             acf = torch.fft.irfft2(g.abs().square().to(torch.complex128), s=(hh, ww))[0, 0] * (s * s)
             var = shrinkage.coefficient_variance(acf, 8, y.dtype)
             opp = to_opponent(x_ri)
-            first = torch.cat([shrinkage.hard_threshold(opp[:, j:j + 1], var, threshold=THRESHOLD)
+            first = torch.cat([shrinkage.patch_hard_threshold(opp[:, j:j + 1], var, threshold=THRESHOLD)
                                for j in range(c)], 1)
             if past(dl):
                 x = from_opponent(first)

@@ -73,7 +73,7 @@ def grid_step_within(x: torch.Tensor, variance: torch.Tensor, patch: int, stride
     x : tensor ``(1, C, H, W)``
         The planes to denoise.
     variance : tensor
-        The noise variance (as :func:`~pixelgrad.restore.shrinkage.hard_threshold`).
+        The noise variance (as :func:`~pixelgrad.restore.shrinkage.patch_hard_threshold`).
     patch, stride : int
         The configuration's patch side and grid step.
     deadline : float or None
@@ -100,7 +100,7 @@ def grid_step_within(x: torch.Tensor, variance: torch.Tensor, patch: int, stride
     side = 96
     crop = x[:, :1, :min(h, side), :min(w, side)]
     t = time.perf_counter()
-    shrinkage.hard_threshold(crop, variance, threshold=THRESHOLD, patch=patch, stride=stride)
+    shrinkage.patch_hard_threshold(crop, variance, threshold=THRESHOLD, patch=patch, stride=stride)
     per_pixel = (time.perf_counter() - t) / crop.shape[-1] / crop.shape[-2]
     cost = per_pixel * h * w * x.shape[1]
     left = deadline - time.perf_counter()
@@ -218,7 +218,7 @@ def denoise(image: ImageLike, sigma: Optional[NoiseLevel] = None, method: str = 
                     break                                # out of time: keep the first configuration
                 if best is None:
                     step = grid_step_within(opp, var, p, step, dl)
-                first = torch.cat([shrinkage.hard_threshold(opp[:, j:j + 1], var, threshold=THRESHOLD,
+                first = torch.cat([shrinkage.patch_hard_threshold(opp[:, j:j + 1], var, threshold=THRESHOLD,
                                                             patch=p, stride=step)
                                    for j in range(opp.shape[1])], 1)
                 if method != "auto" or past(dl):

@@ -433,7 +433,7 @@ class BlockDCTSparsity(Prior):
     .. math:: R(x) = \#\{k : c_k \ne 0\}, \qquad \mathrm{prox}_{t w R}(v) = H_{\sqrt{2 t w}}(v)
 
     the hard threshold being the exact prox of :math:`w\|c\|_0` in an orthonormal basis
-    (:func:`~pixelgrad.restore.dct.hard_threshold`), applied on a grid shifted by a random
+    (:func:`~pixelgrad.restore.dct.block_hard_threshold`), applied on a grid shifted by a random
     offset. ``value`` counts the nonzero coefficients on the unshifted grid (round-off level
     counts as zero).
 
@@ -465,7 +465,8 @@ class BlockDCTSparsity(Prior):
     def prox(self, v: torch.Tensor, t: float) -> torch.Tensor:
         tau = math.sqrt(2.0 * float(t) * self.weight)
         s = torch.randint(0, self.block, (2,), generator=self.generator).tolist()
-        return dct.hard_threshold(v, tau, (s[0], s[1]), self.block, dct.dct_matrix(self.block, v.dtype, v.device))
+        return dct.block_hard_threshold(v, tau, (s[0], s[1]), self.block,
+                                        dct.dct_matrix(self.block, v.dtype, v.device))
 
 
 class EdgeEnhancingDiffusion(Prior):

@@ -4,7 +4,7 @@ Every ``p x p`` patch (on a grid of step ``stride``, mirror-padded by ``p - 1`` 
 is covered equally) is transformed by the orthonormal 2-D DCT ``c = (D (x) D) vec(P)``;
 coefficient ``k`` carries noise of variance ``v_k``. Then
 
-* :func:`hard_threshold` (first stage): ``c_k <- c_k [c_k^2 > t^2 v_k]`` (DC kept),
+* :func:`patch_hard_threshold` (first stage): ``c_k <- c_k [c_k^2 > t^2 v_k]`` (DC kept),
 * :func:`wiener` (second stage, with a pilot estimate ``b``):
   ``c_k <- c_k b_k^2 / (b_k^2 + v_k)`` (DC kept),
 
@@ -34,7 +34,7 @@ import torch.nn.functional as F
 
 from .dct import dct_matrix
 
-__all__ = ["hard_threshold", "wiener", "two_stage", "coefficient_variance"]
+__all__ = ["patch_hard_threshold", "wiener", "two_stage", "coefficient_variance"]
 
 
 def _basis(p: int, dtype: torch.dtype, device) -> torch.Tensor:
@@ -97,8 +97,8 @@ def _check_plane(x: torch.Tensor, p: int, stride: int) -> None:
         raise ValueError(f"shrinkage: argument `stride` must be in [1, {p}], got {stride}")
 
 
-def hard_threshold(x: torch.Tensor, variance: torch.Tensor, *, threshold: float = 2.7, patch: int = 8,
-                   stride: int = 2) -> torch.Tensor:
+def patch_hard_threshold(x: torch.Tensor, variance: torch.Tensor, *, threshold: float = 2.7,
+                         patch: int = 8, stride: int = 2) -> torch.Tensor:
     r"""First stage: hard thresholding of the DCT coefficients of overlapping patches.
 
     Parameters
@@ -147,13 +147,36 @@ def hard_threshold(x: torch.Tensor, variance: torch.Tensor, *, threshold: float 
     >>> import torch
     >>> clean = torch.linspace(0, 1, 32).repeat(32, 1)[None, None]
     >>> noisy = clean + 0.1 * torch.randn(clean.shape, generator=torch.Generator().manual_seed(0))
-    >>> est = hard_threshold(noisy, torch.tensor(0.01))
+    >>> est = patch_hard_threshold(noisy, torch.tensor(0.01))
     >>> bool((est - clean).square().mean() < (noisy - clean).square().mean())
     True
     """
     _check_plane(x, patch, stride)
     basis = _basis(patch, x.dtype, x.device)
     return _threshold(x, basis, variance, threshold, patch, stride)
+
+
+def hard_threshold(x: torch.Tensor, variance: torch.Tensor, *, threshold: float = 2.7, patch: int = 8,
+                   stride: int = 2) -> torch.Tensor:
+    """Deprecated alias of :func:`patch_hard_threshold` (warns).
+
+    The old name, shared with the block-DCT step :func:`pixelgrad.restore.dct.block_hard_threshold`.
+
+    Parameters
+    ----------
+    x, variance, threshold, patch, stride :
+        As for :func:`patch_hard_threshold`.
+
+    Returns
+    -------
+    torch.Tensor
+        As :func:`patch_hard_threshold`.
+    """
+    import warnings
+
+    warnings.warn("pixelgrad.restore.shrinkage.hard_threshold is deprecated; use patch_hard_threshold",
+                  DeprecationWarning, stacklevel=2)
+    return patch_hard_threshold(x, variance, threshold=threshold, patch=patch, stride=stride)
 
 
 def _threshold(x, basis, variance, threshold, patch, stride):
@@ -180,12 +203,12 @@ def wiener(x: torch.Tensor, pilot: torch.Tensor, variance: torch.Tensor, *, patc
     x : torch.Tensor
         One noisy plane ``(1, 1, H, W)``.
     pilot : torch.Tensor
-        A first estimate of the clean plane (e.g. :func:`hard_threshold`'s), shape of ``x``.
+        A first estimate of the clean plane (e.g. :func:`patch_hard_threshold`'s), shape of ``x``.
     variance : torch.Tensor
         Noise variance per coefficient ``(patch**2,)`` or a scalar (a scalar is needed for
         ``risk=True``).
     patch, stride : int
-        As for :func:`hard_threshold`.
+        As for :func:`patch_hard_threshold`.
     risk : bool
         Also return Stein's unbiased risk estimate [3]_ of the mean squared error per pixel.
 
@@ -228,7 +251,7 @@ def wiener(x: torch.Tensor, pilot: torch.Tensor, variance: torch.Tensor, *, patc
     >>> import torch
     >>> clean = torch.linspace(0, 1, 32).repeat(32, 1)[None, None]
     >>> noisy = clean + 0.1 * torch.randn(clean.shape, generator=torch.Generator().manual_seed(0))
-    >>> est, sure = wiener(noisy, hard_threshold(noisy, torch.tensor(0.01)), torch.tensor(0.01), risk=True)
+    >>> est, sure = wiener(noisy, patch_hard_threshold(noisy, torch.tensor(0.01)), torch.tensor(0.01), risk=True)
     >>> est.shape, bool((est - clean).square().mean() < (noisy - clean).square().mean())
     (torch.Size([1, 1, 32, 32]), True)
     """
@@ -262,7 +285,7 @@ def _wiener(x, pilot, basis, variance, patch, stride, risk):
 
 def two_stage(x: torch.Tensor, variance: torch.Tensor, *, threshold: float = 2.7, patch: int = 8,
               stride: int = 2):
-    """:func:`hard_threshold` then :func:`wiener` with it as pilot (white noise).
+    """:func:`patch_hard_threshold` then :func:`wiener` with it as pilot (white noise).
 
     Parameters
     ----------
@@ -271,7 +294,7 @@ def two_stage(x: torch.Tensor, variance: torch.Tensor, *, threshold: float = 2.7
     variance : torch.Tensor
         Scalar noise variance.
     threshold, patch, stride :
-        As for :func:`hard_threshold`.
+        As for :func:`patch_hard_threshold`.
 
     Returns
     -------
@@ -282,12 +305,12 @@ def two_stage(x: torch.Tensor, variance: torch.Tensor, *, threshold: float = 2.7
     Raises
     ------
     ValueError
-        As for :func:`hard_threshold`.
+        As for :func:`patch_hard_threshold`.
 
     Notes
     -----
     The two stages of BM3D (Dabov et al. 2007, IEEE Trans. Image Process. 16(8):2080-2095)
-    with a sliding DCT in place of block matching; the maths is in :func:`hard_threshold`
+    with a sliding DCT in place of block matching; the maths is in :func:`patch_hard_threshold`
     and :func:`wiener`.
 
     Examples
@@ -296,7 +319,7 @@ def two_stage(x: torch.Tensor, variance: torch.Tensor, *, threshold: float = 2.7
     >>> clean = torch.linspace(0, 1, 32).repeat(32, 1)[None, None]
     >>> noisy = clean + 0.1 * torch.randn(clean.shape, generator=torch.Generator().manual_seed(0))
     >>> first, second, sure = two_stage(noisy, torch.tensor(0.01))
-    >>> bool(torch.equal(first, hard_threshold(noisy, torch.tensor(0.01))))
+    >>> bool(torch.equal(first, patch_hard_threshold(noisy, torch.tensor(0.01))))
     True
     """
     _check_plane(x, patch, stride)

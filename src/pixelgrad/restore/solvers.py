@@ -43,7 +43,7 @@ from .._errors import bad_type, bad_value
 from . import diffusion
 from .checks import check_bounds, check_iterations, check_tol, real_scalar
 from .constraints import Box, Constraint, FixedPixels
-from .dct import dct_matrix, hard_threshold
+from .dct import block_hard_threshold, dct_matrix
 from .differences import image_sum
 from .iterate import Callback, past, run
 from .linalg import CGState, batched_dot, cg_solve
@@ -571,7 +571,7 @@ class IteratedThresholding:
 
     .. math:: x \leftarrow \mathrm{clip}_{[0,1]}\big(T_{\tau_r}(x)\big) \text{ on unknown pixels}, \qquad x \leftarrow x_0 \text{ on known pixels}
 
-    with :math:`T_\tau` the :func:`~pixelgrad.restore.dct.hard_threshold` averaged over random
+    with :math:`T_\tau` the :func:`~pixelgrad.restore.dct.block_hard_threshold` averaged over random
     grid shifts, a decreasing threshold as in iterated denoising [1]_ and the iterative
     thresholding of morphological component analysis [2]_. Run it with
     ``iterate.run(..., last_on_deadline=True)`` so a deadline still ends on the last threshold.
@@ -612,7 +612,7 @@ class IteratedThresholding:
         acc: Optional[torch.Tensor] = None
         for _ in range(self.shifts):
             s = torch.randint(0, self.block, (2,), generator=self.generator).tolist()
-            y = hard_threshold(self.x, tau, (s[0], s[1]), self.block, self.dct)
+            y = block_hard_threshold(self.x, tau, (s[0], s[1]), self.block, self.dct)
             acc = y if acc is None else acc.add_(y)
         assert acc is not None
         if self.shifts > 1:
