@@ -12,7 +12,7 @@ from scipy import ndimage
 
 import pixelgrad.augment as A
 from pixelgrad.cli.main import main
-from pixelgrad.io.dataset import collect_inputs, derive_seed, plan_outputs
+from pixelgrad.io.dataset import collect_inputs, output_seed, plan_outputs
 from pixelgrad.io.images import read_image, write_image
 from pixelgrad.io.jobs import run_local
 from pixelgrad.io.manifest import read_manifest
@@ -68,7 +68,7 @@ def test_blur_pipeline_matches_scipy_for_every_format_and_depth(tmp_path: Path, 
         src, dst = read_image(mixed / rel), read_image(out / rel)
         assert (out / rel).suffix == (mixed / rel).suffix
         assert dst.dtype == src.dtype and dst.shape == src.shape, rel
-        assert rec["input"] == rel and rec["seed"] == derive_seed(3, rel, 0)
+        assert rec["input"] == rel and rec["seed"] == output_seed(3, rel, 0)
         sigma = rec["params"]["transforms"][0]["sigma"]
         assert 0.6 <= sigma <= 1.6
         hi = 255.0 if src.dtype == np.uint8 else 65535.0

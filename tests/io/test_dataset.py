@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pixelgrad.io.dataset import (JobError, collect_inputs, derive_seed, output_relpath,
+from pixelgrad.io.dataset import (JobError, collect_inputs, output_relpath, output_seed,
                                   plan_outputs)
 from pixelgrad.io.images import write_image
 from pixelgrad.io.manifest import ManifestWriter, read_manifest
@@ -69,10 +69,18 @@ def test_missing_or_empty_inputs_are_usage_errors(tmp_path: Path):
 
 def test_seed_derivation_matches_its_formula_and_separates_everything():
     ref = int.from_bytes(hashlib.blake2b(b"7\0sub/a.png\x003", digest_size=8).digest(), "little") >> 1
-    assert derive_seed(7, "sub/a.png", 3) == ref
-    seeds = {derive_seed(s, r, k) for s in (0, 1) for r in ("a.png", "b.png", "x/a.png") for k in range(3)}
+    assert output_seed(7, "sub/a.png", 3) == ref
+    seeds = {output_seed(s, r, k) for s in (0, 1) for r in ("a.png", "b.png", "x/a.png") for k in range(3)}
     assert len(seeds) == 18
     assert all(0 <= s < 2**63 for s in seeds)
+
+
+def test_old_name_derive_seed_is_a_deprecated_alias_of_output_seed():
+    from pixelgrad.io import dataset
+
+    with pytest.warns(DeprecationWarning, match="output_seed"):
+        assert dataset.derive_seed(7, "sub/a.png", 3) == output_seed(7, "sub/a.png", 3)
+    assert "derive_seed" not in dataset.__all__
 
 
 def test_plan_mirrors_tree_copies_and_seeds(tmp_path: Path, tree: Path):
@@ -80,11 +88,11 @@ def test_plan_mirrors_tree_copies_and_seeds(tmp_path: Path, tree: Path):
     items = plan_outputs(root, files, tmp_path / "out", copies=2, seed=5)
     assert [it.out_rel for it in items[:4]] == ["a_0.jpg", "a_1.jpg", "b_0.png", "b_1.png"]
     assert items[4].dst == (tmp_path / "out" / "sub" / "c_0.tiff").absolute()
-    assert all(it.seed == derive_seed(5, it.rel, it.copy) for it in items)
+    assert all(it.seed == output_seed(5, it.rel, it.copy) for it in items)
     assert output_relpath("x/y.png", 0, 1) == "x/y.png"
     # planning with one copy keeps names; order of inputs does not change any seed
     one = plan_outputs(root, files[::-1], tmp_path / "out")
-    assert {it.out_rel: it.seed for it in one} == {it.rel: derive_seed(0, it.rel, 0) for it in one}
+    assert {it.out_rel: it.seed for it in one} == {it.rel: output_seed(0, it.rel, 0) for it in one}
 
 
 def test_copy_names_never_collide_and_copies_must_be_positive(tmp_path: Path):

@@ -13,7 +13,7 @@ ray = pytest.importorskip("ray", reason="Ray Data is an optional extra (pixelgra
 import pixelgrad.augment as A  # noqa: E402
 from pixelgrad.cli.main import main  # noqa: E402
 from pixelgrad.io.batch_apply import apply_pipeline  # noqa: E402
-from pixelgrad.io.dataset import collect_inputs, derive_seed, plan_outputs  # noqa: E402
+from pixelgrad.io.dataset import collect_inputs, output_seed, plan_outputs  # noqa: E402
 from pixelgrad.io.images import write_image  # noqa: E402
 from pixelgrad.io.jobs import run_local  # noqa: E402
 from pixelgrad.io.manifest import read_manifest  # noqa: E402
@@ -101,7 +101,7 @@ def test_ray_augment_matches_apply_pipeline(local_ray):
     assert len(out) == 10
     got = {(r["path"], int(r["copy"])): r for r in out}
     for row in rows:
-        seeds = [derive_seed(2, row["path"], k) for k in range(2)]
+        seeds = [output_seed(2, row["path"], k) for k in range(2)]
         ref = apply_pipeline(PIPE, [row["image"]] * 2, seeds)
         for k in range(2):
             r = got[(row["path"], k)]

@@ -200,7 +200,7 @@ def build_gallery(pipeline, images: Sequence[tuple[str, np.ndarray]], *, draws: 
         ``(name, image)`` pairs; images ``(H, W[, C])``, uint8/uint16/float.
     draws : int, default 4
         Random draws per (section, image). Draw ``d`` of image ``i`` in section ``s`` is
-        seeded with ``derive_seed(seed, f"{s}/{i}", d)``.
+        seeded with ``output_seed(seed, f"{s}/{i}", d)``.
     seed : int, default 0
         Seed of the draws.
     size : int, default 192
@@ -238,7 +238,7 @@ def build_gallery(pipeline, images: Sequence[tuple[str, np.ndarray]], *, draws: 
     stats.setdefault("failed", 0)
     from .. import augment
     from ..io.batch_apply import apply_pipeline
-    from ..io.dataset import derive_seed
+    from ..io.dataset import output_seed
 
     parts = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
              f"<style>{_CSS}</style></head><body><h1>{html.escape(title)}</h1>",
@@ -258,7 +258,7 @@ def build_gallery(pipeline, images: Sequence[tuple[str, np.ndarray]], *, draws: 
                 # draws held `draws` full-size copies and their outputs (a 2048 x 2048 image
                 # with 40 draws peaked at 4.1 GB, 325 x the decoded image). Each image's
                 # result depends only on its seed, so the draws are the same.
-                (res,) = apply_pipeline(transform, [img], [derive_seed(seed, f"{s}/{i}", d)])
+                (res,) = apply_pipeline(transform, [img], [output_seed(seed, f"{s}/{i}", d)])
                 if isinstance(res, BaseException):
                     stats["failed"] += 1
                     figs.append(f"<figure><figcaption>draw {d}: failed: "

@@ -20,7 +20,7 @@ Rules (see ``pixelgrad augment --help``):
 - A file name that is not valid UTF-8 is reported through ``on_skip`` and left out (its
   relative path could not be recorded in the manifest nor seeded).
 - ``copies`` is at most :data:`MAX_COPIES`.
-- The seed of copy ``k`` of relative path ``r`` is ``derive_seed(seed, r, k)``: a 63-bit hash, so
+- The seed of copy ``k`` of relative path ``r`` is ``output_seed(seed, r, k)``: a 63-bit hash, so
   results do not depend on the order, the batching or the number of workers.
 """
 from __future__ import annotations
@@ -37,7 +37,7 @@ from .images import IMAGE_SUFFIXES
 
 __all__ = ["JobError", "WorkItem", "collect_inputs", "plan_outputs", "check_output_location",
            "input_guard",
-           "derive_seed", "output_relpath", "MAX_COPIES", "printable_path"]
+           "output_seed", "output_relpath", "MAX_COPIES", "printable_path"]
 
 #: the largest ``copies`` of a job (a billion copies would take minutes just to plan)
 MAX_COPIES = 10_000
@@ -82,14 +82,14 @@ class WorkItem:
     out_rel : str
         ``dst`` relative to OUT (posix).
     seed : int
-        The per-output seed from :func:`derive_seed`.
+        The per-output seed from :func:`output_seed`.
 
     Examples
     --------
     >>> from pathlib import Path
     >>> item = WorkItem(Path("IN/a.png"), "a.png", 0, Path("OUT/a.png"), "a.png",
-    ...                 derive_seed(0, "a.png", 0))
-    >>> item.out_rel, item.seed == derive_seed(0, "a.png", 0)
+    ...                 output_seed(0, "a.png", 0))
+    >>> item.out_rel, item.seed == output_seed(0, "a.png", 0)
     ('a.png', True)
     """
 
@@ -256,8 +256,11 @@ def collect_inputs(source: str | os.PathLike,
     return root, files
 
 
-def derive_seed(seed: int, rel: str, copy: int) -> int:
+def output_seed(seed: int, rel: str, copy: int) -> int:
     """Seed of copy ``copy`` of the input at relative path ``rel`` under run seed ``seed``.
+
+    One seed per output file, a hash of its input's path (not to be confused with
+    :func:`pixelgrad.augment.derive_seed`, which seeds a sample index and an epoch).
 
     Parameters
     ----------
@@ -288,11 +291,32 @@ def derive_seed(seed: int, rel: str, copy: int) -> int:
 
     Examples
     --------
-    >>> derive_seed(0, "a.png", 0), derive_seed(0, "a.png", 1)
+    >>> output_seed(0, "a.png", 0), output_seed(0, "a.png", 1)
     (4017668211461936239, 8880824097725458479)
     """
     h = hashlib.blake2b(f"{int(seed)}\0{rel}\0{int(copy)}".encode("utf-8"), digest_size=8)
     return int.from_bytes(h.digest(), "little") >> 1
+
+
+def derive_seed(seed: int, rel: str, copy: int) -> int:
+    """Deprecated alias of :func:`output_seed` (warns).
+
+    The old name, shared with :func:`pixelgrad.augment.derive_seed` (a different seed).
+
+    Parameters
+    ----------
+    seed, rel, copy :
+        As for :func:`output_seed`.
+
+    Returns
+    -------
+    int
+        As :func:`output_seed`.
+    """
+    warnings.warn("pixelgrad.io.dataset.derive_seed is deprecated; use output_seed (the seed of "
+                  "one output file; pixelgrad.augment.derive_seed is another function)",
+                  DeprecationWarning, stacklevel=2)
+    return output_seed(seed, rel, copy)
 
 
 def output_relpath(rel: str, copy: int, copies: int) -> str:
@@ -451,7 +475,7 @@ def plan_outputs(in_root: Path, inputs: list[Path], out: str | os.PathLike, *, c
     copies : int, default 1
         Copies per input, in ``[1, MAX_COPIES]``.
     seed : int, default 0
-        The run's base seed (see :func:`derive_seed`).
+        The run's base seed (see :func:`output_seed`).
     overwrite : bool, default False
         Allow outputs that replace inputs or land inside IN.
     in_is_folder : bool, default True
@@ -526,5 +550,5 @@ def plan_outputs(in_root: Path, inputs: list[Path], out: str | os.PathLike, *, c
                                      f"{guard.roots[root]} {str(root)!r} (folder "
                                      f"{str(folder)!r}); pass --overwrite to allow it")
             items.append(WorkItem(src=src, rel=rel, copy=k, dst=dst, out_rel=orel,
-                                  seed=derive_seed(seed, rel, k)))
+                                  seed=output_seed(seed, rel, k)))
     return items

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..io.batch_apply import apply_pipeline
-from ..io.dataset import derive_seed
+from ..io.dataset import output_seed
 from ._common import import_ray, pipeline_spec, single_threaded_actor, worker_pool
 
 __all__ = ["ray_augment", "DatasetAugmenter"]
@@ -25,7 +25,7 @@ class DatasetAugmenter:
         The pipeline as ``Transform.to_dict()`` writes it (rebuilt on the actor by
         :func:`pixelgrad.augment.from_dict`).
     seed : int
-        Base seed; each output's seed is ``derive_seed(seed, key, copy)``.
+        Base seed; each output's seed is ``output_seed(seed, key, copy)``.
     copies : int
         Outputs per input row.
     image_column, key_column : str
@@ -60,7 +60,7 @@ class DatasetAugmenter:
         images = [np.asarray(im) for im in batch[self.image_column]]
         keys = [str(k) for k in batch[self.key_column]]
         rows = [(r, k) for r in range(len(images)) for k in range(self.copies)]
-        seeds = [derive_seed(self.seed, keys[r], k) for r, k in rows]
+        seeds = [output_seed(self.seed, keys[r], k) for r, k in rows]
         results = apply_pipeline(self.pipeline, [images[r] for r, _ in rows], seeds, device=self.device)
         out_images, params = [], []
         for res in results:
@@ -99,7 +99,7 @@ def ray_augment(dataset: Any, pipeline: Any, *, seed: int = 0, copies: int = 1,
     pipeline : Transform, dict, str or os.PathLike
         A ``pixelgrad.augment`` transform, its dict, or a ``.yaml`` / ``.json`` path.
     seed : int, default 0
-        Run seed; copy ``k`` of the row with key ``key`` uses ``derive_seed(seed, str(key), k)``,
+        Run seed; copy ``k`` of the row with key ``key`` uses ``output_seed(seed, str(key), k)``,
         so results do not depend on the partitioning.
     copies : int, default 1
         Output rows per input row.
