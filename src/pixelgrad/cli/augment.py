@@ -100,29 +100,30 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def _usage(msg: str) -> UsageError:
+def _usage_error(msg: str) -> UsageError:
+    """The :class:`UsageError` for ``msg``, for the caller to raise (``raise _usage_error(...)``)."""
     return UsageError(f"augment: {msg}")
 
 
 def _check_args(args: argparse.Namespace) -> None:
     if not args.input or not args.output:
-        raise _usage("arguments `IN` and `OUT` are required (or use --example-config), got "
-                     f"IN={args.input!r}, OUT={args.output!r}")
+        raise _usage_error("arguments `IN` and `OUT` are required (or use --example-config), got "
+                           f"IN={args.input!r}, OUT={args.output!r}")
     if not args.config:
-        raise _usage("argument `--config` is required: a pipeline .yaml/.json file "
-                     "(see `pixelgrad augment --example-config`), got none")
+        raise _usage_error("argument `--config` is required: a pipeline .yaml/.json file "
+                           "(see `pixelgrad augment --example-config`), got none")
     from ..io.dataset import MAX_COPIES
 
     if not 1 <= args.copies <= MAX_COPIES:
-        raise _usage(f"argument `--copies` must be in [1, {MAX_COPIES}], got {args.copies}")
+        raise _usage_error(f"argument `--copies` must be in [1, {MAX_COPIES}], got {args.copies}")
     if args.max_pixels < 1:
-        raise _usage(f"argument `--max-pixels` must be >= 1, got {args.max_pixels}")
+        raise _usage_error(f"argument `--max-pixels` must be >= 1, got {args.max_pixels}")
     if args.workers < 1:
-        raise _usage(f"argument `--workers` must be >= 1, got {args.workers}")
+        raise _usage_error(f"argument `--workers` must be >= 1, got {args.workers}")
     if args.batch_size < 1:
-        raise _usage(f"argument `--batch-size` must be >= 1, got {args.batch_size}")
+        raise _usage_error(f"argument `--batch-size` must be >= 1, got {args.batch_size}")
     if args.address is not None and args.engine != "ray":
-        raise _usage(f"argument `--address` needs --engine ray, got --engine {args.engine}")
+        raise _usage_error(f"argument `--address` needs --engine ray, got --engine {args.engine}")
 
 
 def check_device(device: str) -> str:
@@ -163,26 +164,26 @@ def check_device(device: str) -> str:
     try:
         dev = torch.device(device)
     except (RuntimeError, ValueError) as exc:
-        raise _usage(f"argument `--device` must be a torch device such as cpu or cuda:0, "
-                     f"got {device!r} ({exc})") from None
+        raise _usage_error(f"argument `--device` must be a torch device such as cpu or cuda:0, "
+                           f"got {device!r} ({exc})") from None
     if dev.type == "cuda":
         n = torch.cuda.device_count() if torch.cuda.is_available() else 0
         if not n:
-            raise _usage(f"argument `--device` must be an available device, got {device!r} "
-                         f"(no CUDA device here)")
+            raise _usage_error(f"argument `--device` must be an available device, got {device!r} "
+                               f"(no CUDA device here)")
         if dev.index is not None and dev.index >= n:
-            raise _usage(f"argument `--device` must be an available device, got {device!r} "
-                         f"(CUDA devices here: cuda:0 to cuda:{n - 1})")
+            raise _usage_error(f"argument `--device` must be an available device, got {device!r} "
+                               f"(CUDA devices here: cuda:0 to cuda:{n - 1})")
     elif dev.type == "mps":
         mps = getattr(torch.backends, "mps", None)
         if mps is None or not mps.is_available():
-            raise _usage(f"argument `--device` must be an available device, got {device!r} "
-                         f"(no MPS device here)")
+            raise _usage_error(f"argument `--device` must be an available device, got {device!r} "
+                               f"(no MPS device here)")
     elif dev.type != "cpu":
         # meta, xla, ...: torch accepts the name, but no image can be computed there (a meta
         # tensor has no data), so every image would fail: refused here, once.
-        raise _usage(f"argument `--device` must be a device the pipeline runs on: cpu, "
-                     f"cuda[:N] or mps (when available), got {device!r}")
+        raise _usage_error(f"argument `--device` must be a device the pipeline runs on: cpu, "
+                           f"cuda[:N] or mps (when available), got {device!r}")
     return device
 
 
@@ -221,17 +222,17 @@ def load_pipeline(path: str):
 
     p = Path(path)
     if not p.is_file():
-        raise _usage(f"argument `--config` must be an existing .yaml/.json file, got {path!r}")
+        raise _usage_error(f"argument `--config` must be an existing .yaml/.json file, got {path!r}")
     try:
         return augment.load(p)
     except (ValueError, TypeError, KeyError, OSError, RecursionError) as exc:
-        raise _usage(f"argument `--config` must hold a valid pipeline, got {path!r}: "
-                     f"{_one_line(exc)}") from None
+        raise _usage_error(f"argument `--config` must hold a valid pipeline, got {path!r}: "
+                           f"{_one_line(exc)}") from None
     except Exception as exc:  # noqa: BLE001 - yaml.YAMLError and friends: a bad file, not a bug
         if type(exc).__module__.split(".")[0] != "yaml":
             raise
-        raise _usage(f"argument `--config` must hold a valid pipeline, got {path!r}: "
-                     f"{_one_line(exc)}") from None
+        raise _usage_error(f"argument `--config` must hold a valid pipeline, got {path!r}: "
+                           f"{_one_line(exc)}") from None
 
 
 def _one_line(exc: BaseException, limit: int = 300) -> str:

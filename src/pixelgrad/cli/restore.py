@@ -111,7 +111,8 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def _usage(msg: str) -> int:
+def _usage_exit(msg: str) -> int:
+    """Print the usage error ``msg`` and return the exit status 2 (``return _usage_exit(...)``)."""
     print(f"pixelgrad restore: error: {msg}", file=sys.stderr)
     return 2
 
@@ -514,12 +515,12 @@ def _restore_folder(src: Path, args: argparse.Namespace, progress: bool) -> int:
 
     out_dir = Path(args.out)
     if out_dir.exists() and not out_dir.is_dir():
-        return _usage(f"-o {out_dir} must be a folder for a folder input")
+        return _usage_exit(f"-o {out_dir} must be a folder for a folder input")
     mask_dir = None
     if args.mask_dir is not None:
         mask_dir = Path(args.mask_dir)
         if not mask_dir.is_dir():
-            return _usage(f"--mask-dir {mask_dir} must be an existing folder")
+            return _usage_exit(f"--mask-dir {mask_dir} must be an existing folder")
     skipped_names: list[str] = []
 
     def on_skip(path: str, why: str) -> None:
@@ -540,9 +541,9 @@ def _restore_folder(src: Path, args: argparse.Namespace, progress: bool) -> int:
                              trees={"--mask-dir": mask_dir} if mask_dir is not None else None,
                              files=[m for m in masks if m.is_file()], command="restore")
     except JobError as exc:
-        return _usage(str(exc))
+        return _usage_exit(str(exc))
     if not items:
-        return _usage(f"no image to restore under {src} (all of them lie in -o or --mask-dir)")
+        return _usage_exit(f"no image to restore under {src} (all of them lie in -o or --mask-dir)")
     failed = done = skipped = 0
     job = job_record(job_spec(args, mask_dir.resolve() if mask_dir is not None else None),
                      seed=args.seed, copies=1)
@@ -566,7 +567,7 @@ def _restore_folder(src: Path, args: argparse.Namespace, progress: bool) -> int:
                     print(f"pixelgrad restore: failed: {printable_path(item.src)}: {exc}",
                           file=sys.stderr)
     except JobError as exc:
-        return _usage(str(exc))
+        return _usage_exit(str(exc))
     failed += len(skipped_names)
     print(f"pixelgrad restore: {done} restored, {skipped} skipped (already done), {failed} failed")
     return 1 if failed else 0
@@ -615,92 +616,94 @@ def run(args: argparse.Namespace) -> int:
     if args.task == "inpaint":
         from ..restore.inpaint import DEPRECATED_METHODS, METHODS
         if args.method not in METHODS and args.method not in DEPRECATED_METHODS:
-            return _usage(f"--method must be one of {', '.join(METHODS)} for --task inpaint, got {args.method!r}")
+            return _usage_exit(f"--method must be one of {', '.join(METHODS)} for --task inpaint, "
+                               f"got {args.method!r}")
     else:
         from ..restore import DEBLUR_METHODS, DENOISE_METHODS
         allowed = DEBLUR_METHODS if args.task == "deblur" else DENOISE_METHODS
         if args.method not in allowed:
-            return _usage(f"--method must be one of {', '.join(allowed)} for --task {args.task}, got {args.method!r}")
+            return _usage_exit(f"--method must be one of {', '.join(allowed)} for --task {args.task}, "
+                               f"got {args.method!r}")
         if args.mask or args.mask_dir:
-            return _usage(f"--task {args.task} takes no mask")
+            return _usage_exit(f"--task {args.task} takes no mask")
         if args.corrupt is not None:
-            return _usage(f"--corrupt is inpainting's salt-and-pepper fraction; to simulate "
-                          f"--task {args.task} on a clean image give --add-noise STD")
+            return _usage_exit(f"--corrupt is inpainting's salt-and-pepper fraction; to simulate "
+                               f"--task {args.task} on a clean image give --add-noise STD")
         if args.animate:
-            return _usage("--animate is for --task inpaint")
+            return _usage_exit("--animate is for --task inpaint")
         if args.task == "deblur":
             given = [f for f, v in (("--blur-sigma", args.blur_sigma), ("--motion", args.motion),
                                     ("--kernel", args.kernel)) if v is not None]
             if len(given) > 1:
-                return _usage(f"--task deblur takes at most one of {BLUR_FLAGS} (none: the blur is "
-                              f"estimated), got {' and '.join(given)}")
+                return _usage_exit(f"--task deblur takes at most one of {BLUR_FLAGS} (none: the blur is "
+                                   f"estimated), got {' and '.join(given)}")
             if not given and args.add_noise is not None:
-                return _usage(f"--add-noise simulates a known blur on a clean image: give one of {BLUR_FLAGS}")
+                return _usage_exit(f"--add-noise simulates a known blur on a clean image: give one of {BLUR_FLAGS}")
     for flag, value in (("--kernel", args.kernel), ("--save-kernel", args.save_kernel),
                         ("--kernel-size", args.kernel_size)):
         if value is not None and args.task != "deblur":
-            return _usage(f"{flag} is for --task deblur")
+            return _usage_exit(f"{flag} is for --task deblur")
     if args.kernel_size is not None:
         if args.kernel_size < 3 or args.kernel_size % 2 == 0:
-            return _usage(f"--kernel-size must be an odd integer >= 3, got {args.kernel_size}")
+            return _usage_exit(f"--kernel-size must be an odd integer >= 3, got {args.kernel_size}")
         if args.blur_sigma is not None or args.motion is not None or args.kernel is not None:
-            return _usage("--kernel-size bounds blind kernel estimation: it cannot be combined "
-                          "with --blur-sigma, --motion or --kernel (the blur is given)")
+            return _usage_exit("--kernel-size bounds blind kernel estimation: it cannot be combined "
+                               "with --blur-sigma, --motion or --kernel (the blur is given)")
     if args.kernel is not None and not Path(args.kernel).is_file():
-        return _usage(f"--kernel {args.kernel}: no such file")
+        return _usage_exit(f"--kernel {args.kernel}: no such file")
     if args.noise is not None and not 0.0 <= args.noise <= 1.0:
-        return _usage(f"--noise must be a noise standard deviation in [0, 1] (image units), "
-                      f"got {args.noise}")
+        return _usage_exit(f"--noise must be a noise standard deviation in [0, 1] (image units), "
+                           f"got {args.noise}")
     if args.blur_sigma is not None and not 0.0 < args.blur_sigma < float("inf"):
-        return _usage(f"--blur-sigma must be a finite number > 0, got {args.blur_sigma}")
+        return _usage_exit(f"--blur-sigma must be a finite number > 0, got {args.blur_sigma}")
     if args.motion is not None and not (0.0 < args.motion[0] < float("inf")
                                         and abs(args.motion[1]) < float("inf")):
-        return _usage(f"--motion LENGTH ANGLE must be a finite length > 0 and a finite angle, "
-                      f"got {args.motion[0]} {args.motion[1]}")
+        return _usage_exit(f"--motion LENGTH ANGLE must be a finite length > 0 and a finite angle, "
+                           f"got {args.motion[0]} {args.motion[1]}")
     if not -2 ** 63 <= args.seed < 2 ** 64:
-        return _usage(f"--seed must be an integer in [-2**63, 2**64), got {args.seed}")
+        return _usage_exit(f"--seed must be an integer in [-2**63, 2**64), got {args.seed}")
     if args.add_noise is not None:
         if args.task == "inpaint":
-            return _usage("--add-noise is for --task deblur / denoise (inpaint: --corrupt FRACTION)")
+            return _usage_exit("--add-noise is for --task deblur / denoise (inpaint: --corrupt FRACTION)")
         if not 0.0 <= args.add_noise <= 1.0:
-            return _usage(f"--add-noise must be a noise standard deviation in [0, 1] (image "
-                          f"units), got {args.add_noise}")
+            return _usage_exit(f"--add-noise must be a noise standard deviation in [0, 1] (image "
+                               f"units), got {args.add_noise}")
     if args.corrupt is not None and not 0.0 <= args.corrupt <= 1.0:
-        return _usage(f"--corrupt must be a fraction in [0, 1], got {args.corrupt}")
+        return _usage_exit(f"--corrupt must be a fraction in [0, 1], got {args.corrupt}")
     if args.iterations is not None and args.iterations < 0:
-        return _usage(f"--iterations must be >= 0, got {args.iterations}")
+        return _usage_exit(f"--iterations must be >= 0, got {args.iterations}")
     if args.max_pixels < 1:
-        return _usage(f"--max-pixels must be >= 1, got {args.max_pixels}")
+        return _usage_exit(f"--max-pixels must be >= 1, got {args.max_pixels}")
     if args.max_seconds is not None and not args.max_seconds > 0:
-        return _usage(f"--max-seconds must be > 0, got {args.max_seconds}")
+        return _usage_exit(f"--max-seconds must be > 0, got {args.max_seconds}")
     if not src.exists():
-        return _usage(f"no such file or folder: {src}")
+        return _usage_exit(f"no such file or folder: {src}")
     progress = not args.no_progress
     if src.is_dir():
         if args.mask:
-            return _usage("a folder input takes --mask-dir (same relative names), not --mask")
+            return _usage_exit("a folder input takes --mask-dir (same relative names), not --mask")
         if args.animate or args.plot or args.save_corrupted or args.save_kernel:
-            return _usage("--animate, --plot, --save-corrupted and --save-kernel work on a single "
-                          "image, not a folder")
+            return _usage_exit("--animate, --plot, --save-corrupted and --save-kernel work on a single "
+                               "image, not a folder")
         if args.task == "inpaint" and args.mask_dir is None and args.corrupt is None:
-            return _usage("give --mask-dir or --corrupt")
+            return _usage_exit("give --mask-dir or --corrupt")
         return _restore_folder(src, args, progress)
     if args.mask_dir:
-        return _usage("--mask-dir needs a folder input")
+        return _usage_exit("--mask-dir needs a folder input")
     if args.task == "inpaint" and args.mask is None and args.corrupt is None:
-        return _usage("give --mask MASK or --corrupt FRACTION")
+        return _usage_exit("give --mask MASK or --corrupt FRACTION")
     if args.save_corrupted and args.corrupt is None and args.add_noise is None:
-        return _usage("--save-corrupted needs --corrupt (inpaint) or --add-noise (deblur, denoise)")
+        return _usage_exit("--save-corrupted needs --corrupt (inpaint) or --add-noise (deblur, denoise)")
     if args.kernel and not args.overwrite:
         for flag in ("-o", "--save-corrupted", "--plot", "--animate", "--save-kernel"):
             value = getattr(args, flag.lstrip("-").replace("-", "_") if flag != "-o" else "out", None)
             if value and _same_file(Path(value), Path(args.kernel)):
-                return _usage(f"{flag} {value} is the --kernel file: refusing to overwrite it "
-                              f"(pass --overwrite to allow it)")
+                return _usage_exit(f"{flag} {value} is the --kernel file: refusing to overwrite it "
+                                   f"(pass --overwrite to allow it)")
     why = _check_outputs(args, [src] + ([Path(args.mask)] if args.mask else [])
                          + ([Path(args.kernel)] if args.kernel else []))
     if why is not None:
-        return _usage(why)
+        return _usage_exit(why)
     print(restore_file(src, Path(args.out), args, Path(args.mask) if args.mask else None, progress=progress,
                        animate=args.animate, plot=args.plot))
     return 0
