@@ -14,7 +14,8 @@ from .checks import real_scalar
 from .noise import noise_sigma
 from .result import StepInfo
 
-__all__ = ["prepare", "finish", "real_scalar", "check_time_budget", "check_method", "noise_levels"]
+__all__ = ["prepare", "finish", "real_scalar", "check_time_budget", "check_restore_method",
+           "noise_levels"]
 
 
 def prepare(image: ImageLike, fn: str) -> tuple:
@@ -78,7 +79,10 @@ def image_deadline(t0: float, budget: Optional[float], i: int, bsz: int) -> Opti
     return None if budget is None else t0 + budget * (i + 1) / bsz
 
 
-def check_method(fn: str, method: Any, methods: tuple) -> str:
+def check_restore_method(fn: str, method: Any, methods: tuple) -> str:
+    """Check a restoration facade's ``method`` against its table ``methods`` and return it
+    (``ValueError`` naming ``fn`` otherwise). The blur ops' ``method=`` (an algorithm, with
+    deprecated names) is :func:`pixelgrad.functional._cost.check_method`."""
     return check_choice(method, methods, fn, "method")
 
 

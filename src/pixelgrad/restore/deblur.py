@@ -50,8 +50,8 @@ from ..borders import pad2d
 from . import shrinkage
 from .blind import MIN_SPREAD, KernelEstimate, blind_deconvolve, estimate_kernel, kernel_spread
 from ..types import Angle, Kernel, Motion, NoiseLevel, PairValue, Scalar, Sigma
-from ._facade import (check_finite_result, check_method, check_time_budget, finish, from_opponent, image_deadline, noise_levels,
-                      prepare, reference_batch, to_opponent, wrap_callback)
+from ._facade import (check_finite_result, check_restore_method, check_time_budget, finish, from_opponent,
+                      image_deadline, noise_levels, prepare, reference_batch, to_opponent, wrap_callback)
 from .checks import check_iterations
 from .iterate import past
 from .methods import DEBLUR_TV_WEIGHT, TABLE, methods_of, run_recipe
@@ -338,7 +338,7 @@ def deblur(image: ImageLike, kernel: Optional[Kernel] = None, *, sigma: Optional
     """
     fn = "deblur"
     t0 = time.perf_counter()
-    check_method(fn, method, DEBLUR_METHODS)
+    check_restore_method(fn, method, DEBLUR_METHODS)
     if iterations is not None:
         iterations = check_iterations(fn, iterations)
     budget = check_time_budget(fn, time_budget)

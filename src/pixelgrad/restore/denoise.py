@@ -28,8 +28,8 @@ import torch
 from .._interop import ImageLike
 from . import shrinkage
 from ..types import NoiseLevel, Scalar
-from ._facade import (check_finite_result, check_method, check_time_budget, finish, from_opponent, image_deadline, noise_levels, prepare,
-                      reference_batch, to_opponent, wrap_callback)
+from ._facade import (check_finite_result, check_restore_method, check_time_budget, finish, from_opponent,
+                      image_deadline, noise_levels, prepare, reference_batch, to_opponent, wrap_callback)
 from .iterate import past
 from .methods import DENOISE_TV_WEIGHT, TABLE, methods_of
 from .priors import TotalVariation
@@ -187,7 +187,7 @@ def denoise(image: ImageLike, sigma: Optional[NoiseLevel] = None, method: str = 
     """
     fn = "denoise"
     t0 = time.perf_counter()
-    check_method(fn, method, DENOISE_METHODS)
+    check_restore_method(fn, method, DENOISE_METHODS)
     budget = check_time_budget(fn, time_budget)
     b, y, white = prepare(image, fn)
     ref = reference_batch(fn, reference, b, y)
