@@ -516,6 +516,15 @@ def test_separable_is_a_deprecated_alias_of_direct(op, kwargs, rng):
     assert torch.equal(old, fn(x, **kwargs, method="direct"))
 
 
+def test_blur_methods_keep_their_old_dispatch_name():
+    """``_cost.BLUR_METHODS`` (formerly ``METHODS``, the name of the inpainting methods too) is
+    still importable as ``functional._dispatch.METHODS``."""
+    from pixelgrad.functional import _cost, _dispatch
+
+    assert _dispatch.METHODS is _dispatch.BLUR_METHODS is _cost.BLUR_METHODS
+    assert not hasattr(_cost, "METHODS")
+
+
 # ------------------------------------------------------- issue 22: kernels never built whole
 _HUGE_RADIUS_SCRIPT = """
 import torch, pixelgrad as pg

@@ -5,7 +5,7 @@ import torch
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 import pixelgrad as pg
-from pixelgrad.restore import METHODS, inpaint, psnr, ssim
+from pixelgrad.restore import INPAINT_METHODS, inpaint, psnr, ssim
 
 
 def _smooth(h=32, w=28, c=1, b=None):
@@ -18,7 +18,7 @@ def _smooth(h=32, w=28, c=1, b=None):
     return t.contiguous()
 
 
-@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("method", INPAINT_METHODS)
 @pytest.mark.parametrize("dtype", [torch.uint8, torch.float32])
 def test_known_pixels_kept_input_untouched_dtype_shape(method, dtype):
     clean = _smooth(c=2, b=2)
@@ -34,6 +34,15 @@ def test_known_pixels_kept_input_untouched_dtype_shape(method, dtype):
     assert res.seconds > 0 and res.method == method
     # restoration helps a lot on a smooth image
     assert bool((psnr(res.image, x) > psnr(bad, x) + 8).all())
+
+
+def test_methods_is_the_old_name_of_inpaint_methods():
+    import importlib
+
+    inpaint_module = importlib.import_module("pixelgrad.restore.inpaint")   # the attribute is the function
+    assert pg.restore.METHODS is pg.restore.INPAINT_METHODS is inpaint_module.INPAINT_METHODS
+    assert inpaint_module.METHODS is INPAINT_METHODS
+    assert {"INPAINT_METHODS", "METHODS"} <= set(pg.restore.__all__)
 
 
 def test_auto_beats_biharmonic_and_numpy_roundtrip():

@@ -11,7 +11,7 @@ import torch
 from .. import functional as F
 from ..borders import BORDERS
 from .._errors import check_choice
-from ..functional._cost import METHODS
+from ..functional._cost import BLUR_METHODS
 from ..functional.blur import kernel_radius
 from ..types import KernelSize, Range
 from ._base import Transform, parse_range
@@ -149,7 +149,7 @@ class RandomGaussianBlur(Transform):
                             tuple(int(k) for k in kernel_size) if isinstance(kernel_size, (list, tuple))
                             else int(kernel_size))
         self.border = check_choice(border, BORDERS, n, "border")
-        self.method = check_choice(method, METHODS if angle is None else _NON_SEPARABLE, n, "method")
+        self.method = check_choice(method, BLUR_METHODS if angle is None else _NON_SEPARABLE, n, "method")
         self.check_limits()
 
     def check_limits(self) -> None:
@@ -271,7 +271,7 @@ class RandomBoxBlur(Transform):
         self._choices = torch.tensor(odd, dtype=torch.int64)   # indexed per draw (never written)
         self.anisotropic = bool(anisotropic)
         self.border = check_choice(border, BORDERS, n, "border")
-        self.method = check_choice(method, METHODS, n, "method")
+        self.method = check_choice(method, BLUR_METHODS, n, "method")
 
     def sample(self, shape, rng: Rng) -> dict[str, torch.Tensor]:
         choices = self._choices

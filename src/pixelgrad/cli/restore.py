@@ -64,7 +64,7 @@ def register(sub) -> None:
     >>> args.input, args.out, args.corrupt, args.task, args.method
     ('img.png', 'out.png', 0.5, 'inpaint', 'auto')
     """
-    from ..restore.inpaint import METHODS
+    from ..restore.inpaint import INPAINT_METHODS
 
     p = sub.add_parser("restore", help="inpaint, deblur or denoise an image or a folder",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -91,7 +91,7 @@ def register(sub) -> None:
     p.add_argument("--kernel-size", type=int, metavar="N",
                    help="--task deblur without a blur given (blind: the blur is estimated): upper bound (odd, >= 3) of the kernel side")
     p.add_argument("--noise", type=float, help="--task deblur/denoise: noise std in [0, 1] units (default: estimated)")
-    p.add_argument("--method", default="auto", help="inpaint: " + ", ".join(METHODS)
+    p.add_argument("--method", default="auto", help="inpaint: " + ", ".join(INPAINT_METHODS)
                    + "; deblur/denoise: see pg.restore.deblur/denoise (default: %(default)s)")
     p.add_argument("--iterations", type=int, default=None, help="max iterations of the main solver")
     p.add_argument("--animate", metavar="GIF", help="write an animation of the restoration (single image)")
@@ -614,9 +614,9 @@ def run(args: argparse.Namespace) -> int:
     """
     src = Path(args.input)
     if args.task == "inpaint":
-        from ..restore.inpaint import DEPRECATED_METHODS, METHODS
-        if args.method not in METHODS and args.method not in DEPRECATED_METHODS:
-            return _usage_exit(f"--method must be one of {', '.join(METHODS)} for --task inpaint, "
+        from ..restore.inpaint import DEPRECATED_METHODS, INPAINT_METHODS
+        if args.method not in INPAINT_METHODS and args.method not in DEPRECATED_METHODS:
+            return _usage_exit(f"--method must be one of {', '.join(INPAINT_METHODS)} for --task inpaint, "
                                f"got {args.method!r}")
     else:
         from ..restore import DEBLUR_METHODS, DENOISE_METHODS

@@ -13,11 +13,13 @@ from functools import lru_cache
 
 import torch
 
-METHODS = ("auto", "direct", "separable", "2d", "fft", "matrix")
+#: The blur algorithms, the choices of the blur ops' ``method=`` (``auto``: the cheapest by
+#: the cost model below); the inpainting methods are ``pixelgrad.restore.INPAINT_METHODS``.
+BLUR_METHODS = ("auto", "direct", "separable", "2d", "fft", "matrix")
 #: Old method names, still accepted with a DeprecationWarning: ``"separable"`` was a second
 #: name of ``"direct"`` (the kernel's taps, in two 1-D passes when the kernel is separable).
 DEPRECATED_METHODS = {"separable": "direct"}
-_CURRENT = frozenset(m for m in METHODS if m not in DEPRECATED_METHODS)
+_CURRENT = frozenset(m for m in BLUR_METHODS if m not in DEPRECATED_METHODS)
 
 
 def check_method(fn: str, method: object) -> str:
@@ -33,12 +35,12 @@ def check_method(fn: str, method: object) -> str:
     Returns
     -------
     str
-        One of :data:`METHODS` other than the deprecated names.
+        One of :data:`BLUR_METHODS` other than the deprecated names.
 
     Raises
     ------
     ValueError
-        If ``method`` is not one of :data:`METHODS`.
+        If ``method`` is not one of :data:`BLUR_METHODS`.
 
     Warns
     -----
@@ -59,7 +61,7 @@ def check_method(fn: str, method: object) -> str:
         return method                       # type: ignore[return-value]
     from .._errors import check_choice
 
-    name = check_choice(method, METHODS, fn, "method")
+    name = check_choice(method, BLUR_METHODS, fn, "method")
     if name in DEPRECATED_METHODS:
         import warnings
 

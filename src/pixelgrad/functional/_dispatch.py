@@ -28,11 +28,14 @@ Examples
 """
 from __future__ import annotations
 
-from ._cost import (DEPRECATED_METHODS, METHODS, best_2d_method, best_separable_method,
+from ._cost import (BLUR_METHODS, DEPRECATED_METHODS, best_2d_method, best_separable_method,
                     check_method, fast_direct, pass_cost)
 from ._run import BROKEN, ORDER, Request, capture, covers, run, run_fused
 from ._scope import BACKENDS, backend_scope, effective
 
-__all__ = ["METHODS", "DEPRECATED_METHODS", "check_method", "pass_cost", "best_separable_method",
-           "best_2d_method", "fast_direct", "BACKENDS", "backend_scope", "effective", "Request",
-           "run", "capture", "covers", "run_fused", "ORDER", "BROKEN"]
+#: The old name of :data:`~pixelgrad.functional._cost.BLUR_METHODS`, for old imports.
+METHODS = BLUR_METHODS
+
+__all__ = ["BLUR_METHODS", "METHODS", "DEPRECATED_METHODS", "check_method", "pass_cost",
+           "best_separable_method", "best_2d_method", "fast_direct", "BACKENDS", "backend_scope",
+           "effective", "Request", "run", "capture", "covers", "run_fused", "ORDER", "BROKEN"]

@@ -24,14 +24,15 @@ from .corrupt import gaussian_noise, random_missing, salt_and_pepper, scratches,
 from .blind import KernelEstimate, assess, check_blur, estimate_kernel
 from .deblur import DEBLUR_METHODS, deblur
 from .denoise import DENOISE_METHODS, denoise
-from .inpaint import METHODS, InpaintResult, inpaint
+from .inpaint import INPAINT_METHODS, METHODS, InpaintResult, inpaint
 from .metrics import psnr, ssim
 from .noise import estimate_noise
 from .result import RestoreResult, StepInfo
 from .solve import solve
 
-__all__ = ["inpaint", "deblur", "denoise", "solve", "RestoreResult", "InpaintResult", "StepInfo", "METHODS",
-           "DEBLUR_METHODS", "DENOISE_METHODS", "salt_and_pepper", "random_missing", "gaussian_noise",
+# METHODS: the old name of INPAINT_METHODS, kept as an alias
+__all__ = ["inpaint", "deblur", "denoise", "solve", "RestoreResult", "InpaintResult", "StepInfo", "INPAINT_METHODS",
+           "METHODS", "DEBLUR_METHODS", "DENOISE_METHODS", "salt_and_pepper", "random_missing", "gaussian_noise",
            "scratches", "text_overlay", "estimate_noise", "psnr", "ssim", "energies", "operators",
            "priors", "solvers", "shrinkage", "corrupt", "constraints", "iterate", "methods",
            "blind", "estimate_kernel", "KernelEstimate", "assess", "check_blur"]

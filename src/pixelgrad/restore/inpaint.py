@@ -54,7 +54,12 @@ from .methods import TABLE, methods_of, run_recipe
 from .pull_push import push_pull
 from .result import RestoreResult, StepInfo, single_thread
 
-METHODS = methods_of("inpaint")
+#: The inpainting methods, the choices of ``inpaint(method=...)`` (as
+#: :data:`~pixelgrad.restore.deblur.DEBLUR_METHODS` and
+#: :data:`~pixelgrad.restore.denoise.DENOISE_METHODS` for the other facades).
+INPAINT_METHODS = methods_of("inpaint")
+#: The old name of :data:`INPAINT_METHODS` (``pg.restore.METHODS``), kept as an alias.
+METHODS = INPAINT_METHODS
 #: Old method names still accepted (with a DeprecationWarning).
 DEPRECATED_METHODS = {"tutorial": "multiscale_gd"}
 
@@ -121,7 +126,7 @@ def inpaint(image: ImageLike, known_mask: ImageLike, method: str = "auto", *,
         True where the pixel is correct: ``(H, W)``, or broadcastable to the tensor image with
         1 or C channels (numpy: ``(H, W)`` or the image's shape).
     method : str
-        One of :data:`METHODS` (see the module docstring).
+        One of :data:`INPAINT_METHODS` (see the module docstring).
     iterations : int, optional
         Maximum iterations of the main solver (per-method default in
         :data:`DEFAULT_ITERATIONS`; DCT rounds for ``"dct"`` / ``"auto"``; the local path of
@@ -185,8 +190,8 @@ def inpaint(image: ImageLike, known_mask: ImageLike, method: str = "auto", *,
         warnings.warn(f"inpaint(method={method!r}) is deprecated; use method={DEPRECATED_METHODS[method]!r}",
                       DeprecationWarning, stacklevel=2)
         method = DEPRECATED_METHODS[method]
-    if not isinstance(method, str) or method not in METHODS:
-        bad_value(fn, "method", f"one of {METHODS}", method)
+    if not isinstance(method, str) or method not in INPAINT_METHODS:
+        bad_value(fn, "method", f"one of {INPAINT_METHODS}", method)
     if iterations is not None:
         iterations = check_iterations(fn, iterations)
     if tol is not None:
