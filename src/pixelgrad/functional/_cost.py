@@ -58,7 +58,7 @@ def check_method(fn: str, method: object) -> str:
     'direct'
     """
     if type(method) is str and method in _CURRENT:     # the common case, without the generic check
-        return method                       # type: ignore[return-value]
+        return method
     from .._errors import check_choice
 
     name = check_choice(method, BLUR_METHODS, fn, "method")
