@@ -83,6 +83,28 @@ def test_cpu_ops_run_single_threaded_inside_and_settings_come_back(tmp_path: Pat
         assert (torch.get_num_threads(), cv2.getNumThreads()) == before
 
 
+def test_one_single_thread_helper_for_restore_and_the_engine():
+    """``pixelgrad._threads.single_thread`` is the one implementation: restore's public
+    ``single_thread`` is it, and ``single_threaded_ops`` uses it for torch (OpenCV besides)."""
+    from pixelgrad import _threads
+    from pixelgrad.restore import blind, result
+
+    assert result.single_thread is _threads.single_thread
+    assert not hasattr(blind, "_single_thread")
+    old, cv_before = torch.get_num_threads(), cv2.getNumThreads()
+    try:
+        torch.set_num_threads(2)
+        with single_threaded_ops("cpu"):
+            assert (torch.get_num_threads(), cv2.getNumThreads()) == (1, 1)
+        assert (torch.get_num_threads(), cv2.getNumThreads()) == (2, cv_before)
+        with pytest.raises(RuntimeError), _threads.single_thread():
+            assert torch.get_num_threads() == 1
+            raise RuntimeError
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(old)
+
+
 def _cli_path_under_limit(tmp_path, ratio: float, size: int = 1024):
     """decode + example pipeline (every transform at p = 1) + encode of a ``size``² RGB image
     in a subprocess whose address space may grow by ``ratio`` x the decoded size."""

@@ -12,6 +12,7 @@ import pytest
 NUMPYDOC_MODULES = [
     "pixelgrad._errors",
     "pixelgrad._dtypes",
+    "pixelgrad._threads",
     "pixelgrad.borders",
     "pixelgrad.kernels.box",
     "pixelgrad.kernels.banded",

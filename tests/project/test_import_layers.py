@@ -2,7 +2,7 @@
 
 Layers, bottom to top (a module may import its own layer and the ones below it)::
 
-    0  core        _errors, _dtypes, _interop, _atomic, borders, kernels, types
+    0  core        _errors, _dtypes, _interop, _atomic, _threads, borders, kernels, types
     1  backends    torch_backend, opencv_backend, triton (compute engines; trust their inputs)
     2  functional  the public ops: validation, kernel building, dispatch to a backend
     3  augment     random transforms over the functional ops;  restore (solvers over them)
@@ -24,7 +24,8 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parents[2] / "src" / "pixelgrad"
 
 LAYERS = {
-    "_errors": 0, "_dtypes": 0, "_interop": 0, "_atomic": 0, "borders": 0, "kernels": 0, "types": 0,
+    "_errors": 0, "_dtypes": 0, "_interop": 0, "_atomic": 0, "_threads": 0, "borders": 0, "kernels": 0,
+    "types": 0,
     "backends": 1,
     "functional": 2,
     "augment": 3, "restore": 3,

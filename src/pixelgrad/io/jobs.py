@@ -708,7 +708,8 @@ def single_threaded_ops(device: str | Any = "cpu") -> Iterator[None]:
 
     The engine parallelises across chunks instead. The previous settings are restored on
     exit; they are process-wide, so threads started inside pick them up. No-op for other
-    devices.
+    devices. The torch part is :func:`pixelgrad.restore.result.single_thread` (one
+    implementation, in ``pixelgrad._threads``); OpenCV's thread count is set here.
 
     Parameters
     ----------
@@ -732,17 +733,18 @@ def single_threaded_ops(device: str | Any = "cpu") -> Iterator[None]:
     import cv2
     import torch
 
+    from .._threads import single_thread
+
     if torch.device(device).type != "cpu":
         yield
         return
-    torch_threads, cv_threads = torch.get_num_threads(), cv2.getNumThreads()
-    torch.set_num_threads(1)
-    cv2.setNumThreads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(torch_threads)
-        cv2.setNumThreads(cv_threads)
+    cv_threads = cv2.getNumThreads()
+    with single_thread():
+        cv2.setNumThreads(1)
+        try:
+            yield
+        finally:
+            cv2.setNumThreads(cv_threads)
 
 
 def run_job(items: Sequence[WorkItem], out: str | Path, engine: Engine, *, batch_size: int = 16,

@@ -48,10 +48,9 @@ l1-ball for learning in high dimensions", ICML (2008).
 """
 from __future__ import annotations
 
-import contextlib
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 import numpy as np
 import torch
@@ -59,6 +58,7 @@ import torch.nn.functional as F
 
 from .._errors import bad_type, bad_value, check_choice
 from .._interop import ImageLike, to_batch
+from .._threads import single_thread
 from ..types import Kernel, NoiseLevel
 from .noise import estimate_noise
 
@@ -97,19 +97,6 @@ MIN_SIDE = 7
 STABILITY_RANGE = (0.35, 0.65)
 #: Tikhonov weight of the kernel step relative to the latent's gradient energy.
 KERNEL_GAMMA = 1e-3
-
-
-@contextlib.contextmanager
-def _single_thread() -> Iterator[None]:
-    """One torch thread inside (bitwise results independent of the caller's thread count)."""
-    n = torch.get_num_threads()
-    if n != 1:
-        torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        if n != 1:
-            torch.set_num_threads(n)
 
 
 def _nice(n: int) -> int:
@@ -719,7 +706,7 @@ def estimate_kernel(image: ImageLike, size: Optional[int] = None, *, family: str
         if not bool(torch.isfinite(noises).all()) or bool((noises < 0).any()):
             bad_value(fn, "noise", "a finite number >= 0 (or one per image)", noise)
     kernels, params, confs = [], [], []
-    with _single_thread():
+    with single_thread():
         for i in range(lum.shape[0]):
             k, p, c = _estimate_family(lum[i], ks, fam, None if noises is None else float(noises[i]))
             kernels.append(_crop_support(k) if fam == "any" else k)
@@ -943,7 +930,7 @@ def assess(blurry: ImageLike, restored: ImageLike, kernel: Union[Kernel, "Kernel
     else:
         s = torch.as_tensor(noise, dtype=torch.float64).reshape(-1).expand(bsz)
     res, gain, conf, ratio = [], [], [], []
-    with _single_thread():
+    with single_thread():
         for i in range(bsz):
             r = k.shape[-1] // 2
             rr = min(r, (min(y.shape[-2:]) - 3) // 2)

@@ -3,12 +3,14 @@
 :func:`~pixelgrad.restore.denoise`, :func:`~pixelgrad.restore.solve`)."""
 from __future__ import annotations
 
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterator, Optional, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 import torch
 
+from .._threads import single_thread
+
+# single_thread: one torch thread inside a block (defined in pixelgrad._threads, which io uses too)
 __all__ = ["RestoreResult", "StepInfo", "single_thread"]
 
 
@@ -107,36 +109,3 @@ class RestoreResult:
     noise: Optional[torch.Tensor] = None
     kernel: Optional[torch.Tensor] = None
     confidence: Optional[torch.Tensor] = None
-
-
-@contextmanager
-def single_thread() -> Iterator[None]:
-    """Run torch on one intra-op thread inside the block, then restore the caller's setting.
-
-    Restoration runs many small ops; on a busy machine several threads thrash, and a
-    single thread also makes every reduction's order fixed, so results are bitwise the same
-    whatever the caller's thread count.
-
-    Returns
-    -------
-    context manager
-        Use it in a ``with`` statement; it yields nothing.
-
-    Examples
-    --------
-    >>> import torch
-    >>> before = torch.get_num_threads()
-    >>> with single_thread():
-    ...     torch.get_num_threads()
-    1
-    >>> torch.get_num_threads() == before
-    True
-    """
-    old = torch.get_num_threads()
-    if old != 1:
-        torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        if old != 1:
-            torch.set_num_threads(old)
