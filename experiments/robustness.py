@@ -55,7 +55,7 @@ class BrightnessContrast(A.Transform):
     def sample(self, shape, rng):
         return {"gain": rng.uniform(*self.gain), "contrast": rng.uniform(*self.contrast)}
 
-    def apply(self, x, **v):
+    def apply_params(self, x, **v):
         b = v["gain"].to(x.dtype)[:, None, None, None]
         c = v["contrast"].to(x.dtype)[:, None, None, None]
         y = x * b

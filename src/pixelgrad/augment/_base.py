@@ -1,13 +1,15 @@
 """The one base class of every random transform: input handling, ``p``, draw, replay.
 
 A leaf transform only says which parameters it draws (:meth:`Transform.sample`) and which
-functional op applies them (:meth:`Transform.apply`); containers (Compose, OneOf, RandomApply)
+functional op applies them (:meth:`Transform.apply_params`); containers (Compose, OneOf, RandomApply)
 override :meth:`Transform.draw` and :meth:`Transform.replay`. Everything else (generators,
 seeds, per-sample ``p``, replay, return_params, the input containers) lives here once.
 """
 from __future__ import annotations
 
+import inspect
 import math
+import warnings
 from numbers import Real
 from typing import Any
 
@@ -113,6 +115,16 @@ def _plain(v: Any) -> Any:
     return v
 
 
+def _overrides_old_apply(fn: Any) -> bool:
+    """``fn`` (a subclass's ``apply``) is the transform op of old, not an override of
+    ``nn.Module.apply(self, fn)``."""
+    try:
+        names = list(inspect.signature(fn).parameters)
+    except (TypeError, ValueError):
+        return False
+    return names[1:] != ["fn"]
+
+
 # ------------------------------------------------------------------------- base class
 class Transform(nn.Module):
     """Base of every pixelgrad random transform (see :mod:`pixelgrad.augment`).
@@ -153,8 +165,11 @@ class Transform(nn.Module):
     cannot move raises a ``ValueError`` naming it, in every container.
 
     A leaf transform overrides ``sample(shape, rng)`` (draw the per-sample parameters),
-    ``apply(x, **values)`` (the functional op) and ``config()`` (constructor arguments);
-    the per-sample gate is always drawn first.
+    ``apply_params(x, **values)`` (the functional op) and ``config()`` (constructor
+    arguments); the per-sample gate is always drawn first. ``apply`` is
+    :meth:`torch.nn.Module.apply` (``t.apply(fn)`` calls ``fn`` on every submodule), as on
+    any module; a subclass written when the op was named ``apply(x, **values)`` still works,
+    with a ``DeprecationWarning`` when the class is defined.
 
     Examples
     --------
@@ -178,13 +193,27 @@ class Transform(nn.Module):
         super().__init__()
         self.p = parse_p(p, type(self).__name__)
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Route a subclass's old-style ``apply(x, **values)`` to :meth:`apply_params` (warns)."""
+        super().__init_subclass__(**kwargs)
+        old = cls.__dict__.get("apply")
+        if old is not None and "apply_params" not in cls.__dict__ and _overrides_old_apply(old):
+            warnings.warn(f"{cls.__qualname__}.apply(x, **values): a transform's op is now named "
+                          "apply_params (apply is torch.nn.Module.apply(fn)); rename the method. "
+                          f"{cls.__qualname__}.apply is used as its apply_params meanwhile",
+                          DeprecationWarning, stacklevel=2)
+            cls.apply_params = old  # type: ignore[method-assign]
+
     # -- leaf API (override) ------------------------------------------------------------
     def sample(self, shape: torch.Size, rng: Rng) -> dict[str, torch.Tensor]:
         """Draw the per-sample parameters for a batch of ``shape = (B, C, H, W)``."""
         raise NotImplementedError
 
-    def apply(self, x: torch.Tensor, **values: torch.Tensor) -> torch.Tensor:
-        """Apply drawn parameters (``(k, ...)`` CPU tensors) to ``x`` ``(k, C, H, W)``."""
+    def apply_params(self, x: torch.Tensor, **values: torch.Tensor) -> torch.Tensor:
+        """Apply drawn parameters (``(k, ...)`` CPU tensors) to ``x`` ``(k, C, H, W)``.
+
+        Formerly ``apply``, which is :meth:`torch.nn.Module.apply` (see the class docstring).
+        """
         raise NotImplementedError
 
     def config(self) -> dict[str, Any]:
@@ -199,7 +228,7 @@ class Transform(nn.Module):
         raise NotImplementedError
 
     def warp_mask(self, m: torch.Tensor, values: dict[str, torch.Tensor]) -> torch.Tensor:
-        """Warp a ``(..., H, W)`` mask of any dtype like :meth:`apply` warps the image, with
+        """Warp a ``(..., H, W)`` mask of any dtype like :meth:`apply_params` warps the image, with
         nearest-neighbour sampling, for one sample's drawn ``values``."""
         raise NotImplementedError
 
@@ -257,11 +286,11 @@ class Transform(nn.Module):
         if not any(flags):
             return x
         if all(flags):
-            return self.apply(x, **params.values)
+            return self.apply_params(x, **params.values)
         idx = applied.nonzero().flatten()
         out = x.clone()
         dev_idx = idx.to(x.device)
-        out[dev_idx] = self.apply(x[dev_idx], **{k: v[idx] for k, v in params.values.items()})
+        out[dev_idx] = self.apply_params(x[dev_idx], **{k: v[idx] for k, v in params.values.items()})
         return out
 
     def check_params(self, params: Any, B: int) -> Params:

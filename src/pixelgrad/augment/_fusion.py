@@ -23,7 +23,7 @@ from .blur import RandomBoxBlur, RandomGaussianBlur, RandomMotionBlur
 from .illumination import (RandomCornerGradient, RandomGaussianSpot, RandomGradient,
                            RandomRadialGradient)
 
-#: Transforms whose ``apply`` is one blur op / one illumination op of :mod:`pixelgrad.functional`.
+#: Transforms whose ``apply_params`` is one blur op / one illumination op of :mod:`pixelgrad.functional`.
 BLURS = (RandomGaussianBlur, RandomBoxBlur, RandomMotionBlur)
 FIELDS = (RandomGradient, RandomCornerGradient, RandomRadialGradient, RandomGaussianSpot)
 
@@ -124,8 +124,8 @@ def fused_pair(blur, p_blur: Params, field, p_field: Params, x: torch.Tensor) ->
 
 
 def _fused(blur, p_blur: Params, field, p_field: Params, x: torch.Tensor) -> torch.Tensor | None:
-    op_blur = _run.capture(lambda: blur.apply(x, **p_blur.values))
-    op_field = _run.capture(lambda: field.apply(x, **p_field.values))
+    op_blur = _run.capture(lambda: blur.apply_params(x, **p_blur.values))
+    op_field = _run.capture(lambda: field.apply_params(x, **p_field.values))
     if op_blur is None or op_field is None:
         return None
     return _run.run_fused(x, "auto", op_blur, op_field)

@@ -202,7 +202,7 @@ class RandomGaussianBlur(Transform):
             d["angle"] = rng.uniform(*self.angle)
         return d
 
-    def apply(self, x, **v):
+    def apply_params(self, x, **v):
         return F.gaussian_blur(x, v["sigma"], angle=v.get("angle"), truncate=self.truncate,
                                kernel_size=self.kernel_size, border=self.border,
                                method=resolve_method(self.method, x.shape), exact=self.exact)
@@ -278,7 +278,7 @@ class RandomBoxBlur(Transform):
         k = rng.integers(len(self._odd), 2) if self.anisotropic else rng.integers(len(self._odd))
         return {"size": choices[k]}
 
-    def apply(self, x, **v):
+    def apply_params(self, x, **v):
         return F.box_blur(x, v["size"], border=self.border, method=resolve_method(self.method, x.shape))
 
     def config(self) -> dict[str, Any]:
@@ -346,7 +346,7 @@ class RandomMotionBlur(Transform):
         return {"length": rng.uniform(*self.length), "angle": rng.uniform(*self.angle),
                 "direction": rng.uniform(*self.direction)}
 
-    def apply(self, x, **v):
+    def apply_params(self, x, **v):
         return F.motion_blur(x, v["length"], v["angle"], direction=v["direction"], border=self.border,
                              method=resolve_method(self.method, x.shape))
 
@@ -455,7 +455,7 @@ class RandomCameraShake(Transform):
         return torch.stack([camera_shake(self.size, int(sd), anxiety=float(a), exposure=float(e))
                             for sd, a, e in zip(seeds, anx, exp_)])
 
-    def apply(self, x, **v):
+    def apply_params(self, x, **v):
         k = self.kernels(v)
         return F.filter2d(x, k.flip(-1, -2), border=self.border, method=resolve_method(self.method, x.shape))
 
@@ -542,7 +542,7 @@ class RandomShear(Transform):
     def sample(self, shape, rng: Rng) -> dict[str, torch.Tensor]:
         return {"sx": rng.uniform(*self.sx), "sy": rng.uniform(*self.sy)}
 
-    def apply(self, x, **v):
+    def apply_params(self, x, **v):
         return F.shear(x, v["sx"], v["sy"], border=self.border, exact=self.exact)
 
     def point_matrix(self, values: dict[str, torch.Tensor], size: tuple[int, int]) -> torch.Tensor:

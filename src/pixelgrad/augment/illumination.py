@@ -37,7 +37,7 @@ class _Field(Transform):
     def replay(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         with reported_as(self.type_name):
             if bool(params.applied.all()):
-                return self.apply(x, **params.values)
+                return self.apply_params(x, **params.values)
             require_finite(x, self.type_name)          # samples passed through are checked here
             return super().replay(x, params)
 
@@ -121,7 +121,7 @@ class RandomGradient(_Field):
         d["offset"] = rng.uniform(*self.offset)
         return d
 
-    def apply(self, x, **v):
+    def apply_params(self, x, **v):
         return F.linear_gradient(x, alpha=v.pop("alpha"), mode=self.mode, clamp=self.clamp, **v)
 
     def config(self) -> dict[str, Any]:
@@ -182,7 +182,7 @@ class RandomCornerGradient(_Field):
         return {"corner": rng.integers(4), "strength": rng.uniform(*self.strength),
                 "alpha": rng.uniform(*self.alpha), "offset": rng.uniform(*self.offset)}
 
-    def apply(self, x, **v):
+    def apply_params(self, x, **v):
         return F.corner_gradient(x, v["corner"], v["alpha"], strength=v["strength"], offset=v["offset"],
                                  mode=self.mode, clamp=self.clamp)
 
@@ -272,7 +272,7 @@ class RandomRadialGradient(_Spot):
                  mode: str = "multiply", anisotropic: bool = False, clamp: bool = True):
         super().__init__(p, alpha, center, radius, strength, offset, mode, anisotropic, clamp)
 
-    def apply(self, x, **v):
+    def apply_params(self, x, **v):
         return F.radial_gradient(x, v["alpha"], center=v["center"], radius=v["radius"],
                                  strength=v["strength"], offset=v["offset"], mode=self.mode, clamp=self.clamp)
 
@@ -330,6 +330,6 @@ class RandomGaussianSpot(_Spot):
                  mode: str = "add", anisotropic: bool = False, clamp: bool = True):
         super().__init__(p, alpha, center, sigma, strength, offset, mode, anisotropic, clamp)
 
-    def apply(self, x, **v):
+    def apply_params(self, x, **v):
         return F.gaussian_spot(x, v["alpha"], center=v["center"], sigma=v["sigma"],
                                strength=v["strength"], offset=v["offset"], mode=self.mode, clamp=self.clamp)
