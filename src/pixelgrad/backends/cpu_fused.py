@@ -484,9 +484,9 @@ def _radial_u8(x: torch.Tensor, op: str, params: dict) -> torch.Tensor:
         aloff = ft._as4(al * off, "cpu", cdt)
         coef = ft._as4(1.0 - al, "cpu", cdt) if params["mode"] == "blend" else torch.ones(1, 1, 1, 1)
     B, C, H, W = x.shape
-    a = a.reshape(B, H).contiguous().numpy()
-    b = b.reshape(B, W).contiguous().numpy()
-    alst, aloff = (t.expand(B, *t.shape[1:]).contiguous().numpy() for t in (alst, aloff))
+    an = a.reshape(B, H).contiguous().numpy()
+    bn = b.reshape(B, W).contiguous().numpy()
+    kn, on = (t.expand(B, *t.shape[1:]).contiguous().numpy() for t in (alst, aloff))
     xd = x.detach()
     cl = C > 1 and xd.is_contiguous(memory_format=torch.channels_last)
     if not cl and not xd.is_contiguous():
@@ -497,6 +497,6 @@ def _radial_u8(x: torch.Tensor, op: str, params: dict) -> torch.Tensor:
     xs, ys = (xd.permute(0, 2, 3, 1), out.permute(0, 2, 3, 1)) if cl else (xd, out)
     xn, yn, k = xs.numpy(), ys.numpy(), coef.contiguous().numpy()
     _by_samples(B, xd.numel(), lambda lo, hi: kernels[2](
-        xn[lo:hi], a[lo:hi], b[lo:hi], kind, alst[lo:hi], aloff[lo:hi], _rows(k, lo, hi), yn[lo:hi],
+        xn[lo:hi], an[lo:hi], bn[lo:hi], kind, kn[lo:hi], on[lo:hi], _rows(k, lo, hi), yn[lo:hi],
         MODES[params["mode"]], np.float32(255.0), np.float32(1.0), cl))
     return out
