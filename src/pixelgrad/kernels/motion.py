@@ -177,7 +177,7 @@ def kernels2d_numpy(lengths: list[float], angles: list[float], directions: list[
     --------
     >>> ks = kernels2d_numpy([3.0, 9.0], [0.0, 0.5], [0.0, 0.0], [None, None])
     >>> [tuple(k.shape) for k in ks], bool(torch.equal(ks[1], motion_kernel2d(9.0, 0.5)))
-    ([(5, 5), (13, 13)], True)
+    ([(7, 7), (13, 13)], True)
     """
     n = len(lengths)
     rs = [motion_radius(L) if r is None else int(r) for L, r in zip(lengths, radii)]
