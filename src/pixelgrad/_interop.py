@@ -112,8 +112,8 @@ class Batch:
         (torch.Size([6, 1, 4, 5]), torch.Size([2, 3, 1, 4, 5]))
         """
         if self.is_numpy:
-            arr = out[0].permute(1, 2, 0) if self.numpy_ndim == 3 else out[0, 0]
-            res = np.ascontiguousarray(arr.detach().cpu().numpy())
+            host = out.detach().cpu().numpy()            # (1, C, H, W); the rest in numpy views
+            res = np.ascontiguousarray(host[0].transpose(1, 2, 0) if self.numpy_ndim == 3 else host[0, 0])
             res = res if self.numpy_dtype is None else res.astype(self.numpy_dtype)
             return res if self.like is None else _to_pil(res, self.like)
         res = out[0, 0] if self.tensor_ndim == 2 else out.reshape(*self.lead_shape, *out.shape[1:])
@@ -246,8 +246,8 @@ def to_batch(x: Any, fn: str, arg: str = "x", *, allow_empty: bool = False,
             x = x.astype(x.dtype.newbyteorder("="))  # e.g. big-endian FITS data; torch refuses it
         if any(st < 0 for st in x.strides) or not x.flags.writeable:
             x = np.array(x, order="C", copy=True)  # torch.from_numpy refuses negative strides / read-only
-        t = torch.from_numpy(np.asarray(x))
-        t = t[None, None] if x.ndim == 2 else t.permute(2, 0, 1)[None]
+        # the (1, C, H, W) view made by numpy (one torch call: views cost torch microseconds)
+        t = torch.from_numpy(np.asarray(x)[None, None] if x.ndim == 2 else np.asarray(x).transpose(2, 0, 1)[None])
         if check_finite:
             require_finite(t, fn, arg, given)
         return Batch(t, True, x.ndim, (), 0, None if given.dtype.isnative else given.dtype)
