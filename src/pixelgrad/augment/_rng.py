@@ -408,7 +408,9 @@ class Rng:
             Int64 CPU tensor of shape ``(B, *size)``: ``floor(n * rand(*size))``, at most
             ``n - 1``.
         """
-        return (self.rand(*size) * n).floor().clamp_(max=n - 1).long()
+        u = self.rand(*size).numpy()
+        # the same float64 operations in numpy (a few microseconds less than four torch ops)
+        return torch.from_numpy(np.minimum(np.floor(u * n), n - 1).astype(np.int64))
 
     def bernoulli(self, p: float) -> torch.Tensor:
         """``(B,)`` bool, True with probability ``p``.
