@@ -111,6 +111,23 @@ def _kernel() -> tuple[Callable[..., Any], ...] | None:
         return True
 
     @numba.njit(inline="always")
+    def bchw(x, channels_last):  # pragma: no cover - compiled
+        # (B, C, H, W) of an array stored (B, H, W, C) when channels_last
+        if channels_last:
+            B, H, W, C = x.shape
+            return B, C, H, W
+        return x.shape[0], x.shape[1], x.shape[2], x.shape[3]
+
+    @numba.njit(inline="always")
+    def u8_setup(W, C, channels_last, mode, white):  # pragma: no cover - compiled
+        # the field's scale (255, or 1 for multiply: its gain is f + 1), the length of a run
+        # (an image row: W * C values channels-last, W per plane) and four float32 scratch runs
+        n = W * C if channels_last else W
+        scale = white if mode != 2 else np.float32(1.0)
+        return (scale, n, np.empty(n, np.float32), np.empty(n, np.float32), np.empty(n, np.float32),
+                np.empty(n, np.float32))
+
+    @numba.njit(inline="always")
     def to_u8(r):  # pragma: no cover - compiled
         lo, hi = np.float32(0.0), np.float32(255.0)
         r = r if r >= lo else lo                            # the clamp to [0, 255] (NaN cannot occur)
@@ -139,18 +156,10 @@ def _kernel() -> tuple[Callable[..., Any], ...] | None:
         # the clamp to [0, 255], rounding half to even (clamping before or after rounding is
         # the same for uint8: the torch path's two orders agree), the cast. x, y: C-contiguous
         # (B, H, W, C) when channels_last, else (B, C, H, W)
-        if channels_last:
-            B, H, W, C = x.shape
-        else:
-            B, C, H, W = x.shape
+        B, C, H, W = bchw(x, channels_last)
         rb, cb, fb = row.shape[0] > 1, row.shape[1] > 1, coef.shape[0] > 1
         cc1 = coef.shape[1] > 1
-        scale = white if mode != 2 else np.float32(1.0)
-        n = W * C if channels_last else W
-        rowrep = np.empty(n, np.float32)
-        colrep = np.empty(n, np.float32)
-        krep = np.empty(n, np.float32)
-        fw = np.empty(n, np.float32)
+        scale, n, rowrep, colrep, krep, fw = u8_setup(W, C, channels_last, mode, white)
         for s in range(B):
             sr = s if rb else 0
             sk = s if fb else 0
@@ -191,17 +200,9 @@ def _kernel() -> tuple[Callable[..., Any], ...] | None:
         # t = max(0, 1 - sqrt(a_i + b_j)) (a = dy^2, b = dx^2). Each product and each sum of
         # the torch path is its own rounding: they are computed in separate loops, so
         # nothing is fused into a multiply-add but the mix itself (torch's addcmul).
-        if channels_last:
-            B, H, W, C = x.shape
-        else:
-            B, C, H, W = x.shape
+        B, C, H, W = bchw(x, channels_last)
         cb, fb, cc1 = alst.shape[1] > 1, coef.shape[0] > 1, coef.shape[1] > 1
-        scale = white if mode != 2 else np.float32(1.0)
-        n = W * C if channels_last else W
-        t = np.empty(W, np.float32)
-        p = np.empty(n, np.float32)
-        fw = np.empty(n, np.float32)
-        krep = np.empty(n, np.float32)
+        scale, n, t, p, krep, fw = u8_setup(W, C, channels_last, mode, white)
         for s in range(B):
             fs = s if fb else 0
             for i in range(H):
