@@ -330,7 +330,7 @@ def _fixed_point(fn: str, x: torch.Tensor, sigmas: list[tuple[float, ...]], trun
                               backend), "opencv")
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=16)
 def _gauss_axis_stack(sigma: float, truncate: float, radius: int | None, n: int,
                       border: str) -> KernelStack:
     """:func:`_gauss_axis` as a one-row stack, cached (the stack also caches the host

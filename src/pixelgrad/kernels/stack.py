@@ -133,7 +133,9 @@ class KernelStack:
         if rows is None:
             rows = []
             for r in self.rows():
-                a = np.array(r.detach().cpu().numpy(), dtype=dtype)     # a copy, never a view
+                # a copy made by torch (never a view of the kernel; long-lived, so in torch's
+                # allocation rather than numpy's: see kernels.gaussian._kernel1d)
+                a = r.detach().to("cpu", getattr(torch, dtype), copy=True).numpy()
                 a.flags.writeable = False
                 rows.append(a)
             self._host[dtype] = rows
