@@ -44,25 +44,23 @@ def _planes_apply(x: torch.Tensor, per_sample_fn) -> torch.Tensor:
 
     A channels-last batch with C <= 4 (a numpy ``(H, W, C)`` image seen as a tensor) is
     filtered as ``(H, W, C)`` images into a channels-last result; anything else plane by
-    plane into a contiguous one. The output is allocated by numpy and viewed by torch (the
-    cheapest allocation per call); one job runs inline, several on the thread pool.
+    plane into a contiguous one. One job runs inline, several on the thread pool.
     """
     work = x if x.dtype in NATIVE else x.float()
     B, C, H, W = work.shape
     src = work.detach()
-    dt = _NP_DTYPE[work.dtype]
     if C <= 4 and C > 1 and src.is_contiguous(memory_format=torch.channels_last):
         hwc = src.permute(0, 2, 3, 1).numpy()                      # channels-last: filter HWC
-        out_hwc = np.empty((B, H, W, C), dt)
-        out = torch.from_numpy(out_hwc).permute(0, 3, 1, 2)
+        out = torch.empty_like(work, memory_format=torch.channels_last)
+        out_hwc = out.permute(0, 2, 3, 1).numpy()
         if B == 1:
             per_sample_fn(0, hwc[0], out_hwc[0])
         else:
             _parallel(B, lambda b: per_sample_fn(b, hwc[b], out_hwc[b]))
     else:
         src_np = (src if src.is_contiguous() else src.contiguous()).numpy()
-        out_np = np.empty((B, C, H, W), dt)
-        out = torch.from_numpy(out_np)
+        out = torch.empty_like(work, memory_format=torch.contiguous_format)
+        out_np = out.numpy()
         if B * C == 1:
             per_sample_fn(0, src_np[0, 0], out_np[0, 0])
         else:

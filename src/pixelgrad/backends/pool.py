@@ -37,7 +37,7 @@ def _pool(workers: int) -> ThreadPoolExecutor:
     global _POOL, _POOL_PID
     with _POOL_LOCK:
         if _POOL is None or _POOL_PID != os.getpid():
-            _POOL = ThreadPoolExecutor(max(8, CPUS), thread_name_prefix=_PREFIX)
+            _POOL = ThreadPoolExecutor(max(1, min(8, CPUS)), thread_name_prefix=_PREFIX)
             _POOL_PID = os.getpid()
         return _POOL
 
