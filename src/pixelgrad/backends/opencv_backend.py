@@ -36,9 +36,6 @@ def _parallel(n: int, job: Callable[[int], None], min_jobs: int | None = None) -
     pool.parallel(n, job, _threads(), min_jobs)
 
 
-_NP_DTYPE = {torch.uint8: np.uint8, torch.float32: np.float32, torch.float64: np.float64}
-
-
 def _planes_apply(x: torch.Tensor, per_sample_fn) -> torch.Tensor:
     """Run ``per_sample_fn(b, src, dst)`` on numpy views of each plane / HWC sample.
 
