@@ -368,6 +368,19 @@ def _by_samples(B: int, numel: int, run: Callable[[int, int], bool]) -> bool:
     return all(oks)
 
 
+def _u8_layout(x: torch.Tensor) -> tuple[torch.Tensor, np.ndarray, np.ndarray, bool]:
+    """What the uint8 loops walk: the empty result (``x``'s memory format), the numpy views
+    of ``x`` and of the result (``(B, H, W, C)`` when ``x`` is channels-last with C > 1, else
+    ``(B, C, H, W)``, ``x`` made contiguous if it is neither), and whether channels-last."""
+    x = x.detach()
+    cl = x.shape[1] > 1 and x.is_contiguous(memory_format=torch.channels_last)
+    if not cl and not x.is_contiguous():
+        x = x.contiguous()
+    out = torch.empty_like(x)                     # keeps the memory format
+    xs, ys = (x.permute(0, 2, 3, 1), out.permute(0, 2, 3, 1)) if cl else (x, out)
+    return out, xs.numpy(), ys.numpy(), cl
+
+
 def _mix_planar_u8(kernel: Callable[..., Any], x: torch.Tensor, row: torch.Tensor, col: torch.Tensor,
                    coef: torch.Tensor | None, mode: str) -> torch.Tensor | None:
     """:func:`mix_planar` for a uint8 ``x`` (``row``, ``col``, ``coef`` in float32): the field
@@ -376,16 +389,11 @@ def _mix_planar_u8(kernel: Callable[..., Any], x: torch.Tensor, row: torch.Tenso
     if x.device.type != "cpu" or x.dim() != 4 or any(
             t is not None and t.dtype != torch.float32 for t in (row, col, coef)):
         return None
-    x = x.detach()
-    cl = x.shape[1] > 1 and x.is_contiguous(memory_format=torch.channels_last)
-    if not cl and not x.is_contiguous():
-        x = x.contiguous()
-    out = torch.empty_like(x)                     # keeps the memory format
-    if x.numel() == 0:
+    out, xn, yn, cl = _u8_layout(x)
+    if out.numel() == 0:
         return out
     k = (coef if coef is not None else torch.ones(1, 1, 1, 1)).detach().numpy()
-    xs, ys = (x.permute(0, 2, 3, 1), out.permute(0, 2, 3, 1)) if cl else (x, out)
-    xn, yn, rn, cn = xs.numpy(), ys.numpy(), row.detach().numpy(), col.detach().numpy()
+    rn, cn = row.detach().numpy(), col.detach().numpy()
     _by_samples(x.shape[0], x.numel(), lambda a, b: kernel(
         xn[a:b], _rows(rn, a, b), _rows(cn, a, b), _rows(k, a, b), yn[a:b], MODES[mode],
         np.float32(255.0), np.float32(1.0), cl))
@@ -488,16 +496,11 @@ def _radial_u8(x: torch.Tensor, op: str, params: dict) -> torch.Tensor:
     an = a.reshape(B, H).contiguous().numpy()
     bn = b.reshape(B, W).contiguous().numpy()
     kn, on = (t.expand(B, *t.shape[1:]).contiguous().numpy() for t in (alst, aloff))
-    xd = x.detach()
-    cl = C > 1 and xd.is_contiguous(memory_format=torch.channels_last)
-    if not cl and not xd.is_contiguous():
-        xd = xd.contiguous()
-    out = torch.empty_like(xd)
-    if xd.numel() == 0:
+    out, xn, yn, cl = _u8_layout(x)
+    if out.numel() == 0:
         return out
-    xs, ys = (xd.permute(0, 2, 3, 1), out.permute(0, 2, 3, 1)) if cl else (xd, out)
-    xn, yn, k = xs.numpy(), ys.numpy(), coef.contiguous().numpy()
-    _by_samples(B, xd.numel(), lambda lo, hi: kernels[2](
+    k = coef.contiguous().numpy()
+    _by_samples(B, out.numel(), lambda lo, hi: kernels[2](
         xn[lo:hi], an[lo:hi], bn[lo:hi], kind, kn[lo:hi], on[lo:hi], _rows(k, lo, hi), yn[lo:hi],
         MODES[params["mode"]], np.float32(255.0), np.float32(1.0), cl))
     return out
