@@ -243,13 +243,13 @@ def gaussian_blur(x: ImageLike, sigma: Sigma, *, truncate: float = 4.0,
     if not isinstance(exact, (bool, np.bool_)):
         bad_value(fn, "exact", "True or False", exact)
     shared = shared_value(sigma, pair=True, low=0.0, low_open=True) if angle is None else None
-    if not exact and shared is not None and not batch.empty and (
-            rad is not None or math.isfinite(truncate * max(shared))):
+    if shared is not None and (batch.empty or (rad is None and not math.isfinite(truncate * max(shared)))):
+        shared = None               # the general path gives the empty result or the error
+    if not exact and shared is not None:
         out = _fixed_point(fn, batch.data, [shared], truncate, rad, border, backend)
         if out is not None:
             return batch.restore(out)
-    if shared is not None and not batch.empty and (rad is not None or math.isfinite(truncate * max(shared))) \
-            and not _run.wants_stack(batch.data, backend):
+    if shared is not None and not _run.wants_stack(batch.data, backend):
         # one sigma for the batch (one image per call, a number): cached kernel stacks
         ky = _gauss_axis_stack(shared[0], truncate, None if rad is None else rad[0], H, border)
         kx = _gauss_axis_stack(shared[1], truncate, None if rad is None else rad[1], W, border)
