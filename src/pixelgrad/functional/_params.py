@@ -67,10 +67,7 @@ def per_sample(value: Any, B: int, fn: str, arg: str, *, pair: bool = False,
     """
     if not pair and (type(value) is float or type(value) is int):
         # a plain number: checked with Python floats (the tensor checks cost tens of us)
-        try:
-            v = float(value)
-        except OverflowError:                       # an int beyond float range
-            bad_value(fn, arg, "finite (no NaN or inf)", value)
+        v = _as_float(value, value, fn, arg)
         if math.isfinite(v) and (low is None or (v > low if low_open else v >= low)) and (
                 high is None or v <= high):
             return torch.full((B,), v, dtype=torch.float64)
@@ -84,19 +81,13 @@ def per_sample(value: Any, B: int, fn: str, arg: str, *, pair: bool = False,
         _check_values(value.numpy(), value, fn, arg, low, low_open, high)
         return value if value.shape == (B,) and value.is_contiguous() else value.expand(B).contiguous()
     if isinstance(value, Real):
-        try:
-            t = torch.tensor(float(value), dtype=torch.float64)
-        except OverflowError:                       # an int beyond float range
-            bad_value(fn, arg, "finite (no NaN or inf)", value)
+        t = torch.tensor(_as_float(value, value, fn, arg), dtype=torch.float64)
     elif isinstance(value, (tuple, list)) and pair and len(value) == 2 and all(
             _is_scalar(v) for v in value):
         if any(_tracks(v) for v in value):
             t = torch.stack([torch.as_tensor(v).to("cpu", torch.float64).reshape(()) for v in value])
         else:
-            try:
-                t = torch.tensor([float(v) for v in value], dtype=torch.float64)
-            except OverflowError:                   # an int beyond float range
-                bad_value(fn, arg, "finite (no NaN or inf)", value)
+            t = torch.tensor([_as_float(v, value, fn, arg) for v in value], dtype=torch.float64)
     elif isinstance(value, (torch.Tensor, np.ndarray)):
         t = _real_tensor(value, fn, arg)
     else:
@@ -124,6 +115,15 @@ def per_sample(value: Any, B: int, fn: str, arg: str, *, pair: bool = False,
             bad_value(fn, arg, f"a number or a tensor of shape ({B},) for a batch of {B}", value)
     _check_values(chk.numpy(), value, fn, arg, low, low_open, high)
     return t.contiguous()
+
+
+def _as_float(v: Any, value: Any, fn: str, arg: str) -> float:
+    """``float(v)``; an int beyond float range is refused by name (``value``: the caller's
+    argument, for the message), not a bare ``OverflowError``."""
+    try:
+        return float(v)
+    except OverflowError:
+        bad_value(fn, arg, "finite (no NaN or inf)", value)
 
 
 _SHARED_DTYPES = (torch.float64, torch.float32, torch.int64, torch.int32)
