@@ -504,3 +504,6 @@ def _radial_u8(x: torch.Tensor, op: str, params: dict) -> torch.Tensor:
         xn[lo:hi], an[lo:hi], bn[lo:hi], kind, kn[lo:hi], on[lo:hi], _rows(k, lo, hi), yn[lo:hi],
         MODES[params["mode"]], np.float32(255.0), np.float32(1.0), cl))
     return out
+
+
+from . import shear_lines  # noqa: E402,F401  (registers ("numba", "shear"))

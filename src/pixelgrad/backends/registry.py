@@ -21,7 +21,8 @@ kind           signature (every function returns ``y`` in the dtype, shape of ``
                ``(B, K)`` kernel tensors that may carry an autograd graph (torch only)
 ``graph_2d``   ``fn(x, k, border, method)``: 2-D, ``k`` a dense ``(B, Kh, Kw)`` tensor
 ``shear``      ``fn(x, sx, sy, border, exact=True)``: bilinear shear about the centre, ``sx``, ``sy``
-               float64 ``(B,)`` CPU tensors (:func:`pixelgrad.functional.shear`)
+               float64 ``(B,)`` CPU tensors (:func:`pixelgrad.functional.shear`; numba:
+               one-axis shears, :mod:`pixelgrad.backends.shear_lines`)
 ``blur_field`` ``fn(x, kind, kernels, field_op, field_params)``: a filter then an
                illumination op in one launch (Triton only)
 ``gaussian_fixed``  ``fn(x, sigma, ksize, border)``: OpenCV's fixed-point uint8 Gaussian

@@ -32,9 +32,11 @@ def shear(x: ImageLike, sx: Value = 0.0, sy: Value = 0.0, *, border: str = "cons
         How pixels outside the image are read: ``constant`` (0, as torchvision's affine),
         ``reflect``, ``symmetric``, ``replicate`` or ``circular``.
     exact : bool, default True
-        ``True``: float64 coordinates, exact bilinear weights, one rounding (torch).
+        ``True``: float64 coordinates, exact bilinear weights, one rounding.
         ``False``: on the CPU (borders other than ``circular``, no autograd) the OpenCV
-        backend runs ``cv2.warpAffine`` in one call, several times faster per image: its
+        backend runs ``cv2.warpAffine`` in one call, several times faster per image than
+        the general exact path (but a shear along one axis, ``RandomShear``'s default, is
+        faster exact: see the backends below): its
         coordinates are quantised to 1/32 pixel and, for uint8, its weights to 1/1024, so
         a pixel may differ from the exact result by up to 1/64 of the step between its
         neighbours per axis, plus rounding: tested at most 4 grey levels for uint8 noise
@@ -65,7 +67,10 @@ def shear(x: ImageLike, sx: Value = 0.0, sy: Value = 0.0, *, border: str = "cons
     :math:`A^{-1} = \frac{1}{1 - s_x s_y} \begin{pmatrix} 1 & -s_x \\ -s_y & 1 \end{pmatrix}`.
     The source coordinates are computed in float64 and reduced to one period of the border
     extension before sampling, so strong shears stay finite and float32 matches float64.
-    Backends: ``("torch", "shear")`` of :mod:`pixelgrad.backends.registry`.
+    Backends (:mod:`pixelgrad.backends.registry`): with ``exact=True`` a shear along one
+    axis (``sx = 0`` or ``sy = 0`` per sample) on the CPU runs ``("numba", "shear")``, one
+    shift per image line with float64 weights (exact, and faster than ``exact=False``);
+    ``exact=False`` runs ``("opencv", "shear")``; everything else ``("torch", "shear")``.
 
     Examples
     --------
