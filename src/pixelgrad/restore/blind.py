@@ -94,6 +94,10 @@ KERNEL_TOL = 1e-4
 #: How the gaussian family is fitted: "spectral" (likelihood of the spectrum) or "latent"
 #: (the kernel quadratic of the alternating minimisation, as motion and box).
 GAUSSIAN_FIT = "spectral"
+#: How the motion family is fitted: "spectral" (likelihood of the spectrum, whose dark
+#: stripes across the motion direction give its length and angle) or "latent" (the
+#: kernel quadratic; length within 1 px on 23 of 32 benchmark cases, against 32 of 32).
+MOTION_FIT = "spectral"
 #: How the box family is fitted: "spectral" (likelihood of the spectrum, whose nulls at
 #: multiples of 1 / n give the sides away) or "latent" (the kernel quadratic, which
 #: underestimated a side on about 1 image in 20 of the tests' scenes).
@@ -400,6 +404,13 @@ def _estimate_family(y: torch.Tensor, size: int, family: str, noise: Optional[fl
             noise = float(torch.as_tensor(estimate_noise(y[None, None])).reshape(-1)[0])
         s = _gaussian_likelihood(y, noise, max(0.5, size / 4.0))
         return _gaussian_kernels(torch.tensor([s], dtype=y.dtype, device=y.device), size)[0], {"sigma": s}, 1.0
+    if family == "motion" and MOTION_FIT == "spectral":
+        if noise is None:
+            noise = float(torch.as_tensor(estimate_noise(y[None, None])).reshape(-1)[0])
+        length, angle = _motion_likelihood(y, noise, size)
+        k = _motion_kernels(torch.tensor([length], dtype=y.dtype, device=y.device),
+                            torch.tensor([angle], dtype=y.dtype, device=y.device), size)[0]
+        return k, {"length": length, "angle": angle}, 1.0
     if family == "box" and BOX_FIT == "spectral":
         if noise is None:
             noise = float(torch.as_tensor(estimate_noise(y[None, None])).reshape(-1)[0])
@@ -533,6 +544,105 @@ def _gaussian_likelihood(y: torch.Tensor, noise: float, smax: float) -> float:
     vals = [nll(s) for s in grid]
     i = int(np.argmin(vals))
     return _golden(nll, grid[max(0, i - 1)], grid[min(len(grid) - 1, i + 1)], 2e-3)
+
+
+#: Cells per axis of the frequency grid of the motion family's coarse search.
+MOTION_GRID = 64
+
+
+def _folded_spectrum(y: torch.Tensor, G: int) -> Dict[str, Any]:
+    """The periodogram of the periodic component of ``y`` averaged in the cells of a
+    ``G x G`` frequency grid (each frequency in its nearest cell), a cell and its mirror
+    ``-f`` folded together (the spectra of a real image and kernel are point-symmetric);
+    the zero frequency is left out."""
+    p = _periodic(y)
+    M, N = p.shape
+    P = torch.fft.fft2(p).abs().square() / (M * N)
+    fy = torch.fft.fftfreq(M, dtype=y.dtype, device=y.device)
+    fx = torch.fft.fftfreq(N, dtype=y.dtype, device=y.device)
+    cy, cx = torch.round(fy * G).long() % G, torch.round(fx * G).long() % G
+    cell = torch.minimum(cy[:, None] * G + cx[None, :], ((-cy) % G)[:, None] * G + ((-cx) % G)[None, :]).reshape(-1)
+    d2 = (4 * torch.sin(math.pi * fy[:, None]) ** 2 + 4 * torch.sin(math.pi * fx[None, :]) ** 2).reshape(-1)
+    keep = d2 > 0
+    cells, inv = torch.unique(cell[keep], return_inverse=True)
+    cnt = torch.zeros(len(cells), dtype=y.dtype, device=y.device).index_add_(0, inv, torch.ones_like(d2[keep]))
+
+    def mean(v: torch.Tensor) -> torch.Tensor:
+        return torch.zeros(v.shape[:-1] + (len(cells),), dtype=y.dtype, device=y.device).index_add_(-1, inv, v) / cnt
+
+    return {"P": mean(P.reshape(-1)[keep]), "d2": mean(d2[keep]), "n": cnt, "keep": keep, "cells": cells,
+            "mean": mean, "shape": (M, N), "G": G}
+
+
+def _profile_nll(T: torch.Tensor, spec: Dict[str, Any], s2: float, gs: torch.Tensor,
+                 chunk: int = 64) -> torch.Tensor:
+    r"""The negative log-likelihood of each binned transfer ``T`` (``(K, bins)``), minimised
+    over the power-law exponent (the grid ``gs``) and the scale ``c`` (8 safeguarded Newton
+    steps in ``log c`` per exponent, from the moment estimate):
+    :math:`\sum_b n_b (\log v_b + P_b / v_b)`, :math:`v_b = c\, T_b / d_b^{g} + s^2`."""
+    P, n = spec["P"], spec["n"]
+    prior = 1.0 / spec["d2"][None, :] ** gs[:, None]                       # (G, bins)
+    out = []
+    for i in range(0, len(T), chunk):
+        A = T[i:i + chunk][:, None, :] * prior[None]                        # (K, G, bins)
+        c0 = (n * (P - s2).clamp_min(0)).sum(-1) / (n * A).sum(-1).clamp_min(1e-300)
+        u = torch.log(c0.clamp_min(1e-12))
+        for _ in range(8):
+            w = torch.exp(u)[..., None] * A
+            v = w + s2
+            g1 = (n * w * (v - P) / v ** 2).sum(-1)
+            g2 = (n * w * ((v - P) / v ** 2 + w * (2 * P - v) / v ** 3)).sum(-1)
+            step = torch.where(g2 > 0, g1 / g2.clamp_min(1e-300), torch.sign(g1))
+            u = u - step.clamp(-2.0, 2.0)
+        v = torch.exp(u)[..., None] * A + s2
+        out.append(((torch.log(v) + P / v) * n).sum(-1).amin(dim=1))
+    return torch.cat(out)
+
+
+def _motion_likelihood(y: torch.Tensor, noise: float, ks: int) -> Tuple[float, float]:
+    r"""Maximum-likelihood ``(length, angle)`` of a motion blur from the spectrum of ``y``.
+
+    The model of :func:`_gaussian_likelihood` with the transfer of ``pg.motion_blur``'s own
+    kernel (its DFT), whose nulls are stripes across the motion direction spaced
+    ``1 / length`` apart. A coarse search (every length 1 .. ``ks - 2`` px, angles every
+    3 degrees, transfers sampled on a :data:`MOTION_GRID` grid) is refined within 1.5 px
+    and 4.5 degrees (steps 0.25 px, 0.75 degree) with the transfers computed at every
+    frequency of ``y`` and averaged in the same cells as the periodogram. Angles in
+    ``(-pi/2, pi/2]`` (a line)."""
+    G = max(MOTION_GRID, ks)
+    spec = _folded_spectrum(y, G)
+    s2 = max(noise, 1e-4) ** 2
+    dev, dt = y.device, y.dtype
+    lmax = float(ks - 2)
+
+    def grid(L: torch.Tensor, A: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        LL, AA = torch.meshgrid(L, A, indexing="ij")
+        return LL.reshape(-1), AA.reshape(-1)
+
+    LL, AA = grid(torch.arange(1.0, lmax + 1e-9, 1.0, dtype=dt, device=dev),
+                  torch.deg2rad(torch.arange(-90.0, 90.0, 3.0, dtype=dt, device=dev)))
+    pad = torch.zeros(len(LL), G, G, dtype=dt, device=dev)
+    pad[:, :ks, :ks] = _motion_kernels(LL, AA, ks)
+    T = torch.fft.fft2(pad).abs().square().reshape(len(LL), -1)[:, spec["cells"]]
+    i = int(_profile_nll(T, spec, s2, torch.tensor([0.8, 1.05, 1.3], dtype=dt, device=dev)).argmin())
+    bl, ba = float(LL[i]), float(AA[i])
+    LL, AA = grid(torch.arange(max(1.0, bl - 1.5), min(lmax, bl + 1.5) + 1e-9, 0.25, dtype=dt, device=dev),
+                  torch.arange(ba - math.radians(4.5), ba + math.radians(4.5) + 1e-9, math.radians(0.75),
+                               dtype=dt, device=dev))
+    M, N = spec["shape"]
+    gs = torch.arange(SPECTRAL_EXPONENTS[0], SPECTRAL_EXPONENTS[1] + 1e-9, 0.05, dtype=dt, device=dev)
+    vals = []
+    for j in range(0, len(LL), 16):                 # full-resolution transfers, 16 at a time
+        pad = torch.zeros(len(LL[j:j + 16]), M, N, dtype=dt, device=dev)
+        pad[:, :ks, :ks] = _motion_kernels(LL[j:j + 16], AA[j:j + 16], ks)
+        T = spec["mean"](torch.fft.fft2(pad).abs().square().reshape(len(pad), -1)[:, spec["keep"]])
+        vals.append(_profile_nll(T, spec, s2, gs, chunk=8))
+    i = int(torch.cat(vals).argmin())
+    length, ang = float(LL[i]), float(AA[i])
+    ang = (ang + math.pi / 2) % math.pi - math.pi / 2
+    if ang <= -math.pi / 2 + 1e-12:
+        ang += math.pi
+    return length, ang
 
 
 #: Frequency bins per axis of the box family's spectral likelihood (at most).
