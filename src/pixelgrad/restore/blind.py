@@ -26,12 +26,13 @@ gradients), a coarse-to-fine pyramid, and a kernel constrained to the simplex:
    by FFT), solved by accelerated projected gradient onto the simplex (Duchi et al.
    2008). Entries below ``max k / 20`` are dropped, only connected components holding
    at least 10 % of the mass are kept, and the kernel is re-centred on its centroid.
-4. Parametric families: ``motion`` minimises the kernel step's quadratic over
-   pixelgrad's own line kernels (a search over ``(length, angle)``), alternated with the
-   latent step; ``gaussian`` and ``box`` maximise the likelihood of the spectrum of ``y``
-   alone (a power-law image spectrum through the blur's transfer plus white noise; the
-   box's transfer has nulls at multiples of ``1 / n`` along each axis, which give both
-   sides away), so the parameters come out directly.
+4. Parametric families (``gaussian`` / ``motion`` / ``box``): the likelihood of the
+   spectrum of ``y`` alone (a power-law image spectrum through the blur's transfer plus
+   white noise) is maximised over ``sigma``, ``(length, angle)`` or the two box sides, so
+   the parameters come out directly. A motion kernel's transfer has null stripes across
+   its direction ``1 / length`` apart, a box's nulls at multiples of ``1 / n`` along each
+   axis. (The kernel step's quadratic over the family's kernels, alternated with the
+   latent step, remains as ``GAUSSIAN_FIT`` / ``MOTION_FIT`` / ``BOX_FIT = "latent"``.)
 
 References
 ----------
