@@ -66,7 +66,7 @@ def _planes_apply(x: torch.Tensor, per_sample_fn) -> torch.Tensor:
 
 
 def separable(x: torch.Tensor, kys: Sequence[np.ndarray], kxs: Sequence[np.ndarray],
-              border: str) -> torch.Tensor:
+              border: str, boxes: bool | None = None) -> torch.Tensor:
     r"""Separable correlation of a ``(B, C, H, W)`` CPU tensor by ``cv2.sepFilter2D``.
 
     Parameters
@@ -82,6 +82,9 @@ def separable(x: torch.Tensor, kys: Sequence[np.ndarray], kxs: Sequence[np.ndarr
     border : str
         Border mode of :mod:`pixelgrad.borders`, except ``"circular"`` (OpenCV filters do
         not implement it; the dispatcher sends it to torch).
+    boxes : bool, optional
+        Whether every kernel is a box (all taps equal), when the caller knows it
+        (:meth:`pixelgrad.kernels.stack.KernelStack.all_boxes`); None tests the kernels.
 
     Returns
     -------
@@ -113,7 +116,7 @@ def separable(x: torch.Tensor, kys: Sequence[np.ndarray], kxs: Sequence[np.ndarr
     kxs = [k if k.dtype == dt else k.astype(dt) for k in kxs]
     # uint8 box kernels: cv2.blur's running sums give the same bits as sepFilter2D's taps
     # (tested for every odd size to 31) at a cost independent of the size
-    box = x.dtype == torch.uint8 and all(_is_box(k) for k in (*kys, *kxs))
+    box = x.dtype == torch.uint8 and (all(_is_box(k) for k in (*kys, *kxs)) if boxes is None else boxes)
     single = x.shape[0] == 1
 
     def run(b, src, dst):
@@ -373,7 +376,8 @@ def separable_filter(x: torch.Tensor, ky: KernelStack, kx: KernelStack, border: 
     """
     check(x, border, method, field)
     dt = "float64" if x.dtype == torch.float64 else "float32"
-    return separable(x, ky.host_rows(dt), kx.host_rows(dt), border)
+    boxes = x.dtype == torch.uint8 and ky.all_boxes() and kx.all_boxes()
+    return separable(x, ky.host_rows(dt), kx.host_rows(dt), border, boxes)
 
 
 @register("opencv", "2d", check=check)

@@ -97,7 +97,7 @@ class KernelStack:
     ([1.0], (3,))
     """
 
-    __slots__ = ("_weights", "_rows", "shapes", "_host")
+    __slots__ = ("_weights", "_rows", "shapes", "_host", "_boxes")
 
     def __init__(self, weights: torch.Tensor | None, shapes: tuple[tuple[int, ...], ...],
                  rows: list[torch.Tensor] | None = None) -> None:
@@ -105,6 +105,7 @@ class KernelStack:
         self._rows = rows
         self.shapes = shapes
         self._host: dict[str, list[np.ndarray]] = {}
+        self._boxes: bool | None = None
 
     def host_rows(self, dtype: str = "float64") -> list[np.ndarray]:
         """Every row without its padding as a read-only numpy array of ``dtype``, made once.
@@ -140,6 +141,29 @@ class KernelStack:
                 rows.append(a)
             self._host[dtype] = rows
         return rows
+
+    def all_boxes(self) -> bool:
+        """Whether every row is a box: all its taps equal (as built, without padding); made once.
+
+        OpenCV's running-sum box filter gives the same uint8 bits as the taps of such a
+        kernel at a cost independent of its length; a stack cached by its parameters then
+        costs no check on later calls.
+
+        Returns
+        -------
+        bool
+
+        Examples
+        --------
+        >>> import torch
+        >>> stack_kernels([torch.full((3,), 1 / 3, dtype=torch.float64)]).all_boxes()
+        True
+        >>> stack_kernels([torch.tensor([0.25, 0.5, 0.25], dtype=torch.float64)]).all_boxes()
+        False
+        """
+        if self._boxes is None:
+            self._boxes = all(r.numel() > 0 and bool((r == r.reshape(-1)[0]).all()) for r in self.rows())
+        return self._boxes
 
     @property
     def weights(self) -> torch.Tensor:
