@@ -41,13 +41,22 @@ from .field_torch import ONE_BITS  # noqa: E402  (compute dtype -> integer dtype
 MODES = {"blend": 0, "add": 1, "multiply": 2}
 
 
-@lru_cache(maxsize=1)
-def _kernel() -> tuple[Callable[..., Any], ...] | None:
+def numba_module() -> Any:
+    """The ``numba`` module, or None when it is not installed or ``PIXELGRAD_NO_NUMBA`` is
+    set (to anything but ``0``): the one test of every numba loop of the backends."""
     if os.environ.get("PIXELGRAD_NO_NUMBA", "") not in ("", "0"):
         return None
     try:
         import numba
     except ImportError:
+        return None
+    return numba
+
+
+@lru_cache(maxsize=1)
+def _kernel() -> tuple[Callable[..., Any], ...] | None:
+    numba = numba_module()
+    if numba is None:
         return None
 
     @numba.njit(nogil=True, boundscheck=False, cache=True, fastmath={"contract"})

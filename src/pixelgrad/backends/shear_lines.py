@@ -32,14 +32,13 @@ is False and the torch backend runs every shear.
 """
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from typing import Any, Callable
 
 import numpy as np
 import torch
 
-from .cpu_fused import _by_samples
+from .cpu_fused import _by_samples, numba_module
 from .registry import Uncovered, register
 
 #: border name -> the code the loop switches on
@@ -50,11 +49,8 @@ DTYPES = (torch.uint8, torch.uint16, torch.float32, torch.float64)
 
 @lru_cache(maxsize=1)
 def _kernel() -> Callable[..., Any] | None:
-    if os.environ.get("PIXELGRAD_NO_NUMBA", "") not in ("", "0"):
-        return None
-    try:
-        import numba
-    except ImportError:
+    numba = numba_module()
+    if numba is None:
         return None
 
     @numba.njit(inline="always")
@@ -159,10 +155,9 @@ def check(x: torch.Tensor, sx: torch.Tensor, sy: torch.Tensor, border: str, exac
 
 
 def _lines(a: np.ndarray, cl: bool, vertical: bool) -> tuple[np.ndarray, int]:
-    """``(P, L, N * C)`` C-contiguous lines of one sample (or a batch with ``a.ndim == 4``)
-    and the interleaved channel count: rows, or columns (a transposed copy) when vertical."""
-    if a.ndim == 3:
-        a = a[None]
+    """``(P, L, N * C)`` C-contiguous lines of the samples ``a`` (``(B, H, W, C)`` when
+    ``cl``, else ``(B, C, H, W)``) and the interleaved channel count: rows, or columns (a
+    transposed copy) when vertical."""
     if cl:                                           # (B, H, W, C)
         B, H, W, C = a.shape
         if vertical:
@@ -241,7 +236,6 @@ def shear(x: torch.Tensor, sx: torch.Tensor, sy: torch.Tensor, border: str,
     code = BORDER_CODES[border]
     rounded = not x.dtype.is_floating_point
     per_plane = 1 if cl else C
-    horizontal = [i for i in range(B) if b[i] == 0]
 
     def lines(lo: int, hi: int, vert: bool) -> bool:
         src, chans = _lines(xn[lo:hi], cl, vert)
@@ -258,7 +252,7 @@ def shear(x: torch.Tensor, sx: torch.Tensor, sy: torch.Tensor, border: str,
             yn[lo:hi] = dst.reshape(hi - lo, C, W, H).transpose(0, 1, 3, 2)
         return True
 
-    if len(horizontal) == B:                         # the common case: one call, or one per thread
+    if not any(b):                                   # the common case: one call, or one per thread
         _by_samples(B, x.numel(), lambda lo, hi: lines(lo, hi, False))
         return out
     for i in range(B):

@@ -400,21 +400,17 @@ def _estimate_family(y: torch.Tensor, size: int, family: str, noise: Optional[fl
                      ) -> Tuple[torch.Tensor, Dict[str, Any], float]:
     """Free-form estimate, then the parametric kernel step alternated with the latent step
     (``motion``, ``box``) or the spectral likelihood (``gaussian``)."""
-    if family == "gaussian" and GAUSSIAN_FIT == "spectral":
+    if {"gaussian": GAUSSIAN_FIT, "motion": MOTION_FIT, "box": BOX_FIT}.get(family) == "spectral":
         if noise is None:
             noise = float(torch.as_tensor(estimate_noise(y[None, None])).reshape(-1)[0])
-        s = _gaussian_likelihood(y, noise, max(0.5, size / 4.0))
-        return _gaussian_kernels(torch.tensor([s], dtype=y.dtype, device=y.device), size)[0], {"sigma": s}, 1.0
-    if family == "motion" and MOTION_FIT == "spectral":
-        if noise is None:
-            noise = float(torch.as_tensor(estimate_noise(y[None, None])).reshape(-1)[0])
-        length, angle = _motion_likelihood(y, noise, size)
-        k = _motion_kernels(torch.tensor([length], dtype=y.dtype, device=y.device),
-                            torch.tensor([angle], dtype=y.dtype, device=y.device), size)[0]
-        return k, {"length": length, "angle": angle}, 1.0
-    if family == "box" and BOX_FIT == "spectral":
-        if noise is None:
-            noise = float(torch.as_tensor(estimate_noise(y[None, None])).reshape(-1)[0])
+        if family == "gaussian":
+            s = _gaussian_likelihood(y, noise, max(0.5, size / 4.0))
+            return _gaussian_kernels(torch.tensor([s], dtype=y.dtype, device=y.device), size)[0], {"sigma": s}, 1.0
+        if family == "motion":
+            length, angle = _motion_likelihood(y, noise, size)
+            k = _motion_kernels(torch.tensor([length], dtype=y.dtype, device=y.device),
+                                torch.tensor([angle], dtype=y.dtype, device=y.device), size)[0]
+            return k, {"length": length, "angle": angle}, 1.0
         ny, nx = _box_likelihood(y, noise, size)
         return _box_kernels([(ny, nx)], size, y.device)[0], {"box": (ny, nx)}, 1.0
     k, x, g, yg, lam, stability = _estimate_free(y, size)
