@@ -43,7 +43,19 @@ MODES = {"blend": 0, "add": 1, "multiply": 2}
 
 def numba_module() -> Any:
     """The ``numba`` module, or None when it is not installed or ``PIXELGRAD_NO_NUMBA`` is
-    set (to anything but ``0``): the one test of every numba loop of the backends."""
+    set (to anything but ``0``): the one test of every numba loop of the backends.
+
+    Returns
+    -------
+    module or None
+        ``numba``, or None when the loops must not be compiled.
+
+    Examples
+    --------
+    >>> m = numba_module()
+    >>> m is None or m.__name__ == "numba"
+    True
+    """
     if os.environ.get("PIXELGRAD_NO_NUMBA", "") not in ("", "0"):
         return None
     try:
