@@ -7,8 +7,8 @@ A shear along one axis moves every line of the image by its own constant amount.
 .. math:: d_i = -s_x \, (i - c_v), \qquad c_v = (H - 1) / 2,
 
 so the bilinear sample of :func:`pixelgrad.functional.shear` reduces to a 1-D linear
-interpolation whose weights are the same for the whole row: with :math:`n_i = \lfloor d_i
-\rfloor` and :math:`f_i = d_i - n_i`,
+interpolation whose weights are the same for the whole row: with
+:math:`n_i = \lfloor d_i \rfloor` and :math:`f_i = d_i - n_i`,
 
 .. math:: y[i, j] = (1 - f_i)\, x[i, \beta(j + n_i)] + f_i\, x[i, \beta(j + n_i + 1)],
 
