@@ -110,6 +110,33 @@ def test_motion_family(length, angle):
     assert abs((d + 90) % 180 - 90) <= 3.0
 
 
+def _photo_blurred(k: torch.Tensor, n: int = 128) -> torch.Tensor:
+    """The bundled photo's ``n x n`` crop blurred by 'valid' convolution, noise 0.01."""
+    r = k.shape[-1] // 2
+    big = _sample_scene(n + 2 * r)
+    y = F.conv2d(big[None, None], k.flip(-1, -2)[None, None])[0, 0]
+    return (y + 0.01 * torch.from_numpy(np.random.default_rng(0).standard_normal(y.shape)))[None, None]
+
+
+@pytest.mark.parametrize("case", ["motion", "gaussian", "shake"])
+def test_any_selects_the_family_that_explains_the_spectrum(case):
+    """``family="any"`` keeps a parametric fit when the blur is one of pixelgrad's own (its
+    parameters then come out as with that family) and the free-form kernel for a curved
+    camera shake, which no family matches."""
+    k = {"motion": motion_kernel2d(11.0, 0.5), "gaussian": gaussian_kernel2d(2.0, 2.0),
+         "shake": camera_shake(13, 3)}[case]
+    est = estimate_kernel(_photo_blurred(k), 17)
+    _check_kernel(est.kernel)
+    p = est.params[0]
+    assert est.family == "any"
+    assert p["family"] == {"motion": "motion", "gaussian": "gaussian", "shake": "free"}[case], p
+    if case == "motion":
+        assert abs(p["length"] - 11.0) <= 1.0 and abs(math.degrees(p["angle"] - 0.5)) <= 3.0
+    elif case == "gaussian":
+        assert abs(p["sigma"] - 2.0) <= 0.2
+    assert _ncc_best_shift(est.kernel[0], k) >= 0.8
+
+
 def test_box_family(rng):
     """Both sides exactly, square or not (the spectral fit: the box's transfer has nulls at
     multiples of 1 / n along each axis). 0 misses in 81 seeds; the latent fit it replaced
@@ -215,4 +242,4 @@ def test_bad_images():
         estimate_kernel(torch.rand(1, 1, 16, 16), 7, noise=-1.0)
     with pytest.raises(TypeError, match="`size`"):
         estimate_kernel(torch.rand(1, 1, 16, 16), 7.0)
-    assert set(FAMILIES) == {"any", "gaussian", "motion", "box"}
+    assert set(FAMILIES) == {"any", "free", "gaussian", "motion", "box"}
