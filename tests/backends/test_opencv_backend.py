@@ -173,3 +173,54 @@ def test_fixed_point_gaussian_falls_back_to_the_exact_path(rng):
     assert A.from_dict(t.to_dict()).exact is False
     y, params = t(u, seed=3, return_params=True)
     assert np.array_equal(y, pg.gaussian_blur(u, params.values["sigma"][0].item(), exact=False))
+
+
+# ------------------------------------------------------------- sparse kernels off the DFT
+_SCIPY_MODE = {"reflect": "mirror", "symmetric": "reflect", "replicate": "nearest", "constant": "constant"}
+
+
+@pytest.mark.parametrize("border", sorted(_SCIPY_MODE))
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(37, 141, 3), (29, 143)])
+def test_sparse_kernel_tiles_match_scipy(border, dtype, shape, rng):
+    """Motion lines whose box reaches OpenCV's DFT area are filtered directly, in tiles
+    (``filter2d_image``): the float64 result of scipy's correlation, with the same
+    border, within float rounding (uint8: within one level of the exact value)."""
+    from scipy import ndimage as ndi
+
+    from pixelgrad.backends import opencv_backend as cvb
+    from pixelgrad.borders import cv2_border
+    from pixelgrad.kernels.motion import motion_kernel2d
+
+    x = rng.random(shape) * (255 if dtype == np.uint8 else 1)
+    x = np.round(x).astype(dtype) if dtype == np.uint8 else x.astype(dtype)
+    spread = np.zeros((3, 131))                  # wider than a tile: tiles split the columns
+    spread[0, 0], spread[1, 65], spread[2, 130] = 0.5, 0.25, 0.25
+    for k in [motion_kernel2d(L, a).numpy() for L, a in ((15.0, 0.52), (14.0, 0.8), (17.0, -0.7))] + [spread]:
+        kc, anchor = cvb._crop_to_support(k)
+        assert kc.shape[0] * kc.shape[1] >= cvb.DFT_AREA and np.count_nonzero(kc) <= cvb.SPARSE_TAPS
+        dst = np.full_like(x, 7)                # poisoned: every pixel must be written
+        cvb.filter2d_image(x, dst, kc, anchor, cv2_border(border))
+        xs = x.astype(np.float64)
+        if xs.ndim == 3:
+            ref = np.stack([ndi.correlate(xs[..., c], k, mode=_SCIPY_MODE[border]) for c in range(3)], -1)
+        else:
+            ref = ndi.correlate(xs, k, mode=_SCIPY_MODE[border])
+        if dtype == np.uint8:
+            assert np.abs(dst.astype(np.float64) - ref).max() <= 0.5 + 1e-3, k.shape
+        else:
+            tol = 1e-5 if dtype == np.float32 else 1e-12
+            np.testing.assert_allclose(dst, ref, atol=tol, err_msg=str(k.shape))
+
+
+def test_sparse_kernel_all_zero_and_dense_kernels():
+    """An all-zero kernel gives zeros; a dense kernel keeps OpenCV's own path (its DFT)."""
+    from pixelgrad.backends import opencv_backend as cvb
+
+    x = np.arange(30 * 30, dtype=np.float32).reshape(30, 30)
+    dst = np.full_like(x, 7)
+    cvb.filter2d_image(x, dst, np.zeros((13, 13)), (6, 6), cv2.BORDER_REFLECT_101)
+    assert not dst.any()
+    k = np.full((13, 13), 1 / 169)
+    cvb.filter2d_image(x, dst, k, (6, 6), cv2.BORDER_REFLECT_101)
+    np.testing.assert_array_equal(dst, cv2.filter2D(x, -1, k, borderType=cv2.BORDER_REFLECT_101))
