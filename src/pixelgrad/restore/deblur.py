@@ -237,9 +237,8 @@ def deblur(image: ImageLike, kernel: Optional[Kernel] = None, *, sigma: Optional
         None of them: *blind* deblurring. Each image's kernel is estimated
         (:func:`~pixelgrad.restore.blind.estimate_kernel`, on the luminance), the image is
         deblurred with it by ``method``, and the result is checked without a reference
-        (:func:`~pixelgrad.restore.blind.blind_deconvolve`): when the check fails, the milder
-        kernel ``(delta + k) / 2`` is tried, then the blurry input is returned unchanged with a
-        ``RuntimeWarning``, so a blind result is never knowingly worse than the input. An
+        (:func:`~pixelgrad.restore.blind.blind_deconvolve`): when the check fails, the blurry
+        input is returned unchanged with a ``RuntimeWarning``, so a blind result is never knowingly worse than the input. An
         image whose estimate is a near-delta kernel (RMS radius below
         :data:`~pixelgrad.restore.blind.MIN_SPREAD` px) has no blur to undo and is returned
         unchanged (confidence 1, ``res.kernel`` the estimate).
