@@ -303,7 +303,7 @@ def filter2d_image(src: np.ndarray, dst: np.ndarray, k: np.ndarray, anchor: tupl
     kw = k.astype(work)
     tw = min(Kw, tile_limit - 1)
     th = max(1, (tile_limit - 1) // tw)
-    parts = []
+    parts: list[np.ndarray] = []
     for r0 in range(0, Kh, th):
         for c0 in range(0, Kw, tw):
             kt = kw[r0:r0 + th, c0:c0 + tw]
@@ -321,7 +321,7 @@ def filter2d_image(src: np.ndarray, dst: np.ndarray, k: np.ndarray, anchor: tupl
         return
     acc = parts[0]                             # a view of a fresh output: summed in place
     for part in parts[1:-1]:
-        acc += part
+        np.add(acc, part, out=acc)
     # the last sum written straight into dst, rounded half to even and saturated for uint8
     # (OpenCV's saturate_cast, as its own filter does)
     depth = {np.dtype(np.uint8): cv2.CV_8U, np.dtype(np.float32): cv2.CV_32F}.get(dst.dtype, cv2.CV_64F)
