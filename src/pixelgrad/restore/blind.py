@@ -41,8 +41,9 @@ gradients), a coarse-to-fine pyramid, and a kernel constrained to the simplex:
    spectrum better than the free-form kernel's approximation, which on text or dense
    texture is often wrong. A curved camera shake has no parametric match, and the
    free-form kernel wins. A free-form kernel that is a near-delta (RMS radius below
-   :data:`MIN_SPREAD`: no blur) is kept without asking the fits. On ``benchmarks/blind.py``'s 96 cases the success rate (error
-   ratio <= 3, with the safety policy) went from 82 to 86 and the mean PSNR from 25.3 to
+   :data:`MIN_SPREAD`: no blur) is kept without asking the fits. On
+   ``benchmarks/blind.py``'s 96 cases the success rate (error ratio <= 3, with the safety
+   policy) went from 82 to 86 and the mean PSNR from 25.3 to
    26.3 dB (true kernel: 28.3), at about 6.5 s instead of 2.5 s per 255 x 255 image; the
    likelihood is phase-blind, so it can prefer a Gaussian to a camera shake whose
    spectrum looks alike (the worst case, a text page: -1.75 dB against the input).
@@ -419,8 +420,8 @@ def _estimate_any(y: torch.Tensor, size: int, noise: Optional[float]
                   ) -> Tuple[torch.Tensor, Dict[str, Any], float]:
     """Model selection: the free-form kernel and the parametric fits of
     :data:`SELECTED_FAMILIES`; a free-form kernel of RMS radius below :data:`MIN_SPREAD`
-    (no blur) is kept as it is, else the one whose transfer best explains the spectrum of ``y`` (lowest
-    :func:`_spectral_nll`; the free-form kernel on a tie). Its parameters carry a
+    (no blur) is kept as it is, else the one whose transfer best explains the spectrum of
+    ``y`` (lowest :func:`_spectral_nll`; the free-form kernel on a tie). Its parameters carry a
     ``"family"`` key naming the winner."""
     if noise is None:
         noise = float(torch.as_tensor(estimate_noise(y[None, None])).reshape(-1)[0])
@@ -1332,8 +1333,8 @@ def blind_deconvolve(image: ImageLike, deconvolve: Callable[[torch.Tensor, torch
     (list of tensor, KernelEstimate, Assessment)
         Per image the result ``(1, C, H, W)``, the estimate and the assessment of the
         estimate's deblur. When the assessment fails, the result is the input itself (a
-        blind result is never knowingly worse than the input). A kernel of RMS radius below :data:`MIN_SPREAD`
-        (:func:`kernel_spread`) is no blur: the input is returned without deconvolving (the
+        blind result is never knowingly worse than the input). A kernel of RMS radius below
+        :data:`MIN_SPREAD` (:func:`kernel_spread`) is no blur: the input is returned without deconvolving (the
         assessment is then that of the input itself).
 
     Examples
