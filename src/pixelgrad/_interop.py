@@ -116,7 +116,10 @@ class Batch:
             res = np.ascontiguousarray(host[0].transpose(1, 2, 0) if self.numpy_ndim == 3 else host[0, 0])
             res = res if self.numpy_dtype is None else res.astype(self.numpy_dtype)
             return res if self.like is None else _to_pil(res, self.like)
-        res = out[0, 0] if self.tensor_ndim == 2 else out.reshape(*self.lead_shape, *out.shape[1:])
+        nd = self.tensor_ndim
+        # (B, C, H, W) and (C, H, W) inputs without a reshape call: views cost torch microseconds
+        res = out[0, 0] if nd == 2 else out if nd == 4 else out[0] if nd == 3 else \
+            out.reshape(*self.lead_shape, *out.shape[1:])
         return res if self.like is None else wrap_like(res, self.like)
 
 
@@ -244,7 +247,7 @@ def to_batch(x: Any, fn: str, arg: str = "x", *, allow_empty: bool = False,
         given = x
         if not x.dtype.isnative:
             x = x.astype(x.dtype.newbyteorder("="))  # e.g. big-endian FITS data; torch refuses it
-        if any(st < 0 for st in x.strides) or not x.flags.writeable:
+        if min(x.strides) < 0 or not x.flags.writeable:
             x = np.array(x, order="C", copy=True)  # torch.from_numpy refuses negative strides / read-only
         # the (1, C, H, W) view made by numpy (one torch call: views cost torch microseconds)
         t = torch.from_numpy(np.asarray(x)[None, None] if x.ndim == 2 else np.asarray(x).transpose(2, 0, 1)[None])

@@ -50,11 +50,13 @@ def cv2_border(border: str) -> int:
     >>> cv2_border("reflect") == cv2.BORDER_REFLECT_101
     True
     """
-    import cv2
+    return _CV2_BORDERS[border]
 
-    return {"reflect": cv2.BORDER_REFLECT_101, "symmetric": cv2.BORDER_REFLECT,
-            "replicate": cv2.BORDER_REPLICATE, "circular": cv2.BORDER_WRAP,
-            "constant": cv2.BORDER_CONSTANT}[border]
+
+#: OpenCV's ``borderType`` per border (cv2's constants, fixed by its ABI: BORDER_CONSTANT 0,
+#: BORDER_REPLICATE 1, BORDER_REFLECT 2, BORDER_WRAP 3, BORDER_REFLECT_101 4; checked
+#: against cv2 by the tests)
+_CV2_BORDERS = {"reflect": 4, "symmetric": 2, "replicate": 1, "circular": 3, "constant": 0}
 
 
 def map_index(idx: torch.Tensor, n: int, border: str) -> torch.Tensor:

@@ -224,3 +224,13 @@ def test_sparse_kernel_all_zero_and_dense_kernels():
     k = np.full((13, 13), 1 / 169)
     cvb.filter2d_image(x, dst, k, (6, 6), cv2.BORDER_REFLECT_101)
     np.testing.assert_array_equal(dst, cv2.filter2D(x, -1, k, borderType=cv2.BORDER_REFLECT_101))
+
+
+def test_border_constants_are_opencvs():
+    """borders.cv2_border holds OpenCV's constants as numbers (no cv2 lookup per call)."""
+    from pixelgrad.borders import cv2_border
+
+    want = {"reflect": cv2.BORDER_REFLECT_101, "symmetric": cv2.BORDER_REFLECT,
+            "replicate": cv2.BORDER_REPLICATE, "circular": cv2.BORDER_WRAP,
+            "constant": cv2.BORDER_CONSTANT}
+    assert {b: cv2_border(b) for b in want} == want

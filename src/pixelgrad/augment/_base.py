@@ -275,9 +275,11 @@ class Transform(nn.Module):
         return ", ".join(f"{k}={v!r}" for k, v in self.config().items() if k != "transforms")
 
     def draw(self, shape: torch.Size, rng: Rng) -> Params:
-        """Per-sample gate (``rand < p``, always drawn first) then :meth:`sample`."""
-        applied = rng.bernoulli(self.p)
-        return Params(self.type_name, applied, self.sample(shape, rng))
+        """Per-sample gate (``rand < p``, always drawn first) then :meth:`sample` (the gate
+        is drawn with the first draw of ``sample``, in one ``torch.rand`` call)."""
+        rng.defer_gate(self.p)
+        values = self.sample(shape, rng)
+        return Params(self.type_name, rng.take_gate(), values)
 
     def replay(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         """Apply ``params`` to the ``(B, C, H, W)`` batch ``x`` (samples not applied pass through)."""

@@ -15,7 +15,7 @@ from ..functional._cost import BLUR_METHODS
 from ..functional.blur import kernel_radius
 from ..types import KernelSize, Range
 from ._base import Transform, parse_range
-from ._rng import Rng
+from ._rng import Integers, Rng, Uniform
 
 #: Largest kernel side of :class:`RandomCameraShake`.
 MAX_SHAKE_SIZE = 255
@@ -197,10 +197,11 @@ class RandomGaussianBlur(Transform):
                       f"built whole)", f"{given} with angle {self.angle}: {n:,} weights")
 
     def sample(self, shape, rng: Rng) -> dict[str, torch.Tensor]:
-        d = {"sigma": rng.uniform(*self.sigma, 2) if self.anisotropic else rng.uniform(*self.sigma)}
-        if self.angle is not None:
-            d["angle"] = rng.uniform(*self.angle)
-        return d
+        sigma = Uniform(*self.sigma, *((2,) if self.anisotropic else ()))
+        if self.angle is None:
+            return {"sigma": rng.draws(sigma)[0]}
+        s, a = rng.draws(sigma, Uniform(*self.angle))
+        return {"sigma": s, "angle": a}
 
     def apply_params(self, x, **v):
         return F.gaussian_blur(x, v["sigma"], angle=v.get("angle"), truncate=self.truncate,
@@ -274,9 +275,8 @@ class RandomBoxBlur(Transform):
         self.method = check_choice(method, BLUR_METHODS, n, "method")
 
     def sample(self, shape, rng: Rng) -> dict[str, torch.Tensor]:
-        choices = self._choices
-        k = rng.integers(len(self._odd), 2) if self.anisotropic else rng.integers(len(self._odd))
-        return {"size": choices[k]}
+        k = rng.draws(Integers(len(self._odd), *((2,) if self.anisotropic else ())))[0]
+        return {"size": torch.from_numpy(self._choices.numpy()[k.numpy()])}
 
     def apply_params(self, x, **v):
         return F.box_blur(x, v["size"], border=self.border, method=resolve_method(self.method, x.shape))
@@ -343,8 +343,9 @@ class RandomMotionBlur(Transform):
         self.method = check_choice(method, _NON_SEPARABLE, n, "method")
 
     def sample(self, shape, rng: Rng) -> dict[str, torch.Tensor]:
-        return {"length": rng.uniform(*self.length), "angle": rng.uniform(*self.angle),
-                "direction": rng.uniform(*self.direction)}
+        length, angle, direction = rng.draws(Uniform(*self.length), Uniform(*self.angle),
+                                             Uniform(*self.direction))
+        return {"length": length, "angle": angle, "direction": direction}
 
     def apply_params(self, x, **v):
         return F.motion_blur(x, v["length"], v["angle"], direction=v["direction"], border=self.border,
@@ -441,8 +442,9 @@ class RandomCameraShake(Transform):
         self.method = check_choice(method, _NON_SEPARABLE, n, "method")
 
     def sample(self, shape, rng: Rng) -> dict[str, torch.Tensor]:
-        return {"seed": rng.integers(1 << 53), "anxiety": rng.uniform(*self.anxiety),
-                "exposure": rng.uniform(*self.exposure)}
+        seed, anxiety, exposure = rng.draws(Integers(1 << 53), Uniform(*self.anxiety),
+                                            Uniform(*self.exposure))
+        return {"seed": seed, "anxiety": anxiety, "exposure": exposure}
 
     def kernels(self, values: dict[str, torch.Tensor]) -> torch.Tensor:
         """The point-spread functions of drawn ``values`` (``seed``, ``anxiety``,
@@ -540,7 +542,8 @@ class RandomShear(Transform):
         self.exact = bool(exact)
 
     def sample(self, shape, rng: Rng) -> dict[str, torch.Tensor]:
-        return {"sx": rng.uniform(*self.sx), "sy": rng.uniform(*self.sy)}
+        sx, sy = rng.draws(Uniform(*self.sx), Uniform(*self.sy))
+        return {"sx": sx, "sy": sy}
 
     def apply_params(self, x, **v):
         return F.shear(x, v["sx"], v["sy"], border=self.border, exact=self.exact)

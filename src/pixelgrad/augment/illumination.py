@@ -14,7 +14,7 @@ from .._errors import check_choice
 from .._interop import require_finite
 from ..types import Range
 from ._base import Params, Transform, parse_range
-from ._rng import Rng
+from ._rng import Integers, Rng, Uniform
 
 
 def _alpha_range(alpha: Range, mode: str, name: str) -> tuple[float, float]:
@@ -113,13 +113,11 @@ class RandomGradient(_Field):
 
     def sample(self, shape, rng: Rng) -> dict[str, torch.Tensor]:
         size = (shape[1],) if self.colored else ()
-        if self.strength is None:
-            d = {"a": rng.uniform(*self.a, *size), "b": rng.uniform(*self.b, *size)}
-        else:
-            d = {"angle": rng.uniform(*self.angle, *size), "strength": rng.uniform(*self.strength, *size)}
-        d["alpha"] = rng.uniform(*self.alpha)
-        d["offset"] = rng.uniform(*self.offset)
-        return d
+        names = ("a", "b") if self.strength is None else ("angle", "strength")
+        first, second, alpha, offset = rng.draws(Uniform(*getattr(self, names[0]), *size),
+                                                 Uniform(*getattr(self, names[1]), *size),
+                                                 Uniform(*self.alpha), Uniform(*self.offset))
+        return {names[0]: first, names[1]: second, "alpha": alpha, "offset": offset}
 
     def apply_params(self, x, **v):
         return F.linear_gradient(x, alpha=v.pop("alpha"), mode=self.mode, clamp=self.clamp, **v)
@@ -179,8 +177,9 @@ class RandomCornerGradient(_Field):
         self.clamp = bool(clamp)
 
     def sample(self, shape, rng: Rng) -> dict[str, torch.Tensor]:
-        return {"corner": rng.integers(4), "strength": rng.uniform(*self.strength),
-                "alpha": rng.uniform(*self.alpha), "offset": rng.uniform(*self.offset)}
+        corner, strength, alpha, offset = rng.draws(Integers(4), Uniform(*self.strength),
+                                                    Uniform(*self.alpha), Uniform(*self.offset))
+        return {"corner": corner, "strength": strength, "alpha": alpha, "offset": offset}
 
     def apply_params(self, x, **v):
         return F.corner_gradient(x, v["corner"], v["alpha"], strength=v["strength"], offset=v["offset"],
@@ -211,10 +210,11 @@ class _Spot(_Field):
         self.clamp = bool(clamp)
 
     def sample(self, shape, rng: Rng) -> dict[str, torch.Tensor]:
-        center = rng.uniform(*self.center, 2)
-        size = rng.uniform(*self.size, 2) if self.anisotropic else rng.uniform(*self.size)
-        return {"center": center, self.size_name: size, "strength": rng.uniform(*self.strength),
-                "alpha": rng.uniform(*self.alpha), "offset": rng.uniform(*self.offset)}
+        center, size, strength, alpha, offset = rng.draws(
+            Uniform(*self.center, 2), Uniform(*self.size, *((2,) if self.anisotropic else ())),
+            Uniform(*self.strength), Uniform(*self.alpha), Uniform(*self.offset))
+        return {"center": center, self.size_name: size, "strength": strength, "alpha": alpha,
+                "offset": offset}
 
     def config(self) -> dict[str, Any]:
         return {"p": self.p, "alpha": self.alpha, "center": self.center, self.size_name: self.size,

@@ -170,7 +170,7 @@ def shared_value(value: Any, *, pair: bool = False, low: float | None = None,
                 or value.layout != torch.strided or value.numel() != (2 if pair and value.ndim == 2 else 1)
                 or value.ndim > (2 if pair else 1) or (value.ndim == 2 and value.shape[0] != 1)):
             return None
-        vals = tuple(float(v) for v in value.reshape(-1).tolist())
+        vals = (float(value.item()),) if value.numel() == 1 else tuple(float(v) for v in value.reshape(-1).tolist())
     elif isinstance(value, (bool, np.bool_)):
         return None
     elif isinstance(value, (float, np.floating, np.integer)):

@@ -280,8 +280,9 @@ def run(req: Request) -> torch.Tensor:
             names, strict = ("torch",), False
         except ImportError:
             pass
+    call = _caller(req)
     for name in names:
-        out = _try(name, req.op, req.kind, strict, lambda fn: fn(req.x, **req.args))
+        out = _try(name, req.op, req.kind, strict, call)
         if out is not None:
             return out
     raise Uncovered(f"{req.op}: no backend covers kind {req.kind!r}")   # torch covers every kind
@@ -326,6 +327,12 @@ def offer(req: Request, name: str) -> torch.Tensor | None:
     if not names or names[0] != name:
         return None
     return _try(name, req.op, req.kind, strict, lambda fn: fn(req.x, **req.args))
+
+
+def _caller(req: Request) -> Callable[[Callable], torch.Tensor]:
+    """``fn -> fn(req.x, **req.args)``."""
+    x, args = req.x, req.args
+    return lambda fn: fn(x, **args)
 
 
 def _try(name: str, op: str, kind: str, strict: bool, call: Callable[[Callable], torch.Tensor]):
