@@ -36,7 +36,7 @@ class _Field(Transform):
 
     def replay(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         with reported_as(self.type_name):
-            if bool(params.applied.all()):
+            if all(params.applied.tolist()):
                 return self.apply_params(x, **params.values)
             require_finite(x, self.type_name)          # samples passed through are checked here
             return super().replay(x, params)

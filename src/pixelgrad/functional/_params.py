@@ -76,9 +76,15 @@ def per_sample(value: Any, B: int, fn: str, arg: str, *, pair: bool = False,
     if (not pair and isinstance(value, torch.Tensor) and value.dtype == torch.float64
             and value.device.type == "cpu" and value.layout == torch.strided and not value.requires_grad
             and value.shape in ((B,), (1,), ())):
-        # the common case (drawn parameters replayed by a transform): checked with numpy, a
-        # few microseconds where torch's per-op dispatch costs tens when caches are cold
-        _check_values(value.numpy(), value, fn, arg, low, low_open, high)
+        # the common case (drawn parameters replayed by a transform): checked with numpy (one
+        # value: a Python float), a few microseconds where torch's per-op dispatch costs tens
+        if value.numel() == 1:
+            v = value.item()
+            if not (math.isfinite(v) and (low is None or (v > low if low_open else v >= low))
+                    and (high is None or v <= high)):
+                _check_values(value.numpy(), value, fn, arg, low, low_open, high)     # raises
+        else:
+            _check_values(value.numpy(), value, fn, arg, low, low_open, high)
         return value if value.shape == (B,) and value.is_contiguous() else value.expand(B).contiguous()
     if isinstance(value, Real):
         t = torch.tensor(_as_float(value, value, fn, arg), dtype=torch.float64)
