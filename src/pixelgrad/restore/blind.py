@@ -1152,6 +1152,13 @@ def assess(blurry: ImageLike, restored: ImageLike, kernel: Union[Kernel, "Kernel
     is no better than no blur). Above :data:`SPECTRAL_RATIO_MAX` the confidence is capped
     at ``ASSESS_THRESHOLD / 2``.
 
+    The verdict judges the result, not how the kernel was found: the stability of a
+    :class:`KernelEstimate` (its ``confidence``) does not enter it. On smooth images (the
+    moon photo of ``benchmarks/blind.py``) the estimate drifts between scales (stability
+    confidence 0 - 0.25) while its deblur gains 0.6 - 3 dB, sharpens clearly (``g`` 1.5 -
+    1.9) and explains the data (``rho`` about 1); capping the verdict by the stability
+    returned the blurry input on all 12 moon cases and lost no case it saved.
+
     Examples
     --------
     >>> import torch, pixelgrad as pg
@@ -1181,8 +1188,6 @@ def assess(blurry: ImageLike, restored: ImageLike, kernel: Union[Kernel, "Kernel
             g = _normalized_sparsity(y[i], rr) / max(_normalized_sparsity(x[i], rr), 1e-300)
             c = 1.0 / (1.0 + math.exp(-(g - SPARSITY_MIDPOINT) / SPARSITY_WIDTH))
             c *= min(1.0, math.exp(-(rho - RESIDUAL_TOLERANCE)))
-            if isinstance(kernel, KernelEstimate):
-                c = min(c, float(kernel.confidence[i]))
             sr = _spectral_ratio(y[i], k[i], float(s[i])) if k.shape[-1] > 1 else math.inf
             if not sr <= SPECTRAL_RATIO_MAX:
                 c = min(c, ASSESS_THRESHOLD * 0.5)
