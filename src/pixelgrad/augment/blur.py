@@ -269,14 +269,15 @@ class RandomBoxBlur(Transform):
             bad_value(n, "size", "a range containing an odd integer", size)
         self.size = (lo, hi)
         self._odd = odd
-        self._choices = torch.tensor(odd, dtype=torch.int64)   # indexed per draw (never written)
+        self._choices = torch.tensor(odd, dtype=torch.int64)   # never written
+        self._choices_numpy = self._choices.numpy()            # indexed per draw
         self.anisotropic = bool(anisotropic)
         self.border = check_choice(border, BORDERS, n, "border")
         self.method = check_choice(method, BLUR_METHODS, n, "method")
 
     def sample(self, shape, rng: Rng) -> dict[str, torch.Tensor]:
         k = rng.draws(Integers(len(self._odd), *((2,) if self.anisotropic else ())))[0]
-        return {"size": torch.from_numpy(self._choices.numpy()[k.numpy()])}
+        return {"size": torch.from_numpy(self._choices_numpy[k.numpy()])}
 
     def apply_params(self, x, **v):
         return F.box_blur(x, v["size"], border=self.border, method=resolve_method(self.method, x.shape))
