@@ -80,8 +80,8 @@ def _kernel1d(sigma: float, truncate: float, radius: int, dtype: torch.dtype,
         # the formula of the vectorised build below (u * u is torch's ** 2), in Python floats;
         # the normalising sum is exactly rounded (fsum)
         vals = []
-        for t in range(-radius, radius + 1):
-            u = t / sigma
+        for tap in range(-radius, radius + 1):
+            u = tap / sigma
             vals.append(math.exp(-0.5 * (u * u)))
         z = math.fsum(vals)
         return torch.tensor([v / z for v in vals], dtype=torch.float64).to(dtype=dtype, device=device)
