@@ -16,6 +16,7 @@ angles the tent gives a smooth (anti-aliased) line whose weights still sum to 1.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numpy as np
 import torch
@@ -151,6 +152,26 @@ def _kernel2d_one(length: float, angle: float, direction: float, radius: int | N
     return kernels2d_numpy([length], [angle], [direction], [radius])[0]
 
 
+@lru_cache(maxsize=64)
+def _grid(R: int) -> tuple[np.ndarray, np.ndarray]:
+    """The read-only offsets ``y`` ``(1, K, 1)`` and ``x`` ``(1, 1, K)``, ``K = 2 R + 1``."""
+    y = np.arange(-R, R + 1, dtype=np.float64)[None, :, None]
+    x = np.arange(-R, R + 1, dtype=np.float64)[None, None, :]
+    y.flags.writeable = False
+    x.flags.writeable = False
+    return y, x
+
+
+@lru_cache(maxsize=64)
+def _taps(imax: int) -> tuple[np.ndarray, np.ndarray]:
+    """The read-only tap offsets ``i`` ``(1, 2 imax + 1)`` along the line and ``|i|``."""
+    i = np.arange(-imax, imax + 1, dtype=np.float64)[None, :]
+    a = np.abs(i)
+    i.flags.writeable = False
+    a.flags.writeable = False
+    return i, a
+
+
 def kernels2d_numpy(lengths: list[float], angles: list[float], directions: list[float],
                     radii: list[int | None]) -> list[torch.Tensor]:
     """Motion kernels from numbers, each of its own radius, in one vectorised numpy build.
@@ -186,12 +207,13 @@ def kernels2d_numpy(lengths: list[float], angles: list[float], directions: list[
     dv = np.array(directions, dtype=np.float64)[:, None]
     imaxs = [max(0, math.ceil(L / 2 + 0.5 - 1e-9) - 1) for L in lengths]
     imax = max(imaxs)
-    i = np.arange(-imax, imax + 1, dtype=np.float64)[None, :]               # (1, I)
-    # beyond a kernel's own imax its profile is 0, so the shared range changes no weight
-    profile = np.clip(Lv / 2 + 0.5 - np.abs(i), 0, 1)
+    i, abs_i = _taps(imax)                                                  # (1, I)
+    # beyond a kernel's own imax its profile is 0, so the shared range changes no weight;
+    # min(max(.)) is np.clip's value (the arguments are finite) without its wrapper's cost,
+    # which counts for one kernel per call
+    profile = np.minimum(np.maximum(Lv / 2 + 0.5 - abs_i, 0), 1)
     weight = profile * np.maximum(1 + dv * i / (Lv / 2), 0)                # (n, I)
-    y = np.arange(-R, R + 1, dtype=np.float64)[None, :, None]
-    x = np.arange(-R, R + 1, dtype=np.float64)[None, None, :]
+    y, x = _grid(R)
     cs = [torch.tensor([v], dtype=torch.float64) for v in angles]
     c = np.array([float(torch.cos(t)) for t in cs])[:, None, None]
     s = np.array([float(torch.sin(t)) for t in cs])[:, None, None]
@@ -200,9 +222,14 @@ def kernels2d_numpy(lengths: list[float], angles: list[float], directions: list[
     f = np.floor(u)
     padded = np.zeros((n, weight.shape[1] + 2))
     padded[:, 1:-1] = weight                                                # weight(i) = 0 outside
-    rows = np.arange(n)[:, None, None]
-    w0 = padded[rows, np.clip(f + (imax + 1), 0, 2 * imax + 2).astype(np.int64)]
-    w1 = padded[rows, np.clip(f + (imax + 2), 0, 2 * imax + 2).astype(np.int64)]
+    top = 2 * imax + 2
+    i0 = np.minimum(np.maximum(f + (imax + 1), 0), top).astype(np.int64)
+    i1 = np.minimum(np.maximum(f + (imax + 2), 0), top).astype(np.int64)
+    if n == 1:
+        w0, w1 = padded[0][i0], padded[0][i1]
+    else:
+        rows = np.arange(n)[:, None, None]
+        w0, w1 = padded[rows, i0], padded[rows, i1]
     t0 = np.maximum(1 - (u - f), 0)
     t1 = np.maximum(1 - ((f + 1) - u), 0)
     kb = (w0 * t0 + w1 * t1) * np.maximum(1 - np.abs(v), 0)
