@@ -232,6 +232,9 @@ def to_batch(x: Any, fn: str, arg: str = "x", *, allow_empty: bool = False,
     ...
     ValueError: my_op: argument `x` must be a non-empty tensor (empty batch or zero-size image), got tensor of shape (2, 3, 0, 5) and dtype torch.float32
     """
+    if x is _CHECKED.get() and type(x) is torch.Tensor and x.ndim == 4 and (allow_empty or x.numel()):
+        # the (B, C, H, W) batch a transform validated, handed to an op: nothing to check again
+        return Batch(x, False, 0, (x.shape[0],), 4)
     if _is_pil(x):
         b = to_batch(_from_pil(x, fn, arg), fn, arg, allow_empty=allow_empty,
                      check_finite=check_finite)

@@ -13,6 +13,7 @@ import warnings
 from numbers import Real
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -126,6 +127,10 @@ def _overrides_old_apply(fn: Any) -> bool:
 
 
 # ------------------------------------------------------------------------- base class
+#: Input types that are one image, never a structure or a target (the fast call of forward)
+_PLAIN = (np.ndarray, torch.Tensor)
+
+
 class Transform(nn.Module):
     """Base of every pixelgrad random transform (see :mod:`pixelgrad.augment`).
 
@@ -323,6 +328,12 @@ class Transform(nn.Module):
         ``triton`` a :class:`~pixelgrad.augment.Compose` also fuses a blur followed by an
         illumination transform into one kernel). ``bbox_params`` / ``keypoint_params``: how
         boxes and keypoints without a torchvision type are read (see the class docstring)."""
+        if (len(inputs) == 1 and not targets and params is None and not return_params and backend == "auto"
+                and bbox_params is None and keypoint_params is None and type(inputs[0]) in _PLAIN
+                and _scope.effective("auto") == "auto"):
+            # one plain image, the call of a DataLoader worker: what _forward would do, without
+            # its container checks (a plain ndarray / Tensor is no structure, target or fastai type)
+            return _adapters.run_images(self, inputs[0], generator, seed, None, self.type_name)[0]
         name = self.type_name
         backend = check_choice(backend, _scope.BACKENDS, name, "backend")
         if backend == "auto" and _scope.effective("auto") == "auto":    # no scope to set
