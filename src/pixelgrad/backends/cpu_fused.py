@@ -508,24 +508,29 @@ def _radial_u8(x: torch.Tensor, op: str, params: dict) -> torch.Tensor:
     if ft.tracks_grad(x, al, st, off, params["center"]):
         raise Uncovered("a tensor that requires grad")
     cdt = torch.float32
-    with torch.no_grad():
-        if op == "gaussian_spot":
-            dy, dx = ft._radial_parts(x, params["center"], params["sigma"])
-            a, b, kind = torch.exp(-0.5 * dy * dy), torch.exp(-0.5 * dx * dx), 0
-        else:
-            dy, dx = ft._radial_parts(x, params["center"], params["radius"])
-            a, b, kind = dy * dy, dx * dx, 1
-        alst = ft._as4(al * st, "cpu", cdt)
-        aloff = ft._as4(al * off, "cpu", cdt)
-        coef = ft._as4(1.0 - al, "cpu", cdt) if params["mode"] == "blend" else torch.ones(1, 1, 1, 1)
     B, C, H, W = x.shape
-    an = a.reshape(B, H).contiguous().numpy()
-    bn = b.reshape(B, W).contiguous().numpy()
-    kn, on = (t.expand(B, *t.shape[1:]).contiguous().numpy() for t in (alst, aloff))
+    # the torch path's float32 / float64 operations in the same order, in numpy (exactly
+    # rounded, so the same bits: a few microseconds where torch's per-op cost is tens); the
+    # exponential stays torch's, on the same values in the same memory order
+    c = params["center"].detach().numpy()
+    scale = params["sigma" if op == "gaussian_spot" else "radius"].detach().numpy()
+    f32 = np.float32
+    dy = (ft._grid_numpy(H, cdt)[None, :] - c[:, 0].astype(f32)[:, None]) / scale[:, 0].astype(f32)[:, None]
+    dx = (ft._grid_numpy(W, cdt)[None, :] - c[:, 1].astype(f32)[:, None]) / scale[:, 1].astype(f32)[:, None]
+    if op == "gaussian_spot":
+        with torch.no_grad():
+            an = torch.exp(torch.from_numpy(-0.5 * dy * dy)).numpy()
+            bn = torch.exp(torch.from_numpy(-0.5 * dx * dx)).numpy()
+        kind = 0
+    else:
+        an, bn, kind = dy * dy, dx * dx, 1
+    aln = al.detach().numpy()
+    alst, aloff = (ft._as4_numpy(aln * t.detach().numpy(), cdt) for t in (st, off))
+    kn, on = (np.ascontiguousarray(np.broadcast_to(t, (B, *t.shape[1:]))) for t in (alst, aloff))
     out, xn, yn, cl = _u8_layout(x)
     if out.numel() == 0:
         return out
-    k = coef.contiguous().numpy()
+    k = ft._as4_numpy(1.0 - aln, cdt) if params["mode"] == "blend" else np.ones((1, 1, 1, 1), np.float32)
     _by_samples(B, out.numel(), lambda lo, hi: kernels[2](
         xn[lo:hi], an[lo:hi], bn[lo:hi], kind, kn[lo:hi], on[lo:hi], _rows(k, lo, hi), yn[lo:hi],
         MODES[params["mode"]], np.float32(255.0), np.float32(1.0), cl))

@@ -86,6 +86,12 @@ def per_sample(value: Any, B: int, fn: str, arg: str, *, pair: bool = False,
         else:
             _check_values(value.numpy(), value, fn, arg, low, low_open, high)
         return value if value.shape == (B,) and value.is_contiguous() else value.expand(B).contiguous()
+    if (pair and isinstance(value, torch.Tensor) and value.dtype == torch.float64
+            and value.device.type == "cpu" and value.layout == torch.strided and not value.requires_grad
+            and value.shape in ((B, 2), (1, 2))):
+        # drawn (y, x) pairs replayed by a transform: checked with numpy, as above
+        _check_values(value.numpy(), value, fn, arg, low, low_open, high)
+        return value if value.shape == (B, 2) and value.is_contiguous() else value.expand(B, 2).contiguous()
     if isinstance(value, Real):
         t = torch.tensor(_as_float(value, value, fn, arg), dtype=torch.float64)
     elif isinstance(value, (tuple, list)) and pair and len(value) == 2 and all(
