@@ -226,6 +226,10 @@ def _kernel() -> tuple[Callable[..., Any], ...] | None:
         scale, n, t, p, krep, fw = u8_setup(W, C, channels_last, mode, white)
         for s in range(B):
             fs = s if fb else 0
+            if channels_last:
+                for j in range(W):                             # the same for every row
+                    for c in range(C):
+                        krep[j * C + c] = coef[fs, c if cc1 else 0, 0, 0]
             for i in range(H):
                 ai = a[s, i]
                 if kind == 0:
@@ -241,16 +245,21 @@ def _kernel() -> tuple[Callable[..., Any], ...] | None:
                         p[j] = k0 * t[j]
                     for j in range(W):
                         t[j] = (p[j] + o0) * scale                 # the field, scaled
-                    for j in range(W):
-                        for c in range(C):
-                            fw[j * C + c] = t[j]
-                            krep[j * C + c] = coef[fs, c if cc1 else 0, 0, 0]
+                    if C == 3:                                    # RGB: no inner loop
+                        for j in range(W):
+                            v = t[j]
+                            fw[3 * j] = v
+                            fw[3 * j + 1] = v
+                            fw[3 * j + 2] = v
+                    else:
+                        for j in range(W):
+                            for c in range(C):
+                                fw[j * C + c] = t[j]
                     mix_run(x[s, i].reshape(n), fw, krep, y[s, i].reshape(n), n, mode, unit)
                 elif channels_last:
                     for j in range(W):
                         for c in range(C):
                             p[j * C + c] = alst[s, c, 0, 0] * t[j]
-                            krep[j * C + c] = coef[fs, c if cc1 else 0, 0, 0]
                     for j in range(W):
                         for c in range(C):
                             fw[j * C + c] = (p[j * C + c] + aloff[s, c, 0, 0]) * scale
