@@ -517,13 +517,7 @@ class Rng:
         torch.Tensor
             Float64 CPU tensor of shape ``(B, *size)``.
         """
-        if self._gate_p is not None:
-            return torch.from_numpy(np.ascontiguousarray(self._block([size])[0]))
-        if self.gens is None:
-            return torch.rand((self.B, *size), generator=self.gen, dtype=torch.float64)
-        if self.B == 0:
-            return torch.empty((0, *size), dtype=torch.float64)
-        return torch.stack([torch.rand(size, generator=g, dtype=torch.float64) for g in self.gens])
+        return torch.from_numpy(self._block([size])[0])
 
     def uniform(self, low: float, high: float, *size: int) -> torch.Tensor:
         """Uniform in [low, high] (exactly ``low`` when ``low == high``), ``(B, *size)``.

@@ -527,9 +527,8 @@ def _radial_u8(x: torch.Tensor, op: str, params: dict) -> torch.Tensor:
     dy = (ft._grid_numpy(H, cdt)[None, :] - c[:, 0].astype(f32)[:, None]) / scale[:, 0].astype(f32)[:, None]
     dx = (ft._grid_numpy(W, cdt)[None, :] - c[:, 1].astype(f32)[:, None]) / scale[:, 1].astype(f32)[:, None]
     if op == "gaussian_spot":
-        with torch.no_grad():
-            an = torch.exp(torch.from_numpy(-0.5 * dy * dy)).numpy()
-            bn = torch.exp(torch.from_numpy(-0.5 * dx * dx)).numpy()
+        an = torch.exp(torch.from_numpy(-0.5 * dy * dy)).numpy()
+        bn = torch.exp(torch.from_numpy(-0.5 * dx * dx)).numpy()
         kind = 0
     else:
         an, bn, kind = dy * dy, dx * dx, 1

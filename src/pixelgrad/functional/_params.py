@@ -73,25 +73,22 @@ def per_sample(value: Any, B: int, fn: str, arg: str, *, pair: bool = False,
             return torch.full((B,), v, dtype=torch.float64)
     if isinstance(value, (bool, np.bool_)):
         bad_type(fn, arg, "a number or a tensor", value)
-    if (not pair and isinstance(value, torch.Tensor) and value.dtype == torch.float64
+    full = (B, 2) if pair else (B,)
+    if (isinstance(value, torch.Tensor) and value.dtype in (torch.float64, torch.int64)
             and value.device.type == "cpu" and value.layout == torch.strided and not value.requires_grad
-            and value.shape in ((B,), (1,), ())):
-        # the common case (drawn parameters replayed by a transform): checked with numpy (one
-        # value: a Python float), a few microseconds where torch's per-op dispatch costs tens
-        if value.numel() == 1:
-            v = value.item()
+            and value.shape in ((full, (1, 2)) if pair else (full, (1,), ()))):
+        # the common case (drawn parameters replayed by a transform, float64 or int64): checked
+        # with numpy (one value: a Python float), a few microseconds where torch's per-op
+        # dispatch costs tens; int64 converted to float64 as the general path does
+        t = value if value.dtype == torch.float64 else torch.from_numpy(value.numpy().astype(np.float64))
+        if t.numel() == 1:
+            v = t.item()
             if not (math.isfinite(v) and (low is None or (v > low if low_open else v >= low))
                     and (high is None or v <= high)):
-                _check_values(value.numpy(), value, fn, arg, low, low_open, high)     # raises
+                _check_values(t.numpy(), value, fn, arg, low, low_open, high)     # raises
         else:
-            _check_values(value.numpy(), value, fn, arg, low, low_open, high)
-        return value if value.shape == (B,) and value.is_contiguous() else value.expand(B).contiguous()
-    if (pair and isinstance(value, torch.Tensor) and value.dtype == torch.float64
-            and value.device.type == "cpu" and value.layout == torch.strided and not value.requires_grad
-            and value.shape in ((B, 2), (1, 2))):
-        # drawn (y, x) pairs replayed by a transform: checked with numpy, as above
-        _check_values(value.numpy(), value, fn, arg, low, low_open, high)
-        return value if value.shape == (B, 2) and value.is_contiguous() else value.expand(B, 2).contiguous()
+            _check_values(t.numpy(), value, fn, arg, low, low_open, high)
+        return t if t.shape == full and t.is_contiguous() else t.expand(full).contiguous()
     if isinstance(value, Real):
         t = torch.tensor(_as_float(value, value, fn, arg), dtype=torch.float64)
     elif isinstance(value, (tuple, list)) and pair and len(value) == 2 and all(

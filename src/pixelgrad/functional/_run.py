@@ -326,7 +326,7 @@ def offer(req: Request, name: str) -> torch.Tensor | None:
     names, strict = _candidates(req.x, req.backend)
     if not names or names[0] != name:
         return None
-    return _try(name, req.op, req.kind, strict, lambda fn: fn(req.x, **req.args))
+    return _try(name, req.op, req.kind, strict, _caller(req))
 
 
 def _caller(req: Request) -> Callable[[Callable], torch.Tensor]:

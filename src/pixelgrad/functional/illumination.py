@@ -389,14 +389,9 @@ def _parse_corner(corner: Any, B: int, fn: str) -> torch.Tensor:
         if corner not in CORNERS:
             bad_value(fn, "corner", "one of " + ", ".join(map(repr, CORNERS)) + " or 0..3", corner)
         corner = CORNERS.index(corner)
-    if (isinstance(corner, torch.Tensor) and corner.dtype == torch.int64 and corner.device.type == "cpu"
-            and corner.shape in ((B,), (1,))):
-        # drawn corners (a transform's int64 draw): checked in numpy, converted exactly
-        v = corner.numpy()
-        if v.size == 0 or (int(v.min()) >= 0 and int(v.max()) <= 3):
-            return torch.from_numpy(np.broadcast_to(v, (B,)).astype(np.float64))
     t = per_sample(corner, B, fn, "corner", low=0.0, high=3.0)
-    if not bool((t == t.round()).all()):
+    drawn = isinstance(corner, torch.Tensor) and corner.dtype == torch.int64     # whole numbers already
+    if not drawn and not bool((t == t.round()).all()):
         bad_value(fn, "corner", "integers 0..3 (top-left, top-right, bottom-right, bottom-left)", corner)
     return t
 

@@ -44,7 +44,7 @@ gradients), a coarse-to-fine pyramid, and a kernel constrained to the simplex:
    :data:`MIN_SPREAD`: no blur) is kept without asking the fits. On
    ``benchmarks/blind.py``'s 96 cases the success rate (error ratio <= 3, with the safety
    policy) went from 82 to 86 and the mean PSNR from 25.3 to
-   26.3 dB (true kernel: 28.3), at about 6.5 s instead of 2.5 s per 255 x 255 image; the
+   26.4 dB (true kernel: 28.3), at about 6.2 s instead of 2.5 s per 255 x 255 image; the
    likelihood is phase-blind, so it can prefer a Gaussian to a camera shake whose
    spectrum looks alike (the worst case, a text page: -1.75 dB against the input).
    ``family="free"`` is the free-form kernel alone.
